@@ -1,0 +1,158 @@
+//! The machine config: every crate's config struct composed into one RON file,
+//! parsed with precise positions and then validated as a whole.
+
+use crate::mmu::MmuConfig;
+use crate::os::{OsConfig, ProcessConfig};
+use crate::workload::WorkloadConfig;
+use mmu_core::config::InvalidField;
+use mmu_core::{Cycles, DramConfig, PageTableFormat};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use tlb::TlbHierarchyConfig;
+
+/// The CPU's own cost model.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuConfig {
+    /// Cycles of non-memory work charged before each access.
+    pub cycles_per_access: Cycles,
+}
+
+/// A whole machine and its workload, as one RON file describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineConfig {
+    /// Seed of every random stream in the run (each component salts it).
+    pub seed: u64,
+    /// The CPU.
+    pub cpu: CpuConfig,
+    /// Paging format and privilege.
+    pub mmu: MmuConfig,
+    /// The TLBs.
+    pub tlb: TlbHierarchyConfig,
+    /// Physical memory.
+    pub dram: DramConfig,
+    /// Fault-handling costs.
+    pub os: OsConfig,
+    /// The processes; the first runs first. Pids are indices in this list.
+    pub processes: Vec<ProcessConfig>,
+    /// Where accesses come from.
+    pub workload: WorkloadConfig,
+}
+
+impl MachineConfig {
+    /// Checks every part and the rules between parts.
+    ///
+    /// # Errors
+    /// The first field that breaks a rule, with its full path.
+    pub fn validate(&self) -> Result<(), InvalidField> {
+        self.tlb.validate().map_err(|e| e.within("tlb"))?;
+        self.dram.validate().map_err(|e| e.within("dram"))?;
+        self.workload.validate().map_err(|e| e.within("workload"))?;
+        let format = self.mmu.format.build();
+        let geometry = *format.geometry();
+
+        let max_phys = 1u64 << format.phys_addr_bits();
+        if self.dram.capacity_bytes > max_phys {
+            return Err(InvalidField::new(
+                "dram.capacity_bytes",
+                format!(
+                    "{} bytes is more than the format's {}-bit physical addresses reach",
+                    self.dram.capacity_bytes,
+                    format.phys_addr_bits()
+                ),
+            ));
+        }
+        let page = geometry.page_bytes();
+        if self.dram.capacity_bytes % page != 0 {
+            return Err(InvalidField::new(
+                "dram.capacity_bytes",
+                format!("must be a multiple of the {page}-byte page"),
+            ));
+        }
+        let frames = self.dram.capacity_bytes / page;
+        // Each process needs its root table, one table per lower level and one data
+        // frame before its first access can complete.
+        let needed = self.processes.len() as u64 * u64::from(geometry.levels()) + 1;
+        if frames < needed {
+            return Err(InvalidField::new(
+                "dram.capacity_bytes",
+                format!(
+                    "{frames} frames cannot hold the page tables of {} process(es) and one data page ({needed} frames needed)",
+                    self.processes.len()
+                ),
+            ));
+        }
+        match self.processes.len() {
+            0 => return Err(InvalidField::new("processes", "at least one process is needed")),
+            1 => {}
+            n => {
+                return Err(InvalidField::new(
+                    "processes",
+                    format!("{n} processes declared; the OS model runs one so far (FIXME(#5))"),
+                ));
+            }
+        }
+        for (i, p) in self.processes.iter().enumerate() {
+            p.validate(&format).map_err(|e| e.within(&format!("processes[{i}]")))?;
+        }
+        Ok(())
+    }
+}
+
+/// A config that cannot be used, with where and why.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The RON text does not parse or does not match the schema.
+    #[error("{origin}:{line}:{column}: {message}{}", field_note(field))]
+    Parse {
+        /// The config's name (its path).
+        origin: String,
+        /// 1-based line where RON noticed the problem.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The field being read, as a path (`tlb.l1[0].ways`), if known.
+        field: Option<String>,
+        /// RON's description of the problem.
+        message: String,
+    },
+    /// The config parses but breaks a rule.
+    #[error("{origin}: {error}")]
+    Invalid {
+        /// The config's name.
+        origin: String,
+        /// The field and the rule.
+        error: InvalidField,
+    },
+}
+
+fn field_note(field: &Option<String>) -> String {
+    match field {
+        Some(f) if !f.is_empty() && f != "?" => format!(" (in field `{f}`)"),
+        _ => String::new(),
+    }
+}
+
+/// Parses and validates a machine config from RON text; `origin` names it in errors.
+///
+/// # Errors
+/// A parse error with line, column and field, or the first broken rule.
+pub fn parse_config(text: &str, origin: &str) -> Result<MachineConfig, ConfigError> {
+    let parse_error = |span: ron::error::SpannedError, field: Option<String>| ConfigError::Parse {
+        origin: origin.to_string(),
+        line: span.span.start.line,
+        column: span.span.start.col,
+        field,
+        message: span.code.to_string(),
+    };
+    let mut de = ron::Deserializer::from_str(text).map_err(|e| parse_error(e, None))?;
+    let config: MachineConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let span = de.span_error(e.into_inner());
+        parse_error(span, Some(field))
+    })?;
+    de.end().map_err(|e| parse_error(de.span_error(e), None))?;
+    config.validate().map_err(|error| ConfigError::Invalid { origin: origin.to_string(), error })?;
+    Ok(config)
+}

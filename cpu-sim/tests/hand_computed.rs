@@ -1,0 +1,124 @@
+//! Small runs whose every counter and cycle is derived by hand in the comments.
+
+use cpu_sim::{Machine, Workload, parse_config};
+
+/// 1 cycle per access, a 4-entry direct-mapped L1 dTLB costing 1 cycle, no L2,
+/// DRAM at 10 cycles per request, a trap of 100 and a demand-zero handler of 1000.
+fn config(ad_update: &str, perms: &str) -> String {
+    format!(
+        r#"(
+    seed: 7,
+    cpu: (cycles_per_access: 1),
+    mmu: (format: Sv32, ad_update: {ad_update}),
+    tlb: (l1: [(name: "l1d", serves: Data, entries: 4, ways: 1, hit_latency: 1)]),
+    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 10)),
+    os: (trap_cycles: 100, demand_zero_cycles: 1000, accessed_dirty_cycles: 50),
+    processes: [(name: "p", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "{perms}")])],
+    workload: Trace(path: "unused"),
+)"#
+    )
+}
+
+fn run(config_text: &str, trace: &str) -> cpu_sim::Report {
+    let config = parse_config(config_text, "test.ron").unwrap();
+    let mut m = Machine::new(&config).unwrap();
+    m.run(Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+    m.report()
+}
+
+fn fnv(values: &[u32]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &v in values {
+        h = (h ^ u64::from(v)).wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+#[test]
+fn demand_zero_then_hits_cycle_by_cycle() {
+    let r = run(&config("Hardware", "rw-"), "W 0x1000 0x2a\nR 0x1000\nR 0x1004\n");
+    // Access 1, W 0x1000: cpu 1 -> 1; L1 miss 1 -> 2; walk reads the root PTE (10)
+    //   -> 12: invalid, NotPresent. Trap + demand-zero 1100 -> 1112. Retry: L1 miss
+    //   1 -> 1113; root PTE 10 -> 1123 (now a pointer); leaf PTE 10 -> 1133; A and D
+    //   are clear on a store: one PTE write 10 -> 1143; data write 10 -> 1153.
+    // Access 2, R 0x1000: cpu 1 -> 1154; L1 hit 1 -> 1155; data read 10 -> 1165.
+    // Access 3, R 0x1004 (same page): 1 + 1 + 10 -> 1177.
+    assert_eq!(r.cycles, 1177);
+    assert_eq!((r.walks, r.pte_reads, r.pte_writes), (2, 3, 1));
+    assert_eq!(r.walk_cycles, 10 + 30);
+    assert_eq!((r.faults.not_present, r.os.demand_zero), (1, 1));
+    let l1 = &r.tlb.0[0].1;
+    assert_eq!((l1.lookups, l1.hits, l1.misses, l1.fills), (4, 2, 2, 1));
+    assert_eq!((r.dram.reads, r.dram.writes), (3 + 2, 1 + 1));
+    // The root table (frame 0), the level-0 table (frame 1) and the data page (frame 2).
+    assert_eq!((r.os.page_table_frames, r.os.data_frames, r.page_table_bytes), (2, 1, 8192));
+    // Loads returned the stored 0x2a, then a demand-zero 0.
+    assert_eq!(r.data_checksum, fnv(&[0x2a, 0]));
+}
+
+#[test]
+fn a_store_hitting_a_clean_entry_walks_again_to_set_d() {
+    let r = run(&config("Hardware", "rw-"), "R 0x1000\nW 0x1000\nW 0x1000\n");
+    // Walks: the faulting one, the retry (sets A), the store that finds D clear
+    // in the TLB entry (sets D). The last store hits the now-dirty entry.
+    assert_eq!(r.walks, 3);
+    assert_eq!(r.pte_writes, 2);
+    assert_eq!(r.tlb.0[0].1.hits, 2);
+}
+
+#[test]
+fn software_managed_accessed_dirty_bits_trap_to_the_os() {
+    let r = run(&config("Fault", "rw-"), "W 0x1000 0x5\nR 0x1000\n");
+    // W: NotPresent -> demand-zero; retry: A/D clear -> AccessedDirty -> the OS sets
+    // both; retry: success. R: TLB hit.
+    assert_eq!((r.faults.not_present, r.faults.accessed_dirty, r.os.accessed_dirty_updates), (1, 1, 1));
+    assert_eq!(r.pte_writes, 0, "the walker never writes PTEs in this mode");
+    // cpu 1, L1 1, root 10 (fault), 1100, L1 1, root 10, leaf 10 (fault), trap 100 +
+    // 50, L1 1, root 10, leaf 10, data write 10 = 1314; then 1 + 1 + 10 for the load.
+    assert_eq!(r.cycles, 1314 + 12);
+    assert_eq!(r.data_checksum, fnv(&[5]));
+}
+
+#[test]
+fn segfaults_stop_the_process_and_skip_the_rest() {
+    // A store to a read-only region is refused on first touch.
+    let r = run(&config("Hardware", "r--"), "R 0x1000\nW 0x1000\nR 0x1000\n");
+    assert_eq!(r.segfaults.len(), 1);
+    let s = &r.segfaults[0];
+    assert_eq!((s.vaddr.as_u32(), s.reason), (0x1000, "access not allowed by the page's permissions"));
+    assert_eq!(r.faults.protection, 1, "the page is mapped r--, so the store is a protection fault");
+    assert_eq!(r.skipped_accesses, 1);
+    assert_eq!(r.accesses, 3);
+
+    // Outside every region: refused before any page is mapped.
+    let r = run(&config("Hardware", "rw-"), "R 0x8000\nR 0x1000\n");
+    assert_eq!(r.segfaults[0].reason, "address outside every region of the process");
+    assert_eq!((r.os.demand_zero, r.skipped_accesses), (0, 1));
+}
+
+#[test]
+fn unaligned_accesses_are_alignment_faults_not_panics() {
+    let r = run(&config("Hardware", "rw-"), "R 0x1001\nW 0x1002\nR 0x1000\n");
+    assert_eq!(r.faults.alignment, 2);
+    assert_eq!(r.os.demand_zero, 1);
+}
+
+#[test]
+fn switching_to_an_unknown_process_is_an_error() {
+    let config = parse_config(&config("Hardware", "rw-"), "test.ron").unwrap();
+    let mut m = Machine::new(&config).unwrap();
+    let err = m.run(Workload::trace("R 0x1000\nP 4\n".as_bytes(), "t.trace"), "t.trace").unwrap_err();
+    assert_eq!(err.to_string(), "t.trace: `P 4` names no process: the config declares 1 (pids 0..1)");
+}
+
+#[test]
+fn page_tables_hold_the_hand_computed_ptes() {
+    // After one touch of 0x1000 (VPN[1] = 0, VPN[0] = 1): root PTE 0 points to frame
+    // 1 ((1 << 10) | V = 0x401); leaf PTE 1 of frame 1 maps frame 2 with V R W U set
+    // by the OS and A set by the walker's load: (2 << 10) | 0b0101_0111 = 0x857.
+    let config = parse_config(&config("Hardware", "rw-"), "test.ron").unwrap();
+    let mut m = Machine::new(&config).unwrap();
+    m.run(Workload::trace("R 0x1000\n".as_bytes(), "t"), "t").unwrap();
+    assert_eq!(m.peek_phys(0x0000), 0x401);
+    assert_eq!(m.peek_phys(0x1004), 0x857);
+}

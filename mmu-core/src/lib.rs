@@ -1,0 +1,34 @@
+//! The architecture of mmu-emu: addresses, paging formats and their PTEs,
+//! permissions, faults, simulated time, physical memory and DRAM, and the hardware
+//! page walker.
+//!
+//! What it models: the bit-exact translation of a 32-bit virtual address through a
+//! radix page table stored in simulated DRAM, with the cycles each PTE read costs.
+//! What it does not: caches between the walker and DRAM (PTE reads go straight to
+//! DRAM), PMP, and the OS (which lives in `cpu-sim`).
+#![warn(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
+
+pub mod access;
+pub mod addr;
+pub mod config;
+pub mod dram;
+pub mod fault;
+pub mod format;
+pub mod mem;
+pub mod perms;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod time;
+pub mod walker;
+
+pub use access::{AccessKind, Privilege, PrivilegeState};
+pub use addr::{Asid, PhysAddr, Pid, Ppn, VirtAddr, Vpn};
+pub use config::InvalidField;
+pub use dram::{Dram, DramConfig, DramStats, DramTiming};
+pub use fault::{Fault, FaultKind};
+pub use format::{AdUpdate, Geometry, PageTableFormat, Paging, PagingConfig, PteView};
+pub use mem::{PhysMem, Traffic};
+pub use perms::Perms;
+pub use time::{Cycle, Cycles, Timed};
+pub use walker::{Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, walk};

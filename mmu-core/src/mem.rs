@@ -1,0 +1,194 @@
+//! Physical memory: the `PhysMem` trait every reader of DRAM goes through, and the
+//! sparse word store behind the DRAM model.
+
+use crate::addr::PhysAddr;
+use crate::time::{Cycle, Timed};
+use serde::Serialize;
+
+/// Who a DRAM request is for, so page-table traffic and data traffic are counted apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Traffic {
+    /// A PTE read or an A/D write by the hardware walker.
+    PageTable,
+    /// The data word of a CPU access.
+    Data,
+}
+
+/// Word-granular physical memory with timing.
+///
+/// The only way for the walker or the CPU to read or write memory: the returned
+/// cycle makes every access pay its latency (mooneye's `read_cycle`).
+pub trait PhysMem {
+    /// Reads the aligned word at `addr`, issued at `now`.
+    fn read(&mut self, now: Cycle, addr: PhysAddr, traffic: Traffic) -> Timed<u32>;
+    /// Writes the aligned word at `addr`, issued at `now`; returns when it is done.
+    fn write(&mut self, now: Cycle, addr: PhysAddr, value: u32, traffic: Traffic) -> Cycle;
+    /// Whether `addr` is backed by memory (outside it, the walker raises an access fault).
+    fn contains(&self, addr: PhysAddr) -> bool;
+}
+
+const CHUNK_BITS: u32 = 12;
+const CHUNK_WORDS: usize = 1 << (CHUNK_BITS - 2);
+const DIR_BITS: u32 = 10;
+const DIR_ENTRIES: usize = 1 << DIR_BITS;
+
+type Chunk = [u32; CHUNK_WORDS];
+type Directory = [Option<Box<Chunk>>; DIR_ENTRIES];
+
+/// Word storage that allocates host memory only for the 4 KiB chunks written.
+///
+/// A two-level radix over the physical address (4 MiB directories of 4 KiB chunks),
+/// so a lookup is two indexings and a 16 GiB space costs nothing until touched.
+/// Untouched memory reads as zero.
+pub struct SparseMemory {
+    capacity_bytes: u64,
+    directories: Vec<Option<Box<Directory>>>,
+    chunks_allocated: u64,
+}
+
+impl SparseMemory {
+    /// An all-zero memory of `capacity_bytes` (rounded up to whole chunks internally).
+    pub fn new(capacity_bytes: u64) -> Self {
+        let dir_span = (CHUNK_WORDS as u64 * 4) << DIR_BITS;
+        let dirs = capacity_bytes.div_ceil(dir_span) as usize;
+        Self { capacity_bytes, directories: (0..dirs).map(|_| None).collect(), chunks_allocated: 0 }
+    }
+
+    /// Bytes of simulated memory.
+    pub fn capacity_bytes(&self) -> u64 {
+        self.capacity_bytes
+    }
+
+    /// Host bytes spent on chunks (a measure of the frames touched).
+    pub fn host_bytes(&self) -> u64 {
+        self.chunks_allocated * (CHUNK_WORDS as u64 * 4)
+    }
+
+    /// Whether `addr` is inside the memory.
+    #[inline]
+    pub fn contains(&self, addr: PhysAddr) -> bool {
+        addr.as_u64() < self.capacity_bytes
+    }
+
+    #[inline]
+    fn split(addr: PhysAddr) -> (usize, usize, usize) {
+        let a = addr.as_u64();
+        let word = ((a >> 2) as usize) & (CHUNK_WORDS - 1);
+        let chunk = a >> CHUNK_BITS;
+        ((chunk >> DIR_BITS) as usize, (chunk as usize) & (DIR_ENTRIES - 1), word)
+    }
+
+    /// The word at `addr` (aligned down to 4 bytes); zero outside the memory.
+    #[inline]
+    pub fn load(&self, addr: PhysAddr) -> u32 {
+        let (d, c, w) = Self::split(addr);
+        match self.directories.get(d) {
+            Some(Some(dir)) => match &dir[c] {
+                Some(chunk) => chunk[w],
+                None => 0,
+            },
+            _ => 0,
+        }
+    }
+
+    /// Stores `value` at `addr` (aligned down to 4 bytes); ignored outside the memory,
+    /// which callers rule out with [`SparseMemory::contains`].
+    #[inline]
+    pub fn store(&mut self, addr: PhysAddr, value: u32) {
+        if !self.contains(addr) {
+            return;
+        }
+        let (d, c, w) = Self::split(addr);
+        let dir = self.directories[d].get_or_insert_with(|| {
+            let empty: Vec<Option<Box<Chunk>>> = (0..DIR_ENTRIES).map(|_| None).collect();
+            empty.into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("length is DIR_ENTRIES"))
+        });
+        let slot = &mut dir[c];
+        if slot.is_none() {
+            if value == 0 {
+                return; // storing zero into an untouched chunk changes nothing
+            }
+            *slot = Some(Box::new([0; CHUNK_WORDS]));
+            self.chunks_allocated += 1;
+        }
+        if let Some(chunk) = slot {
+            chunk[w] = value;
+        }
+    }
+
+    /// Zeroes `bytes` bytes from `addr` (both word aligned), freeing whole chunks.
+    pub fn zero(&mut self, addr: PhysAddr, bytes: u64) {
+        let chunk_bytes = CHUNK_WORDS as u64 * 4;
+        let mut a = addr.as_u64();
+        let end = a.saturating_add(bytes).min(self.capacity_bytes);
+        while a < end {
+            let (d, c, _) = Self::split(PhysAddr::new(a));
+            let chunk_start = a & !(chunk_bytes - 1);
+            if a == chunk_start && end - a >= chunk_bytes {
+                if let Some(Some(dir)) = self.directories.get_mut(d) {
+                    if dir[c].take().is_some() {
+                        self.chunks_allocated -= 1;
+                    }
+                }
+                a += chunk_bytes;
+            } else {
+                let stop = (chunk_start + chunk_bytes).min(end);
+                if let Some(Some(dir)) = self.directories.get_mut(d) {
+                    if let Some(chunk) = &mut dir[c] {
+                        for word in (a..stop).step_by(4) {
+                            chunk[((word >> 2) as usize) & (CHUNK_WORDS - 1)] = 0;
+                        }
+                    }
+                }
+                a = stop;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untouched_memory_reads_zero_and_costs_nothing() {
+        let m = SparseMemory::new(16 << 30);
+        assert_eq!(m.load(PhysAddr::new(0x3_ffff_fffc)), 0);
+        assert_eq!(m.host_bytes(), 0);
+    }
+
+    #[test]
+    fn store_then_load_and_host_memory_grows_per_chunk() {
+        let mut m = SparseMemory::new(16 << 30);
+        m.store(PhysAddr::new(0x1000), 7);
+        m.store(PhysAddr::new(0x1ffc), 8);
+        m.store(PhysAddr::new(0x3_ffff_fffc), 9);
+        assert_eq!(m.load(PhysAddr::new(0x1000)), 7);
+        assert_eq!(m.load(PhysAddr::new(0x1ffc)), 8);
+        assert_eq!(m.load(PhysAddr::new(0x3_ffff_fffc)), 9);
+        assert_eq!(m.load(PhysAddr::new(0x2000)), 0);
+        assert_eq!(m.host_bytes(), 2 * 4096);
+    }
+
+    #[test]
+    fn zero_frees_whole_chunks_and_clears_partial_ones() {
+        let mut m = SparseMemory::new(1 << 20);
+        for a in (0x1000..0x3000u64).step_by(4) {
+            m.store(PhysAddr::new(a), 0xdead);
+        }
+        m.zero(PhysAddr::new(0x1000), 0x1000);
+        assert_eq!(m.host_bytes(), 4096);
+        m.zero(PhysAddr::new(0x2000), 8);
+        assert_eq!(m.load(PhysAddr::new(0x2004)), 0);
+        assert_eq!(m.load(PhysAddr::new(0x2008)), 0xdead);
+        assert_eq!(m.load(PhysAddr::new(0x1000)), 0);
+    }
+
+    #[test]
+    fn stores_outside_capacity_are_ignored() {
+        let mut m = SparseMemory::new(4096);
+        m.store(PhysAddr::new(4096), 1);
+        assert_eq!(m.load(PhysAddr::new(4096)), 0);
+        assert!(!m.contains(PhysAddr::new(4096)));
+    }
+}

@@ -1,0 +1,238 @@
+//! The hardware page walker: one loop for every format, driven by its geometry and
+//! its PTE decoding, following the steps of the RISC-V spec's "Virtual Address
+//! Translation Process" (Sv32 section, steps 1-8).
+
+use crate::access::{AccessKind, PrivilegeState};
+use crate::addr::{Asid, PhysAddr, VirtAddr, Vpn};
+use crate::fault::{Fault, FaultKind};
+use crate::format::{AdUpdate, PageTableFormat, PteView};
+use crate::mem::{PhysMem, Traffic};
+use crate::perms::Perms;
+use crate::time::Cycle;
+
+/// A successful translation: what a TLB entry caches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Translation {
+    /// Virtual page number at the granularity of the mapped page (`vaddr >> page_bits`).
+    pub vpn: Vpn,
+    /// log2 of the bytes the mapping covers (12 for a 4 KiB page, 22 for a megapage).
+    pub page_bits: u8,
+    /// Physical address of the first byte of the (super)page.
+    pub page_base: PhysAddr,
+    /// Effective rights (the leaf's, intersected with its pointers' in IA-32).
+    pub perms: Perms,
+    /// Global mapping: matches in every address space.
+    pub global: bool,
+    /// The leaf's D bit is set, so a store may complete from the TLB.
+    pub dirty: bool,
+}
+
+impl Translation {
+    /// The physical address of `vaddr`, which must lie in this translation's page.
+    #[inline]
+    pub const fn phys_addr(&self, vaddr: VirtAddr) -> PhysAddr {
+        PhysAddr::new(self.page_base.as_u64() | vaddr.page_offset(self.page_bits) as u64)
+    }
+}
+
+/// Where a walk may start instead of the root: a page-walk cache hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalkStart {
+    /// The level whose table `table` is.
+    pub level: u8,
+    /// Physical address of that table.
+    pub table: PhysAddr,
+    /// Rights accumulated by the pointers above it.
+    pub perms: Perms,
+    /// Whether a pointer above was global.
+    pub global: bool,
+}
+
+/// A cache of upper-level PTEs that the walker consults before reading DRAM
+/// (the page-structure caches of Barr, Cox and Rixner, ISCA 2010).
+///
+/// Defined here, where the walker calls it; the `tlb` crate implements it.
+pub trait WalkCache {
+    /// The deepest cached table for `vaddr`, and the cycle at which the answer is known.
+    fn lookup(&mut self, now: Cycle, asid: Asid, vaddr: VirtAddr) -> (Option<WalkStart>, Cycle);
+    /// Records that the table for `start.level` on the path of `vaddr` is `start.table`.
+    fn fill(&mut self, asid: Asid, vaddr: VirtAddr, start: WalkStart);
+}
+
+/// No page-walk cache: every walk starts at the root.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoWalkCache;
+
+impl WalkCache for NoWalkCache {
+    #[inline]
+    fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> (Option<WalkStart>, Cycle) {
+        (None, now)
+    }
+    #[inline]
+    fn fill(&mut self, _: Asid, _: VirtAddr, _: WalkStart) {}
+}
+
+/// One translation to perform.
+#[derive(Clone, Copy, Debug)]
+pub struct WalkRequest {
+    /// Physical address of the root table (`satp.PPN × PAGESIZE`, IA-32 `CR3`).
+    pub root: PhysAddr,
+    /// The address space, for walk-cache tags.
+    pub asid: Asid,
+    /// The address to translate.
+    pub vaddr: VirtAddr,
+    /// The access that needs it.
+    pub access: AccessKind,
+    /// Privilege, SUM, MXR, WP.
+    pub state: PrivilegeState,
+    /// Whether the walker sets A/D itself or faults.
+    pub ad_update: AdUpdate,
+}
+
+/// What a walk did and found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalkOutcome {
+    /// The translation, or the fault that stopped the walk.
+    pub result: Result<Translation, Fault>,
+    /// When the walk finished.
+    pub done_at: Cycle,
+    /// PTEs read from DRAM.
+    pub pte_reads: u32,
+    /// PTEs written back to DRAM to set A/D bits.
+    pub pte_writes: u32,
+}
+
+/// Walks the page table of `req` in `mem`, consulting and filling `cache`.
+pub fn walk<F, M, C>(format: &F, mem: &mut M, cache: &mut C, now: Cycle, req: &WalkRequest) -> WalkOutcome
+where
+    F: PageTableFormat + ?Sized,
+    M: PhysMem + ?Sized,
+    C: WalkCache + ?Sized,
+{
+    let geometry = *format.geometry();
+    let va = req.vaddr;
+    let mut out = WalkOutcome {
+        result: Err(fault(req, FaultKind::NotPresent, None)),
+        done_at: now,
+        pte_reads: 0,
+        pte_writes: 0,
+    };
+
+    // Step 1: "Let a be satp.ppn × PAGESIZE, and let i = LEVELS − 1." A walk-cache hit
+    // starts lower down, with the rights and global bit of the pointers it skipped.
+    let (cached, t) = cache.lookup(now, req.asid, va);
+    let mut t = t;
+    let start = cached.unwrap_or(WalkStart {
+        level: geometry.root_level(),
+        table: req.root,
+        perms: Perms::ALL,
+        global: false,
+    });
+    let (mut level, mut table, mut perms, mut global) = (start.level, start.table, start.perms, start.global);
+
+    loop {
+        // Step 2: "Let pte be the value of the PTE at address a + va.vpn[i] × PTESIZE.
+        // If accessing pte violates a PMA or PMP check, raise an access-fault exception."
+        let pte_addr = geometry.pte_addr(table, va, level);
+        if !mem.contains(pte_addr) {
+            out.result = Err(fault(req, FaultKind::AccessFault, Some(level)));
+            break;
+        }
+        let read = mem.read(t, pte_addr, Traffic::PageTable);
+        t = read.ready_at;
+        out.pte_reads += 1;
+        let raw = read.value;
+
+        match format.decode(raw, level) {
+            // Step 3: V = 0 or a reserved encoding is a page fault.
+            PteView::Invalid => {
+                out.result = Err(fault(req, FaultKind::NotPresent, Some(level)));
+                break;
+            }
+            PteView::Reserved => {
+                out.result = Err(fault(req, FaultKind::Reserved, Some(level)));
+                break;
+            }
+            // Step 4: a pointer. "Let i = i − 1. If i < 0, stop and raise a page-fault
+            // exception. Otherwise, let a = pte.ppn × PAGESIZE and go to step 2."
+            PteView::Pointer { next, perms: granted, accessed, global: pointer_global } => {
+                if level == 0 {
+                    out.result = Err(fault(req, FaultKind::Reserved, Some(level)));
+                    break;
+                }
+                if accessed == Some(false) {
+                    // IA-32 sets A in every paging-structure entry it uses.
+                    t = mem.write(t, pte_addr, format.with_accessed(raw), Traffic::PageTable);
+                    out.pte_writes += 1;
+                }
+                perms = perms.intersect(granted);
+                // Sv32: "For non-leaf PTEs, the global setting implies that all mappings
+                // in the subsequent levels of the page table are global."
+                global = global || pointer_global;
+                level -= 1;
+                table = next;
+                cache.fill(req.asid, va, WalkStart { level, table, perms, global });
+            }
+            PteView::Leaf { ppn, perms: granted, global: leaf_global, accessed, dirty } => {
+                let perms = perms.intersect(granted);
+                // Step 5: "Determine if the requested memory access is allowed by the
+                // pte.r, pte.w, pte.x, and pte.u bits, given the current privilege mode
+                // and the value of the SUM and MXR fields."
+                if !format.permits(perms, req.access, &req.state) {
+                    out.result = Err(fault(req, FaultKind::Protection, Some(level)));
+                    break;
+                }
+                // Step 6: "If i > 0 and pte.ppn[i − 1 : 0] ≠ 0, this is a misaligned superpage."
+                let page_bits = geometry.leaf_page_bits(level);
+                let low_ppn_bits = page_bits - geometry.page_bits();
+                if low_ppn_bits > 0 && ppn.as_u32() & ((1u32 << low_ppn_bits) - 1) != 0 {
+                    out.result = Err(fault(req, FaultKind::MisalignedSuperpage, Some(level)));
+                    break;
+                }
+                // Step 7: "If pte.a = 0, or if the original memory access is a store and
+                // pte.d = 0, either raise a page-fault exception or: set pte.a to 1 and,
+                // if the memory access is a store, also set pte.d to 1."
+                let is_store = req.access == AccessKind::Write;
+                let needs_update = !accessed || (is_store && !dirty);
+                let mut dirty = dirty;
+                if needs_update {
+                    match req.ad_update {
+                        AdUpdate::Fault => {
+                            out.result = Err(fault(req, FaultKind::AccessedDirty, Some(level)));
+                            break;
+                        }
+                        AdUpdate::Hardware => {
+                            let mut updated = format.with_accessed(raw);
+                            if is_store {
+                                updated = format.with_dirty(updated);
+                                dirty = true;
+                            }
+                            t = mem.write(t, pte_addr, updated, Traffic::PageTable);
+                            out.pte_writes += 1;
+                        }
+                    }
+                }
+                // Step 8: pa.pgoff = va.pgoff; for a superpage the low PPN fields come
+                // from the VA; the rest from the PTE.
+                out.result = Ok(Translation {
+                    vpn: va.vpn(page_bits),
+                    page_bits,
+                    page_base: ppn.base(geometry.page_bits()),
+                    perms,
+                    global: global || leaf_global,
+                    dirty,
+                });
+                break;
+            }
+        }
+    }
+    out.done_at = t;
+    out
+}
+
+fn fault(req: &WalkRequest, kind: FaultKind, level: Option<u8>) -> Fault {
+    Fault { kind, vaddr: req.vaddr, access: req.access, level }
+}
+
+#[cfg(test)]
+mod tests;
