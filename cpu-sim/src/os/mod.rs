@@ -6,14 +6,14 @@
 //! FIXME(#5): several processes, swapping and page replacement.
 
 mod frames;
+mod page_table;
 
 pub use frames::FrameBitmap;
 
 use crate::error::SimError;
 use mmu_core::config::InvalidField;
 use mmu_core::{
-    AccessKind, Asid, Cycles, Dram, Fault, FaultKind, PageTableFormat, Paging, Perms, PhysAddr, Pid, Ppn,
-    PteView, VirtAddr,
+    AccessKind, Asid, Cycles, Dram, Fault, FaultKind, PageTableFormat, Paging, Perms, PhysAddr, Pid, VirtAddr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -276,55 +276,6 @@ impl Os {
     /// Bytes of DRAM holding page tables.
     pub fn page_table_bytes(&self) -> u64 {
         self.stats.page_table_frames * self.format.geometry().page_bytes()
-    }
-
-    fn alloc_frame(&mut self, dram: &mut Dram, pid: Pid, vaddr: VirtAddr) -> Result<Ppn, SimError> {
-        let ppn = self.frames.alloc().ok_or(SimError::OutOfMemory {
-            frames: self.frames.frames() as u64,
-            pid,
-            vaddr,
-        })?;
-        let page_bytes = self.format.geometry().page_bytes();
-        dram.zero(ppn.base(self.format.geometry().page_bits()), page_bytes);
-        Ok(ppn)
-    }
-
-    fn alloc_table(&mut self, dram: &mut Dram, pid: Pid, vaddr: VirtAddr) -> Result<PhysAddr, SimError> {
-        let ppn = self.alloc_frame(dram, pid, vaddr)?;
-        self.stats.page_table_frames += 1;
-        Ok(ppn.base(self.format.geometry().page_bits()))
-    }
-
-    /// The address of the leaf PTE for `vaddr` at the last level, building missing
-    /// tables on the way down when `build` is set.
-    fn leaf_pte_addr(
-        &mut self,
-        dram: &mut Dram,
-        pid: Pid,
-        vaddr: VirtAddr,
-        build: bool,
-    ) -> Result<Option<PhysAddr>, SimError> {
-        let geometry = *self.format.geometry();
-        let mut table = self.processes[pid.as_u32() as usize].root;
-        for level in (1..geometry.levels()).rev() {
-            let pte_addr = geometry.pte_addr(table, vaddr, level);
-            match self.format.decode(dram.peek(pte_addr), level) {
-                PteView::Pointer { next, .. } => table = next,
-                PteView::Invalid if build => {
-                    let next = self.alloc_table(dram, pid, vaddr)?;
-                    dram.poke(pte_addr, self.format.encode_pointer(next.ppn(geometry.page_bits())));
-                    table = next;
-                }
-                PteView::Invalid => return Ok(None),
-                // The OS maps base pages only and writes every PTE itself.
-                view @ (PteView::Leaf { .. } | PteView::Reserved) => {
-                    return Err(SimError::Internal(format!(
-                        "OS page table of process {pid} holds {view:?} at level {level} for {vaddr}"
-                    )));
-                }
-            }
-        }
-        Ok(Some(geometry.pte_addr(table, vaddr, 0)))
     }
 
     /// Handles a page fault of process `pid`.
