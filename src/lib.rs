@@ -63,7 +63,7 @@ pub fn trace_path(
         WorkloadConfig::Trace { path } => {
             Some(config_path.parent().unwrap_or_else(|| Path::new(".")).join(path))
         }
-        WorkloadConfig::Sequential { .. } | WorkloadConfig::Uniform { .. } => None,
+        WorkloadConfig::Synthetic(_) => None,
     }
 }
 

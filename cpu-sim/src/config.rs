@@ -83,15 +83,19 @@ impl MachineConfig {
                 ),
             ));
         }
+        // Sv32's satp.ASID is 9 bits; each process gets its own ASID.
+        const MAX_PROCESSES: usize = 1 << 9;
         match self.processes.len() {
             0 => return Err(InvalidField::new("processes", "at least one process is needed")),
-            1 => {}
-            n => {
+            n if n > MAX_PROCESSES => {
                 return Err(InvalidField::new(
                     "processes",
-                    format!("{n} processes declared; the OS model runs one so far (FIXME(#5))"),
+                    format!(
+                        "{n} processes declared; each needs its own 9-bit ASID, so at most {MAX_PROCESSES}"
+                    ),
                 ));
             }
+            _ => {}
         }
         for (i, p) in self.processes.iter().enumerate() {
             p.validate(&format).map_err(|e| e.within(&format!("processes[{i}]")))?;

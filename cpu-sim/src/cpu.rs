@@ -101,6 +101,7 @@ impl Machine {
         if pid != self.current {
             self.current = pid;
             self.space = AddressSpace { asid: process.asid, root: process.root };
+            self.mmu.switch_to(self.space);
             self.context_switches += 1;
         }
         Ok(())

@@ -136,6 +136,18 @@ impl Mmu {
         Translated { result, done_at: out.done_at }
     }
 
+    /// Makes `space` the address space being translated for (a context switch).
+    ///
+    /// TLB entries are ASID-tagged, so nothing needs flushing: entries of other
+    /// address spaces simply stop matching.
+    pub fn switch_to(&mut self, _space: AddressSpace) {}
+
+    /// Removes every cached translation of `vaddr` in address space `asid`, after
+    /// the OS changed its PTE (`sfence.vma vaddr, asid`). Returns the entries removed.
+    pub fn invalidate_page(&mut self, vaddr: VirtAddr, asid: Asid) -> u64 {
+        self.tlbs.invalidate_va_asid(vaddr, asid)
+    }
+
     /// Counters.
     pub fn stats(&self) -> &MmuStats {
         &self.stats

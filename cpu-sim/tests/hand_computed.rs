@@ -122,3 +122,21 @@ fn page_tables_hold_the_hand_computed_ptes() {
     assert_eq!(m.peek_phys(0x0000), 0x401);
     assert_eq!(m.peek_phys(0x1004), 0x857);
 }
+
+#[test]
+fn two_processes_at_the_same_address_get_their_own_frames() {
+    // The seed's figure 1.2: A and B both write "cell 64"; each reads its own value.
+    let text = config("Hardware", "rw-").replace(
+        r#"processes: [(name: "p", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "rw-")])],"#,
+        r#"processes: [
+        (name: "A", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "rw-")]),
+        (name: "B", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "rw-")]),
+    ],"#,
+    );
+    let r = run(&text, "W 0x1040 0xa\nP 1\nW 0x1040 0xb\nR 0x1040\nP 0\nR 0x1040\n");
+    assert_eq!(r.context_switches, 2);
+    assert_eq!(r.os.demand_zero, 2, "one page each");
+    // Two roots at boot (frames 0, 1), then per process a level-0 table and a page.
+    assert_eq!((r.os.page_table_frames, r.os.data_frames), (4, 2));
+    assert_eq!(r.data_checksum, fnv(&[0xb, 0xa]), "B reads B's value, then A reads A's");
+}

@@ -65,6 +65,13 @@ pub enum WorkloadConfig {
         /// Path of the trace, relative to the directory of the config file.
         path: String,
     },
+    /// A seeded generator whose accesses process 0 makes.
+    Synthetic(GeneratorConfig),
+}
+
+/// A synthetic access pattern, seeded from the run seed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GeneratorConfig {
     /// Word after word from `base`, wrapping around after `bytes`.
     Sequential {
         /// First address; word aligned.
@@ -90,19 +97,32 @@ pub enum WorkloadConfig {
 }
 
 impl WorkloadConfig {
-    /// Checks a synthetic generator's parameters (a trace is checked when read).
+    /// Checks the workload's parameters (a trace is checked when read).
     ///
     /// # Errors
-    /// The first field that breaks a rule, named relative to this enum's variant.
+    /// The first field that breaks a rule, named relative to this enum.
     pub fn validate(&self) -> Result<(), InvalidField> {
         match self {
             WorkloadConfig::Trace { path } => {
                 if path.is_empty() {
                     return Err(InvalidField::new("path", "must name a trace file"));
                 }
+                Ok(())
             }
-            WorkloadConfig::Sequential { base, bytes, write_percent, .. }
-            | WorkloadConfig::Uniform { base, bytes, write_percent, .. } => {
+            WorkloadConfig::Synthetic(generator) => generator.validate(),
+        }
+    }
+}
+
+impl GeneratorConfig {
+    /// Checks a generator's parameters.
+    ///
+    /// # Errors
+    /// The first field that breaks a rule, named relative to this enum.
+    pub fn validate(&self) -> Result<(), InvalidField> {
+        match self {
+            GeneratorConfig::Sequential { base, bytes, write_percent, .. }
+            | GeneratorConfig::Uniform { base, bytes, write_percent, .. } => {
                 if base % 4 != 0 {
                     return Err(InvalidField::new("base", format!("{base:#x} is not word aligned")));
                 }
@@ -128,17 +148,46 @@ impl WorkloadConfig {
         }
         Ok(())
     }
+
+    /// The running generator, its random stream seeded from `seed`.
+    pub fn build(&self, seed: u64) -> Generator {
+        let seed = seed ^ SALT_WORKLOAD;
+        match *self {
+            GeneratorConfig::Sequential { base, bytes, accesses, write_percent } => {
+                Generator::Sequential(Sequential::new(base, bytes, accesses, write_percent, seed))
+            }
+            GeneratorConfig::Uniform { base, bytes, accesses, write_percent } => {
+                Generator::Uniform(Uniform::new(base, bytes, accesses, write_percent, seed))
+            }
+        }
+    }
 }
 
-/// A running workload: a trace reader or a generator, dispatched by `match` so
-/// the per-access path has no virtual call.
+/// A running generator, dispatched by `match` (no virtual call per access).
+pub enum Generator {
+    /// See [`GeneratorConfig::Sequential`].
+    Sequential(Sequential),
+    /// See [`GeneratorConfig::Uniform`].
+    Uniform(Uniform),
+}
+
+impl Iterator for Generator {
+    type Item = TraceEvent;
+    #[inline]
+    fn next(&mut self) -> Option<TraceEvent> {
+        match self {
+            Generator::Sequential(g) => g.next(),
+            Generator::Uniform(g) => g.next(),
+        }
+    }
+}
+
+/// A running workload: a trace reader or a generator.
 pub enum Workload<R: BufRead> {
     /// A native-format trace.
     Native(NativeReader<R>),
-    /// The sequential generator.
-    Sequential(Sequential),
-    /// The uniform-random generator.
-    Uniform(Uniform),
+    /// A synthetic generator.
+    Synthetic(Box<Generator>),
 }
 
 /// Salt of the workload's random stream (see `SimRng`).
@@ -148,20 +197,11 @@ impl<R: BufRead> Workload<R> {
     /// The generator a synthetic config describes; `None` for a trace config, which
     /// the caller opens and passes to [`Workload::trace`].
     pub fn synthetic(config: &WorkloadConfig, seed: u64) -> Option<Self> {
-        match *config {
+        match config {
             WorkloadConfig::Trace { .. } => None,
-            WorkloadConfig::Sequential { base, bytes, accesses, write_percent } => {
-                Some(Workload::Sequential(Sequential::new(
-                    base,
-                    bytes,
-                    accesses,
-                    write_percent,
-                    seed ^ SALT_WORKLOAD,
-                )))
+            WorkloadConfig::Synthetic(generator) => {
+                Some(Workload::Synthetic(Box::new(generator.build(seed))))
             }
-            WorkloadConfig::Uniform { base, bytes, accesses, write_percent } => Some(Workload::Uniform(
-                Uniform::new(base, bytes, accesses, write_percent, seed ^ SALT_WORKLOAD),
-            )),
         }
     }
 
@@ -177,8 +217,7 @@ impl<R: BufRead> Iterator for Workload<R> {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             Workload::Native(r) => r.next(),
-            Workload::Sequential(g) => g.next().map(Ok),
-            Workload::Uniform(g) => g.next().map(Ok),
+            Workload::Synthetic(g) => g.next().map(Ok),
         }
     }
 }
