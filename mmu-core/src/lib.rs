@@ -25,10 +25,12 @@ pub mod walker;
 pub use access::{AccessKind, Privilege, PrivilegeState};
 pub use addr::{Asid, PhysAddr, Pid, Ppn, VirtAddr, Vpn};
 pub use config::InvalidField;
-pub use dram::{Dram, DramConfig, DramStats, DramTiming};
+pub use dram::{AddressField, Dram, DramConfig, DramStats, DramTiming, DramTrafficStats, RowPolicy};
 pub use fault::{Fault, FaultKind};
-pub use format::{AdUpdate, Geometry, PageTableFormat, Paging, PagingConfig, PteView};
+pub use format::{AdUpdate, Geometry, LevelBits, PageTableFormat, Paging, PagingConfig, PteView};
 pub use mem::{PhysMem, Traffic};
 pub use perms::Perms;
 pub use time::{Cycle, Cycles, Timed};
-pub use walker::{Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, walk};
+pub use walker::{
+    LatencyHistogram, Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, WalkStats, walk,
+};
