@@ -9,6 +9,7 @@ mod frames;
 mod page_table;
 
 pub use frames::FrameBitmap;
+pub(crate) use page_table::MemoryPlan;
 
 use crate::error::SimError;
 use mmu_core::config::InvalidField;
@@ -220,6 +221,7 @@ pub struct Os {
     config: OsConfig,
     format: Paging,
     frames: FrameBitmap,
+    tables: page_table::PageTables,
     processes: Vec<Process>,
     stats: OsStats,
 }
@@ -235,18 +237,20 @@ impl Os {
         format: &Paging,
         dram: &mut Dram,
     ) -> Result<Self, SimError> {
-        let page_bytes = format.geometry().page_bytes();
-        let frames = (dram.capacity_bytes() / page_bytes) as usize;
+        let plan =
+            MemoryPlan::new(format, dram.capacity_bytes(), processes.len()).map_err(SimError::Internal)?;
+        let frames = plan.pool_frames as usize;
         let mut os = Os {
             config: config.clone(),
             format: format.clone(),
             frames: FrameBitmap::new(frames),
+            tables: page_table::PageTables::new(plan, processes.len()),
             processes: Vec::new(),
             stats: OsStats { frames_total: frames as u64, ..OsStats::default() },
         };
         for (i, p) in processes.iter().enumerate() {
             let pid = Pid::new(i as u32);
-            let root = os.alloc_table(dram, pid, VirtAddr::new(0))?;
+            let root = os.alloc_root(dram, pid)?;
             os.processes.push(Process {
                 pid,
                 name: p.name.clone(),
@@ -271,11 +275,6 @@ impl Os {
             largest_free_run: self.frames.largest_free_run() as u64,
             ..self.stats.clone()
         }
-    }
-
-    /// Bytes of DRAM holding page tables.
-    pub fn page_table_bytes(&self) -> u64 {
-        self.stats.page_table_frames * self.format.geometry().page_bytes()
     }
 
     /// Handles a page fault of process `pid`.
