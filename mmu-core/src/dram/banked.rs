@@ -71,8 +71,6 @@ pub(super) struct Banked {
     bank: BitSlice,
     row: BitSlice,
     column: BitSlice,
-    ranks: u32,
-    banks_per_rank: u32,
     policy: RowPolicy,
     t_rcd: Cycles,
     t_rp: Cycles,
@@ -131,8 +129,6 @@ impl Banked {
             bank,
             row,
             column,
-            ranks: *ranks,
-            banks_per_rank: *banks,
             policy: *policy,
             t_rcd: *t_rcd,
             t_rp: *t_rp,
@@ -155,11 +151,21 @@ impl Banked {
         }
     }
 
+    /// The bank `addr` lands in, as an index into the bank table: channel, then
+    /// rank, then bank (every count is a power of two, so the fields just concatenate).
+    #[inline]
+    fn bank_index(&self, a: u64) -> usize {
+        let channel = self.channel.extract(a) as usize;
+        let rank = self.rank.extract(a) as usize;
+        let bank = self.bank.extract(a) as usize;
+        (((channel << self.rank.bits) | rank) << self.bank.bits) | bank
+    }
+
     /// Serves one request issued at `now`: when its data is ready, and what it found.
     #[inline]
     pub(super) fn access(&mut self, now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
-        let c = self.decode(addr);
-        let index = ((c.channel * self.ranks + c.rank) * self.banks_per_rank + c.bank) as usize;
+        let row = self.row.extract(addr.as_u64());
+        let index = self.bank_index(addr.as_u64());
         let (t_rcd, t_rp, t_ras, column_access) = (self.t_rcd, self.t_rp, self.t_ras, self.column_access);
         let bank = &mut self.banks[index];
         // A busy bank finishes what it is doing first.
@@ -167,7 +173,7 @@ impl Banked {
         match self.policy {
             RowPolicy::OpenPage => {
                 let (outcome, data_at) = match bank.open_row {
-                    Some(open) if open == c.row => (RowOutcome::Hit, start + column_access),
+                    Some(open) if open == row => (RowOutcome::Hit, start + column_access),
                     None => {
                         bank.activated_at = start;
                         (RowOutcome::Miss, start + t_rcd + column_access)
@@ -180,7 +186,7 @@ impl Banked {
                         (RowOutcome::Conflict, activate + t_rcd + column_access)
                     }
                 };
-                bank.open_row = Some(c.row);
+                bank.open_row = Some(row);
                 bank.ready_at = data_at;
                 (data_at, outcome)
             }
