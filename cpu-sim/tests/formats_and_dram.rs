@@ -79,6 +79,24 @@ fn ia32_cr0_wp_decides_supervisor_writes_to_read_only_pages() {
 }
 
 #[test]
+fn ia32_refuses_risc_v_only_options() {
+    let refused = |privilege: &str, field: &str| {
+        let text = config("X86_32(pse: false)", privilege, FIXED_1M, DATA_RW);
+        let err = parse_config(&text, "x.ron").expect_err(privilege).to_string();
+        assert!(err.starts_with(&format!("x.ron: field `{field}`")), "{err}");
+    };
+    refused("(mode: Supervisor, sum: true)", "mmu.privilege.sum");
+    refused("(mode: User, mxr: true)", "mmu.privilege.mxr");
+    let text = config("X86_32(pse: false)", USER, FIXED_1M, DATA_RW)
+        .replace("privilege:", "ad_update: Fault, privilege:");
+    let err = parse_config(&text, "x.ron").unwrap_err().to_string();
+    assert!(err.contains("field `mmu.ad_update`") && err.contains("4.8"), "{err}");
+    // The same options are fine on Sv32.
+    let text = config("Sv32", "(mode: Supervisor, sum: true, mxr: true)", FIXED_1M, DATA_RW);
+    assert!(parse_config(&text.replace("privilege:", "ad_update: Fault, privilege:"), "x.ron").is_ok());
+}
+
+#[test]
 fn flat_word_pages_fault_per_word_and_reserve_a_4_gib_table() {
     // 4 GiB + 64 KiB of DRAM: the 4 GiB table sits at [64 KiB, 4 GiB + 64 KiB), and
     // the 16384 four-byte frames below it form the pool.

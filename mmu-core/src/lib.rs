@@ -3,9 +3,11 @@
 //! page walker.
 //!
 //! What it models: the bit-exact translation of a 32-bit virtual address through a
-//! radix page table stored in simulated DRAM, with the cycles each PTE read costs.
+//! radix page table stored in simulated DRAM (RISC-V Sv32, IA-32 32-bit paging, a
+//! flat table and a generic radix tree), with the cycles each PTE read costs in a
+//! banked DRAM whose latency depends on the open rows.
 //! What it does not: caches between the walker and DRAM (PTE reads go straight to
-//! DRAM), PMP, and the OS (which lives in `cpu-sim`).
+//! DRAM), PMP, PAE and PSE-36, DRAM refresh, and the OS (which lives in `cpu-sim`).
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 

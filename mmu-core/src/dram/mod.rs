@@ -6,7 +6,7 @@
 //! - `Banked`: channels, ranks and banks, each bank with an open row and a
 //!   busy-until cycle, so a request is a row hit, a row miss (bank closed) or a row
 //!   conflict (another row open) depending on history, and pays the matching sum of
-//!   datasheet timings ([`banked`]).
+//!   datasheet timings (the `banked` module).
 //!
 //! Host memory grows with the 4 KiB chunks written, never with the configured
 //! capacity: a 4 GiB DRAM costs a few KiB of bookkeeping until it is touched.
