@@ -205,8 +205,9 @@ pub fn render_table(report: &Report, origin: &str) -> String {
     }
     let _ = writeln!(
         s,
-        "  memory      {} frames: {} page-table, {} data, {} free (largest free run {}); page tables {} bytes",
+        "  memory      {} frames ({} for data): {} page-table, {} data, {} free (largest free data run {}); page tables {} bytes",
         o.frames_total,
+        o.data_frames_total,
         o.page_table_frames,
         o.data_frames,
         o.frames_free,

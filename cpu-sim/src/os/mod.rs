@@ -193,6 +193,8 @@ pub struct OsStats {
     pub data_frames: u64,
     /// Frames of physical memory.
     pub frames_total: u64,
+    /// Frames that may hold data pages (`os.data_frames`, else every frame).
+    pub data_frames_total: u64,
     /// Frames free at the end of the run.
     pub frames_free: u64,
     /// The longest run of consecutive free data frames at the end of the run (the
@@ -279,7 +281,7 @@ impl Os {
             replacer: Replacer::new(config.replacement, SimRng::seed_from_u64(seed ^ SALT_PAGE_REPLACEMENT)),
             swap: config.swap.as_ref().map(|s| SwapDevice::new(s.capacity_bytes / page_bytes, page_bytes)),
             pending_shootdowns: Vec::new(),
-            stats: OsStats { frames_total: total, ..OsStats::default() },
+            stats: OsStats { frames_total: total, data_frames_total: data, ..OsStats::default() },
         };
         for (i, p) in processes.iter().enumerate() {
             let pid = Pid::new(i as u32);
@@ -803,8 +805,11 @@ impl Os {
     /// with it can never match again and need no shootdown.
     fn release(&mut self, dram: &mut Dram, pid: Pid, state: ProcessState) {
         let index = pid.as_u32() as usize;
-        // Dirty bits of its PTEs on shared pages must outlive its page table.
         let root = self.processes[index].root;
+        let layout = self.layout(dram, root);
+        let stats = &mut self.processes[index].stats;
+        (stats.resident_pages, stats.virtual_runs, stats.physical_runs) = layout;
+        // Dirty bits of its PTEs on shared pages must outlive its page table.
         for (vpn, ppn, raw) in self.leaves(dram, root) {
             let va = mmu_core::Vpn::new(vpn).base(self.page_bits);
             let Some(region) = self.processes[index].region(va) else { continue };
@@ -866,7 +871,27 @@ impl Os {
         out
     }
 
-    /// Per-process counters and the layout of each live process's memory now.
+    /// Resident pages, virtual runs and physical runs of the page table at `root`.
+    fn layout(&self, dram: &Dram, root: PhysAddr) -> (u64, u64, u64) {
+        let leaves = self.leaves(dram, root);
+        let (mut virtual_runs, mut physical_runs) = (0, 0);
+        let mut prev: Option<(u32, Ppn)> = None;
+        for &(vpn, ppn, _) in &leaves {
+            let virtual_next = prev.is_some_and(|(v, _)| v.checked_add(1) == Some(vpn));
+            let physical_next = prev.is_some_and(|(_, f)| f.as_u32().checked_add(1) == Some(ppn.as_u32()));
+            if !virtual_next {
+                virtual_runs += 1;
+            }
+            if !(virtual_next && physical_next) {
+                physical_runs += 1;
+            }
+            prev = Some((vpn, ppn));
+        }
+        (leaves.len() as u64, virtual_runs, physical_runs)
+    }
+
+    /// Per-process counters, and the layout of each process's memory: now for a
+    /// running process, as it was when it ended for the others.
     pub fn process_stats(&self, dram: &Dram) -> Vec<ProcessStats> {
         self.processes
             .iter()
@@ -874,21 +899,7 @@ impl Os {
                 let mut s = p.stats.clone();
                 s.state = format!("{:?}", p.state);
                 if p.state == ProcessState::Running {
-                    let leaves = self.leaves(dram, p.root);
-                    s.resident_pages = leaves.len() as u64;
-                    let mut prev: Option<(u32, Ppn)> = None;
-                    for &(vpn, ppn, _) in &leaves {
-                        let virtual_next = prev.is_some_and(|(v, _)| v.checked_add(1) == Some(vpn));
-                        if !virtual_next {
-                            s.virtual_runs += 1;
-                        }
-                        if !(virtual_next
-                            && prev.is_some_and(|(_, f)| f.as_u32().checked_add(1) == Some(ppn.as_u32())))
-                        {
-                            s.physical_runs += 1;
-                        }
-                        prev = Some((vpn, ppn));
-                    }
+                    (s.resident_pages, s.virtual_runs, s.physical_runs) = self.layout(dram, p.root);
                 }
                 s
             })

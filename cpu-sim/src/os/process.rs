@@ -221,7 +221,7 @@ pub struct ProcessStats {
     pub evicted: u64,
     /// Times it was switched in.
     pub switched_in: u64,
-    /// Pages mapped in its page table at the end of the run.
+    /// Pages mapped in its page table at the end of the run, or when it ended.
     pub resident_pages: u64,
     /// Maximal runs of consecutive virtual pages among them.
     pub virtual_runs: u64,
