@@ -152,9 +152,9 @@ fn a_write_by_one_sharer_is_read_by_the_other_and_private_pages_stay_private() {
 
 #[test]
 fn shared_pages_survive_swapping_and_a_dirty_bit_in_any_mapper_counts() {
-    // Two data frames. B writes the shared page through its... read-only mapping is
-    // refused, so A writes; then private pages push the shared page out; B reads it
-    // back from swap.
+    // Two data frames. A writes the shared page (only A's PTE has D set), B maps
+    // it clean; private pages then push it out: it must be written back because
+    // of A's D bit, and B reads it back from swap.
     let trace = "W 0x8000 0x5\nP 1\nR 0x20000\nW 0x1000 0x6\nP 0\nW 0x1000 0x7\nP 1\nR 0x20000\n";
     let r = run_trace(&trace_config(2, SHARING), trace);
     assert_eq!(r.data_checksum, fnv(&[0x5, 0x5]));
@@ -199,4 +199,18 @@ fn the_seeds_fragmentation_example() {
         (r.os.frames_total - 4 - r.os.page_table_frames, 0)
     );
     assert_eq!(r.os.evictions, 0, "no swapping needed: paging alone solved fragmentation");
+}
+
+#[test]
+fn a_dead_sharers_dirty_bit_is_not_lost_with_its_page_table() {
+    // A dirties the shared page, then is killed: its page table (holding the only
+    // D bit) is freed. When the page is later evicted it must still be written
+    // back, or C would read zero.
+    let trace = "W 0x8000 0x99\nR 0x0\nP 2\nR 0x8000\nP 1\nW 0x1000 1\nR 0x20000\n";
+    let r = run_trace(&trace_config(1, SHARING), trace);
+    assert_eq!(r.segfaults.len(), 1, "A is killed");
+    // C reads 0x99; B's private store evicts the shared page (one frame): it is
+    // dirty through A's dead PTE; B's load brings it back from swap: 0x99 again.
+    assert_eq!(r.data_checksum, fnv(&[0x99, 0x99]));
+    assert_eq!((r.os.dirty_writebacks, r.os.swap_ins), (2, 1), "{:?}", r.os);
 }
