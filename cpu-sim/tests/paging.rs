@@ -193,3 +193,26 @@ fn clock_gives_a_recently_used_page_a_second_chance() {
     let fifo = run(&config("Fifo", 3), &trace);
     assert_eq!(faults(&fifo), 6, "FIFO evicts 2 for 5, then faults on 2");
 }
+
+#[test]
+fn a_page_table_may_push_a_data_page_out_and_its_cost_is_charged() {
+    // No `data_frames`: four frames serve tables and data alike. The root (frame 0),
+    // one level-0 table and two data pages fill them; touching another 4 MiB region
+    // needs a second level-0 table, so a data page goes to swap for it.
+    let unified = |write_latency: u64| {
+        config("Fifo", 1)
+            .replace("data_frames: Some(1), ", "")
+            .replace("capacity_bytes: 0x100000, timing", "capacity_bytes: 0x4000, timing")
+            .replace("write_latency: 2000", &format!("write_latency: {write_latency}"))
+    };
+    let trace = "W 0x1000 1\nW 0x2000 2\nW 0x400000 3\nR 0x1000\nR 0x2000\nR 0x400000\n";
+    let slow = run(&unified(2000), trace);
+    let fast = run(&unified(1000), trace);
+    assert!(slow.os.evictions >= 2 && slow.os.dirty_writebacks >= 2, "{:?}", slow.os);
+    assert_eq!(slow.os.page_table_frames, 3, "the root and two level-0 tables, pinned");
+    // Every dirty write-back, including the one made for a table frame, costs its
+    // write latency: the runs differ by exactly 1000 per write-back.
+    assert_eq!(slow.os.dirty_writebacks, fast.os.dirty_writebacks);
+    assert_eq!(slow.cycles - fast.cycles, 1000 * slow.os.dirty_writebacks);
+    assert_eq!(slow.check.unwrap().loads_checked, 3);
+}

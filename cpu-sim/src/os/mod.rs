@@ -244,6 +244,9 @@ pub struct Os {
     swap: Option<SwapDevice>,
     /// Invalidations owed to the MMU by the handler running now.
     pending_shootdowns: Vec<(VirtAddr, Asid)>,
+    /// Cycles of evictions made to find a page-table frame, owed by the handler
+    /// running now.
+    pending_cost: Cycles,
     stats: OsStats,
 }
 
@@ -281,6 +284,7 @@ impl Os {
             replacer: Replacer::new(config.replacement, SimRng::seed_from_u64(seed ^ SALT_PAGE_REPLACEMENT)),
             swap: config.swap.as_ref().map(|s| SwapDevice::new(s.capacity_bytes / page_bytes, page_bytes)),
             pending_shootdowns: Vec::new(),
+            pending_cost: Cycles::ZERO,
             stats: OsStats { frames_total: total, data_frames_total: data, ..OsStats::default() },
         };
         for (i, p) in processes.iter().enumerate() {
@@ -396,7 +400,11 @@ impl Os {
         for (va, asid) in self.pending_shootdowns.drain(..) {
             mmu.invalidate_page(va, asid);
         }
-        result
+        let owed = std::mem::replace(&mut self.pending_cost, Cycles::ZERO);
+        result.map(|r| match r {
+            Resolution::Retry { cost } => Resolution::Retry { cost: cost + owed },
+            Resolution::Stopped { cost, segfault } => Resolution::Stopped { cost: cost + owed, segfault },
+        })
     }
 
     fn handle(&mut self, dram: &mut Dram, pid: Pid, fault: Fault) -> Result<Resolution, SimError> {
@@ -549,8 +557,8 @@ impl Os {
             None => match self.frames.alloc() {
                 Some(f) => f,
                 None => {
-                    // The eviction's cost is part of the demand-zero handler's.
-                    self.evict_one(dram, pid, vaddr)?;
+                    let cost = self.evict_one(dram, pid, vaddr)?;
+                    self.pending_cost += cost;
                     self.frames
                         .alloc()
                         .ok_or_else(|| SimError::Internal("no free frame after an eviction".into()))?
