@@ -2,7 +2,8 @@
 //! parsed with precise positions and then validated as a whole.
 
 use crate::mmu::MmuConfig;
-use crate::os::{OsConfig, ProcessConfig};
+use crate::os::scheduler::Quantum;
+use crate::os::{OsConfig, PageReplacement, ProcessConfig};
 use crate::workload::WorkloadConfig;
 use mmu_core::config::InvalidField;
 use mmu_core::{Cycles, DramConfig, PageTableFormat};
@@ -99,6 +100,28 @@ impl MachineConfig {
         }
         for (i, p) in self.processes.iter().enumerate() {
             p.validate(&format).map_err(|e| e.within(&format!("processes[{i}]")))?;
+        }
+        crate::os::validate_shared(&self.processes).map_err(|e| e.within("processes"))?;
+        self.os
+            .validate(frames, page, geometry.levels(), self.processes.len())
+            .map_err(|e| e.within("os"))?;
+        if let WorkloadConfig::Processes { quantum, programs } = &self.workload {
+            if programs.len() != self.processes.len() {
+                return Err(InvalidField::new(
+                    "workload.programs",
+                    format!(
+                        "{} program(s) for {} process(es): each process runs one",
+                        programs.len(),
+                        self.processes.len()
+                    ),
+                ));
+            }
+            if self.os.replacement == PageReplacement::Opt && matches!(quantum, Quantum::Cycles(_)) {
+                return Err(InvalidField::new(
+                    "os.replacement",
+                    "`Opt` needs a quantum in `Accesses`: with a quantum in cycles the interleaving of the processes depends on the policy, so the future cannot be read ahead",
+                ));
+            }
         }
         Ok(())
     }

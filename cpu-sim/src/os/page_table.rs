@@ -13,11 +13,8 @@ impl Os {
         pid: Pid,
         vaddr: VirtAddr,
     ) -> Result<Ppn, SimError> {
-        let ppn = self.frames.alloc().ok_or(SimError::OutOfMemory {
-            frames: self.frames.frames() as u64,
-            pid,
-            vaddr,
-        })?;
+        // Page-table frames come from the pager, which may swap a data page out (#5).
+        let ppn = self.take_table_frame(dram, pid, vaddr)?;
         let page_bytes = self.format.geometry().page_bytes();
         dram.zero(ppn.base(self.format.geometry().page_bits()), page_bytes);
         Ok(ppn)
