@@ -63,7 +63,7 @@ pub fn trace_path(
         WorkloadConfig::Trace { path } => {
             Some(config_path.parent().unwrap_or_else(|| Path::new(".")).join(path))
         }
-        WorkloadConfig::Synthetic(_) => None,
+        WorkloadConfig::Synthetic(_) | WorkloadConfig::Processes { .. } => None,
     }
 }
 
@@ -86,19 +86,39 @@ pub fn run_config(
     config_path: &Path,
     trace_override: Option<&Path>,
 ) -> Result<Report, RunError> {
+    run_config_with(config, config_path, trace_override, false)
+}
+
+/// Runs an already loaded config; with `check`, the data-integrity oracle compares
+/// every load with a reference memory and a mismatch stops the run (`--check`).
+///
+/// # Errors
+/// Any I/O or simulation error.
+pub fn run_config_with(
+    config: &MachineConfig,
+    config_path: &Path,
+    trace_override: Option<&Path>,
+    check: bool,
+) -> Result<Report, RunError> {
     let mut machine = Machine::new(config)?;
+    if check {
+        machine.enable_check();
+    }
     match trace_path(config, config_path, trace_override) {
         Some(path) => {
-            let file = File::open(&path).map_err(|source| RunError::Io { path: path.clone(), source })?;
             let origin = path.display().to_string();
-            let reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, file));
-            machine.run(Workload::trace(reader, origin.clone()), &origin)?;
+            let open = || -> Result<Workload<Box<dyn BufRead>>, RunError> {
+                let file = File::open(&path).map_err(|source| RunError::Io { path: path.clone(), source })?;
+                let reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, file));
+                Ok(Workload::trace(reader, origin.clone()))
+            };
+            if machine.needs_future() {
+                // OPT reads the trace once ahead of the run (see os::replacement).
+                machine.learn_future(open()?, &origin)?;
+            }
+            machine.run(open()?, &origin)?;
         }
-        None => {
-            let workload: Workload<std::io::Empty> =
-                Workload::synthetic(&config.workload, config.seed).expect("a synthetic workload config");
-            machine.run(workload, "workload")?;
-        }
+        None => machine.run_synthetic()?,
     }
     Ok(machine.report())
 }
@@ -196,13 +216,30 @@ pub fn render_table(report: &Report, origin: &str) -> String {
     let o = &r.os;
     let _ = writeln!(
         s,
-        "  os          demand-zero {}, A/D updates {}, segfaults {}",
-        o.demand_zero, o.accessed_dirty_updates, o.segfaults
+        "  os          demand-zero {}, swap-in {}, shared maps {}, A/D updates {}, segfaults {}, exits {}",
+        o.demand_zero, o.swap_ins, o.shared_maps, o.accessed_dirty_updates, o.segfaults, o.exits
     );
+    if o.evictions > 0 || o.swap_slots > 0 {
+        let _ = writeln!(
+            s,
+            "  paging      evictions {} ({} dirty written back, {} clean dropped), shootdowns {}, A-bit clears {}",
+            o.evictions, o.dirty_writebacks, o.clean_evictions, o.shootdowns, o.accessed_clears
+        );
+        let _ = writeln!(
+            s,
+            "  swap        reads {}, writes {}, slots {} used of {} (peak {})",
+            o.swap_reads, o.swap_writes, o.swap_slots_used, o.swap_slots, o.swap_slots_peak
+        );
+    }
     let _ = writeln!(
         s,
-        "  memory      {} frames: {} page-table, {} data, {} free (largest free run {})",
-        o.frames_total, o.page_table_frames, o.data_frames, o.frames_free, o.largest_free_run,
+        "  memory      {} frames ({} for data): {} page-table, {} data, {} free (largest free data run {})",
+        o.frames_total,
+        o.data_frames_total,
+        o.page_table_frames,
+        o.data_frames,
+        o.frames_free,
+        o.largest_free_run,
     );
     let _ = writeln!(
         s,
@@ -241,6 +278,43 @@ pub fn render_table(report: &Report, origin: &str) -> String {
             rows(t.row_misses),
             rows(t.row_conflicts),
             per(t.latency_cycles, t.requests)
+        );
+    }
+    if r.processes.len() > 1 || o.evictions > 0 {
+        let _ = writeln!(
+            s,
+            "\n  {:<12} {:<8} {:>10} {:>11} {:>8} {:>8} {:>8} {:>9} {:>9}",
+            "process",
+            "state",
+            "accesses",
+            "demand-zero",
+            "swap-in",
+            "evicted",
+            "resident",
+            "virt runs",
+            "phys runs"
+        );
+        for p in &r.processes {
+            let _ = writeln!(
+                s,
+                "  {:<12} {:<8} {:>10} {:>11} {:>8} {:>8} {:>8} {:>9} {:>9}",
+                p.name,
+                p.state,
+                p.accesses,
+                p.demand_zero,
+                p.swap_ins,
+                p.evicted,
+                p.resident_pages,
+                p.virtual_runs,
+                p.physical_runs
+            );
+        }
+    }
+    if let Some(c) = &r.check {
+        let _ = writeln!(
+            s,
+            "  check       all {} loads matched the reference memory ({} stores, {} words tracked)",
+            c.loads_checked, c.stores_recorded, c.words_tracked
         );
     }
     for seg in &r.segfaults {

@@ -24,6 +24,10 @@ enum Command {
         /// Read this native-format trace instead of the config's workload.
         #[arg(long)]
         trace: Option<PathBuf>,
+        /// Check every load against a reference memory (the data-integrity oracle);
+        /// a mismatch stops the run with an error.
+        #[arg(long)]
+        check: bool,
         /// How to print the report: a table for people, or the full report as JSON or RON.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -40,8 +44,10 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { config, trace, format } => {
-            let report = match mmu_sim::run_file(&config, trace.as_deref()) {
+        Command::Run { config, trace, check, format } => {
+            let loaded = mmu_sim::load_config(&config);
+            let run = loaded.and_then(|c| mmu_sim::run_config_with(&c, &config, trace.as_deref(), check));
+            let report = match run {
                 Ok(report) => report,
                 Err(e) => {
                     eprintln!("error: {e}");

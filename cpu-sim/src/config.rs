@@ -2,7 +2,8 @@
 //! parsed with precise positions and then validated as a whole.
 
 use crate::mmu::MmuConfig;
-use crate::os::{MemoryPlan, OsConfig, ProcessConfig};
+use crate::os::scheduler::Quantum;
+use crate::os::{MemoryPlan, OsConfig, PageReplacement, ProcessConfig};
 use crate::workload::WorkloadConfig;
 use mmu_core::config::InvalidField;
 use mmu_core::{AdUpdate, Cycles, DramConfig, PageTableFormat, PagingConfig};
@@ -103,6 +104,26 @@ impl MachineConfig {
         }
         for (i, p) in self.processes.iter().enumerate() {
             p.validate(&format).map_err(|e| e.within(&format!("processes[{i}]")))?;
+        }
+        crate::os::validate_shared(&self.processes).map_err(|e| e.within("processes"))?;
+        self.os.validate(frames, page, needed - 1, self.processes.len()).map_err(|e| e.within("os"))?;
+        if let WorkloadConfig::Processes { quantum, programs } = &self.workload {
+            if programs.len() != self.processes.len() {
+                return Err(InvalidField::new(
+                    "workload.programs",
+                    format!(
+                        "{} program(s) for {} process(es): each process runs one",
+                        programs.len(),
+                        self.processes.len()
+                    ),
+                ));
+            }
+            if self.os.replacement == PageReplacement::Opt && matches!(quantum, Quantum::Cycles(_)) {
+                return Err(InvalidField::new(
+                    "os.replacement",
+                    "`Opt` needs a quantum in `Accesses`: with a quantum in cycles the interleaving of the processes depends on the policy, so the future cannot be read ahead",
+                ));
+            }
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use crate::config::MachineConfig;
 use crate::mmu::MmuStats;
-use crate::os::{OsStats, Segfault};
+use crate::os::{OsStats, ProcessStats, Segfault};
 use mmu_core::{DramStats, FaultKind, LatencyHistogram};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -124,6 +124,23 @@ pub struct Report {
     pub data_checksum: u64,
     /// Processes stopped by segmentation faults.
     pub segfaults: Vec<Segfault>,
+    /// Per-process counters, and the layout of each live process's memory at the
+    /// end of the run (how its contiguous virtual pages sit in frames).
+    pub processes: Vec<ProcessStats>,
+    /// What the `--check` oracle verified (`None` when it was off).
+    pub check: Option<CheckStats>,
+}
+
+/// What the data-integrity oracle verified: every load it checked returned the
+/// last value stored at that address (else the run stops with `CheckFailed`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CheckStats {
+    /// Loads compared with the reference memory.
+    pub loads_checked: u64,
+    /// Stores recorded in the reference memory.
+    pub stores_recorded: u64,
+    /// Distinct words the reference memory holds.
+    pub words_tracked: u64,
 }
 
 impl Report {

@@ -154,6 +154,25 @@ fn a_radix_root_larger_than_a_page_takes_contiguous_frames() {
     assert_eq!(r.page_table_bytes, 65 * 4096);
 }
 
+#[test]
+fn a_large_root_comes_from_the_table_pool_when_data_frames_split_one_off() {
+    // 256 frames: `data_frames: Some(16)` leaves frames 16..255 to page tables. The
+    // 64-frame root of [16, 4] + 12 takes 16..79, the leaf table 80; data frame 0.
+    let format = "Radix(index_bits: [16, 4], page_bits: 12)";
+    let text = config(format, USER, FIXED_1M, DATA_RW)
+        .replace("demand_zero_cycles: 1000)", "demand_zero_cycles: 1000, data_frames: Some(16))");
+    let m = machine(&text, "W 0x1000 0x2a\n");
+    let r = m.report();
+    assert_eq!((r.os.page_table_frames, r.os.data_frames, r.os.data_frames_total), (65, 1, 16));
+    assert_eq!(m.peek_phys(16 * 4096), (80 << 10) | 1, "root PTE 0 points to frame 80");
+    assert_eq!(m.peek_phys(80 * 4096 + 4), 0xd7, "leaf PTE 1 maps frame 0, V R W U A D");
+    assert_eq!(m.peek_phys(0), 0x2a);
+    // 200 data frames would leave 56 for tables: fewer than the root alone needs.
+    let text = text.replace("data_frames: Some(16)", "data_frames: Some(200)");
+    let err = parse_config(&text, "x.ron").unwrap_err().to_string();
+    assert!(err.contains("os.data_frames") && err.contains("65 page-table frames"), "{err}");
+}
+
 /// 1 MiB; 4 banks of 1 KiB rows, 64-byte bursts, `[Row, Bank, Rank, Channel,
 /// Column]`: bank = address bits 11..10, row = bits 19..12, so frame n (page
 /// aligned, small offsets) is row n of bank 0. tRCD 11, tCL 13, tRP 17, tRAS 60,

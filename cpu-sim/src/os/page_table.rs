@@ -18,7 +18,7 @@
 //! flat region: with word-sized pages the 22-bit PPNs of the RISC-V encoding reach
 //! 16 MiB of data, whatever the DRAM size.
 
-use super::Os;
+use super::{FrameUse, Os};
 use crate::error::SimError;
 use mmu_core::{Dram, PageTableFormat, Paging, PhysAddr, Pid, Ppn, PteView, VirtAddr};
 use std::collections::BTreeSet;
@@ -115,11 +115,8 @@ impl Os {
         pid: Pid,
         vaddr: VirtAddr,
     ) -> Result<Ppn, SimError> {
-        let ppn = self.frames.alloc().ok_or(SimError::OutOfMemory {
-            frames: self.frames.frames() as u64,
-            pid,
-            vaddr,
-        })?;
+        // Page-table frames come from the pager, which may swap a data page out (#5).
+        let ppn = self.take_table_frame(dram, pid, vaddr)?;
         let page_bytes = self.format.geometry().page_bytes();
         dram.zero(ppn.base(self.format.geometry().page_bits()), page_bytes);
         Ok(ppn)
@@ -139,11 +136,7 @@ impl Os {
         let ppn = if frames == 1 {
             self.alloc_frame(dram, pid, vaddr)?
         } else {
-            let ppn = self.frames.alloc_contiguous(frames as usize).ok_or(SimError::OutOfMemory {
-                frames: self.frames.frames() as u64,
-                pid,
-                vaddr,
-            })?;
+            let ppn = self.take_table_run(pid, vaddr, frames)?;
             dram.zero(ppn.base(page_bits), frames * self.tables.plan.page_bytes);
             ppn
         };
@@ -151,6 +144,66 @@ impl Os {
         let base = ppn.base(page_bits);
         self.tables.nodes.push((base, frames * self.tables.plan.page_bytes));
         Ok(base)
+    }
+
+    /// `count` contiguous frames for a table node larger than a page, from the table
+    /// pool if `os.data_frames` splits one off, else from the frame pool. Unlike a
+    /// single table frame, a run is never made by evicting pages: eviction frees
+    /// frames wherever its victims were, not side by side.
+    fn take_table_run(&mut self, pid: Pid, vaddr: VirtAddr, count: u64) -> Result<Ppn, SimError> {
+        let data_frames = self.frames.frames();
+        let run = match &mut self.table_frames {
+            Some(pool) => pool
+                .alloc_contiguous(count as usize)
+                .map(|f| Ppn::new(f.as_u32() + data_frames as u32))
+                .ok_or(SimError::OutOfMemory {
+                    frames: pool.frames() as u64,
+                    pid,
+                    vaddr,
+                    why: "no run of contiguous free frames outside `os.data_frames` is left for a page-table node larger than a page",
+                })?,
+            None => self.frames.alloc_contiguous(count as usize).ok_or(SimError::OutOfMemory {
+                frames: data_frames as u64,
+                pid,
+                vaddr,
+                why: "no run of contiguous free frames is left for a page-table node larger than a page \
+                      (evicting pages frees scattered frames, not a run)",
+            })?,
+        };
+        for i in 0..count as u32 {
+            let frame = Ppn::new(run.as_u32() + i);
+            if frame.as_index() < data_frames {
+                self.set_use(frame, FrameUse::Table);
+            }
+            if let Some(p) = self.processes.get_mut(pid.as_u32() as usize) {
+                p.table_frames.push(frame);
+            }
+        }
+        Ok(run)
+    }
+
+    /// The frames of the root table at `root`, for the process's list of table
+    /// frames (freed when it ends); none for a flat table, which stays reserved.
+    pub(super) fn root_frames(&self, root: PhysAddr) -> Vec<Ppn> {
+        if self.tables.plan.flat_tables.is_some() {
+            return Vec::new();
+        }
+        let first = root.ppn(self.format.geometry().page_bits());
+        let count = self.tables.plan.frames_per_node(self.format.geometry().root_level()) as u32;
+        (0..count).map(|i| Ppn::new(first.as_u32() + i)).collect()
+    }
+
+    /// Whether `frame` holds a page table now (a node of a process that ended may
+    /// have been freed and reused).
+    fn is_table_frame(&self, frame: Ppn) -> bool {
+        let data_frames = self.frames.frames();
+        if frame.as_index() < data_frames {
+            matches!(self.uses.get(frame.as_index()), Some(FrameUse::Table))
+        } else {
+            self.table_frames
+                .as_ref()
+                .is_some_and(|pool| pool.is_used(Ppn::new(frame.as_u32() - data_frames as u32)))
+        }
     }
 
     /// The root table of process `pid`, at boot: flat tables sit in the region
@@ -184,8 +237,12 @@ impl Os {
             touched += dram.host_bytes_in(base, bytes * self.tables.processes);
         }
         // Pool nodes may share a chunk (pages under 4 KiB): count each chunk once.
+        let page_bits = self.format.geometry().page_bits();
         let mut chunks = BTreeSet::new();
         for &(start, bytes) in &self.tables.nodes {
+            if !self.is_table_frame(start.ppn(page_bits)) {
+                continue; // freed when its process ended
+            }
             let first = start.as_u64() / CHUNK_BYTES;
             let last = (start.as_u64() + bytes - 1) / CHUNK_BYTES;
             for chunk in first..=last {

@@ -67,6 +67,16 @@ pub enum WorkloadConfig {
     },
     /// A seeded generator whose accesses process 0 makes.
     Synthetic(GeneratorConfig),
+    /// A mix of processes (#5): process `i` runs `programs[i]`, seeded apart, and
+    /// the OS's round-robin scheduler switches when the quantum expires. A process
+    /// whose program ends exits and its memory is freed. Run by
+    /// `Machine::run_synthetic`, not through [`Workload`].
+    Processes {
+        /// How long each process runs before the next one.
+        quantum: crate::os::scheduler::Quantum,
+        /// One generator per process, in pid order.
+        programs: Vec<GeneratorConfig>,
+    },
 }
 
 /// A synthetic access pattern, seeded from the run seed.
@@ -110,6 +120,16 @@ impl WorkloadConfig {
                 Ok(())
             }
             WorkloadConfig::Synthetic(generator) => generator.validate(),
+            WorkloadConfig::Processes { quantum, programs } => {
+                quantum.validate()?;
+                if programs.is_empty() {
+                    return Err(InvalidField::new("programs", "at least one program is needed"));
+                }
+                for (i, p) in programs.iter().enumerate() {
+                    p.validate().map_err(|e| e.within(&format!("[{i}]")).within("programs"))?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -195,10 +215,11 @@ pub const SALT_WORKLOAD: u64 = 0x574f_524b_4c4f_4144;
 
 impl<R: BufRead> Workload<R> {
     /// The generator a synthetic config describes; `None` for a trace config, which
-    /// the caller opens and passes to [`Workload::trace`].
+    /// the caller opens and passes to [`Workload::trace`], and for a `Processes`
+    /// mix, which `Machine::run_synthetic` schedules.
     pub fn synthetic(config: &WorkloadConfig, seed: u64) -> Option<Self> {
         match config {
-            WorkloadConfig::Trace { .. } => None,
+            WorkloadConfig::Trace { .. } | WorkloadConfig::Processes { .. } => None,
             WorkloadConfig::Synthetic(generator) => {
                 Some(Workload::Synthetic(Box::new(generator.build(seed))))
             }
