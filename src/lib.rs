@@ -131,6 +131,18 @@ fn per(total: u64, count: u64) -> String {
     if count == 0 { "-".to_string() } else { format!("{:.1}", total as f64 / count as f64) }
 }
 
+/// Bytes in binary units, one decimal: `4.0 GiB`.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
 /// The report as a table for people.
 pub fn render_table(report: &Report, origin: &str) -> String {
     let mut s = String::new();
@@ -166,13 +178,29 @@ pub fn render_table(report: &Report, origin: &str) -> String {
     }
     let _ = writeln!(
         s,
-        "\n  walks {:>15}   PTE reads {} ({} per walk)   A/D writes {}   cycles/walk {}",
+        "\n  walks {:>15}   PTE reads {} ({} per walk)   A/D writes {}   cycles/walk {}   faulting {}",
         r.walks,
         r.pte_reads,
         per(r.pte_reads, r.walks),
         r.pte_writes,
-        per(r.walk_cycles, r.walks)
+        per(r.walk_cycles, r.walks),
+        r.faulting_walks
     );
+    if r.walks > 0 {
+        let _ = writeln!(s, "  walk latency (cycles)");
+        let widest = r.walk_latency.buckets().map(|b| b.count).max().unwrap_or(1);
+        for b in r.walk_latency.buckets() {
+            let bar = "#".repeat(((b.count * 40).div_ceil(widest)) as usize);
+            let _ = writeln!(
+                s,
+                "  {:>12}..{:<10} {:>10} {:>8}  {bar}",
+                b.from,
+                b.to,
+                b.count,
+                percent(b.count, r.walks)
+            );
+        }
+    }
     let f = &r.faults;
     let _ = writeln!(
         s,
@@ -205,14 +233,21 @@ pub fn render_table(report: &Report, origin: &str) -> String {
     }
     let _ = writeln!(
         s,
-        "  memory      {} frames ({} for data): {} page-table, {} data, {} free (largest free data run {}); page tables {} bytes",
+        "  memory      {} frames ({} for data): {} page-table, {} data, {} free (largest free data run {})",
         o.frames_total,
         o.data_frames_total,
         o.page_table_frames,
         o.data_frames,
         o.frames_free,
         o.largest_free_run,
-        r.page_table_bytes
+    );
+    let _ = writeln!(
+        s,
+        "  page tables {} bytes ({}) in DRAM, {} bytes ({}) of them touched",
+        r.page_table_bytes,
+        size(r.page_table_bytes),
+        r.page_table_touched_bytes,
+        size(r.page_table_touched_bytes)
     );
     let d = &r.dram;
     let _ = writeln!(
@@ -226,6 +261,25 @@ pub fn render_table(report: &Report, origin: &str) -> String {
         d.data_writes,
         per(d.total_latency_cycles, d.reads + d.writes)
     );
+    let banked = matches!(r.config.dram.timing, mmu_core::DramTiming::Banked { .. });
+    let _ = writeln!(
+        s,
+        "\n  {:<10} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "DRAM", "requests", "row hits", "row misses", "conflicts", "avg latency"
+    );
+    for (name, t) in [("page table", &d.page_table), ("data", &d.data)] {
+        let rows = |n: u64| if banked { n.to_string() } else { "-".to_string() };
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            name,
+            t.requests,
+            rows(t.row_hits),
+            rows(t.row_misses),
+            rows(t.row_conflicts),
+            per(t.latency_cycles, t.requests)
+        );
+    }
     if r.processes.len() > 1 || o.evictions > 0 {
         let _ = writeln!(
             s,

@@ -141,7 +141,9 @@ fn cycles_are_the_sum_of_every_cost_in_the_report() {
     let c = &r.config;
     let tlb_cycles: u64 =
         c.tlb.levels().zip(&r.tlb.0).map(|(cfg, (_, s))| s.lookups * cfg.hit_latency.as_u64()).sum();
-    let mmu_core::DramTiming::Fixed { latency } = c.dram.timing;
+    let mmu_core::DramTiming::Fixed { latency } = c.dram.timing else {
+        panic!("configs/sv32-small.ron uses fixed DRAM timing");
+    };
     let data = (r.dram.data_reads + r.dram.data_writes) * latency.as_u64();
     let faults = r.os.demand_zero * (c.os.trap_cycles.as_u64() + c.os.demand_zero_cycles.as_u64());
     let cpu = r.accesses * c.cpu.cycles_per_access.as_u64();

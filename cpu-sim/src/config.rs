@@ -3,10 +3,10 @@
 
 use crate::mmu::MmuConfig;
 use crate::os::scheduler::Quantum;
-use crate::os::{OsConfig, PageReplacement, ProcessConfig};
+use crate::os::{MemoryPlan, OsConfig, PageReplacement, ProcessConfig};
 use crate::workload::WorkloadConfig;
 use mmu_core::config::InvalidField;
-use mmu_core::{Cycles, DramConfig, PageTableFormat};
+use mmu_core::{AdUpdate, Cycles, DramConfig, PageTableFormat, PagingConfig};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tlb::TlbHierarchyConfig;
@@ -50,6 +50,8 @@ impl MachineConfig {
         self.tlb.validate().map_err(|e| e.within("tlb"))?;
         self.dram.validate().map_err(|e| e.within("dram"))?;
         self.workload.validate().map_err(|e| e.within("workload"))?;
+        self.mmu.format.validate().map_err(|e| e.within("format").within("mmu"))?;
+        self.validate_format_options()?;
         let format = self.mmu.format.build();
         let geometry = *format.geometry();
 
@@ -71,10 +73,12 @@ impl MachineConfig {
                 format!("must be a multiple of the {page}-byte page"),
             ));
         }
-        let frames = self.dram.capacity_bytes / page;
+        let plan = MemoryPlan::new(&format, self.dram.capacity_bytes, self.processes.len())
+            .map_err(|message| InvalidField::new("dram.capacity_bytes", message))?;
+        let frames = plan.pool_frames;
         // Each process needs its root table, one table per lower level and one data
         // frame before its first access can complete.
-        let needed = self.processes.len() as u64 * u64::from(geometry.levels()) + 1;
+        let needed = plan.frames_needed(self.processes.len());
         if frames < needed {
             return Err(InvalidField::new(
                 "dram.capacity_bytes",
@@ -102,9 +106,7 @@ impl MachineConfig {
             p.validate(&format).map_err(|e| e.within(&format!("processes[{i}]")))?;
         }
         crate::os::validate_shared(&self.processes).map_err(|e| e.within("processes"))?;
-        self.os
-            .validate(frames, page, geometry.levels(), self.processes.len())
-            .map_err(|e| e.within("os"))?;
+        self.os.validate(frames, page, needed - 1, self.processes.len()).map_err(|e| e.within("os"))?;
         if let WorkloadConfig::Processes { quantum, programs } = &self.workload {
             if programs.len() != self.processes.len() {
                 return Err(InvalidField::new(
@@ -124,6 +126,31 @@ impl MachineConfig {
             }
         }
         Ok(())
+    }
+
+    /// MMU options that only some formats have.
+    fn validate_format_options(&self) -> Result<(), InvalidField> {
+        match self.mmu.format {
+            PagingConfig::X86_32 { .. } => {
+                if self.mmu.ad_update == AdUpdate::Fault {
+                    return Err(InvalidField::new(
+                        "mmu.ad_update",
+                        "IA-32 hardware always sets A and D itself (SDM Vol. 3A, 4.8); \
+                         `Fault` (software-managed A/D) is a RISC-V option",
+                    ));
+                }
+                for (field, set) in [("sum", self.mmu.privilege.sum), ("mxr", self.mmu.privilege.mxr)] {
+                    if set {
+                        return Err(InvalidField::new(
+                            format!("mmu.privilege.{field}"),
+                            "is a RISC-V `mstatus` bit; IA-32 has no equivalent here (CR4.SMAP is not modelled)",
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            PagingConfig::Sv32 | PagingConfig::Flat { .. } | PagingConfig::Radix { .. } => Ok(()),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use mmu_core::walker::NoWalkCache;
 use mmu_core::{
     AccessKind, AdUpdate, Asid, Cycle, Dram, Fault, FaultKind, PageTableFormat, Paging, PagingConfig,
-    PhysAddr, PrivilegeState, VirtAddr, WalkRequest, walk,
+    PhysAddr, PrivilegeState, VirtAddr, WalkRequest, WalkStats, walk,
 };
 use serde::{Deserialize, Serialize};
 use tlb::{TlbHierarchy, TlbHierarchyConfig, TlbStats};
@@ -34,14 +34,8 @@ pub struct AddressSpace {
 /// MMU counters beyond the TLBs'.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MmuStats {
-    /// Hardware page walks.
-    pub walks: u64,
-    /// PTEs read by walks.
-    pub pte_reads: u64,
-    /// PTEs written by walks (A/D updates).
-    pub pte_writes: u64,
-    /// Cycles spent in walks.
-    pub walk_cycles: u64,
+    /// Hardware page walks: counts, PTE reads and A/D writes, cycles and their histogram.
+    pub walker: WalkStats,
 }
 
 /// The result of translating one address.
@@ -125,10 +119,7 @@ impl Mmu {
             ad_update: self.ad_update,
         };
         let out = walk(&self.format, dram, &mut NoWalkCache, now, &req);
-        self.stats.walks += 1;
-        self.stats.pte_reads += u64::from(out.pte_reads);
-        self.stats.pte_writes += u64::from(out.pte_writes);
-        self.stats.walk_cycles += out.done_at.since(now).as_u64();
+        self.stats.walker.record(&out);
         let result = out.result.map(|t| {
             self.tlbs.fill(t, space.asid, access);
             t.phys_addr(vaddr)

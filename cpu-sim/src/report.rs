@@ -4,7 +4,7 @@
 use crate::config::MachineConfig;
 use crate::mmu::MmuStats;
 use crate::os::{OsStats, ProcessStats, Segfault};
-use mmu_core::{DramStats, FaultKind};
+use mmu_core::{DramStats, FaultKind, LatencyHistogram};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use tlb::TlbStats;
@@ -57,6 +57,26 @@ impl Serialize for TlbReport {
     }
 }
 
+/// Ratios derived from the counters when the report is built, rounded to two
+/// decimals so snapshots stay stable; `None` when there is nothing to divide by.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Averages {
+    /// PTEs read per walk.
+    pub pte_reads_per_walk: Option<f64>,
+    /// Cycles per walk.
+    pub walk_cycles: Option<f64>,
+    /// Cycles per DRAM request, all traffic.
+    pub dram_latency: Option<f64>,
+    /// Cycles per DRAM request of the page walker.
+    pub dram_page_table_latency: Option<f64>,
+    /// Cycles per DRAM request for data.
+    pub dram_data_latency: Option<f64>,
+}
+
+fn rounded(x: Option<f64>) -> Option<f64> {
+    x.map(|v| (v * 100.0).round() / 100.0)
+}
+
 /// Everything a run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -82,14 +102,24 @@ pub struct Report {
     pub pte_writes: u64,
     /// Cycles spent walking.
     pub walk_cycles: u64,
+    /// Walks that ended in a page fault.
+    pub faulting_walks: u64,
+    /// Walk latencies: the non-empty quarter-octave buckets, `{ from, to, count }`.
+    pub walk_latency: LatencyHistogram,
     /// Faults by kind.
     pub faults: FaultCounts,
     /// OS counters.
     pub os: OsStats,
     /// DRAM counters.
     pub dram: DramStats,
-    /// Bytes of DRAM holding page tables at the end of the run.
+    /// Bytes of DRAM holding page tables at the end of the run (for `flat`, the
+    /// whole tables reserved at boot).
     pub page_table_bytes: u64,
+    /// Bytes of page-table memory ever written, in 4 KiB chunks: what the tables
+    /// cost when only the parts used are materialized.
+    pub page_table_touched_bytes: u64,
+    /// Averages derived from the counters.
+    pub averages: Averages,
     /// FNV-1a hash of every value loaded, in order: equal runs read equal data.
     pub data_checksum: u64,
     /// Processes stopped by segmentation faults.
@@ -114,11 +144,22 @@ pub struct CheckStats {
 }
 
 impl Report {
-    /// Builds the report from the machine's parts.
+    /// Fills the walker's fields from the MMU, then the averages, which also read
+    /// `self.dram`: call it once every other field is set.
     pub(crate) fn mmu_fields(&mut self, mmu: &MmuStats) {
-        self.walks = mmu.walks;
-        self.pte_reads = mmu.pte_reads;
-        self.pte_writes = mmu.pte_writes;
-        self.walk_cycles = mmu.walk_cycles;
+        let w = &mmu.walker;
+        self.walks = w.walks;
+        self.pte_reads = w.pte_reads;
+        self.pte_writes = w.pte_writes;
+        self.walk_cycles = w.walk_cycles;
+        self.faulting_walks = w.faulting_walks;
+        self.walk_latency = w.latency.clone();
+        self.averages = Averages {
+            pte_reads_per_walk: rounded(w.pte_reads_per_walk()),
+            walk_cycles: rounded(w.average_cycles()),
+            dram_latency: rounded(self.dram.average_latency()),
+            dram_page_table_latency: rounded(self.dram.page_table.average_latency()),
+            dram_data_latency: rounded(self.dram.data.average_latency()),
+        };
     }
 }

@@ -37,7 +37,7 @@ impl VirtAddr {
     pub const fn is_word_aligned(self) -> bool {
         self.0 & 3 == 0
     }
-    /// The `bits`-wide index field whose lowest bit is `shift` (VPN[i] in the specs).
+    /// The `bits`-wide index field whose lowest bit is `shift` (VPN\[i\] in the specs).
     pub const fn field(self, shift: u8, bits: u8) -> u32 {
         if bits == 0 {
             return 0;

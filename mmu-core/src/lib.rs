@@ -3,9 +3,11 @@
 //! page walker.
 //!
 //! What it models: the bit-exact translation of a 32-bit virtual address through a
-//! radix page table stored in simulated DRAM, with the cycles each PTE read costs.
+//! radix page table stored in simulated DRAM (RISC-V Sv32, IA-32 32-bit paging, a
+//! flat table and a generic radix tree), with the cycles each PTE read costs in a
+//! banked DRAM whose latency depends on the open rows.
 //! What it does not: caches between the walker and DRAM (PTE reads go straight to
-//! DRAM), PMP, and the OS (which lives in `cpu-sim`).
+//! DRAM), PMP, PAE and PSE-36, DRAM refresh, and the OS (which lives in `cpu-sim`).
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
@@ -25,10 +27,12 @@ pub mod walker;
 pub use access::{AccessKind, Privilege, PrivilegeState};
 pub use addr::{Asid, PhysAddr, Pid, Ppn, VirtAddr, Vpn};
 pub use config::InvalidField;
-pub use dram::{Dram, DramConfig, DramStats, DramTiming};
+pub use dram::{AddressField, Dram, DramConfig, DramStats, DramTiming, DramTrafficStats, RowPolicy};
 pub use fault::{Fault, FaultKind};
-pub use format::{AdUpdate, Geometry, PageTableFormat, Paging, PagingConfig, PteView};
+pub use format::{AdUpdate, Geometry, LevelBits, PageTableFormat, Paging, PagingConfig, PteView};
 pub use mem::{PhysMem, Traffic};
 pub use perms::Perms;
 pub use time::{Cycle, Cycles, Timed};
-pub use walker::{Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, walk};
+pub use walker::{
+    LatencyHistogram, Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, WalkStats, walk,
+};

@@ -64,6 +64,27 @@ impl SparseMemory {
         self.chunks_allocated * (CHUNK_WORDS as u64 * 4)
     }
 
+    /// Host bytes spent on chunks that overlap `[start, start + bytes)`: how much of
+    /// that range has ever held a non-zero word, at 4 KiB granularity.
+    pub fn host_bytes_in(&self, start: PhysAddr, bytes: u64) -> u64 {
+        let chunk_bytes = CHUNK_WORDS as u64 * 4;
+        let end = start.as_u64().saturating_add(bytes).min(self.capacity_bytes);
+        let mut chunk = start.as_u64() / chunk_bytes;
+        let mut allocated = 0;
+        while chunk * chunk_bytes < end {
+            let d = (chunk >> DIR_BITS) as usize;
+            match self.directories.get(d) {
+                Some(Some(dir)) => {
+                    allocated += u64::from(dir[(chunk as usize) & (DIR_ENTRIES - 1)].is_some());
+                    chunk += 1;
+                }
+                // A missing directory holds no chunk: skip to the next directory.
+                _ => chunk = (chunk | (DIR_ENTRIES as u64 - 1)) + 1,
+            }
+        }
+        allocated * chunk_bytes
+    }
+
     /// Whether `addr` is inside the memory.
     #[inline]
     pub fn contains(&self, addr: PhysAddr) -> bool {
@@ -182,6 +203,20 @@ mod tests {
         assert_eq!(m.load(PhysAddr::new(0x2004)), 0);
         assert_eq!(m.load(PhysAddr::new(0x2008)), 0xdead);
         assert_eq!(m.load(PhysAddr::new(0x1000)), 0);
+    }
+
+    #[test]
+    fn host_bytes_in_counts_the_chunks_of_a_range() {
+        let mut m = SparseMemory::new(8 << 30);
+        m.store(PhysAddr::new(0x1000), 1); // chunk 1
+        m.store(PhysAddr::new(0x1_0000_0000 + 0x2000), 2); // a chunk 4 GiB + 8 KiB up
+        m.store(PhysAddr::new(0x1_0000_0000 + 0x2ffc), 3); // the same chunk
+        assert_eq!(m.host_bytes_in(PhysAddr::new(0), 8 << 30), 2 * 4096);
+        assert_eq!(m.host_bytes_in(PhysAddr::new(0x1_0000_0000), 4 << 30), 4096);
+        // A range that only grazes a chunk still counts it; one that misses it does not.
+        assert_eq!(m.host_bytes_in(PhysAddr::new(0x1ffc), 4), 4096);
+        assert_eq!(m.host_bytes_in(PhysAddr::new(0x2000), 0x1000), 0);
+        assert_eq!(m.host_bytes_in(PhysAddr::new(0), 0), 0);
     }
 
     #[test]

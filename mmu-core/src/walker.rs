@@ -1,11 +1,19 @@
 //! The hardware page walker: one loop for every format, driven by its geometry and
 //! its PTE decoding, following the steps of the RISC-V spec's "Virtual Address
-//! Translation Process" (Sv32 section, steps 1-8).
+//! Translation Process" (Sv32 section, steps 1-8). IA-32's rules (SDM Vol. 3A, 4.3,
+//! 4.6-4.8) fit the same loop: its pointers carry rights that are ANDed down the walk
+//! and A bits the walker sets, which the format's [`PteView`] exposes.
+//!
+//! Walk statistics (counts, PTE traffic, a latency histogram) live in [`WalkStats`].
+
+mod stats;
+
+pub use stats::{HistogramBucket, LatencyHistogram, WalkStats};
 
 use crate::access::{AccessKind, PrivilegeState};
 use crate::addr::{Asid, PhysAddr, VirtAddr, Vpn};
 use crate::fault::{Fault, FaultKind};
-use crate::format::{AdUpdate, PageTableFormat, PteView};
+use crate::format::{AdUpdate, MAX_LEVELS, PageTableFormat, PteView};
 use crate::mem::{PhysMem, Traffic};
 use crate::perms::Perms;
 use crate::time::Cycle;
@@ -94,12 +102,21 @@ pub struct WalkRequest {
 pub struct WalkOutcome {
     /// The translation, or the fault that stopped the walk.
     pub result: Result<Translation, Fault>,
+    /// When the walk started (the `now` it was called with).
+    pub started_at: Cycle,
     /// When the walk finished.
     pub done_at: Cycle,
     /// PTEs read from DRAM.
     pub pte_reads: u32,
     /// PTEs written back to DRAM to set A/D bits.
     pub pte_writes: u32,
+}
+
+impl WalkOutcome {
+    /// Cycles from the start of the walk to its end, walk-cache lookup included.
+    pub const fn latency(&self) -> crate::time::Cycles {
+        self.done_at.since(self.started_at)
+    }
 }
 
 /// Walks the page table of `req` in `mem`, consulting and filling `cache`.
@@ -113,6 +130,7 @@ where
     let va = req.vaddr;
     let mut out = WalkOutcome {
         result: Err(fault(req, FaultKind::NotPresent, None)),
+        started_at: now,
         done_at: now,
         pte_reads: 0,
         pte_writes: 0,
@@ -129,6 +147,12 @@ where
         global: false,
     });
     let (mut level, mut table, mut perms, mut global) = (start.level, start.table, start.perms, start.global);
+    // Pointers whose A bit the walker must set (IA-32), written once the walk has
+    // succeeded: Intel processors "first perform the page table walk, then, if the
+    // walk was successful, ... update the accessed and dirty bits of walked paging
+    // elements" (as KVM's MMU and Bochs model it; SDM 4.8 leaves the order open).
+    let mut pending_accessed: [(PhysAddr, u32); MAX_LEVELS] = [(PhysAddr::new(0), 0); MAX_LEVELS];
+    let mut pending = 0;
 
     loop {
         // Step 2: "Let pte be the value of the PTE at address a + va.vpn[i] × PTESIZE.
@@ -161,9 +185,11 @@ where
                     break;
                 }
                 if accessed == Some(false) {
-                    // IA-32 sets A in every paging-structure entry it uses.
-                    t = mem.write(t, pte_addr, format.with_accessed(raw), Traffic::PageTable);
-                    out.pte_writes += 1;
+                    // SDM 4.8: "Whenever the processor uses a paging-structure entry as
+                    // part of linear-address translation, it sets the accessed flag in
+                    // that entry (if it is not already set)."
+                    pending_accessed[pending] = (pte_addr, format.with_accessed(raw));
+                    pending += 1;
                 }
                 perms = perms.intersect(granted);
                 // Sv32: "For non-leaf PTEs, the global setting implies that all mappings
@@ -194,23 +220,24 @@ where
                 // if the memory access is a store, also set pte.d to 1."
                 let is_store = req.access == AccessKind::Write;
                 let needs_update = !accessed || (is_store && !dirty);
+                if needs_update && req.ad_update == AdUpdate::Fault {
+                    out.result = Err(fault(req, FaultKind::AccessedDirty, Some(level)));
+                    break;
+                }
+                // The walk succeeds: set the pointers' A bits, root first, then the leaf's.
+                for &(addr, updated) in &pending_accessed[..pending] {
+                    t = mem.write(t, addr, updated, Traffic::PageTable);
+                    out.pte_writes += 1;
+                }
                 let mut dirty = dirty;
                 if needs_update {
-                    match req.ad_update {
-                        AdUpdate::Fault => {
-                            out.result = Err(fault(req, FaultKind::AccessedDirty, Some(level)));
-                            break;
-                        }
-                        AdUpdate::Hardware => {
-                            let mut updated = format.with_accessed(raw);
-                            if is_store {
-                                updated = format.with_dirty(updated);
-                                dirty = true;
-                            }
-                            t = mem.write(t, pte_addr, updated, Traffic::PageTable);
-                            out.pte_writes += 1;
-                        }
+                    let mut updated = format.with_accessed(raw);
+                    if is_store {
+                        updated = format.with_dirty(updated);
+                        dirty = true;
                     }
+                    t = mem.write(t, pte_addr, updated, Traffic::PageTable);
+                    out.pte_writes += 1;
                 }
                 // Step 8: pa.pgoff = va.pgoff; for a superpage the low PPN fields come
                 // from the VA; the rest from the PTE.
@@ -236,3 +263,7 @@ fn fault(req: &WalkRequest, kind: FaultKind, level: Option<u8>) -> Fault {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_radix;
+#[cfg(test)]
+mod tests_x86;

@@ -38,6 +38,26 @@ impl FrameBitmap {
         self.lowest_maybe_free = index + 1;
         Some(Ppn::new(index as u32))
     }
+    /// Takes the lowest run of `count` consecutive free frames (a page-table node
+    /// larger than a page), or `None` if there is no such run.
+    pub fn alloc_contiguous(&mut self, count: usize) -> Option<Ppn> {
+        if count == 0 {
+            return None;
+        }
+        let mut from = self.lowest_maybe_free;
+        loop {
+            let begin = from + self.used[from..].first_zero()?;
+            let end = begin.checked_add(count).filter(|&end| end <= self.used.len())?;
+            match self.used[begin..end].first_one() {
+                Some(used) => from = begin + used + 1,
+                None => {
+                    self.used[begin..end].fill(true);
+                    self.free -= count;
+                    return Some(Ppn::new(begin as u32));
+                }
+            }
+        }
+    }
     /// Returns frame `ppn` to the free pool.
     ///
     /// # Panics
@@ -94,6 +114,21 @@ mod tests {
         f.release(Ppn::new(0));
         assert_eq!(f.free(), 2);
         assert_eq!(f.largest_free_run(), 1, "two frames free, but not two in a row");
+    }
+
+    #[test]
+    fn contiguous_runs_skip_holes_that_are_too_small() {
+        let mut f = FrameBitmap::new(8);
+        for _ in 0..4 {
+            f.alloc();
+        }
+        f.release(Ppn::new(1)); // free: 1, 4..7
+        assert_eq!(f.alloc_contiguous(2), Some(Ppn::new(4)), "frame 1 alone is too small");
+        assert_eq!(f.alloc_contiguous(3), None);
+        assert_eq!(f.alloc_contiguous(2), Some(Ppn::new(6)));
+        assert_eq!(f.free(), 1);
+        assert_eq!(f.alloc(), Some(Ppn::new(1)), "single frames still come first-fit");
+        assert_eq!(f.alloc_contiguous(0), None);
     }
 
     #[test]

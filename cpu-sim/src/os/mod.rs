@@ -20,6 +20,7 @@ pub mod scheduler;
 mod swap;
 
 pub use frames::FrameBitmap;
+pub(crate) use page_table::MemoryPlan;
 pub use process::{
     Owner, PageKey, Process, ProcessConfig, ProcessState, ProcessStats, RegionConfig, validate_shared,
 };
@@ -80,8 +81,9 @@ pub struct OsConfig {
 }
 
 impl OsConfig {
-    /// Checks the OS's fields against the machine: `frames` of `page_bytes`, page
-    /// tables of `levels` levels, `processes` processes.
+    /// Checks the OS's fields against the machine: `frames` of `page_bytes`, and the
+    /// `tables` frames the page tables of `processes` processes need at least (their
+    /// roots and one node per lower level, from the memory plan).
     ///
     /// # Errors
     /// The first field that breaks a rule, named relative to this struct.
@@ -89,15 +91,13 @@ impl OsConfig {
         &self,
         frames: u64,
         page_bytes: u64,
-        levels: u8,
+        tables: u64,
         processes: usize,
     ) -> Result<(), InvalidField> {
         if let Some(swap) = &self.swap {
             swap.validate(page_bytes).map_err(|e| e.within("swap"))?;
         }
         if let Some(n) = self.data_frames {
-            // Each process needs its root table and one table per lower level.
-            let tables = processes as u64 * u64::from(levels);
             if n == 0 || n.saturating_add(tables) > frames {
                 return Err(InvalidField::new(
                     "data_frames",
@@ -233,6 +233,8 @@ pub struct Os {
     page_bits: u8,
     /// Frames `0..data.frames()`: data pages (and, without `data_frames`, tables too).
     frames: FrameBitmap,
+    /// Where page tables go (flat tables outside every pool) and what was placed.
+    tables: page_table::PageTables,
     /// With `data_frames`, the table pool: frames from `frames.frames()` on.
     table_frames: Option<FrameBitmap>,
     /// What each frame of the data pool holds, grown as higher frames are used.
@@ -264,7 +266,10 @@ impl Os {
         dram: &mut Dram,
     ) -> Result<Self, SimError> {
         let page_bytes = format.geometry().page_bytes();
-        let total = dram.capacity_bytes() / page_bytes;
+        // The frames PTEs can reach, below any flat tables (issue #4's memory plan).
+        let plan =
+            MemoryPlan::new(format, dram.capacity_bytes(), processes.len()).map_err(SimError::Internal)?;
+        let total = plan.pool_frames;
         let data = config.data_frames.unwrap_or(total).min(total);
         let names: BTreeSet<&str> =
             processes.iter().flat_map(|p| p.regions.iter().filter_map(|r| r.shared.as_deref())).collect();
@@ -276,6 +281,7 @@ impl Os {
             privilege,
             page_bits: format.geometry().page_bits(),
             frames: FrameBitmap::new(data as usize),
+            tables: page_table::PageTables::new(plan, processes.len()),
             table_frames: (data < total).then(|| FrameBitmap::new((total - data) as usize)),
             uses: Vec::new(),
             pages: BTreeMap::new(),
@@ -289,7 +295,7 @@ impl Os {
         };
         for (i, p) in processes.iter().enumerate() {
             let pid = Pid::new(i as u32);
-            let root = os.alloc_table(dram, pid, VirtAddr::new(0))?;
+            let root = os.alloc_root(dram, pid)?;
             let regions: Vec<Region> = p
                 .regions
                 .iter()
@@ -307,7 +313,7 @@ impl Os {
                 root,
                 state: ProcessState::Running,
                 regions,
-                table_frames: vec![root.ppn(os.page_bits)],
+                table_frames: os.root_frames(root),
                 stats: ProcessStats { pid: i as u32, name: p.name.clone(), ..ProcessStats::default() },
             });
         }
@@ -355,11 +361,6 @@ impl Os {
             swap_slots_peak: peak,
             ..self.stats.clone()
         }
-    }
-
-    /// Bytes of DRAM holding page tables.
-    pub fn page_table_bytes(&self) -> u64 {
-        self.stats.page_table_frames * self.format.geometry().page_bytes()
     }
 
     /// Counts an access by `pid` (made or skipped).
@@ -864,8 +865,19 @@ impl Os {
         while let Some((table, level, prefix)) = stack.pop() {
             let shift = geometry.index_shift(level) - geometry.page_bits();
             let mut children = Vec::new();
-            for i in 0..geometry.entries_per_table(level) {
-                let addr = PhysAddr::new(table.as_u64() + i * u64::from(geometry.pte_bytes()));
+            let pte_bytes = u64::from(geometry.pte_bytes());
+            let mut i = 0;
+            while i < geometry.entries_per_table(level) {
+                let addr = PhysAddr::new(table.as_u64() + i * pte_bytes);
+                // A 4 KiB chunk never written holds only invalid entries: skip it whole
+                // (a flat table of word pages has 2^30 entries, a few of them used).
+                if addr.as_u64() % 4096 == 0 || i == 0 {
+                    let chunk_end = (addr.as_u64() | 4095) + 1;
+                    if dram.host_bytes_in(addr, chunk_end - addr.as_u64()) == 0 {
+                        i = (chunk_end - table.as_u64()).div_ceil(pte_bytes);
+                        continue;
+                    }
+                }
                 let raw = dram.peek(addr);
                 let vpn = prefix | ((i as u32).checked_shl(u32::from(shift)).unwrap_or(0));
                 match self.format.decode(raw, level) {
@@ -873,6 +885,7 @@ impl Os {
                     PteView::Leaf { ppn, .. } if level == 0 => out.push((vpn, ppn, raw)),
                     _ => {}
                 }
+                i += 1;
             }
             stack.extend(children.into_iter().rev());
         }

@@ -5,12 +5,17 @@
 //! [`PteView`]. A single walker loop ([`crate::walker`]) is driven by these two,
 //! as Spike's `vm_info` drives its one walk routine.
 
+mod radix;
 mod sv32;
+mod x86;
 
+pub use radix::{LevelBits, MAX_PHYS_ADDR_BITS, RISCV_PPN_BITS, Radix};
 pub use sv32::{Sv32, Sv32Pte};
+pub use x86::{X86_32, X86Pte};
 
 use crate::access::{AccessKind, PrivilegeState};
 use crate::addr::{PhysAddr, Ppn, VirtAddr};
+use crate::config::{InvalidField, is_power_of_two};
 use crate::perms::Perms;
 use serde::{Deserialize, Serialize};
 
@@ -181,16 +186,97 @@ pub enum AdUpdate {
 
 /// The paging format of a machine, as written in its config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum PagingConfig {
     /// RISC-V Sv32: two levels of 10 index bits, 4 KiB pages, 4 MiB megapages.
     Sv32,
+    /// IA-32 32-bit paging without PAE: 10 | 10 | 12, 4 MiB pages when `pse`.
+    X86_32 {
+        /// `CR4.PSE`: a PDE with PS = 1 maps a 4 MiB page.
+        pse: bool,
+    },
+    /// One level of `2^32 / page_bytes` RISC-V PTEs: the seed's naive table.
+    Flat {
+        /// Bytes per page: a power of two from 4 (one word per page: a 4 GiB
+        /// table) to 2^31.
+        page_bytes: u64,
+    },
+    /// A radix tree of RISC-V PTEs with any number of levels.
+    Radix {
+        /// Index bits per level, root first; with `page_bits` they add up to 32.
+        index_bits: LevelBits,
+        /// log2 of the base page size: 2 (a word) to 30.
+        page_bits: u8,
+    },
 }
 
 impl PagingConfig {
+    /// Checks the geometry a config describes.
+    ///
+    /// # Errors
+    /// The first field that breaks a rule, named relative to the variant.
+    pub fn validate(&self) -> Result<(), InvalidField> {
+        match self {
+            PagingConfig::Sv32 | PagingConfig::X86_32 { .. } => Ok(()),
+            PagingConfig::Flat { page_bytes } => {
+                if !is_power_of_two(*page_bytes) || !(4..=1 << 31).contains(page_bytes) {
+                    return Err(InvalidField::new(
+                        "page_bytes",
+                        format!(
+                            "must be a power of two from 4 (one word per page) to 2^31 \
+                             (two pages), got {page_bytes}"
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+            PagingConfig::Radix { index_bits, page_bits } => {
+                let bits = index_bits.as_slice();
+                if bits.is_empty() {
+                    return Err(InvalidField::new("index_bits", "needs at least one level"));
+                }
+                if let Some(level) = bits.iter().position(|&b| b == 0) {
+                    return Err(InvalidField::new(
+                        "index_bits",
+                        format!("entry {level} is 0: every level indexes at least one bit"),
+                    ));
+                }
+                if !(2..=30).contains(page_bits) {
+                    return Err(InvalidField::new(
+                        "page_bits",
+                        format!("must be from 2 (one word per page) to 30, got {page_bits}"),
+                    ));
+                }
+                let sum: u32 = bits.iter().map(|&b| u32::from(b)).sum::<u32>() + u32::from(*page_bits);
+                if sum != 32 {
+                    let terms: Vec<String> = bits.iter().map(u8::to_string).collect();
+                    return Err(InvalidField::new(
+                        "index_bits",
+                        format!(
+                            "index bits ({}) plus page_bits ({page_bits}) add up to {sum}; \
+                             they must cover the 32-bit virtual address exactly",
+                            terms.join(" + ")
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Builds the format this config names.
+    ///
+    /// # Panics
+    /// If the config does not pass [`PagingConfig::validate`] (models are built only
+    /// from validated configs).
     pub fn build(&self) -> Paging {
         match self {
             PagingConfig::Sv32 => Paging::Sv32(Sv32::new()),
+            PagingConfig::X86_32 { pse } => Paging::X86_32(X86_32::new(*pse)),
+            PagingConfig::Flat { page_bytes } => Paging::Flat(Radix::flat(page_bytes.trailing_zeros() as u8)),
+            PagingConfig::Radix { index_bits, page_bits } => {
+                Paging::Radix(Radix::new(index_bits.as_slice(), *page_bits))
+            }
         }
     }
 }
@@ -200,12 +286,20 @@ impl PagingConfig {
 pub enum Paging {
     /// RISC-V Sv32.
     Sv32(Sv32),
+    /// IA-32 32-bit paging.
+    X86_32(X86_32),
+    /// One level of RISC-V PTEs.
+    Flat(Radix),
+    /// A radix tree of RISC-V PTEs.
+    Radix(Radix),
 }
 
 macro_rules! dispatch {
     ($self:ident, $f:ident => $e:expr) => {
         match $self {
             Paging::Sv32($f) => $e,
+            Paging::X86_32($f) => $e,
+            Paging::Flat($f) | Paging::Radix($f) => $e,
         }
     };
 }
@@ -268,6 +362,54 @@ mod tests {
         assert_eq!(g.index(va, 1), 0x3ff);
         assert_eq!(g.index(va, 0), 0x001);
         assert_eq!(g.pte_addr(PhysAddr::new(0x8000), va, 1), PhysAddr::new(0x8000 + 0x3ff * 4));
+    }
+
+    fn radix(bits: &[u8], page_bits: u8) -> PagingConfig {
+        PagingConfig::Radix { index_bits: LevelBits::from(bits), page_bits }
+    }
+
+    #[test]
+    fn paging_configs_are_validated() {
+        assert!(radix(&[4, 8, 8], 12).validate().is_ok());
+        assert!(radix(&[30], 2).validate().is_ok());
+        let e = radix(&[4, 8, 8], 10).validate().unwrap_err();
+        assert_eq!(e.field, "index_bits");
+        assert_eq!(
+            e.message,
+            "index bits (4 + 8 + 8) plus page_bits (10) add up to 30; they must cover the 32-bit virtual address exactly"
+        );
+        assert_eq!(radix(&[], 12).validate().unwrap_err().field, "index_bits");
+        assert!(radix(&[10, 0, 10], 12).validate().unwrap_err().message.contains("entry 1 is 0"));
+        assert_eq!(radix(&[31], 1).validate().unwrap_err().field, "page_bits");
+        for bad in [0, 2, 6, 1 << 32] {
+            let e = PagingConfig::Flat { page_bytes: bad }.validate().unwrap_err();
+            assert_eq!(e.field, "page_bytes", "{bad}");
+        }
+        for good in [4, 4096, 1 << 31] {
+            assert!(PagingConfig::Flat { page_bytes: good }.validate().is_ok(), "{good}");
+        }
+        assert!(PagingConfig::X86_32 { pse: true }.validate().is_ok());
+    }
+
+    #[test]
+    fn configs_build_their_geometry() {
+        let g = *PagingConfig::Flat { page_bytes: 4 }.build().geometry();
+        assert_eq!((g.levels(), g.page_bits(), g.table_bytes(0)), (1, 2, 4 << 30));
+        let g = *radix(&[4, 8, 8], 12).build().geometry();
+        assert_eq!(g.leaf_sizes().collect::<Vec<_>>(), vec![12, 20, 28]);
+        let p = PagingConfig::X86_32 { pse: false }.build();
+        assert_eq!((p.ppn_bits(), p.phys_addr_bits()), (20, 32));
+    }
+
+    #[test]
+    fn paging_configs_read_from_ron() {
+        let p: PagingConfig = ron::from_str("Radix(index_bits: [4, 8, 8], page_bits: 12)").unwrap();
+        assert_eq!(p, radix(&[4, 8, 8], 12));
+        let p: PagingConfig = ron::from_str("X86_32(pse: true)").unwrap();
+        assert_eq!(p, PagingConfig::X86_32 { pse: true });
+        let p: PagingConfig = ron::from_str("Flat(page_bytes: 4)").unwrap();
+        assert_eq!(p, PagingConfig::Flat { page_bytes: 4 });
+        assert!(ron::from_str::<PagingConfig>("Flat(page_bytes: 4, levels: 1)").is_err());
     }
 
     #[test]

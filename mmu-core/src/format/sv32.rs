@@ -29,6 +29,8 @@ impl Sv32Pte {
     pub const A: u32 = 1 << 6;
     /// Dirty.
     pub const D: u32 = 1 << 7;
+    /// D, A and U: reserved in a non-leaf PTE (spec 4.3.1).
+    pub const NON_LEAF_RESERVED: u32 = Self::D | Self::A | Self::U;
     const RSW_SHIFT: u32 = 8;
     const PPN_SHIFT: u32 = 10;
 
@@ -175,6 +177,12 @@ pub(crate) fn decode_riscv(raw: u32, geometry: &Geometry) -> PteView {
     }
     // Step 4: "Otherwise, the PTE is valid. If pte.r = 1 or pte.x = 1, go to step 5.
     // Otherwise, this PTE is a pointer to the next level of the page table."
+    if !pte.is_leaf() && pte.0 & Sv32Pte::NON_LEAF_RESERVED != 0 {
+        // Step 3 (Privileged Spec 1.12+): "or if any bits or encodings that are reserved
+        // for future standard use are set within pte"; 4.3.1: "For non-leaf PTEs, the D,
+        // A, and U bits are reserved for future standard use." (Spike faults too.)
+        return PteView::Reserved;
+    }
     if pte.is_leaf() {
         PteView::Leaf {
             ppn: pte.ppn(),
@@ -309,6 +317,14 @@ mod tests {
                 global: false
             }
         );
+        // D, A or U on a pointer is reserved; G is not.
+        for bit in [Sv32Pte::D, Sv32Pte::A, Sv32Pte::U] {
+            assert_eq!(g.decode(Sv32Pte::new(Ppn::new(7), Sv32Pte::V | bit).raw(), 1), PteView::Reserved);
+        }
+        assert!(matches!(
+            g.decode(Sv32Pte::new(Ppn::new(7), Sv32Pte::V | Sv32Pte::G).raw(), 1),
+            PteView::Pointer { global: true, .. }
+        ));
         // Execute-only is a leaf.
         assert!(matches!(g.decode(Sv32Pte::V | Sv32Pte::X, 0), PteView::Leaf { .. }));
     }

@@ -295,6 +295,123 @@ fn rows() -> Vec<Row> {
             Expect::Fault(MisalignedSuperpage, 1),
         ),
         row(
+            "step 3 / 4.3.1: D on a non-leaf PTE is reserved",
+            PTR | D,
+            leaf(V | R | U | A),
+            Read,
+            USER,
+            Hardware,
+            Expect::Fault(Reserved, 1),
+        ),
+        row(
+            "step 3 / 4.3.1: A on a non-leaf PTE is reserved",
+            PTR | A,
+            leaf(V | R | U | A),
+            Read,
+            USER,
+            Hardware,
+            Expect::Fault(Reserved, 1),
+        ),
+        row(
+            "step 3 / 4.3.1: U on a non-leaf PTE is reserved",
+            PTR | U,
+            leaf(V | R | U | A),
+            Read,
+            USER,
+            Hardware,
+            Expect::Fault(Reserved, 1),
+        ),
+        row(
+            "step 3: reserved encodings are checked before permissions (W-only, S-mode)",
+            PTR,
+            leaf(V | W | A | D),
+            Write,
+            SUPER,
+            Hardware,
+            Expect::Fault(Reserved, 0),
+        ),
+        row(
+            "4.3.1: an execute-only page is fetchable by its owner",
+            PTR,
+            leaf(V | X | A),
+            Fetch,
+            SUPER,
+            Hardware,
+            Expect::Ok(0x55abc, 0),
+        ),
+        row(
+            "4.3.1: an execute-only page cannot be stored to, even with MXR",
+            PTR,
+            leaf(V | X | U | A | D),
+            Write,
+            USER_MXR,
+            Hardware,
+            Expect::Fault(Protection, 0),
+        ),
+        row(
+            "4.3.1: MXR does not make readable pages executable",
+            PTR,
+            leaf(V | R | U | A),
+            Fetch,
+            USER_MXR,
+            Hardware,
+            Expect::Fault(Protection, 0),
+        ),
+        row(
+            "4.3.1: S-mode store to a U = 1 page with SUM = 1",
+            PTR,
+            leaf(V | R | W | U | A | D),
+            Write,
+            SUPER_SUM,
+            Hardware,
+            Expect::Ok(0x55abc, 0),
+        ),
+        row(
+            "4.3.1: S-mode store to a U = 1 page with SUM = 0",
+            PTR,
+            leaf(V | R | W | U | A | D),
+            Write,
+            SUPER,
+            Hardware,
+            Expect::Fault(Protection, 0),
+        ),
+        row(
+            "4.3.1: SUM does not open S pages to U-mode",
+            PTR,
+            leaf(V | R | A),
+            Read,
+            PrivilegeState { mode: Privilege::User, sum: true, mxr: false, write_protect: true },
+            Hardware,
+            Expect::Fault(Protection, 0),
+        ),
+        row(
+            "step 7 (hardware): a megapage store with A = D = 0 sets both with one write",
+            (0x003 << 20) | V | R | W | U,
+            0,
+            Write,
+            USER,
+            Hardware,
+            Expect::Ok(0x00c0_3abc, 1),
+        ),
+        row(
+            "step 7 (trap): a megapage with A = 0 faults at level 1",
+            (0x003 << 20) | V | R | U,
+            0,
+            Read,
+            USER,
+            AdFault,
+            Expect::Fault(AccessedDirty, 1),
+        ),
+        row(
+            "steps 6-7: a misaligned megapage faults before its A bit is considered",
+            (0x003 << 20) | (1 << 10) | V | R | U,
+            0,
+            Read,
+            USER,
+            AdFault,
+            Expect::Fault(MisalignedSuperpage, 1),
+        ),
+        row(
             "steps 5-6: the permission check comes before the alignment check",
             (0x003 << 20) | (1 << 10) | V | R | A,
             0,
@@ -327,7 +444,10 @@ fn sv32_spec_table() {
     for row in rows() {
         let (out, mem) = run(&row);
         let megapage = row.root_pte & (R | X) != 0;
-        let root_is_pointer = row.root_pte & V != 0 && !megapage && row.root_pte & (R | W) != W;
+        let root_is_pointer = row.root_pte & V != 0
+            && !megapage
+            && row.root_pte & (R | W) != W
+            && row.root_pte & (D | A | U) == 0;
         let expected_reads: Vec<u64> =
             if root_is_pointer { vec![ROOT_PTE, LEAF_PTE] } else { vec![ROOT_PTE] };
         assert_eq!(mem.reads(), expected_reads, "{}: PTE addresses read", row.rule);

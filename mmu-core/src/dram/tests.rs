@@ -1,0 +1,348 @@
+//! Analytic checks of the DRAM timing (Ramulator's "latency shape" suite): every
+//! expected latency is derived in a comment from the configured timings.
+
+use super::*;
+use proptest::prelude::*;
+
+// Distinct primes, so a wrong sum of timings cannot land on the right number.
+const T_RCD: u64 = 11;
+const T_CL: u64 = 13;
+const T_RP: u64 = 17;
+const T_RAS: u64 = 40;
+const T_BURST: u64 = 4;
+
+/// 1 MiB, 1 channel, 1 rank, 4 banks of 1 KiB rows, 64-byte bursts, mapped
+/// `[Row, Bank, Rank, Channel, Column]`: above the 6 burst-offset bits come
+/// log2(1024 / 64) = 4 column bits (9..6), 0 channel and rank bits, 2 bank bits
+/// (11..10) and log2(1 MiB / (4 × 1 KiB)) = 8 row bits (19..12).
+fn banked(policy: RowPolicy) -> DramConfig {
+    DramConfig {
+        capacity_bytes: 1 << 20,
+        timing: DramTiming::Banked {
+            channels: 1,
+            ranks: 1,
+            banks: 4,
+            row_bytes: 1024,
+            burst_bytes: 64,
+            mapping: vec![
+                AddressField::Row,
+                AddressField::Bank,
+                AddressField::Rank,
+                AddressField::Channel,
+                AddressField::Column,
+            ],
+            policy,
+            t_rcd: Cycles::new(T_RCD),
+            t_cl: Cycles::new(T_CL),
+            t_rp: Cycles::new(T_RP),
+            t_ras: Cycles::new(T_RAS),
+            t_burst: Cycles::new(T_BURST),
+        },
+    }
+}
+
+/// The address of `column` in `row` of `bank`, by the layout above.
+fn at(bank: u64, row: u64, column: u64) -> PhysAddr {
+    PhysAddr::new((row << 12) | (bank << 10) | (column << 6))
+}
+
+fn open_page() -> Dram {
+    let config = banked(RowPolicy::OpenPage);
+    config.validate().expect("the test config is valid");
+    Dram::new(&config)
+}
+
+fn read_at(d: &mut Dram, now: u64, addr: PhysAddr) -> u64 {
+    d.read(Cycle::new(now), addr, Traffic::Data).ready_at.as_u64()
+}
+
+#[test]
+fn fixed_latency_read_and_write() {
+    let mut d = Dram::new(&DramConfig {
+        capacity_bytes: 1 << 20,
+        timing: DramTiming::Fixed { latency: Cycles::new(100) },
+    });
+    let done = d.write(Cycle::new(5), PhysAddr::new(0x40), 42, Traffic::Data);
+    assert_eq!(done, Cycle::new(105));
+    let r = d.read(done, PhysAddr::new(0x40), Traffic::PageTable);
+    assert_eq!(r, Timed { value: 42, ready_at: Cycle::new(205) });
+    let s = d.stats();
+    assert_eq!((s.reads, s.writes, s.page_table_reads, s.data_writes), (1, 1, 1, 1));
+    assert_eq!(s.total_latency_cycles, 200);
+    assert_eq!((s.row_hits, s.row_misses, s.row_conflicts), (0, 0, 0), "fixed timing has no rows");
+    assert_eq!(s.page_table, DramTrafficStats { requests: 1, latency_cycles: 100, ..Default::default() });
+}
+
+#[test]
+fn decode_follows_the_mapping() {
+    let d = open_page();
+    // 0xa_b7c4: row = bits 19..12 = 0xab; 0x7c4 = 0b0111_1100_0100 gives bank = bits
+    // 11..10 = 0b01, column = bits 9..6 = 0b1111, offset 0b00_0100.
+    let c = d.coordinates(PhysAddr::new(0x000a_b7c4)).unwrap();
+    assert_eq!((c.channel, c.rank, c.bank, c.row, c.column), (0, 0, 1, 0xab, 0xf));
+    assert_eq!(d.coordinates(at(3, 0xff, 0xf)).unwrap().bank, 3);
+}
+
+#[test]
+fn a_closed_bank_costs_trcd_plus_tcl_plus_burst() {
+    let mut d = open_page();
+    // Idle, closed bank: ACTIVATE at 100, READ tRCD later, data tCL + tBURST after.
+    assert_eq!(read_at(&mut d, 100, at(0, 5, 0)), 100 + T_RCD + T_CL + T_BURST); // 128
+    assert_eq!(d.stats().row_misses, 1);
+}
+
+#[test]
+fn an_open_row_costs_tcl_plus_burst() {
+    let mut d = open_page();
+    read_at(&mut d, 100, at(0, 5, 0)); // opens row 5, data at 128
+    // Idle bank, row 5 open: another column of it is a row hit.
+    assert_eq!(read_at(&mut d, 200, at(0, 5, 7)), 200 + T_CL + T_BURST); // 217
+    assert_eq!(d.stats().row_hits, 1);
+}
+
+#[test]
+fn another_open_row_costs_trp_plus_trcd_plus_tcl_plus_burst() {
+    let mut d = open_page();
+    read_at(&mut d, 100, at(0, 5, 0)); // ACTIVATE row 5 at 100
+    // At 300 the row has been open 200 > tRAS cycles: PRECHARGE at once, ACTIVATE
+    // tRP later, then as a miss.
+    assert_eq!(read_at(&mut d, 300, at(0, 6, 0)), 300 + T_RP + T_RCD + T_CL + T_BURST); // 345
+    assert_eq!(d.stats().row_conflicts, 1);
+    // Row 6 is now open: a hit.
+    assert_eq!(read_at(&mut d, 400, at(0, 6, 1)), 400 + T_CL + T_BURST);
+}
+
+#[test]
+fn a_precharge_waits_for_tras_after_the_activate() {
+    let mut d = open_page();
+    // ACTIVATE at 0, data at 0 + 11 + 13 + 4 = 28.
+    assert_eq!(read_at(&mut d, 0, at(2, 1, 0)), 28);
+    // A conflict issued at 28: the row may close only at 0 + tRAS = 40, ACTIVATE at
+    // 40 + tRP = 57, data at 57 + tRCD + tCL + tBURST = 85: a latency of 57, not 45.
+    assert_eq!(read_at(&mut d, 28, at(2, 9, 0)), T_RAS + T_RP + T_RCD + T_CL + T_BURST);
+    assert_eq!(d.stats().data.latency_cycles, 28 + (85 - 28));
+}
+
+#[test]
+fn back_to_back_requests_to_a_busy_bank_wait_for_it() {
+    let mut d = open_page();
+    // Both issued at 10 to bank 1, row 3. The first misses: data at 10 + 28 = 38.
+    assert_eq!(read_at(&mut d, 10, at(1, 3, 0)), 38);
+    // The second waits until 38, then hits: 38 + tCL + tBURST = 55, a latency of 45.
+    assert_eq!(read_at(&mut d, 10, at(1, 3, 1)), 38 + T_CL + T_BURST);
+    // A request to another bank at 10 does not wait: bank 2 is idle and closed.
+    assert_eq!(read_at(&mut d, 10, at(2, 3, 0)), 10 + T_RCD + T_CL + T_BURST);
+    let s = d.stats();
+    assert_eq!((s.row_hits, s.row_misses, s.row_conflicts), (1, 2, 0));
+    assert_eq!(s.total_latency_cycles, 28 + 45 + 28);
+}
+
+#[test]
+fn closed_page_precharges_after_every_request() {
+    let config = banked(RowPolicy::ClosedPage);
+    config.validate().unwrap();
+    let mut d = Dram::new(&config);
+    // ACTIVATE at 0, data at 28; auto-precharge at max(28, 0 + tRAS) = 40, bank
+    // ready at 40 + tRP = 57.
+    assert_eq!(read_at(&mut d, 0, at(0, 5, 0)), 28);
+    // The same row at 30: no hit (the row was closed), and the bank is busy until 57:
+    // ACTIVATE at 57, data at 57 + 28 = 85.
+    assert_eq!(read_at(&mut d, 30, at(0, 5, 1)), 57 + T_RCD + T_CL + T_BURST);
+    // That ACTIVATE at 57 closes at max(85, 97) = 97, ready at 114. Another row at
+    // 500: never a conflict, a plain miss.
+    assert_eq!(read_at(&mut d, 500, at(0, 9, 0)), 500 + T_RCD + T_CL + T_BURST);
+    let s = d.stats();
+    assert_eq!((s.row_hits, s.row_misses, s.row_conflicts), (0, 3, 0));
+}
+
+#[test]
+fn writes_are_timed_like_reads_and_counted_by_traffic() {
+    let mut d = open_page();
+    let done = d.write(Cycle::new(0), at(0, 1, 0), 0xfeed, Traffic::PageTable);
+    assert_eq!(done, Cycle::new(T_RCD + T_CL + T_BURST));
+    let r = d.read(done, at(0, 1, 0), Traffic::Data);
+    assert_eq!(r.value, 0xfeed);
+    assert_eq!(r.ready_at, done + Cycles::new(T_CL + T_BURST));
+    let s = d.stats();
+    assert_eq!((s.page_table_writes, s.data_reads), (1, 1));
+    assert_eq!(
+        s.page_table,
+        DramTrafficStats { requests: 1, row_misses: 1, latency_cycles: 28, ..Default::default() }
+    );
+    assert_eq!(
+        s.data,
+        DramTrafficStats { requests: 1, row_hits: 1, latency_cycles: 17, ..Default::default() }
+    );
+    assert_eq!(s.page_table.average_latency(), Some(28.0));
+    assert_eq!(s.average_latency(), Some(22.5));
+    assert_eq!(DramStats::default().average_latency(), None);
+}
+
+/// DDR4-2400 17-17-17 at a 3 GHz core, as `configs/sv32-ddr4.ron` ships it: one DRAM
+/// clock (0.833 ns) is 2.5 core cycles; tCL = tRCD = tRP = 14.16 ns = 42.5 -> 43
+/// cycles, tRAS = 32 ns = 96 cycles, BL8 = 4 clocks = 10 cycles.
+#[test]
+fn ddr4_2400_latencies_at_3ghz() {
+    let config = DramConfig {
+        capacity_bytes: 4 << 30,
+        timing: DramTiming::Banked {
+            channels: 1,
+            ranks: 1,
+            banks: 16,
+            row_bytes: 8192,
+            burst_bytes: 64,
+            mapping: vec![
+                AddressField::Row,
+                AddressField::Bank,
+                AddressField::Rank,
+                AddressField::Channel,
+                AddressField::Column,
+            ],
+            policy: RowPolicy::OpenPage,
+            t_rcd: Cycles::new(43),
+            t_cl: Cycles::new(43),
+            t_rp: Cycles::new(43),
+            t_ras: Cycles::new(96),
+            t_burst: Cycles::new(10),
+        },
+    };
+    config.validate().unwrap();
+    let mut d = Dram::new(&config);
+    // Rows are 8 KiB and 16 banks sit above the column bits: row r of bank b starts
+    // at r × 128 KiB + b × 8 KiB.
+    assert_eq!(read_at(&mut d, 0, PhysAddr::new(0)), 96, "miss = 43 + 43 + 10");
+    assert_eq!(read_at(&mut d, 1000, PhysAddr::new(0x40)), 1000 + 53, "hit = 43 + 10");
+    assert_eq!(read_at(&mut d, 2000, PhysAddr::new(128 << 10)), 2000 + 139, "conflict = 43 + 43 + 43 + 10");
+    assert_eq!(read_at(&mut d, 3000, PhysAddr::new(8 << 10)), 3000 + 96, "bank 1 was never opened");
+    assert_eq!(d.host_bytes(), 0, "4 GiB of DRAM costs nothing until written");
+}
+
+#[test]
+fn backdoor_is_free() {
+    let mut d = open_page();
+    d.poke(PhysAddr::new(0x40), 9);
+    assert_eq!(d.peek(PhysAddr::new(0x40)), 9);
+    assert_eq!(d.stats(), &DramStats::default());
+    // And it does not open rows: the first timed access is still a miss.
+    assert_eq!(read_at(&mut d, 0, PhysAddr::new(0x40)), T_RCD + T_CL + T_BURST);
+}
+
+#[test]
+fn capacity_must_be_page_multiple() {
+    let c = DramConfig { capacity_bytes: 1000, timing: DramTiming::Fixed { latency: Cycles::new(1) } };
+    assert_eq!(c.validate().unwrap_err().field, "capacity_bytes");
+}
+
+#[test]
+fn banked_configs_are_validated_field_by_field() {
+    let with = |edit: fn(&mut DramConfig)| {
+        let mut c = banked(RowPolicy::OpenPage);
+        edit(&mut c);
+        c.validate().unwrap_err()
+    };
+    fn timing(c: &mut DramConfig) -> &mut DramTiming {
+        &mut c.timing
+    }
+    let e = with(|c| {
+        if let DramTiming::Banked { banks, .. } = timing(c) {
+            *banks = 3;
+        }
+    });
+    assert_eq!((e.field.as_str(), e.message.as_str()), ("timing.banks", "must be a power of two, got 3"));
+    let e = with(|c| {
+        if let DramTiming::Banked { channels, .. } = timing(c) {
+            *channels = 0;
+        }
+    });
+    assert_eq!(e.field, "timing.channels");
+    let e = with(|c| {
+        if let DramTiming::Banked { burst_bytes, .. } = timing(c) {
+            *burst_bytes = 2;
+        }
+    });
+    assert_eq!(e.field, "timing.burst_bytes");
+    let e = with(|c| {
+        if let DramTiming::Banked { row_bytes, .. } = timing(c) {
+            *row_bytes = 32;
+        }
+    });
+    assert_eq!(e.field, "timing.row_bytes");
+    let e = with(|c| c.capacity_bytes = 3 << 20);
+    assert_eq!(e.field, "capacity_bytes");
+    assert!(e.message.contains("power of two"), "{e}");
+    // 4 banks of 512 KiB rows need 2 MiB, more than the 1 MiB capacity.
+    let e = with(|c| {
+        if let DramTiming::Banked { row_bytes, .. } = timing(c) {
+            *row_bytes = 1 << 19;
+        }
+    });
+    assert_eq!(e.field, "capacity_bytes", "{e}");
+    let e = with(|c| {
+        if let DramTiming::Banked { mapping, .. } = timing(c) {
+            mapping[0] = AddressField::Bank;
+        }
+    });
+    assert_eq!(e.field, "timing.mapping");
+    assert!(e.message.contains("Bank 2 times"), "{e}");
+    let e = with(|c| {
+        if let DramTiming::Banked { mapping, .. } = timing(c) {
+            mapping.pop();
+        }
+    });
+    assert!(e.message.contains("Column 0 times"), "{e}");
+    let e = with(|c| {
+        if let DramTiming::Banked { t_ras, .. } = timing(c) {
+            *t_ras = Cycles::new(T_RCD - 1);
+        }
+    });
+    assert_eq!(e.field, "timing.t_ras");
+}
+
+/// The slow, obvious inverse of `decode`: concatenate the fields, most significant
+/// first, as the mapping lists them, above the burst offset.
+fn compose(mapping: &[AddressField], widths: [u32; 5], c: DramCoordinates, offset: u64) -> u64 {
+    let value = |f: AddressField| match f {
+        AddressField::Channel => c.channel,
+        AddressField::Rank => c.rank,
+        AddressField::Bank => c.bank,
+        AddressField::Row => c.row,
+        AddressField::Column => c.column,
+    };
+    let mut addr = 0u64;
+    for &f in mapping {
+        let w = widths[f as usize];
+        addr = (addr << w) | u64::from(value(f));
+    }
+    (addr << 6) | offset
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// For any mapping order and any coordinates, `decode` recovers what `compose` built.
+    #[test]
+    fn decode_inverts_the_mapping(
+        order in Just(AddressField::ALL.to_vec()).prop_shuffle(),
+        channel in 0u32..2, rank in 0u32..4, bank in 0u32..8, row in 0u32..64, column in 0u32..32,
+        offset in 0u64..64,
+    ) {
+        // 2 channels, 4 ranks, 8 banks, 2 KiB rows of 64-byte bursts (32 columns):
+        // 2 × 4 × 8 × 2 KiB = 128 KiB per row index, 64 rows in 8 MiB.
+        let config = DramConfig {
+            capacity_bytes: 8 << 20,
+            timing: DramTiming::Banked {
+                channels: 2, ranks: 4, banks: 8, row_bytes: 2048, burst_bytes: 64,
+                mapping: order.clone(), policy: RowPolicy::OpenPage,
+                t_rcd: Cycles::new(1), t_cl: Cycles::new(1), t_rp: Cycles::new(1),
+                t_ras: Cycles::new(1), t_burst: Cycles::new(1),
+            },
+        };
+        prop_assert!(config.validate().is_ok());
+        let d = Dram::new(&config);
+        let c = DramCoordinates { channel, rank, bank, row, column };
+        // Widths in AddressField order: Channel, Rank, Bank, Row, Column.
+        let addr = compose(&order, [1, 2, 3, 6, 5], c, offset);
+        prop_assert!(addr < 8 << 20);
+        prop_assert_eq!(d.coordinates(PhysAddr::new(addr)), Some(c));
+    }
+}
