@@ -185,6 +185,8 @@ impl Machine {
             page_table_bytes: self.os.page_table_bytes(),
             data_checksum: self.data_checksum,
             segfaults: self.segfaults.clone(),
+            trace: None,
+            timing: None,
         };
         report.mmu_fields(self.mmu.stats());
         report
