@@ -178,7 +178,7 @@ fn native_fast(line: &[u8]) -> Option<Access> {
 /// bytes consumed (the `\n` included), or `None` for anything else, including a
 /// line whose `\n` is not in `bytes` yet: the reader then takes the general path
 /// (find the line, [`TraceFormat::parse`]), which agrees with this one.
-#[inline]
+#[inline(always)]
 pub(crate) fn native_scan(bytes: &[u8]) -> Option<(Access, usize)> {
     let kind = match bytes.first()? {
         b'R' => AccessKind::Read,
@@ -223,10 +223,78 @@ pub(crate) fn native_scan(bytes: &[u8]) -> Option<(Access, usize)> {
     Some((Access { kind, vaddr: VirtAddr::new(value), value: None }, i + 1))
 }
 
+/// The lackey records valgrind writes for a 32-bit program, `I  0400d7d4,8` and
+/// ` L 04222cac,8` (eight digits, a one- or two-digit size), straight out of the
+/// read buffer like [`native_scan`]; `None` sends the line to the general path.
+#[inline]
+pub(crate) fn lackey_scan(bytes: &[u8]) -> Option<(Record, usize)> {
+    let [b0, b1, b2, d0, d1, d2, d3, d4, d5, d6, d7, b',', s0, rest @ ..] = bytes else { return None };
+    let (kind, modify) = match (b0, b1, b2) {
+        (b'I', b' ', b' ') => (AccessKind::Fetch, false),
+        (b' ', b'L', b' ') => (AccessKind::Read, false),
+        (b' ', b'S', b' ') => (AccessKind::Write, false),
+        (b' ', b'M', b' ') => (AccessKind::Read, true),
+        _ => return None,
+    };
+    let addr = hex8([*d0, *d1, *d2, *d3, *d4, *d5, *d6, *d7])?;
+    let digit = |b: u8| b.is_ascii_digit().then(|| u32::from(b - b'0'));
+    let (size, used) = match rest {
+        [b'\n', ..] => (digit(*s0)?, 14),
+        [s1, b'\n', ..] => (digit(*s0)? * 10 + digit(*s1)?, 15),
+        _ => return None,
+    };
+    if size == 0 || u64::from(addr) + u64::from(size) > 1 << 32 {
+        return None;
+    }
+    Some((Record::Span { kind, addr, size, modify }, used))
+}
+
+/// The course lines as the course traces write them, `0041f7a0 R`, straight out
+/// of the read buffer like [`native_scan`].
+#[inline]
+pub(crate) fn course_scan(bytes: &[u8]) -> Option<(Record, usize)> {
+    let [d0, d1, d2, d3, d4, d5, d6, d7, b' ', op, b'\n', ..] = bytes else { return None };
+    let kind = match op {
+        b'R' => AccessKind::Read,
+        b'W' => AccessKind::Write,
+        _ => return None,
+    };
+    let addr = hex8([*d0, *d1, *d2, *d3, *d4, *d5, *d6, *d7])?;
+    Some((Record::Span { kind, addr, size: 1, modify: false }, 11))
+}
+
+/// The din line as Dinero tools write it, a label `0`..`3`, one space, 1 to 8 hex
+/// digits and `\n`, straight out of the read buffer like [`native_scan`].
+#[inline]
+pub(crate) fn din_scan(bytes: &[u8]) -> Option<(Record, usize)> {
+    let [label, b' ', rest @ ..] = bytes else { return None };
+    let kind = match label {
+        b'0' | b'3' => AccessKind::Read,
+        b'1' => AccessKind::Write,
+        b'2' => AccessKind::Fetch,
+        _ => return None,
+    };
+    let mut addr: u32 = 0;
+    let mut digits = 0;
+    loop {
+        let d = HEX[usize::from(*rest.get(digits)?)];
+        if d == 0xff {
+            break;
+        }
+        // Digits beyond the eighth shift out; such lines are refused below.
+        addr = (addr << 4) | u32::from(d);
+        digits += 1;
+    }
+    if digits == 0 || digits > 8 || rest[digits] != b'\n' {
+        return None;
+    }
+    Some((Record::Span { kind, addr, size: 1, modify: false }, digits + 3))
+}
+
 /// Eight ASCII hex digits (most significant first) as a number, `None` if any byte
 /// is not a hex digit; all eight bytes at once in one u64 (SWAR), without a branch
 /// per digit.
-#[inline]
+#[inline(always)]
 fn hex8(digits: [u8; 8]) -> Option<u32> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -616,6 +684,24 @@ mod tests {
     }
 
     #[test]
+    fn fast_paths_take_the_common_lines() {
+        use AccessKind::*;
+        assert_eq!(lackey_scan(b"I  0400d7d4,8\n"), Some((span(Fetch, 0x0400_d7d4, 8, false), 14)));
+        assert_eq!(lackey_scan(b" M 0421f2b0,16\nI"), Some((span(Read, 0x0421_f2b0, 16, true), 15)));
+        assert_eq!(lackey_scan(b" S fffffffc,4\n"), Some((span(Write, 0xffff_fffc, 4, false), 14)));
+        assert_eq!(lackey_scan(b" S fffffffe,4\n"), None, "past 2^32: the general path reports it");
+        assert_eq!(lackey_scan(b" L 0400d7d4,8"), None, "no newline yet");
+        assert_eq!(lackey_scan(b" L 0400d7d4,512\n"), None, "three digits: the general path");
+        assert_eq!(din_scan(b"2 2cb5\n"), Some((span(Fetch, 0x2cb5, 1, false), 7)));
+        assert_eq!(din_scan(b"1 70f6088c\n0"), Some((span(Write, 0x70f6_088c, 1, false), 11)));
+        assert_eq!(din_scan(b"4 0\n"), None, "a flush: the general path ignores it");
+        assert_eq!(din_scan(b"0 123456789\n"), None, "nine digits: the general path refuses it");
+        assert_eq!(course_scan(b"0041f7a0 R\n"), Some((span(Read, 0x0041_f7a0, 1, false), 11)));
+        assert_eq!(course_scan(b"0041f7a0 W\n0"), Some((span(Write, 0x0041_f7a0, 1, false), 11)));
+        assert_eq!(course_scan(b"0041f7a0 R\r\n"), None);
+    }
+
+    #[test]
     fn lackey_errors() {
         let cases = [
             (" X 0400d7d4,8", "expected a lackey record `I`, `L`, `S` or `M`"),
@@ -785,6 +871,32 @@ mod tests {
                 .filter(|t| t.bytes().all(|b| b.is_ascii_hexdigit()))
                 .and_then(|t| u32::from_str_radix(t, 16).ok());
             prop_assert_eq!(hex8(digits), want);
+        }
+
+        /// The lackey, din and course fast paths agree with their reference parsers on
+        /// every line they accept, and consume exactly that line.
+        #[test]
+        fn lackey_and_course_scans_agree_with_the_reference(
+            lackey_line in "(I  | L | S | M |  L |I )[0-9a-fA-Fx]{7,9},[0-9]{0,3}",
+            course_line in "[0-9a-fA-Fgx]{7,9} [RWX]",
+            din_line in "[0-58x]{1,2} [0-9a-fA-Fgx]{0,10}",
+            next in "[ IRW0]{0,3}",
+        ) {
+            let text = format!("{lackey_line}\n{next}");
+            if let Some((record, used)) = lackey_scan(text.as_bytes()) {
+                prop_assert_eq!(used, lackey_line.len() + 1);
+                prop_assert_eq!(lackey(&lackey_line), Ok(record));
+            }
+            let text = format!("{din_line}\n{next}");
+            if let Some((record, used)) = din_scan(text.as_bytes()) {
+                prop_assert_eq!(used, din_line.len() + 1);
+                prop_assert_eq!(din(&din_line), Ok(record));
+            }
+            let text = format!("{course_line}\n{next}");
+            if let Some((record, used)) = course_scan(text.as_bytes()) {
+                prop_assert_eq!(used, course_line.len() + 1);
+                prop_assert_eq!(course(&course_line), Ok(record));
+            }
         }
 
         /// A native line written for any access reads back as that access.
