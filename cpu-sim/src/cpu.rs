@@ -335,6 +335,8 @@ impl Machine {
                 stores_recorded: o.stores_recorded,
                 words_tracked: o.memory.len() as u64,
             }),
+            trace: None,
+            timing: None,
         };
         report.mmu_fields(self.mmu.stats());
         report

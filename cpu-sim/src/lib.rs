@@ -20,8 +20,10 @@ pub mod workload;
 pub use config::{ConfigError, MachineConfig, parse_config};
 pub use cpu::Machine;
 pub use error::SimError;
-pub use report::Report;
-pub use workload::{Access, TraceEvent, Workload, WorkloadConfig, WorkloadError};
+pub use report::{HostTiming, Report};
+pub use workload::{
+    Access, TraceEvent, TraceFormat, TraceReader, TraceStats, Workload, WorkloadConfig, WorkloadError,
+};
 
 /// The only random number generator of the simulator. Each randomized component
 /// seeds its own stream from the run seed XOR a salt of its own, so adding a

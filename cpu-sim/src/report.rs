@@ -4,6 +4,7 @@
 use crate::config::MachineConfig;
 use crate::mmu::MmuStats;
 use crate::os::{OsStats, ProcessStats, Segfault};
+use crate::workload::TraceStats;
 use mmu_core::{DramStats, FaultKind, LatencyHistogram};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -129,6 +130,14 @@ pub struct Report {
     pub processes: Vec<ProcessStats>,
     /// What the `--check` oracle verified (`None` when it was off).
     pub check: Option<CheckStats>,
+    /// What the trace reader saw (format, lines, bad lines skipped); absent for
+    /// synthetic workloads. Filled in by whoever opened the trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceStats>,
+    /// Host time and throughput of the run: only with `--timing`, since it differs
+    /// from run to run and every other field does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<HostTiming>,
 }
 
 /// What the data-integrity oracle verified: every load it checked returned the
@@ -141,6 +150,15 @@ pub struct CheckStats {
     pub stores_recorded: u64,
     /// Distinct words the reference memory holds.
     pub words_tracked: u64,
+}
+
+/// How fast the host simulated, measured by the binary around the run loop.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HostTiming {
+    /// Wall-clock seconds of the run loop (reading the workload and simulating).
+    pub seconds: f64,
+    /// Accesses simulated per wall-clock second.
+    pub accesses_per_second: f64,
 }
 
 impl Report {

@@ -1,16 +1,23 @@
 //! Workloads: where the CPU's accesses come from, either a trace read from any
-//! `BufRead` or a seeded synthetic generator. Never loaded whole: events stream.
+//! `Read` (native, valgrind lackey, Dinero din or the course format) or a seeded
+//! synthetic generator. Never loaded whole: events stream, and host memory stays
+//! flat whatever the trace length.
 
-mod native;
+mod formats;
+mod reader;
 mod synthetic;
 
-pub use native::NativeReader;
-pub use synthetic::{Sequential, Uniform};
+pub use formats::{TraceFormat, write_native};
+pub use reader::{TraceReader, TraceStats};
+pub use synthetic::{
+    Generator, GeneratorConfig, MatrixLoops, MatrixMultiply, Phases, PointerChase, Sequential, Strided,
+    Uniform, WorkingSet, Zipf, ZipfExponent,
+};
 
 use mmu_core::config::InvalidField;
 use mmu_core::{AccessKind, Pid, VirtAddr};
 use serde::{Deserialize, Serialize};
-use std::io::BufRead;
+use std::io::Read;
 use thiserror::Error;
 
 /// One access of the CPU.
@@ -47,6 +54,14 @@ pub enum WorkloadError {
         /// What was expected and what was found.
         message: String,
     },
+    /// The trace's format could not be told from its first lines.
+    #[error("{origin}: {message}")]
+    Format {
+        /// The trace's name.
+        origin: String,
+        /// Why, and how to name the format instead.
+        message: String,
+    },
     /// Reading failed.
     #[error("{origin}: read failed: {source}")]
     Io {
@@ -60,10 +75,14 @@ pub enum WorkloadError {
 /// Where a run's accesses come from. Owned by cpu-sim's workload module.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WorkloadConfig {
-    /// A trace file in the native format, its path relative to the config file.
+    /// A trace file, its path relative to the config file. Files ending in `.gz` or
+    /// `.zst` are decompressed while they are read.
     Trace {
         /// Path of the trace, relative to the directory of the config file.
         path: String,
+        /// The trace's format; `Auto` (the default) tells it from the first lines.
+        #[serde(default)]
+        format: TraceFormat,
     },
     /// A seeded generator whose accesses process 0 makes.
     Synthetic(GeneratorConfig),
@@ -79,33 +98,6 @@ pub enum WorkloadConfig {
     },
 }
 
-/// A synthetic access pattern, seeded from the run seed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum GeneratorConfig {
-    /// Word after word from `base`, wrapping around after `bytes`.
-    Sequential {
-        /// First address; word aligned.
-        base: u32,
-        /// Size of the region walked; a non-zero multiple of 4.
-        bytes: u32,
-        /// Number of accesses.
-        accesses: u64,
-        /// Percentage (0..=100) of accesses that are stores, chosen at random.
-        write_percent: u8,
-    },
-    /// Words chosen uniformly at random in `[base, base + bytes)`.
-    Uniform {
-        /// First address; word aligned.
-        base: u32,
-        /// Size of the region; a non-zero multiple of 4.
-        bytes: u32,
-        /// Number of accesses.
-        accesses: u64,
-        /// Percentage (0..=100) of accesses that are stores.
-        write_percent: u8,
-    },
-}
-
 impl WorkloadConfig {
     /// Checks the workload's parameters (a trace is checked when read).
     ///
@@ -113,7 +105,7 @@ impl WorkloadConfig {
     /// The first field that breaks a rule, named relative to this enum.
     pub fn validate(&self) -> Result<(), InvalidField> {
         match self {
-            WorkloadConfig::Trace { path } => {
+            WorkloadConfig::Trace { path, .. } => {
                 if path.is_empty() {
                     return Err(InvalidField::new("path", "must name a trace file"));
                 }
@@ -134,78 +126,10 @@ impl WorkloadConfig {
     }
 }
 
-impl GeneratorConfig {
-    /// Checks a generator's parameters.
-    ///
-    /// # Errors
-    /// The first field that breaks a rule, named relative to this enum.
-    pub fn validate(&self) -> Result<(), InvalidField> {
-        match self {
-            GeneratorConfig::Sequential { base, bytes, write_percent, .. }
-            | GeneratorConfig::Uniform { base, bytes, write_percent, .. } => {
-                if base % 4 != 0 {
-                    return Err(InvalidField::new("base", format!("{base:#x} is not word aligned")));
-                }
-                if *bytes == 0 || bytes % 4 != 0 {
-                    return Err(InvalidField::new(
-                        "bytes",
-                        format!("{bytes:#x} is not a non-zero multiple of 4"),
-                    ));
-                }
-                if u64::from(*base) + u64::from(*bytes) > 1 << 32 {
-                    return Err(InvalidField::new(
-                        "bytes",
-                        "base + bytes goes beyond the 32-bit address space",
-                    ));
-                }
-                if *write_percent > 100 {
-                    return Err(InvalidField::new(
-                        "write_percent",
-                        format!("{write_percent} is not a percentage"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The running generator, its random stream seeded from `seed`.
-    pub fn build(&self, seed: u64) -> Generator {
-        let seed = seed ^ SALT_WORKLOAD;
-        match *self {
-            GeneratorConfig::Sequential { base, bytes, accesses, write_percent } => {
-                Generator::Sequential(Sequential::new(base, bytes, accesses, write_percent, seed))
-            }
-            GeneratorConfig::Uniform { base, bytes, accesses, write_percent } => {
-                Generator::Uniform(Uniform::new(base, bytes, accesses, write_percent, seed))
-            }
-        }
-    }
-}
-
-/// A running generator, dispatched by `match` (no virtual call per access).
-pub enum Generator {
-    /// See [`GeneratorConfig::Sequential`].
-    Sequential(Sequential),
-    /// See [`GeneratorConfig::Uniform`].
-    Uniform(Uniform),
-}
-
-impl Iterator for Generator {
-    type Item = TraceEvent;
-    #[inline]
-    fn next(&mut self) -> Option<TraceEvent> {
-        match self {
-            Generator::Sequential(g) => g.next(),
-            Generator::Uniform(g) => g.next(),
-        }
-    }
-}
-
 /// A running workload: a trace reader or a generator.
-pub enum Workload<R: BufRead> {
-    /// A native-format trace.
-    Native(NativeReader<R>),
+pub enum Workload<R> {
+    /// A trace, in any of the [`TraceFormat`]s.
+    Trace(TraceReader<R>),
     /// A synthetic generator.
     Synthetic(Box<Generator>),
 }
@@ -213,7 +137,7 @@ pub enum Workload<R: BufRead> {
 /// Salt of the workload's random stream (see `SimRng`).
 pub const SALT_WORKLOAD: u64 = 0x574f_524b_4c4f_4144;
 
-impl<R: BufRead> Workload<R> {
+impl<R: Read> Workload<R> {
     /// The generator a synthetic config describes; `None` for a trace config, which
     /// the caller opens and passes to [`Workload::trace`], and for a `Processes`
     /// mix, which `Machine::run_synthetic` schedules.
@@ -228,16 +152,16 @@ impl<R: BufRead> Workload<R> {
 
     /// A native-format trace read from `reader`; `origin` names it in errors.
     pub fn trace(reader: R, origin: impl Into<String>) -> Self {
-        Workload::Native(NativeReader::new(reader, origin))
+        Workload::Trace(TraceReader::new(reader, origin, TraceFormat::Native))
     }
 }
 
-impl<R: BufRead> Iterator for Workload<R> {
+impl<R: Read> Iterator for Workload<R> {
     type Item = Result<TraceEvent, WorkloadError>;
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            Workload::Native(r) => r.next(),
+            Workload::Trace(r) => r.next(),
             Workload::Synthetic(g) => g.next().map(Ok),
         }
     }

@@ -1,0 +1,535 @@
+//! The trace reader: streams lines out of any `Read` through one fixed buffer,
+//! tells the format, parses each line and splits wide or unaligned accesses into
+//! the words they touch. Memory stays at the one buffer whatever the trace's
+//! length, and a line costs no allocation.
+
+use super::formats::{self, Record};
+use super::{Access, TraceEvent, TraceFormat, WorkloadError};
+use mmu_core::{AccessKind, VirtAddr};
+use serde::Serialize;
+use std::io::{ErrorKind, Read};
+
+/// Bytes of the read buffer, and so the longest line a trace may have.
+/// 256 KiB keeps each `read` call large (a few per million lines) while the
+/// buffer stays in L2.
+pub const BUFFER_BYTES: usize = 1 << 18;
+
+/// What a trace reader saw, for the report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TraceStats {
+    /// The format read (the detected one when the config said `Auto`).
+    pub format: TraceFormat,
+    /// Lines read, including blank, comment and skipped ones.
+    pub lines: u64,
+    /// Lines that did not parse and were skipped (only with skipping on; without
+    /// it the first bad line stops the run).
+    pub bad_lines_skipped: u64,
+    /// lackey, din or course records whose address was not word aligned: split
+    /// into the words they touch or taken as the word that holds them.
+    pub unaligned_records: u64,
+}
+
+/// The words of one record still to be issued: `words` words from `first`, then
+/// (for a modify) the same words again as writes.
+#[derive(Clone, Copy)]
+struct Split {
+    first: u32,
+    words: u32,
+    emitted: u32,
+    total: u32,
+    kind: AccessKind,
+}
+
+impl Split {
+    const EMPTY: Split = Split { first: 0, words: 0, emitted: 0, total: 0, kind: AccessKind::Read };
+
+    #[inline]
+    fn next(&mut self) -> Option<TraceEvent> {
+        if self.emitted == self.total {
+            return None;
+        }
+        let i = self.emitted;
+        self.emitted += 1;
+        let (kind, word) = if i < self.words { (self.kind, i) } else { (AccessKind::Write, i - self.words) };
+        // In range: the parser checked that the record ends below 2^32.
+        let vaddr = VirtAddr::new(self.first.wrapping_add(word.wrapping_mul(4)));
+        Some(TraceEvent::Access(Access { kind, vaddr, value: None }))
+    }
+}
+
+enum Line {
+    Text(usize, usize),
+    TooLong,
+    End,
+}
+
+/// Streams events from a trace in any [`TraceFormat`].
+pub struct TraceReader<R> {
+    source: R,
+    origin: String,
+    format: TraceFormat,
+    buf: Box<[u8]>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    overlong: bool,
+    finished: bool,
+    split: Split,
+    skip_bad_lines: bool,
+    stats: TraceStats,
+    first_bad_line: Option<WorkloadError>,
+}
+
+impl<R: Read> TraceReader<R> {
+    /// A reader over `source` in `format` (`Auto` tells it from the first line that
+    /// is not blank or a comment); `origin` (usually the path) names it in errors.
+    pub fn new(source: R, origin: impl Into<String>, format: TraceFormat) -> Self {
+        Self {
+            source,
+            origin: origin.into(),
+            format,
+            buf: vec![0; BUFFER_BYTES].into_boxed_slice(),
+            pos: 0,
+            end: 0,
+            eof: false,
+            overlong: false,
+            finished: false,
+            split: Split::EMPTY,
+            skip_bad_lines: false,
+            stats: TraceStats { format, ..TraceStats::default() },
+            first_bad_line: None,
+        }
+    }
+
+    /// With `skip` on, a line that does not parse is counted in
+    /// [`TraceStats::bad_lines_skipped`] and skipped instead of stopping the read.
+    /// Compressed data, a line longer than the buffer and read errors still stop it.
+    #[must_use]
+    pub fn skip_bad_lines(mut self, skip: bool) -> Self {
+        self.skip_bad_lines = skip;
+        self
+    }
+
+    /// What was read so far.
+    pub fn stats(&self) -> &TraceStats {
+        &self.stats
+    }
+
+    /// The first line skipped as bad, with its error, to show the user what was skipped.
+    pub fn first_bad_line(&self) -> Option<&WorkloadError> {
+        self.first_bad_line.as_ref()
+    }
+
+    fn parse_error(&self, message: String) -> WorkloadError {
+        WorkloadError::Parse { origin: self.origin.clone(), line: self.stats.lines, message }
+    }
+
+    /// Counts a bad line when skipping, else returns its error.
+    #[cold]
+    fn bad_line(&mut self, message: String) -> Option<WorkloadError> {
+        let error = self.parse_error(message);
+        if !self.skip_bad_lines {
+            return Some(error);
+        }
+        self.stats.bad_lines_skipped += 1;
+        if self.first_bad_line.is_none() {
+            self.first_bad_line = Some(error);
+        }
+        None
+    }
+
+    /// The next line's byte range in the buffer, refilling it as needed.
+    #[inline]
+    fn next_line(&mut self) -> std::io::Result<Line> {
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos..self.end]) {
+                let start = self.pos;
+                self.pos = start + i + 1;
+                if self.overlong {
+                    self.overlong = false;
+                    return Ok(Line::TooLong);
+                }
+                return Ok(Line::Text(start, start + i));
+            }
+            if self.eof {
+                if std::mem::take(&mut self.overlong) {
+                    self.pos = self.end;
+                    return Ok(Line::TooLong);
+                }
+                if self.pos < self.end {
+                    let start = self.pos;
+                    self.pos = self.end;
+                    return Ok(Line::Text(start, self.end));
+                }
+                return Ok(Line::End);
+            }
+            self.refill()?;
+        }
+    }
+
+    /// Moves the partial last line to the front and reads more after it. A line
+    /// that fills the whole buffer is dropped and reported once its end is found.
+    #[cold]
+    fn refill(&mut self) -> std::io::Result<()> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            self.overlong = true;
+            self.end = 0;
+        }
+        loop {
+            match self.source.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Resolves an `Auto` format from the line at `start..end`: `Ok(true)` once
+    /// resolved, `Ok(false)` for a line that cannot tell (blank or comment).
+    #[cold]
+    fn detect(&mut self, start: usize, end: usize) -> Result<bool, Option<WorkloadError>> {
+        let line = &self.buf[start..end];
+        if self.stats.lines == 1
+            && let Some(kind) = formats::compressed(line)
+        {
+            return Err(Some(self.parse_error(format!(
+                "this is {kind}-compressed data: name the file with its extension \
+                 (`.gz` or `.zst`) so that it is decompressed, or pipe it through `{kind} -dc`"
+            ))));
+        }
+        match formats::detect(line) {
+            Ok(None) => Ok(false),
+            Ok(Some(format)) => {
+                self.format = format;
+                self.stats.format = format;
+                Ok(true)
+            }
+            Err(message) => Err(self.bad_line(message)),
+        }
+    }
+
+    /// Stops the stream after a fatal error: later calls, fast path included, end it.
+    #[cold]
+    fn finish(&mut self) {
+        self.finished = true;
+        self.pos = self.end;
+        self.eof = true;
+    }
+
+    /// The first words of a span record, keeping the rest in `self.split`.
+    #[inline]
+    fn span(&mut self, kind: AccessKind, addr: u32, size: u32, modify: bool) -> Option<TraceEvent> {
+        if addr % 4 != 0 {
+            self.stats.unaligned_records += 1;
+        }
+        let first = addr & !3;
+        // The parser checked that `addr + size - 1` fits in 32 bits.
+        let last = addr.wrapping_add(size.wrapping_sub(1)) & !3;
+        let words = (last - first) / 4 + 1;
+        self.split = Split { first, words, emitted: 0, total: if modify { 2 * words } else { words }, kind };
+        self.split.next()
+    }
+}
+
+impl<R: Read> Iterator for TraceReader<R> {
+    type Item = Result<TraceEvent, WorkloadError>;
+
+    /// Always inlined: the native fast path is a few dozen instructions, and a call
+    /// with its register saves would add a third to them.
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.format == TraceFormat::Native
+            && let Some((access, used)) = formats::native_scan(&self.buf[self.pos..self.end])
+        {
+            self.pos += used;
+            self.stats.lines += 1;
+            return Some(Ok(TraceEvent::Access(access)));
+        }
+        self.next_other()
+    }
+}
+
+impl<R: Read> TraceReader<R> {
+    /// The other formats' fast paths, kept out of line so that the native one
+    /// stays small enough to inline into the run loop.
+    #[inline(never)]
+    fn next_other(&mut self) -> Option<Result<TraceEvent, WorkloadError>> {
+        if self.split.emitted == self.split.total {
+            let bytes = &self.buf[self.pos..self.end];
+            let scanned = match self.format {
+                TraceFormat::Lackey => formats::lackey_scan(bytes),
+                TraceFormat::Course => formats::course_scan(bytes),
+                TraceFormat::Din => formats::din_scan(bytes),
+                TraceFormat::Auto | TraceFormat::Native => None,
+            };
+            if let Some((Record::Span { kind, addr, size, modify }, used)) = scanned {
+                self.pos += used;
+                self.stats.lines += 1;
+                return self.span(kind, addr, size, modify).map(Ok);
+            }
+        }
+        self.next_general()
+    }
+
+    /// Every line the fast paths do not take.
+    fn next_general(&mut self) -> Option<Result<TraceEvent, WorkloadError>> {
+        if let Some(event) = self.split.next() {
+            return Some(Ok(event));
+        }
+        if self.finished {
+            return None;
+        }
+        loop {
+            let (start, end) = match self.next_line() {
+                Ok(Line::Text(start, end)) => (start, end),
+                Ok(Line::End) => return None,
+                Ok(Line::TooLong) => {
+                    self.stats.lines += 1;
+                    self.finish();
+                    return Some(Err(self.parse_error(format!(
+                        "the line is longer than {BUFFER_BYTES} bytes: this is not a text trace"
+                    ))));
+                }
+                Err(source) => {
+                    self.finish();
+                    return Some(Err(WorkloadError::Io { origin: self.origin.clone(), source }));
+                }
+            };
+            self.stats.lines += 1;
+            if self.format == TraceFormat::Auto {
+                match self.detect(start, end) {
+                    Ok(true) => {}
+                    Ok(false) | Err(None) => continue,
+                    Err(Some(error)) => {
+                        self.finish();
+                        return Some(Err(error));
+                    }
+                }
+            }
+            match self.format.parse(&self.buf[start..end]) {
+                Ok(Record::Event(event)) => return Some(Ok(event)),
+                Ok(Record::Nothing) => {}
+                Ok(Record::Span { kind, addr, size, modify }) => {
+                    return self.span(kind, addr, size, modify).map(Ok);
+                }
+                Err(message) => {
+                    if let Some(error) = self.bad_line(message) {
+                        return Some(Err(error));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mmu_core::Pid;
+
+    fn read(text: &[u8], format: TraceFormat) -> Vec<Result<TraceEvent, String>> {
+        TraceReader::new(text, "t.trace", format).map(|r| r.map_err(|e| e.to_string())).collect()
+    }
+
+    fn a(kind: AccessKind, vaddr: u32) -> Result<TraceEvent, String> {
+        Ok(TraceEvent::Access(Access { kind, vaddr: VirtAddr::new(vaddr), value: None }))
+    }
+
+    use AccessKind::{Fetch as X, Read as R, Write as W};
+
+    #[test]
+    fn native_every_line_kind_and_a_missing_final_newline() {
+        let text = b"# header\n\nR 0x0041f7a0\r\nW 0x0041f7a4 0xdeadbeef\nX 0x00400000 # fetch\nP 3\nR 10";
+        assert_eq!(
+            read(text, TraceFormat::Native),
+            vec![
+                a(R, 0x0041_f7a0),
+                Ok(TraceEvent::Access(Access {
+                    kind: W,
+                    vaddr: VirtAddr::new(0x0041_f7a4),
+                    value: Some(0xdead_beef)
+                })),
+                a(X, 0x0040_0000),
+                Ok(TraceEvent::Switch(Pid::new(3))),
+                a(R, 0x10),
+            ]
+        );
+    }
+
+    #[test]
+    fn lackey_splits_into_the_words_touched() {
+        // By hand: I 0x1002,8 touches bytes 0x1002..=0x1009: words 0x1000, 0x1004, 0x1008.
+        // L 0x2000,4 is one aligned word. S 0x3003,2 touches 0x3003..=0x3004: words
+        // 0x3000 and 0x3004. M 0x4004,8: words 0x4004 and 0x4008 read, then written.
+        // L 0x5001,1 is inside word 0x5000.
+        let text = b"==1== Lackey\nI  00001002,8\n L 00002000,4\n S 00003003,2\n M 00004004,8\n L 5001,1\n==1== end\n";
+        assert_eq!(
+            read(text, TraceFormat::Lackey),
+            vec![
+                a(X, 0x1000),
+                a(X, 0x1004),
+                a(X, 0x1008),
+                a(R, 0x2000),
+                a(W, 0x3000),
+                a(W, 0x3004),
+                a(R, 0x4004),
+                a(R, 0x4008),
+                a(W, 0x4004),
+                a(W, 0x4008),
+                a(R, 0x5000),
+            ]
+        );
+        let mut reader = TraceReader::new(&text[..], "t", TraceFormat::Auto);
+        assert_eq!(reader.by_ref().count(), 11);
+        let stats = reader.stats();
+        assert_eq!((stats.format, stats.lines, stats.unaligned_records), (TraceFormat::Lackey, 7, 3));
+    }
+
+    #[test]
+    fn lackey_at_the_top_of_the_address_space() {
+        assert_eq!(read(b" M fffffffc,4\n", TraceFormat::Lackey), vec![a(R, 0xffff_fffc), a(W, 0xffff_fffc)]);
+    }
+
+    #[test]
+    fn din_and_course_take_the_word_holding_an_unaligned_address() {
+        let din = b"2 0\n0 1001\n1 70f6088f trailing text\n4 0\n3 8\n";
+        assert_eq!(read(din, TraceFormat::Auto), vec![a(X, 0), a(R, 0x1000), a(W, 0x70f6_088c), a(R, 8)]);
+        let course = b"0041f7a0 R\n0041f7a2 W\n";
+        assert_eq!(read(course, TraceFormat::Auto), vec![a(R, 0x0041_f7a0), a(W, 0x0041_f7a0)]);
+    }
+
+    #[test]
+    fn bad_lines_stop_with_file_and_line_or_are_counted_when_skipped() {
+        let text = b"R 0x10\nQ 0x10\nR 0x1234567890\nR 0x20\n";
+        let got = read(text, TraceFormat::Native);
+        assert_eq!(got[0], a(R, 0x10));
+        assert_eq!(
+            got[1],
+            Err("t.trace:2: expected `R`, `W`, `X` or `P` at the start of the line, found `Q`".into())
+        );
+
+        let mut reader = TraceReader::new(&text[..], "t.trace", TraceFormat::Native).skip_bad_lines(true);
+        let events: Vec<_> = reader.by_ref().map(|r| r.map_err(|e| e.to_string())).collect();
+        assert_eq!(events, vec![a(R, 0x10), a(R, 0x20)]);
+        assert_eq!(reader.stats().bad_lines_skipped, 2);
+        assert_eq!(reader.stats().lines, 4);
+        let first = reader.first_bad_line().map(ToString::to_string).unwrap_or_default();
+        assert!(first.starts_with("t.trace:2: expected"), "{first}");
+    }
+
+    #[test]
+    fn detection_errors_name_the_line() {
+        let got = read(b"# c\n\nhello\n", TraceFormat::Auto);
+        assert_eq!(got.len(), 1);
+        let err = got[0].clone().unwrap_err();
+        assert!(err.starts_with("t.trace:3: cannot tell the trace format: `hello`"), "{err}");
+        let got = read(&[0x1f, 0x8b, 8, 0, b'\n', b'x'], TraceFormat::Auto);
+        assert_eq!(got.len(), 1, "compressed data stops the read, even when skipping");
+        assert!(got[0].clone().unwrap_err().starts_with("t.trace:1: this is gzip-compressed data"));
+    }
+
+    #[test]
+    fn skipping_also_skips_lines_that_cannot_tell_the_format() {
+        let mut reader = TraceReader::new(
+            &b"program output
+0 1000
+1 2000
+"[..],
+            "t",
+            TraceFormat::Auto,
+        )
+        .skip_bad_lines(true);
+        let events: Vec<_> = reader.by_ref().map(|r| r.map_err(|e| e.to_string())).collect();
+        assert_eq!(events, vec![a(R, 0x1000), a(W, 0x2000)]);
+        assert_eq!((reader.stats().format, reader.stats().bad_lines_skipped), (TraceFormat::Din, 1));
+        let empty = TraceReader::new(
+            &b"# nothing
+
+"[..],
+            "t",
+            TraceFormat::Auto,
+        );
+        assert_eq!(empty.count(), 0);
+    }
+
+    /// Hands out its data a few bytes at a time, interrupted now and then, as
+    /// pipes and decompressors do.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        calls: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 5 == 0 {
+                return Err(std::io::Error::from(ErrorKind::Interrupted));
+            }
+            let n = self.data.len().min(out.len()).min(1 + self.calls % 7);
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_straddling_refills_and_short_reads_parse_the_same() {
+        let mut text = Vec::new();
+        for i in 0..(3 * BUFFER_BYTES / 13) as u32 {
+            text.extend_from_slice(format!("R 0x{:08x}\n", i * 4).as_bytes());
+        }
+        let whole: Vec<_> =
+            TraceReader::new(&text[..], "t", TraceFormat::Native).map(|r| r.unwrap()).collect();
+        assert_eq!(whole.len(), 3 * BUFFER_BYTES / 13);
+        for (i, e) in whole.iter().enumerate() {
+            assert_eq!(
+                *e,
+                TraceEvent::Access(Access { kind: R, vaddr: VirtAddr::new(i as u32 * 4), value: None })
+            );
+        }
+        // 3900 bytes: 300 whole lines.
+        let trickled: Vec<_> =
+            TraceReader::new(Trickle { data: &text[..3900], calls: 0 }, "t", TraceFormat::Native)
+                .map(|r| r.unwrap())
+                .collect();
+        assert!(trickled == whole[..300], "trickled reads parse differently");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_buffer_is_an_error_not_a_hang() {
+        let mut text = b"R 0x10\n".to_vec();
+        text.extend(std::iter::repeat_n(b'7', BUFFER_BYTES + 10));
+        text.extend_from_slice(b"\nR 0x20\n");
+        let got = read(&text, TraceFormat::Native);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], a(R, 0x10));
+        let err = got[1].clone().unwrap_err();
+        assert!(err.starts_with("t.trace:2: the line is longer than"), "{err}");
+    }
+
+    #[test]
+    fn read_errors_name_the_trace_and_end_the_stream() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk on fire"))
+            }
+        }
+        let mut reader = TraceReader::new(Failing, "t.trace", TraceFormat::Native);
+        let err = reader.next().and_then(Result::err).map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(err, "t.trace: read failed: disk on fire");
+        assert!(reader.next().is_none());
+    }
+}

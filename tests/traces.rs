@@ -1,0 +1,313 @@
+//! Trace input end to end: formats, compression, standard input, bad lines, the
+//! recorded lackey trace, generated workloads and the `--timing` flag.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mmu_sim(args: &[&str]) -> Output {
+    mmu_sim_with_input(args, None)
+}
+
+fn mmu_sim_with_input(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mmu-sim"))
+        .args(args)
+        .current_dir(root())
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("piped stdin");
+        pipe.write_all(bytes).expect("the binary reads its input");
+    }
+    child.wait_with_output().expect("the binary runs")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+/// A scratch directory for one test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("mmu-sim-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Scratch(dir)
+    }
+    fn file(&self, name: &str, bytes: &[u8]) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).expect("write a temp file");
+        path.to_str().expect("utf-8 temp path").to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+/// The report without the reader's own statistics, which name the format.
+fn without_trace(mut v: serde_json::Value) -> serde_json::Value {
+    v.as_object_mut().expect("a report is an object").remove("trace");
+    v
+}
+
+const SMALL: &str = "configs/sv32-small.ron";
+
+/// A native trace over the sv32-small heap, with stores carrying values.
+fn native_text() -> String {
+    let mut s = String::from("# a test trace\n");
+    for i in 0..3000u32 {
+        let addr = 0x1000_0000 + (i * 4100) % 0x20_0000;
+        if i % 3 == 0 {
+            s.push_str(&format!("W 0x{addr:08x} 0x{i:x}\n"));
+        } else {
+            s.push_str(&format!("R 0x{addr:08x}\n"));
+        }
+    }
+    s
+}
+
+#[test]
+fn gzip_zstd_and_standard_input_read_the_same_as_plain_text() {
+    let dir = Scratch::new("compressed");
+    let text = native_text();
+    let plain = dir.file("t.trace", text.as_bytes());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let gz = dir.file("t.trace.gz", &gz.finish().unwrap());
+    let zst = dir.file("t.trace.zst", &zstd::encode_all(text.as_bytes(), 3).unwrap());
+
+    let want = json(&mmu_sim(&["run", SMALL, "--trace", &plain, "--format", "json"]));
+    assert_eq!(want["accesses"], 3000);
+    assert_eq!(want["trace"]["lines"], 3001);
+    assert_eq!(want["trace"]["format"], "Native");
+    for path in [&gz, &zst] {
+        let got = json(&mmu_sim(&["run", SMALL, "--trace", path, "--format", "json"]));
+        assert_eq!(got, want, "{path}");
+    }
+    let piped =
+        json(&mmu_sim_with_input(&["run", SMALL, "--trace", "-", "--format", "json"], Some(text.as_bytes())));
+    assert_eq!(piped, want, "standard input");
+}
+
+#[test]
+fn compressed_data_without_its_extension_gets_a_hint() {
+    let dir = Scratch::new("magic");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"R 0x10000000\n").unwrap();
+    let path = dir.file("t.trace", &gz.finish().unwrap());
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("t.trace:1: this is gzip-compressed data"), "{stderr}");
+}
+
+#[test]
+fn bad_lines_stop_the_run_or_are_skipped_and_counted() {
+    let dir = Scratch::new("bad");
+    let path = dir.file("bad.trace", b"R 0x10000000\nR 0x1000zzzz\nhello\nW 0x10000004\n");
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.trace:2: `0x1000zzzz` is not a hexadecimal address"), "{stderr}");
+
+    let out = mmu_sim(&["run", SMALL, "--trace", &path, "--skip-bad-lines", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(v["accesses"], 2);
+    assert_eq!(v["trace"]["bad_lines_skipped"], 2);
+    assert_eq!(v["trace"]["lines"], 4);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: skipped 2 bad trace lines; the first: "), "{stderr}");
+    assert!(stderr.contains("bad.trace:2: "), "{stderr}");
+}
+
+#[test]
+fn a_64_bit_trace_is_refused_with_a_hint() {
+    let dir = Scratch::new("wide");
+    let path = dir.file("ls.lackey", b"==1== Lackey\nI  04017d10,3\n S 1ffefffd58,8\n");
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ls.lackey:3: address 0x1ffefffd58 does not fit in 32 bits"), "{stderr}");
+    assert!(stderr.contains("gcc -m32"), "{stderr}");
+}
+
+#[test]
+fn the_format_flag_overrides_detection() {
+    let dir = Scratch::new("flag");
+    let path = dir.file("t.din", b"0 10000000\n1 10000004\n");
+    let v = json(&mmu_sim(&["run", SMALL, "--trace", &path, "--format", "json"]));
+    assert_eq!(v["trace"]["format"], "Din");
+    assert_eq!((v["accesses"].as_u64(), v["dram"]["data_writes"].as_u64()), (Some(2), Some(1)));
+    let out = mmu_sim(&["run", SMALL, "--trace", &path, "--trace-format", "course"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("t.din:1: expected `R` or `W` after the address, found `10000000`"), "{stderr}");
+    let out = mmu_sim(&["run", SMALL, "--trace", &dir.file("x", b"hello\n")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("x:1: cannot tell the trace format: `hello`"), "{stderr}");
+}
+
+#[test]
+fn course_format_runs_like_its_native_conversion() {
+    // traces/gcc-20k.trace is the course trace converted to native lines; convert it
+    // back to the course format (`0041f7a0 R`) and, for the native side, round
+    // unaligned addresses down to their word as the course reader does.
+    let native = std::fs::read_to_string(root().join("traces/gcc-20k.trace")).unwrap();
+    let mut course = String::new();
+    let mut rounded = String::new();
+    let mut unaligned = 0;
+    for line in native.lines().filter(|l| !l.starts_with('#')) {
+        let (op, addr) = line.split_once(" 0x").unwrap();
+        let a = u32::from_str_radix(addr, 16).unwrap();
+        unaligned += u32::from(a % 4 != 0);
+        course.push_str(&format!("{addr} {op}\n"));
+        rounded.push_str(&format!("{op} 0x{:08x}\n", a & !3));
+    }
+    assert_eq!(unaligned, 20, "the first 20 000 gcc accesses hold 20 unaligned addresses");
+    let dir = Scratch::new("course");
+    let course = dir.file("gcc.course", course.as_bytes());
+    let rounded = dir.file("gcc.native", rounded.as_bytes());
+    let config = "configs/sv32-gcc-trace.ron";
+    let a = json(&mmu_sim(&["run", config, "--trace", &course, "--format", "json"]));
+    let b = json(&mmu_sim(&["run", config, "--trace", &rounded, "--format", "json"]));
+    assert_eq!(a["trace"]["format"], "Course");
+    assert_eq!(a["trace"]["unaligned_records"], 20);
+    assert_eq!(a["faults"]["alignment"], 0);
+    assert_eq!(without_trace(a), without_trace(b));
+}
+
+/// Words a lackey record touches, counted the obvious way.
+fn words_touched(addr: u64, size: u64) -> u64 {
+    (addr + size - 1) / 4 - addr / 4 + 1
+}
+
+#[test]
+fn the_recorded_lackey_trace_runs_with_every_record_split_into_words() {
+    let bytes = std::fs::read(root().join("traces/sortwords.lackey.zst")).unwrap();
+    let text = String::from_utf8(zstd::decode_all(&bytes[..]).unwrap()).unwrap();
+    // The reference count: each record's words, twice for a modify.
+    let (mut fetches, mut data, mut unaligned) = (0u64, 0u64, 0u64);
+    for line in text.lines().filter(|l| !l.starts_with("==")) {
+        let (op, rest) = line.trim_start().split_at(1);
+        let (addr, size) = rest.trim().split_once(',').unwrap();
+        let (addr, size) = (u64::from_str_radix(addr, 16).unwrap(), size.parse::<u64>().unwrap());
+        assert!(addr + size <= 1 << 32, "a 32-bit program: {line}");
+        let words = words_touched(addr, size);
+        unaligned += u64::from(addr % 4 != 0);
+        match op {
+            "I" => fetches += words,
+            "L" | "S" => data += words,
+            "M" => data += 2 * words,
+            _ => panic!("not a lackey record: {line}"),
+        }
+    }
+    let v = json(&mmu_sim(&["run", "configs/sv32-sortwords-lackey.ron", "--format", "json"]));
+    assert_eq!(v["accesses"].as_u64(), Some(fetches + data));
+    assert_eq!(v["trace"]["lines"].as_u64(), Some(text.lines().count() as u64));
+    assert_eq!(v["trace"]["unaligned_records"].as_u64(), Some(unaligned));
+    assert_eq!(v["faults"]["alignment"], 0, "every split access is word aligned");
+    assert_eq!(v["segfaults"].as_array().map(Vec::len), Some(0), "the regions cover the program");
+    let fetch_lookups = v["tlb"]["l1i"]["lookups"].as_u64().unwrap();
+    let data_lookups = v["tlb"]["l1d"]["lookups"].as_u64().unwrap();
+    // Each access looks up its side's L1 once, plus once more per fault retry.
+    let retries =
+        v["os"]["demand_zero"].as_u64().unwrap() + v["os"]["accessed_dirty_updates"].as_u64().unwrap();
+    assert!(fetch_lookups >= fetches && data_lookups >= data, "{fetch_lookups} {data_lookups}");
+    assert!(fetch_lookups + data_lookups <= fetches + data + retries);
+}
+
+#[test]
+fn a_generated_workload_piped_back_runs_like_the_generator() {
+    for config in
+        ["configs/sv32-zipf.ron", "configs/sv32-matmul-blocked.ron", "configs/sv32-pointer-chase.ron"]
+    {
+        let generated = mmu_sim(&["generate", config]);
+        assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+        let direct = json(&mmu_sim(&["run", config, "--format", "json"]));
+        let piped = json(&mmu_sim_with_input(
+            &["run", config, "--trace", "-", "--format", "json"],
+            Some(&generated.stdout),
+        ));
+        assert_eq!(piped["trace"]["lines"], direct["accesses"], "{config}");
+        assert_eq!(without_trace(piped), direct, "{config}");
+    }
+}
+
+#[test]
+fn generate_repeats_and_refuses_trace_configs() {
+    let once = mmu_sim(&["generate", "configs/sv32-phases.ron"]);
+    let twice = mmu_sim(&["generate", "configs/sv32-phases.ron", "--repeat", "2"]);
+    assert_eq!(once.stdout.iter().filter(|&&b| b == b'\n').count(), 120_000);
+    assert_eq!(twice.stdout, [once.stdout.clone(), once.stdout].concat());
+    let out = mmu_sim(&["generate", "configs/sv32-gcc-trace.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a Synthetic one"));
+}
+
+#[test]
+fn timing_appears_only_when_asked_for() {
+    let plain = mmu_sim(&["run", "configs/sv32-phases.ron", "--format", "json"]);
+    let again = mmu_sim(&["run", "configs/sv32-phases.ron", "--format", "json"]);
+    assert_eq!(plain.stdout, again.stdout, "byte-identical without --timing");
+    assert!(json(&plain).get("timing").is_none());
+    let timed = json(&mmu_sim(&["run", "configs/sv32-phases.ron", "--format", "json", "--timing"]));
+    assert!(timed["timing"]["seconds"].as_f64().is_some_and(|s| s > 0.0));
+    let rate = timed["timing"]["accesses_per_second"].as_f64().unwrap();
+    let seconds = timed["timing"]["seconds"].as_f64().unwrap();
+    assert!((rate * seconds - 120_000.0).abs() < 1.0, "rate x time = accesses");
+    let ron = mmu_sim(&["run", "configs/sv32-phases.ron", "--format", "ron", "--timing"]);
+    assert!(String::from_utf8_lossy(&ron.stdout).contains("accesses_per_second:"));
+    // A table on a pipe has no host line unless asked for.
+    let table = String::from_utf8(mmu_sim(&["run", "configs/sv32-phases.ron"]).stdout).unwrap();
+    assert!(!table.contains("M accesses/s"));
+    let table = String::from_utf8(mmu_sim(&["run", "configs/sv32-phases.ron", "--timing"]).stdout).unwrap();
+    assert!(table.contains("M accesses/s"), "{table}");
+}
+
+#[test]
+fn inspect_counts_what_a_trace_holds() {
+    let dir = Scratch::new("inspect");
+    let path =
+        dir.file("t.lackey", b"==1== hi\nI  00001002,8\n L 00002000,4\n M 00004004,8\n S 00010000,4\n");
+    let out = mmu_sim(&["inspect", &path]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // By hand: I touches 3 words, L 1, M 2 read + 2 written, S 1; pages 1, 2, 4, 16.
+    assert!(text.contains("lackey format"), "{text}");
+    assert!(text.contains("lines     5 (0 bad lines skipped, 1 unaligned records)"), "{text}");
+    assert!(text.contains("accesses  9: 3 fetches, 3 reads, 3 writes; 0 context switches"), "{text}");
+    assert!(text.contains("pages     4 distinct 4 KiB pages, addresses 0x00001000 to 0x00010000"), "{text}");
+}
+
+/// The course traces carry their own facts (shared/traces/README.md): a million
+/// accesses each, with this many unaligned addresses. Skipped when the shared
+/// traces are not beside the repository.
+#[test]
+fn the_course_traces_read_with_their_documented_unaligned_counts() {
+    let dir = root().join("../shared/traces/course");
+    if !dir.is_dir() {
+        eprintln!("skipped: {} is not there", dir.display());
+        return;
+    }
+    for (name, unaligned) in [("bzip", 614), ("gcc", 41), ("sixpack", 118), ("swim", 8)] {
+        let path = dir.join(format!("{name}.trace.gz"));
+        let out = mmu_sim(&["inspect", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("course format"), "{text}");
+        let want = format!("lines     1000000 (0 bad lines skipped, {unaligned} unaligned records)");
+        assert!(text.contains(&want), "{name}: {text}");
+    }
+}
