@@ -42,7 +42,7 @@ impl Machine {
     /// `OutOfMemory` if DRAM cannot hold the processes' root tables.
     pub fn new(config: &MachineConfig) -> Result<Self, SimError> {
         let mut dram = Dram::new(&config.dram);
-        let mmu = Mmu::new(&config.mmu, &config.tlb);
+        let mmu = Mmu::new(&config.mmu, &config.tlb, config.seed);
         let os = Os::boot(&config.os, &config.processes, mmu.format(), &mut dram)?;
         let current = Pid::new(0);
         let first = os.process(current).ok_or_else(|| SimError::Internal("no process to run".into()))?;
@@ -175,6 +175,8 @@ impl Machine {
             context_switches: self.context_switches,
             cycles: self.now.as_u64(),
             tlb: TlbReport(self.mmu.tlb_stats()),
+            walk_cache: TlbReport(self.mmu.walk_cache_stats()),
+            tlb_invalidations: self.mmu.invalidation_stats(),
             walks: 0,
             pte_reads: 0,
             pte_writes: 0,

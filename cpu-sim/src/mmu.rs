@@ -1,12 +1,12 @@
-//! The MMU: TLB hierarchy, then the hardware walker over the page table in DRAM.
+//! The MMU: TLB hierarchy, then the hardware walker (with its page-walk caches)
+//! over the page table in DRAM.
 
-use mmu_core::walker::NoWalkCache;
 use mmu_core::{
     AccessKind, AdUpdate, Asid, Cycle, Dram, Fault, FaultKind, PageTableFormat, Paging, PagingConfig,
     PhysAddr, PrivilegeState, VirtAddr, WalkRequest, walk,
 };
 use serde::{Deserialize, Serialize};
-use tlb::{TlbHierarchy, TlbHierarchyConfig, TlbStats};
+use tlb::{AsidMode, InvalidationStats, TlbHierarchy, TlbHierarchyConfig, TlbStats, WalkCaches};
 
 /// The translation hardware's config: format, A/D policy and privilege state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,18 +57,23 @@ pub struct Translated {
 pub struct Mmu {
     format: Paging,
     tlbs: TlbHierarchy,
+    walk_caches: WalkCaches,
+    asids: AsidMode,
     ad_update: AdUpdate,
     privilege: PrivilegeState,
     stats: MmuStats,
 }
 
 impl Mmu {
-    /// An MMU with empty TLBs, from validated configs.
-    pub fn new(config: &MmuConfig, tlbs: &TlbHierarchyConfig) -> Self {
+    /// An MMU with empty TLBs and walk caches, from validated configs; random
+    /// replacement policies draw from `seed` (the run seed), salted per structure.
+    pub fn new(config: &MmuConfig, tlbs: &TlbHierarchyConfig, seed: u64) -> Self {
         let format = config.format.build();
         let sizes: Vec<u8> = format.geometry().leaf_sizes().collect();
         Self {
-            tlbs: TlbHierarchy::new(tlbs, &sizes),
+            tlbs: TlbHierarchy::new(tlbs, &sizes, seed),
+            walk_caches: WalkCaches::new(&tlbs.walk_caches, format.geometry(), seed),
+            asids: tlbs.asids,
             format,
             ad_update: config.ad_update,
             privilege: config.privilege,
@@ -79,6 +84,16 @@ impl Mmu {
     /// The paging format.
     pub fn format(&self) -> &Paging {
         &self.format
+    }
+
+    /// The tag TLB and walk-cache entries of address space `asid` carry: the ASID
+    /// itself, or 0 for everyone when the machine has no ASIDs.
+    #[inline]
+    fn tag(&self, asid: Asid) -> Asid {
+        match self.asids {
+            AsidMode::Tagged => asid,
+            AsidMode::Off => UNTAGGED,
+        }
     }
 
     /// Translates `vaddr` for `access` in `space`, starting at `now`.
@@ -94,7 +109,8 @@ impl Mmu {
         vaddr: VirtAddr,
         access: AccessKind,
     ) -> Translated {
-        let lookup = self.tlbs.lookup(now, vaddr, space.asid, access);
+        let tag = self.tag(space.asid);
+        let lookup = self.tlbs.lookup(now, vaddr, tag, access);
         if let Some(t) = lookup.translation {
             if !self.format.permits(t.perms, access, &self.privilege) {
                 let fault = Fault { kind: FaultKind::Protection, vaddr, access, level: None };
@@ -104,7 +120,7 @@ impl Mmu {
                 return Translated { result: Ok(t.phys_addr(vaddr)), done_at: lookup.done_at };
             }
         }
-        self.walk(lookup.done_at, dram, space, vaddr, access)
+        self.walk(lookup.done_at, dram, space.root, tag, vaddr, access)
     }
 
     #[inline(never)]
@@ -112,25 +128,20 @@ impl Mmu {
         &mut self,
         now: Cycle,
         dram: &mut Dram,
-        space: AddressSpace,
+        root: PhysAddr,
+        tag: Asid,
         vaddr: VirtAddr,
         access: AccessKind,
     ) -> Translated {
-        let req = WalkRequest {
-            root: space.root,
-            asid: space.asid,
-            vaddr,
-            access,
-            state: self.privilege,
-            ad_update: self.ad_update,
-        };
-        let out = walk(&self.format, dram, &mut NoWalkCache, now, &req);
+        let req =
+            WalkRequest { root, asid: tag, vaddr, access, state: self.privilege, ad_update: self.ad_update };
+        let out = walk(&self.format, dram, &mut self.walk_caches, now, &req);
         self.stats.walks += 1;
         self.stats.pte_reads += u64::from(out.pte_reads);
         self.stats.pte_writes += u64::from(out.pte_writes);
         self.stats.walk_cycles += out.done_at.since(now).as_u64();
         let result = out.result.map(|t| {
-            self.tlbs.fill(t, space.asid, access);
+            self.tlbs.fill(vaddr, t, tag, access);
             t.phys_addr(vaddr)
         });
         Translated { result, done_at: out.done_at }
@@ -138,14 +149,27 @@ impl Mmu {
 
     /// Makes `space` the address space being translated for (a context switch).
     ///
-    /// TLB entries are ASID-tagged, so nothing needs flushing: entries of other
-    /// address spaces simply stop matching.
-    pub fn switch_to(&mut self, _space: AddressSpace) {}
+    /// With ASID tags nothing needs flushing: entries of other address spaces simply
+    /// stop matching. Without, every non-global TLB and walk-cache entry goes (the
+    /// flush is counted in `tlb_invalidations.context_switch_flushes`, the entries in
+    /// each structure's `invalidations`).
+    pub fn switch_to(&mut self, _space: AddressSpace) {
+        match self.asids {
+            AsidMode::Tagged => {}
+            AsidMode::Off => {
+                self.tlbs.flush_for_switch(UNTAGGED);
+                self.walk_caches.invalidate_asid(UNTAGGED);
+            }
+        }
+    }
 
-    /// Removes every cached translation of `vaddr` in address space `asid`, after
-    /// the OS changed its PTE (`sfence.vma vaddr, asid`). Returns the entries removed.
+    /// Removes every cached translation of `vaddr` in address space `asid`, and the
+    /// walk-cache entries on its path, after the OS changed a PTE of that path
+    /// (`sfence.vma vaddr, asid`). Returns the TLB entries removed.
     pub fn invalidate_page(&mut self, vaddr: VirtAddr, asid: Asid) -> u64 {
-        self.tlbs.invalidate_va_asid(vaddr, asid)
+        let tag = self.tag(asid);
+        self.walk_caches.invalidate_va_asid(vaddr, tag);
+        self.tlbs.invalidate_va_asid(vaddr, tag)
     }
 
     /// Counters.
@@ -158,8 +182,32 @@ impl Mmu {
         self.tlbs.stats()
     }
 
-    /// The TLBs, for invalidations by the OS.
+    /// Each walk-cache level's name and counters, in config order.
+    pub fn walk_cache_stats(&self) -> Vec<(String, TlbStats)> {
+        self.walk_caches.stats()
+    }
+
+    /// The invalidation operations the TLBs performed, by kind.
+    pub fn invalidation_stats(&self) -> InvalidationStats {
+        self.tlbs.invalidation_stats().clone()
+    }
+
+    /// The TLBs (for checkers: their resident entries).
+    pub fn tlbs(&self) -> &TlbHierarchy {
+        &self.tlbs
+    }
+
+    /// The page-walk caches (for checkers: their resident entries).
+    pub fn walk_caches(&self) -> &WalkCaches {
+        &self.walk_caches
+    }
+
+    /// The TLBs, for invalidations by the OS. Prefer [`Mmu::invalidate_page`], which
+    /// also maps the ASID when ASIDs are off and drops walk-cache entries.
     pub fn tlbs_mut(&mut self) -> &mut TlbHierarchy {
         &mut self.tlbs
     }
 }
+
+/// The one tag every entry carries when the machine has no ASIDs.
+const UNTAGGED: Asid = Asid::new(0);
