@@ -4,7 +4,9 @@
 //! other test thread allocates while it counts.
 
 use mmu_core::walker::WalkCache;
-use mmu_core::{AccessKind, Asid, Cycle, Cycles, PageTableFormat, PagingConfig, Perms, PhysAddr, Translation};
+use mmu_core::{
+    AccessKind, Asid, Cycle, Cycles, PageTableFormat, PagingConfig, Perms, PhysAddr, Translation,
+};
 use mmu_core::{VirtAddr, Vpn, WalkStart};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
