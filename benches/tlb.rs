@@ -48,6 +48,90 @@ fn addresses(first: u32, pages: u32) -> Vec<VirtAddr> {
         .collect()
 }
 
+/// The foundation's TLB (issue #2: LRU only, no policy dispatch, no index), kept here
+/// verbatim in its lookup as the baseline measured in the same process.
+mod foundation {
+    use mmu_core::{Asid, Translation, VirtAddr};
+
+    const VALID: u64 = 1 << 63;
+    const GLOBAL: u64 = 1 << 62;
+    const ASID_SHIFT: u32 = 40;
+    const BITS_SHIFT: u32 = 32;
+
+    const fn page_key(vpn: u32, page_bits: u8) -> u64 {
+        VALID | ((page_bits as u64) << BITS_SHIFT) | vpn as u64
+    }
+
+    pub struct Tlb {
+        ways: usize,
+        set_mask: u32,
+        keys: Vec<u64>,
+        data: Vec<Translation>,
+        last_use: Vec<u64>,
+        tick: u64,
+        sizes: [u8; 8],
+        size_counts: [u32; 8],
+        size_slots: usize,
+        lookups: u64,
+        hits: u64,
+        misses: u64,
+    }
+
+    impl Tlb {
+        /// A TLB holding `pages` (4 KiB, non-global, one ASID), filled in order.
+        pub fn filled(entries: usize, ways: usize, pages: &[Translation], asid: Asid) -> Self {
+            let mut t = Self {
+                ways,
+                set_mask: (entries / ways) as u32 - 1,
+                keys: vec![0; entries],
+                data: vec![pages[0]; entries],
+                last_use: vec![0; entries],
+                tick: 0,
+                sizes: [12, 22, 0, 0, 0, 0, 0, 0],
+                size_counts: [0; 8],
+                size_slots: 2,
+                lookups: 0,
+                hits: 0,
+                misses: 0,
+            };
+            for p in pages {
+                let vpn = p.vpn.as_u32();
+                let base = (vpn & t.set_mask) as usize * ways;
+                let way = t.keys[base..base + ways].iter().position(|&k| k & VALID == 0).expect("room");
+                t.keys[base + way] = page_key(vpn, 12) | (u64::from(asid.as_u16()) << ASID_SHIFT);
+                t.data[base + way] = *p;
+                t.size_counts[0] += 1;
+            }
+            t
+        }
+
+        #[inline]
+        pub fn lookup(&mut self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
+            self.lookups += 1;
+            for s in 0..self.size_slots {
+                if self.size_counts[s] == 0 {
+                    continue;
+                }
+                let bits = self.sizes[s];
+                let vpn = vaddr.vpn(bits).as_u32();
+                let base = (vpn & self.set_mask) as usize * self.ways;
+                let local = page_key(vpn, bits) | (u64::from(asid.as_u16()) << ASID_SHIFT);
+                let global = page_key(vpn, bits) | GLOBAL;
+                let set = &self.keys[base..base + self.ways];
+                if let Some(way) = set.iter().position(|&k| k == local || k == global) {
+                    let i = base + way;
+                    self.tick += 1;
+                    self.last_use[i] = self.tick;
+                    self.hits += 1;
+                    return Some(self.data[i]);
+                }
+            }
+            self.misses += 1;
+            None
+        }
+    }
+}
+
 const GEOMETRIES: [(u32, u32, &str); 3] =
     [(64, 4, "64x4"), (64, 64, "64-fully-assoc"), (1536, 12, "1536x12")];
 
@@ -55,6 +139,20 @@ fn lookup(c: &mut Criterion) {
     let mut group = c.benchmark_group("tlb/lookup");
     group.throughput(Throughput::Elements(ADDRESSES as u64));
     let asid = Asid::new(1);
+    // The baseline: the foundation's 64x4 TLB on the same addresses.
+    let pages: Vec<Translation> = (0..64).map(page).collect();
+    let mut base = foundation::Tlb::filled(64, 4, &pages, asid);
+    let hits = addresses(0, 64);
+    group.bench_with_input(BenchmarkId::new("hit-foundation-baseline", "64x4"), &hits, |b, addrs| {
+        b.iter(|| {
+            let mut found = 0u32;
+            for &va in addrs {
+                found += u32::from(base.lookup(black_box(va), asid).is_some());
+            }
+            assert_eq!(found as usize, ADDRESSES);
+            found
+        });
+    });
     for (entries, ways, name) in GEOMETRIES {
         // Hits: `entries` consecutive pages resident (every set full), every address in them.
         let mut t = tlb(entries, ways, Replacement::Lru);

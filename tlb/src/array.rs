@@ -76,17 +76,12 @@ pub(crate) const fn tag_asid(tag: u64) -> Option<Asid> {
     if tag & GLOBAL != 0 { None } else { Some(Asid::new(((tag & ASID_MASK) >> ASID_SHIFT) as u16)) }
 }
 
-/// Replacement state, one variant per policy (matched, never boxed behind a trait).
+/// Replacement state beyond LRU's and FIFO's stamps (matched, never boxed behind a
+/// trait). The stamps live in the array itself so that an LRU hit, the hot path,
+/// is a tick and a store with no indirection.
 #[derive(Clone, Debug)]
 enum Policy {
-    Lru {
-        stamps: Vec<u64>,
-        tick: u64,
-    },
-    Fifo {
-        stamps: Vec<u64>,
-        tick: u64,
-    },
+    Stamps,
     TreePlru(PlruTree),
     /// Boxed: the generator's 300-odd bytes would bloat every other variant.
     Random(Box<PolicyRng>),
@@ -114,6 +109,10 @@ pub(crate) struct SetAssoc<T> {
     per_size: [u32; 64],
     /// Valid global entries: with none, a lookup does not look for a global tag.
     globals: u32,
+    replacement: Replacement,
+    /// LRU: the tick of each entry's last use; FIFO: of its fill. Empty otherwise.
+    stamps: Vec<u64>,
+    tick: u64,
     policy: Policy,
     index: Option<TagIndex>,
     pub(crate) stats: TlbStats,
@@ -131,8 +130,7 @@ impl<T: Copy> SetAssoc<T> {
     pub fn new(entries: usize, ways: usize, replacement: Replacement, empty: T, seed: u64) -> Self {
         let sets = entries / ways;
         let policy = match replacement {
-            Replacement::Lru => Policy::Lru { stamps: vec![0; entries], tick: 0 },
-            Replacement::Fifo => Policy::Fifo { stamps: vec![0; entries], tick: 0 },
+            Replacement::Lru | Replacement::Fifo => Policy::Stamps,
             Replacement::TreePlru => Policy::TreePlru(PlruTree::new(sets, ways)),
             Replacement::Random => Policy::Random(Box::new(PolicyRng::seed_from_u64(seed))),
             Replacement::Nru => {
@@ -147,6 +145,12 @@ impl<T: Copy> SetAssoc<T> {
             valid_in_set: vec![0; sets],
             per_size: [0; 64],
             globals: 0,
+            replacement,
+            stamps: match replacement {
+                Replacement::Lru | Replacement::Fifo => vec![0; entries],
+                Replacement::TreePlru | Replacement::Random | Replacement::Nru => Vec::new(),
+            },
+            tick: 0,
             policy,
             index: (ways > SCAN_WAYS).then(|| TagIndex::new(entries)),
             stats: TlbStats::default(),
@@ -198,8 +202,13 @@ impl<T: Copy> SetAssoc<T> {
             return None;
         }
         let base = self.set_base(vpn);
+        let set = &self.tags[base..base + self.ways];
+        if self.globals == 0 {
+            // The common case (the OS model maps no global pages): one compare per way.
+            return set.iter().position(|&t| t == local).map(|way| base + way);
+        }
         let mut found_global = None;
-        for (way, &tag) in self.tags[base..base + self.ways].iter().enumerate() {
+        for (way, &tag) in set.iter().enumerate() {
             if tag == local {
                 return Some(base + way);
             }
@@ -221,18 +230,26 @@ impl<T: Copy> SetAssoc<T> {
     /// Records a use (a hit) of entry `i`.
     #[inline]
     pub fn touch(&mut self, i: usize) {
-        let (set, way) = (i / self.ways, i % self.ways);
-        self.on_use(set, way, i);
+        match self.replacement {
+            Replacement::Lru => {
+                self.tick += 1;
+                self.stamps[i] = self.tick;
+            }
+            Replacement::Fifo | Replacement::Random => {}
+            // Set and way are only worked out for the policies that need them: a
+            // division by a non-constant way count is the dearest step of a hit.
+            Replacement::TreePlru | Replacement::Nru => self.touch_tracked(i),
+        }
     }
 
-    #[inline]
-    fn on_use(&mut self, set: usize, way: usize, i: usize) {
+    fn touch_tracked(&mut self, i: usize) {
+        let (set, way) = if self.ways.is_power_of_two() {
+            (i >> self.ways.trailing_zeros(), i & (self.ways - 1))
+        } else {
+            (i / self.ways, i % self.ways)
+        };
         match &mut self.policy {
-            Policy::Lru { stamps, tick } => {
-                *tick += 1;
-                stamps[i] = *tick;
-            }
-            Policy::Fifo { .. } | Policy::Random(_) => {}
+            Policy::Stamps | Policy::Random(_) => {}
             Policy::TreePlru(tree) => tree.touch(set, way),
             Policy::Nru { referenced, per_set } => {
                 if !referenced[i] {
@@ -250,20 +267,20 @@ impl<T: Copy> SetAssoc<T> {
         }
     }
 
-    fn on_insert(&mut self, set: usize, way: usize, i: usize) {
-        if let Policy::Fifo { stamps, tick } = &mut self.policy {
-            *tick += 1;
-            stamps[i] = *tick;
+    fn on_insert(&mut self, i: usize) {
+        if self.replacement == Replacement::Fifo {
+            self.tick += 1;
+            self.stamps[i] = self.tick;
         } else {
-            self.on_use(set, way, i);
+            self.touch(i);
         }
     }
 
     fn victim(&mut self, set: usize) -> usize {
         let base = set * self.ways;
         match &mut self.policy {
-            Policy::Lru { stamps, .. } | Policy::Fifo { stamps, .. } => {
-                let set_stamps = &stamps[base..base + self.ways];
+            Policy::Stamps => {
+                let set_stamps = &self.stamps[base..base + self.ways];
                 let mut best = 0;
                 for (way, &s) in set_stamps.iter().enumerate() {
                     if s < set_stamps[best] {
@@ -312,7 +329,7 @@ impl<T: Copy> SetAssoc<T> {
         if let Some(index) = &mut self.index {
             index.insert(tag, i as u32);
         }
-        self.on_insert(set, way, i);
+        self.on_insert(i);
         (i, displaced)
     }
 

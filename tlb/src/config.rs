@@ -160,10 +160,10 @@ impl TlbConfig {
                 ));
             }
             for (i, &bytes) in sizes.iter().enumerate() {
-                if !is_power_of_two(bytes) || !(4..=1 << 32).contains(&bytes) {
+                if !is_power_of_two(bytes) || !(4..=1 << 31).contains(&bytes) {
                     return Err(InvalidField::new(
                         format!("page_sizes[{i}]"),
-                        format!("{bytes} bytes is not a page size: a power of two from 4 to 2^32"),
+                        format!("{bytes} bytes is not a page size: a power of two from 4 to 2^31"),
                     ));
                 }
                 if sizes[..i].contains(&bytes) {

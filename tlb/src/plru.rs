@@ -6,6 +6,10 @@
 //! Using a way sets every bit on its path to point at the other half; the victim is
 //! the way reached by following the bits from the root. All bits start at 0, so an
 //! untouched set's victim is way 0.
+//!
+//! Up to 64 ways, each set's tree sits in one 64-bit word of the bit vector, and a
+//! use is one masked store: the nodes on each way's path and the values they take
+//! are worked out once, when the tree is built.
 
 use bitvec::prelude::{BitVec, Lsb0};
 
@@ -14,6 +18,11 @@ use bitvec::prelude::{BitVec, Lsb0};
 pub struct PlruTree {
     bits: BitVec<u64, Lsb0>,
     ways: usize,
+    /// Bits per set in `bits`: 64 when a set fits a word, else `ways - 1`.
+    stride: usize,
+    /// Up to 64 ways: per way, the nodes on its path, and the values a use sets.
+    path_nodes: Vec<u64>,
+    path_values: Vec<u64>,
 }
 
 impl PlruTree {
@@ -23,22 +32,41 @@ impl PlruTree {
     /// If `ways` is not a power of two (validation rejects such configs).
     pub fn new(sets: usize, ways: usize) -> Self {
         assert!(ways.is_power_of_two(), "tree-PLRU needs power-of-two ways, got {ways}");
-        Self { bits: BitVec::repeat(false, sets * (ways - 1)), ways }
+        let word_per_set = ways <= 64;
+        let stride = if word_per_set { 64 } else { ways - 1 };
+        let mut tree = Self {
+            bits: BitVec::repeat(false, sets * stride),
+            ways,
+            stride,
+            path_nodes: Vec::new(),
+            path_values: Vec::new(),
+        };
+        if word_per_set {
+            for way in 0..ways {
+                let (mut nodes, mut values) = (0u64, 0u64);
+                tree.walk_path(way, |node, upper| {
+                    nodes |= 1 << node;
+                    values |= u64::from(upper) << node;
+                });
+                tree.path_nodes.push(nodes);
+                tree.path_values.push(values);
+            }
+        }
+        tree
     }
 
-    /// Records a use of `way` in `set`: every node on its path points away from it.
-    #[inline]
-    pub fn touch(&mut self, set: usize, way: usize) {
-        let base = set * (self.ways - 1);
+    /// Calls `visit(node, bit)` for each node on `way`'s path with the bit a use of
+    /// `way` leaves there (true: the next victim is in the upper half).
+    fn walk_path(&self, way: usize, mut visit: impl FnMut(usize, bool)) {
         let (mut node, mut lo, mut span) = (0, 0, self.ways);
         while span > 1 {
             let half = span / 2;
             if way < lo + half {
                 // Used the lower half: the next victim is in the upper half.
-                self.bits.set(base + node, true);
+                visit(node, true);
                 node = 2 * node + 1;
             } else {
-                self.bits.set(base + node, false);
+                visit(node, false);
                 node = 2 * node + 2;
                 lo += half;
             }
@@ -46,9 +74,29 @@ impl PlruTree {
         }
     }
 
+    /// Records a use of `way` in `set`: every node on its path points away from it.
+    #[inline]
+    pub fn touch(&mut self, set: usize, way: usize) {
+        if self.stride == 64 {
+            let word = &mut self.bits.as_raw_mut_slice()[set];
+            *word = (*word & !self.path_nodes[way]) | self.path_values[way];
+            return;
+        }
+        let base = set * self.stride;
+        let mut path = [(0usize, false); 64];
+        let mut n = 0;
+        self.walk_path(way, |node, bit| {
+            path[n] = (node, bit);
+            n += 1;
+        });
+        for &(node, bit) in &path[..n] {
+            self.bits.set(base + node, bit);
+        }
+    }
+
     /// The way the bits of `set` point at.
     pub fn victim(&self, set: usize) -> usize {
-        let base = set * (self.ways - 1);
+        let base = set * self.stride;
         let (mut node, mut lo, mut span) = (0, 0, self.ways);
         while span > 1 {
             let half = span / 2;
@@ -65,7 +113,7 @@ impl PlruTree {
 
     /// The bits of `set` in node order (root first), for tests and debugging.
     pub fn set_bits(&self, set: usize) -> Vec<bool> {
-        let base = set * (self.ways - 1);
+        let base = set * self.stride;
         self.bits[base..base + self.ways - 1].iter().map(|b| *b).collect()
     }
 }
@@ -110,6 +158,21 @@ mod tests {
         t.touch(0, 0);
         t.touch(0, 4);
         assert_eq!(t.victim(0), 2);
+    }
+
+    #[test]
+    fn trees_wider_than_a_word_follow_the_same_rule() {
+        // 128 ways: bits stored packed, updated node by node. Touch ways 0..128 in
+        // order: as in the 8-way case every node ends pointing low, so the victim is
+        // 0; then a touch of 0 sends it to 64 (root now points high, then all low).
+        let mut t = PlruTree::new(2, 128);
+        for w in 0..128 {
+            t.touch(1, w);
+        }
+        assert_eq!(t.victim(1), 0);
+        t.touch(1, 0);
+        assert_eq!(t.victim(1), 64);
+        assert_eq!(t.victim(0), 0, "set 0 untouched");
     }
 
     #[test]

@@ -78,9 +78,11 @@ impl Tlb {
     /// random policy.
     ///
     /// # Panics
-    /// If `page_sizes` is empty or longer than [`MAX_LEVELS`] (a bug in the caller).
+    /// If `page_sizes` is empty or longer than [`MAX_LEVELS`], or a size is 2^32
+    /// bytes or more (a bug in the caller: formats map 32-bit addresses).
     pub fn new(config: &TlbConfig, page_sizes: &[u8], seed: u64) -> Self {
         assert!(!page_sizes.is_empty() && page_sizes.len() <= MAX_LEVELS, "1..={MAX_LEVELS} page sizes");
+        assert!(page_sizes.iter().all(|&b| b < 32), "a page of a 32-bit address space is under 2^32 bytes");
         let mut sizes = [0; MAX_LEVELS];
         sizes[..page_sizes.len()].copy_from_slice(page_sizes);
         sizes[..page_sizes.len()].sort_unstable();
@@ -134,7 +136,8 @@ impl Tlb {
             if !self.array.holds_any(bits) {
                 continue;
             }
-            if let Some(i) = self.array.find(vaddr.vpn(bits).as_u32(), bits, asid) {
+            // Sizes are below 32 bits (checked in `new`), so the shift is total.
+            if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), bits, asid) {
                 self.array.touch(i);
                 self.array.stats.hits += 1;
                 return Some(self.array.value(i));
