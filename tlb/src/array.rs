@@ -189,6 +189,21 @@ impl<T: Copy> SetAssoc<T> {
     /// if there is one, else a global one. Does not count or touch.
     #[inline]
     pub fn find(&self, vpn: u32, bits: u8, asid: Asid) -> Option<usize> {
+        if self.globals == 0 {
+            // The common case, kept small enough to inline into the MMU: no global
+            // entries (the OS model maps none), so only the ASID's own tag can match.
+            let local = page_tag(vpn, bits) | space_tag(asid);
+            if let Some(index) = &self.index {
+                return index.find(local).map(|i| i as usize);
+            }
+            let base = self.set_base(vpn);
+            return self.tags[base..base + self.ways].iter().position(|&t| t == local).map(|way| base + way);
+        }
+        self.find_with_globals(vpn, bits, asid)
+    }
+
+    #[inline(never)]
+    fn find_with_globals(&self, vpn: u32, bits: u8, asid: Asid) -> Option<usize> {
         let page = page_tag(vpn, bits);
         let local = page | space_tag(asid);
         let global = page | GLOBAL;
@@ -202,13 +217,8 @@ impl<T: Copy> SetAssoc<T> {
             return None;
         }
         let base = self.set_base(vpn);
-        let set = &self.tags[base..base + self.ways];
-        if self.globals == 0 {
-            // The common case (the OS model maps no global pages): one compare per way.
-            return set.iter().position(|&t| t == local).map(|way| base + way);
-        }
         let mut found_global = None;
-        for (way, &tag) in set.iter().enumerate() {
+        for (way, &tag) in self.tags[base..base + self.ways].iter().enumerate() {
             if tag == local {
                 return Some(base + way);
             }

@@ -95,13 +95,23 @@ impl TlbHierarchy {
     pub fn lookup(&mut self, now: Cycle, vaddr: VirtAddr, asid: Asid, access: AccessKind) -> HierarchyLookup {
         let side = if access.is_fetch() { &self.fetch } else { &self.data };
         let mut t = now + side.latency;
-        let mut found = None;
-        for &i in &side.l1 {
-            let hit = self.l1[i].lookup(vaddr, asid);
-            found = found.or(hit);
-        }
-        if found.is_some() {
-            return HierarchyLookup { translation: found, done_at: t };
+        if let [only] = side.l1[..] {
+            // One L1 for the side, the common case: no parallel probes to merge.
+            if let Some(hit) = self.l1[only].lookup(vaddr, asid) {
+                return HierarchyLookup { translation: Some(hit), done_at: t };
+            }
+        } else {
+            let mut found = None;
+            for &i in &side.l1 {
+                if let Some(hit) = self.l1[i].lookup(vaddr, asid) {
+                    if found.is_none() {
+                        found = Some(hit);
+                    }
+                }
+            }
+            if found.is_some() {
+                return HierarchyLookup { translation: found, done_at: t };
+            }
         }
         if side.l2 {
             if let Some(l2) = &mut self.l2 {

@@ -128,7 +128,7 @@ impl Tlb {
     }
 
     /// Looks `vaddr` up for address space `asid`; a hit counts as a use for the policy.
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&mut self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
         self.array.stats.lookups += 1;
         for s in 0..self.size_slots {
