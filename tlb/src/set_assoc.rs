@@ -131,8 +131,7 @@ impl Tlb {
     #[inline(always)]
     pub fn lookup(&mut self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
         self.array.stats.lookups += 1;
-        for s in 0..self.size_slots {
-            let bits = self.sizes[s];
+        for &bits in &self.sizes[..self.size_slots] {
             if !self.array.holds_any(bits) {
                 continue;
             }
