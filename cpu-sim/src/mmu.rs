@@ -165,11 +165,41 @@ impl Mmu {
 
     /// Removes every cached translation of `vaddr` in address space `asid`, and the
     /// walk-cache entries on its path, after the OS changed a PTE of that path
-    /// (`sfence.vma vaddr, asid`). Returns the TLB entries removed.
+    /// (`sfence.vma vaddr, asid`). Returns the TLB entries removed. Without ASIDs
+    /// every entry carries one tag, so this also drops the running process's entry
+    /// for `vaddr` if `asid` is another's: more than needed, never less.
     pub fn invalidate_page(&mut self, vaddr: VirtAddr, asid: Asid) -> u64 {
-        let tag = self.tag(asid);
-        self.walk_caches.invalidate_va_asid(vaddr, tag);
-        self.tlbs.invalidate_va_asid(vaddr, tag)
+        self.sfence_vma(Some(vaddr), Some(asid))
+    }
+
+    /// RISC-V `sfence.vma rs1, rs2` on the TLBs and the walk caches: `vaddr` `None`
+    /// is `rs1 = x0` (every address), `asid` `None` is `rs2 = x0` (every address
+    /// space, global entries included); with an ASID, global entries are kept.
+    /// Counted by kind in the report's `tlb_invalidations`. Returns the TLB entries
+    /// removed (walk-cache entries are counted in each level's `invalidations`).
+    ///
+    /// The spec lets a `vaddr` fence keep non-leaf entries; this one drops the walk-
+    /// cache entries on the path too, so the OS may also change pointer PTEs.
+    pub fn sfence_vma(&mut self, vaddr: Option<VirtAddr>, asid: Option<Asid>) -> u64 {
+        let tag = asid.map(|a| self.tag(a));
+        match (vaddr, tag) {
+            (None, None) => {
+                self.walk_caches.invalidate_all();
+                self.tlbs.invalidate_all()
+            }
+            (None, Some(tag)) => {
+                self.walk_caches.invalidate_asid(tag);
+                self.tlbs.invalidate_asid(tag)
+            }
+            (Some(vaddr), None) => {
+                self.walk_caches.invalidate_va(vaddr);
+                self.tlbs.invalidate_va(vaddr)
+            }
+            (Some(vaddr), Some(tag)) => {
+                self.walk_caches.invalidate_va_asid(vaddr, tag);
+                self.tlbs.invalidate_va_asid(vaddr, tag)
+            }
+        }
     }
 
     /// Counters.
@@ -202,8 +232,8 @@ impl Mmu {
         &self.walk_caches
     }
 
-    /// The TLBs, for invalidations by the OS. Prefer [`Mmu::invalidate_page`], which
-    /// also maps the ASID when ASIDs are off and drops walk-cache entries.
+    /// The TLBs, for invalidations by the OS. Prefer [`Mmu::sfence_vma`], which also
+    /// maps the ASID when ASIDs are off and drops walk-cache entries.
     pub fn tlbs_mut(&mut self) -> &mut TlbHierarchy {
         &mut self.tlbs
     }
@@ -211,3 +241,69 @@ impl Mmu {
 
 /// The one tag every entry carries when the machine has no ASIDs.
 const UNTAGGED: Asid = Asid::new(0);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::os::{Os, Resolution};
+    use crate::parse_config;
+    use mmu_core::Pid;
+
+    /// Two processes each touch pages 0x1000 and 0x2000 (and so their root PTE); then
+    /// each kind of fence removes exactly its share of the 4 TLB and 2 PDE entries.
+    #[test]
+    fn each_kind_of_sfence_vma_removes_its_share() {
+        let text = r#"(
+            seed: 1, cpu: (cycles_per_access: 1), mmu: (format: Sv32),
+            tlb: (l1: [(name: "l1d", serves: Data, entries: 16, ways: 4, hit_latency: 1)],
+                  walk_caches: [(name: "pde", pte_level: 1, entries: 4, ways: 4, hit_latency: 1)]),
+            dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 1)),
+            os: (trap_cycles: 1, demand_zero_cycles: 1),
+            processes: [
+                (name: "A", regions: [(name: "d", base: 0x1000, size: 0x2000, perms: "rw-")]),
+                (name: "B", regions: [(name: "d", base: 0x1000, size: 0x2000, perms: "rw-")]),
+            ],
+            workload: Trace(path: "unused"),
+        )"#;
+        let config = parse_config(text, "t.ron").unwrap();
+        let fresh = || {
+            let mut dram = Dram::new(&config.dram);
+            let mut mmu = Mmu::new(&config.mmu, &config.tlb, 1);
+            let mut os = Os::boot(&config.os, &config.processes, mmu.format(), &mut dram).unwrap();
+            for pid in [0, 1] {
+                let p = os.process(Pid::new(pid)).unwrap();
+                let space = AddressSpace { asid: p.asid, root: p.root };
+                for va in [0x1000, 0x2000] {
+                    for _ in 0..2 {
+                        let out =
+                            mmu.translate(Cycle::ZERO, &mut dram, space, VirtAddr::new(va), AccessKind::Read);
+                        if let Err(fault) = out.result {
+                            let r = os.handle_fault(&mut dram, Pid::new(pid), fault).unwrap();
+                            assert!(matches!(r, Resolution::Retry { .. }));
+                        }
+                    }
+                }
+            }
+            assert_eq!((mmu.tlbs().entries().len(), mmu.walk_caches().entries().len()), (4, 2));
+            mmu
+        };
+        let (a, b) = (Asid::new(0), Asid::new(1));
+        let page = Some(VirtAddr::new(0x1004));
+        let cases: [(Option<VirtAddr>, Option<Asid>, u64, usize); 4] = [
+            (None, None, 4, 0),    // everything
+            (None, Some(b), 2, 1), // B's pages and B's root PTE
+            (page, None, 2, 0),    // page 1 of both, and both root PTEs on its path
+            (page, Some(a), 1, 1), // A's page 1 and A's root PTE
+        ];
+        for (vaddr, asid, tlb_removed, pde_left) in cases {
+            let mut mmu = fresh();
+            assert_eq!(mmu.sfence_vma(vaddr, asid), tlb_removed, "{vaddr:?} {asid:?}");
+            assert_eq!(mmu.walk_caches().entries().len(), pde_left, "{vaddr:?} {asid:?}");
+            let ops = mmu.invalidation_stats();
+            assert_eq!(ops.all + ops.by_asid + ops.by_va + ops.by_va_asid, 1);
+        }
+        let mut mmu = fresh();
+        assert_eq!(mmu.invalidate_page(VirtAddr::new(0x2000), b), 1);
+        assert_eq!(mmu.invalidation_stats().by_va_asid, 1);
+    }
+}
