@@ -107,9 +107,15 @@ pub(crate) struct SetAssoc<T> {
     valid_in_set: Vec<u32>,
     /// Valid entries per page size (log2 bytes): a size with none is not probed.
     per_size: [u32; 64],
+    /// Bit `b` set when `per_size[b]` is not 0.
+    present: u64,
     /// Valid global entries: with none, a lookup does not look for a global tag.
     globals: u32,
     replacement: Replacement,
+    /// LRU: a use stamps the entry.
+    stamp_on_use: bool,
+    /// Tree-PLRU and NRU: a use updates the per-set state.
+    track_on_use: bool,
     /// LRU: the tick of each entry's last use; FIFO: of its fill. Empty otherwise.
     stamps: Vec<u64>,
     tick: u64,
@@ -144,8 +150,11 @@ impl<T: Copy> SetAssoc<T> {
             data: vec![empty; entries],
             valid_in_set: vec![0; sets],
             per_size: [0; 64],
+            present: 0,
             globals: 0,
             replacement,
+            stamp_on_use: replacement == Replacement::Lru,
+            track_on_use: matches!(replacement, Replacement::TreePlru | Replacement::Nru),
             stamps: match replacement {
                 Replacement::Lru | Replacement::Fifo => vec![0; entries],
                 Replacement::TreePlru | Replacement::Random | Replacement::Nru => Vec::new(),
@@ -169,7 +178,13 @@ impl<T: Copy> SetAssoc<T> {
     /// Whether some valid entry counts its page in `2^bits` bytes.
     #[inline]
     pub fn holds_any(&self, bits: u8) -> bool {
-        self.per_size[bits as usize & 63] != 0
+        self.present & (1 << (bits & 63)) != 0
+    }
+
+    /// The page sizes with at least one valid entry, as a mask (bit `b`: `2^b` bytes).
+    #[inline]
+    pub fn present_sizes(&self) -> u64 {
+        self.present
     }
     #[inline]
     pub fn value(&self, i: usize) -> T {
@@ -240,15 +255,14 @@ impl<T: Copy> SetAssoc<T> {
     /// Records a use (a hit) of entry `i`.
     #[inline]
     pub fn touch(&mut self, i: usize) {
-        match self.replacement {
-            Replacement::Lru => {
-                self.tick += 1;
-                self.stamps[i] = self.tick;
-            }
-            Replacement::Fifo | Replacement::Random => {}
+        // Two flags rather than a `match`: its jump table costs an LRU hit more.
+        if self.stamp_on_use {
+            self.tick += 1;
+            self.stamps[i] = self.tick;
+        } else if self.track_on_use {
             // Set and way are only worked out for the policies that need them: a
             // division by a non-constant way count is the dearest step of a hit.
-            Replacement::TreePlru | Replacement::Nru => self.touch_tracked(i),
+            self.touch_tracked(i);
         }
     }
 
@@ -332,7 +346,9 @@ impl<T: Copy> SetAssoc<T> {
         self.tags[i] = tag;
         self.data[i] = value;
         self.valid_in_set[set] += 1;
-        self.per_size[tag_bits(tag) as usize & 63] += 1;
+        let bits = tag_bits(tag) as usize & 63;
+        self.per_size[bits] += 1;
+        self.present |= 1 << bits;
         if tag & GLOBAL != 0 {
             self.globals += 1;
         }
@@ -349,7 +365,11 @@ impl<T: Copy> SetAssoc<T> {
         let set = i / self.ways;
         self.tags[i] = 0;
         self.valid_in_set[set] -= 1;
-        self.per_size[tag_bits(tag) as usize & 63] -= 1;
+        let bits = tag_bits(tag) as usize & 63;
+        self.per_size[bits] -= 1;
+        if self.per_size[bits] == 0 {
+            self.present &= !(1 << bits);
+        }
         if tag & GLOBAL != 0 {
             self.globals -= 1;
         }
@@ -375,6 +395,12 @@ impl<T: Copy> SetAssoc<T> {
             }
         }
         n
+    }
+
+    /// The counters, `lookups` worked out as hits plus misses (one add fewer per
+    /// lookup on the hot path).
+    pub fn stats(&self) -> TlbStats {
+        TlbStats { lookups: self.stats.hits + self.stats.misses, ..self.stats.clone() }
     }
 
     /// Valid entries now held.

@@ -197,7 +197,7 @@ impl TlbHierarchy {
 
     /// Each TLB's name and counters, L1s in config order, then the L2.
     pub fn stats(&self) -> Vec<(String, TlbStats)> {
-        self.l1.iter().chain(self.l2.iter()).map(|t| (t.name().to_string(), t.stats().clone())).collect()
+        self.l1.iter().chain(self.l2.iter()).map(|t| (t.name().to_string(), t.stats())).collect()
     }
 
     /// The invalidation operations performed.

@@ -115,8 +115,8 @@ impl Tlb {
         self.hit_latency
     }
     /// The counters so far.
-    pub fn stats(&self) -> &TlbStats {
-        &self.array.stats
+    pub fn stats(&self) -> TlbStats {
+        self.array.stats()
     }
     /// Valid entries now held.
     pub fn occupancy(&self) -> usize {
@@ -130,11 +130,11 @@ impl Tlb {
     /// Looks `vaddr` up for address space `asid`; a hit counts as a use for the policy.
     #[inline(always)]
     pub fn lookup(&mut self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
-        self.array.stats.lookups += 1;
-        for &bits in &self.sizes[..self.size_slots] {
-            if !self.array.holds_any(bits) {
-                continue;
-            }
+        // Only the sizes with entries now, smallest first (lowest set bit first).
+        let mut sizes = self.array.present_sizes();
+        while sizes != 0 {
+            let bits = sizes.trailing_zeros() as u8;
+            sizes &= sizes - 1;
             // Sizes are below 32 bits (checked in `new`), so the shift is total.
             if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), bits, asid) {
                 self.array.touch(i);

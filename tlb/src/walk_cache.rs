@@ -140,7 +140,7 @@ impl WalkCaches {
     pub fn stats(&self) -> Vec<(String, TlbStats)> {
         self.report_order
             .iter()
-            .map(|&pos| (self.levels[pos].name.clone(), self.levels[pos].array.stats.clone()))
+            .map(|&pos| (self.levels[pos].name.clone(), self.levels[pos].array.stats()))
             .collect()
     }
 
@@ -165,7 +165,6 @@ impl WalkCache for WalkCaches {
     fn lookup(&mut self, now: Cycle, asid: Asid, vaddr: VirtAddr) -> (Option<WalkStart>, Cycle) {
         let mut found = None;
         for l in &mut self.levels {
-            l.array.stats.lookups += 1;
             let vpn = Self::vpn(vaddr, l.shift);
             match l.array.find(vpn, l.shift, asid) {
                 Some(i) => {
