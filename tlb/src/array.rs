@@ -330,8 +330,8 @@ impl<T: Copy> SetAssoc<T> {
             self.touch(i);
             return (i, None);
         }
-        let base = self.set_base(tag_vpn(tag));
-        let set = base / self.ways;
+        let set = (tag_vpn(tag) & self.set_mask) as usize;
+        let base = set * self.ways;
         let mut displaced = None;
         let way = if (self.valid_in_set[set] as usize) < self.ways {
             self.tags[base..base + self.ways].iter().position(|&t| t == 0).unwrap_or(0)
@@ -339,7 +339,7 @@ impl<T: Copy> SetAssoc<T> {
             let way = self.victim(set);
             self.stats.evictions += 1;
             displaced = Some(Displaced { tag: self.tags[base + way], value: self.data[base + way] });
-            self.remove(base + way);
+            self.remove(base + way, set);
             way
         };
         let i = base + way;
@@ -360,9 +360,9 @@ impl<T: Copy> SetAssoc<T> {
     }
 
     /// Marks entry `i` invalid (it must be valid), keeping every count right.
-    fn remove(&mut self, i: usize) {
+    #[inline]
+    fn remove(&mut self, i: usize, set: usize) {
         let tag = self.tags[i];
-        let set = i / self.ways;
         self.tags[i] = 0;
         self.valid_in_set[set] -= 1;
         let bits = tag_bits(tag) as usize & 63;
@@ -390,7 +390,7 @@ impl<T: Copy> SetAssoc<T> {
         for i in range {
             let tag = self.tags[i];
             if tag != 0 && pred(tag) {
-                self.remove(i);
+                self.remove(i, i / self.ways);
                 n += 1;
             }
         }

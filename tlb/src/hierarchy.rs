@@ -129,12 +129,18 @@ impl TlbHierarchy {
     /// size, else the one splintering it into the largest pieces.
     fn l1_for(&self, page_bits: u8, access: AccessKind) -> Option<usize> {
         let side = if access.is_fetch() { &self.fetch } else { &self.data };
-        side.l1
-            .iter()
-            .copied()
-            .filter_map(|i| self.l1[i].stored_size(page_bits).map(|b| (b, i)))
-            .max_by_key(|&(b, i)| (b, usize::MAX - i))
-            .map(|(_, i)| i)
+        if let [only] = side.l1[..] {
+            return self.l1[only].stored_size(page_bits).map(|_| only);
+        }
+        let mut best: Option<(u8, usize)> = None;
+        for &i in &side.l1 {
+            if let Some(bits) = self.l1[i].stored_size(page_bits) {
+                if best.is_none_or(|(b, _)| bits > b) {
+                    best = Some((bits, i));
+                }
+            }
+        }
+        best.map(|(_, i)| i)
     }
 
     fn fill_l1(&mut self, vaddr: VirtAddr, t: Translation, asid: Asid, access: AccessKind) {

@@ -70,6 +70,8 @@ pub struct Tlb {
     /// The page sizes (log2 bytes) this TLB holds, smallest first.
     sizes: [u8; MAX_LEVELS],
     size_slots: usize,
+    /// The same sizes as a mask: bit `b` for `2^b` bytes.
+    held: u64,
 }
 
 impl Tlb {
@@ -99,6 +101,7 @@ impl Tlb {
             ),
             sizes,
             size_slots: page_sizes.len(),
+            held: page_sizes.iter().fold(0, |m, &b| m | 1 << b),
         }
     }
 
@@ -153,7 +156,11 @@ impl Tlb {
 
     /// The size an entry for a page of `2^page_bits` bytes is stored as: that size
     /// if held, else the largest smaller size held (a splinter), else `None`.
+    #[inline]
     pub fn stored_size(&self, page_bits: u8) -> Option<u8> {
+        if self.held & (1 << (page_bits & 63)) != 0 {
+            return Some(page_bits);
+        }
         self.page_sizes().iter().rev().copied().find(|&b| b <= page_bits)
     }
 
