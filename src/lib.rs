@@ -516,6 +516,28 @@ pub fn render_table(report: &Report, origin: &str) -> String {
             t.invalidations
         );
     }
+    for (name, w) in &r.walk_cache.0 {
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>12} {:>12} {:>12} {:>9} {:>10} {:>13}",
+            format!("pwc {name}"),
+            w.lookups,
+            w.hits,
+            w.misses,
+            percent(w.hits, w.lookups),
+            w.evictions,
+            w.invalidations
+        );
+    }
+    let back: u64 = r.tlb.0.iter().map(|(_, t)| t.back_invalidations).sum();
+    let inv = &r.tlb_invalidations;
+    if back > 0 || inv.all + inv.by_asid + inv.by_va + inv.by_va_asid + inv.context_switch_flushes > 0 {
+        let _ = writeln!(
+            s,
+            "  invalidations: all {}, by ASID {}, by VA {}, by VA+ASID {}, switch flushes {}; inclusion back-invalidations {}",
+            inv.all, inv.by_asid, inv.by_va, inv.by_va_asid, inv.context_switch_flushes, back
+        );
+    }
     let _ = writeln!(
         s,
         "\n  walks {:>15}   PTE reads {} ({} per walk)   A/D writes {}   cycles/walk {}   faulting {}",

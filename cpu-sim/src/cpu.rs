@@ -62,7 +62,7 @@ impl Machine {
     /// `OutOfMemory` if DRAM cannot hold the processes' root tables.
     pub fn new(config: &MachineConfig) -> Result<Self, SimError> {
         let mut dram = Dram::new(&config.dram);
-        let mmu = Mmu::new(&config.mmu, &config.tlb);
+        let mmu = Mmu::new(&config.mmu, &config.tlb, config.seed);
         let os = Os::boot(
             &config.os,
             &config.processes,
@@ -315,6 +315,8 @@ impl Machine {
             context_switches: self.context_switches,
             cycles: self.now.as_u64(),
             tlb: TlbReport(self.mmu.tlb_stats()),
+            walk_cache: TlbReport(self.mmu.walk_cache_stats()),
+            tlb_invalidations: self.mmu.invalidation_stats(),
             walks: 0,
             pte_reads: 0,
             pte_writes: 0,
@@ -374,7 +376,7 @@ impl Executor for Machine {
         self.os.is_running(pid)
     }
     fn exit(&mut self, pid: Pid) {
-        self.os.exit(&mut self.dram, pid);
+        self.os.exit(&mut self.dram, &mut self.mmu, pid);
     }
     fn now(&self) -> u64 {
         self.now.as_u64()

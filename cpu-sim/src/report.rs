@@ -8,7 +8,7 @@ use crate::workload::TraceStats;
 use mmu_core::{DramStats, FaultKind, LatencyHistogram};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
-use tlb::TlbStats;
+use tlb::{InvalidationStats, TlbStats};
 
 /// Page faults and CPU faults by kind.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -44,7 +44,8 @@ impl FaultCounts {
     }
 }
 
-/// Per-TLB counters keyed by the config's names, serialized as a map in config order.
+/// Per-TLB (or per walk-cache level) counters keyed by the config's names,
+/// serialized as a map in config order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TlbReport(pub Vec<(String, TlbStats)>);
 
@@ -95,6 +96,10 @@ pub struct Report {
     pub cycles: u64,
     /// Per-TLB counters, by name.
     pub tlb: TlbReport,
+    /// Per-level page-walk-cache counters, by name (`back_invalidations` is always 0).
+    pub walk_cache: TlbReport,
+    /// TLB invalidation operations by kind, and context-switch flushes.
+    pub tlb_invalidations: InvalidationStats,
     /// Hardware page walks.
     pub walks: u64,
     /// PTEs read by walks.

@@ -1,11 +1,43 @@
-//! The TLB hierarchy: the L1 TLB of the access's side, then the unified L2.
+//! The TLB hierarchy: the L1 TLBs of the access's side, then the L2.
 //!
-//! Non-inclusive: an L2 hit fills the L1, a walk fills both, and an L1 eviction
-//! does not touch the L2 nor an L2 eviction the L1.
+//! The L1s of one side (one per page-size split) are probed in parallel: a lookup
+//! costs the largest of their latencies, and each counts a lookup. On an L1 miss the
+//! L2, if it serves the side, adds its latency. An L2 hit is copied into the side's
+//! L1 that stores that size; a walk fills the L2 and that L1.
+//!
+//! Non-inclusive (the default): evictions at one level leave the other alone.
+//! Inclusive: an L2 eviction removes every L1 entry it covered (`back_invalidations`
+//! of the L1s), so each L1 entry is always also in the L2; validation makes sure the
+//! L2 serves and holds everything the L1s do.
 
-use crate::config::TlbHierarchyConfig;
-use crate::set_assoc::{Tlb, TlbStats};
-use mmu_core::{AccessKind, Asid, Cycle, Translation, VirtAddr};
+use crate::config::{Inclusion, TlbHierarchyConfig};
+use crate::set_assoc::{Resident, Tlb, TlbStats};
+use mmu_core::{AccessKind, Asid, Cycle, Cycles, Translation, VirtAddr};
+use serde::Serialize;
+
+/// Salt of the TLBs' random streams (XORed with the run seed and the name's hash).
+pub const SALT_TLB: u64 = 0x544c_425f_5245_504c;
+
+/// FNV-1a of a name: a per-component salt that does not depend on config order.
+pub(crate) fn name_salt(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// Invalidation operations the hierarchy performed, by kind (each operation counts
+/// once however many TLBs and entries it reached; entries are counted per TLB).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct InvalidationStats {
+    /// Flushes of everything (`sfence.vma x0, x0`).
+    pub all: u64,
+    /// Flushes of one address space (`sfence.vma x0, asid`).
+    pub by_asid: u64,
+    /// Shootdowns of one address in every address space (`sfence.vma va, x0`).
+    pub by_va: u64,
+    /// Shootdowns of one address in one address space (`sfence.vma va, asid`).
+    pub by_va_asid: u64,
+    /// Flushes of every non-global entry on a context switch, with ASIDs off.
+    pub context_switch_flushes: u64,
+}
 
 /// The result of looking an address up in the hierarchy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,67 +48,126 @@ pub struct HierarchyLookup {
     pub done_at: Cycle,
 }
 
-/// L1 TLBs by side plus an optional unified L2.
+/// The L1s of one side and what a lookup there costs.
+#[derive(Clone, Debug, Default)]
+struct Side {
+    l1: Vec<usize>,
+    latency: Cycles,
+    l2: bool,
+}
+
+/// L1 TLBs by side plus an optional L2.
+#[derive(Clone, Debug)]
 pub struct TlbHierarchy {
     l1: Vec<Tlb>,
     l2: Option<Tlb>,
-    l1_for_fetch: Option<usize>,
-    l1_for_data: Option<usize>,
+    fetch: Side,
+    data: Side,
+    inclusion: Inclusion,
+    invalidations: InvalidationStats,
 }
 
 impl TlbHierarchy {
-    /// Empty TLBs from a validated config, holding any of `page_sizes` (log2 bytes).
-    pub fn new(config: &TlbHierarchyConfig, page_sizes: &[u8]) -> Self {
-        let l1: Vec<Tlb> = config.l1.iter().map(|c| Tlb::new(c, page_sizes)).collect();
-        let side = |is_fetch: bool| l1.iter().position(|t| t.serves().serves(is_fetch));
-        let (l1_for_fetch, l1_for_data) = (side(true), side(false));
-        Self { l1, l2: config.l2.as_ref().map(|c| Tlb::new(c, page_sizes)), l1_for_fetch, l1_for_data }
+    /// Empty TLBs from a config validated for a format whose leaf page sizes are
+    /// `format_sizes` (log2 bytes); random policies draw from `seed` salted per TLB.
+    ///
+    /// # Panics
+    /// If the config was not validated against these sizes.
+    pub fn new(config: &TlbHierarchyConfig, format_sizes: &[u8], seed: u64) -> Self {
+        let build = |c: &crate::config::TlbConfig| {
+            let sizes = c.resolve_sizes(format_sizes).expect("config validated against the format");
+            Tlb::new(c, &sizes, seed ^ SALT_TLB ^ name_salt(&c.name))
+        };
+        let l1: Vec<Tlb> = config.l1.iter().map(build).collect();
+        let l2 = config.l2.as_ref().map(build);
+        let side = |is_fetch: bool| {
+            let l1_side: Vec<usize> = (0..l1.len()).filter(|&i| l1[i].serves().serves(is_fetch)).collect();
+            let latency = l1_side.iter().map(|&i| l1[i].hit_latency()).max().unwrap_or(Cycles::ZERO);
+            Side { l1: l1_side, latency, l2: l2.as_ref().is_some_and(|t| t.serves().serves(is_fetch)) }
+        };
+        let (fetch, data) = (side(true), side(false));
+        Self { l1, l2, fetch, data, inclusion: config.inclusion, invalidations: InvalidationStats::default() }
     }
 
-    #[inline]
-    fn l1_index(&self, access: AccessKind) -> Option<usize> {
-        if access.is_fetch() { self.l1_for_fetch } else { self.l1_for_data }
-    }
-
-    /// Looks `vaddr` up: the L1 of the access's side, then the L2, each adding its
-    /// latency. An L2 hit is copied into the L1.
+    /// Looks `vaddr` up: the L1s of the access's side in parallel, then the L2, each
+    /// level adding its latency. An L2 hit is copied into the side's L1.
     #[inline]
     pub fn lookup(&mut self, now: Cycle, vaddr: VirtAddr, asid: Asid, access: AccessKind) -> HierarchyLookup {
-        let mut t = now;
-        let l1 = self.l1_index(access);
-        if let Some(i) = l1 {
-            let tlb = &mut self.l1[i];
-            t += tlb.hit_latency();
-            if let Some(hit) = tlb.lookup(vaddr, asid) {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        let mut t = now + side.latency;
+        if let [only] = side.l1[..] {
+            // One L1 for the side, the common case: no parallel probes to merge.
+            if let Some(hit) = self.l1[only].lookup(vaddr, asid) {
                 return HierarchyLookup { translation: Some(hit), done_at: t };
             }
-        }
-        if let Some(l2) = &mut self.l2 {
-            t += l2.hit_latency();
-            if let Some(hit) = l2.lookup(vaddr, asid) {
-                if let Some(i) = l1 {
-                    if self.l1[i].holds_size(hit.page_bits) {
-                        self.l1[i].fill(hit, asid);
+        } else {
+            let mut found = None;
+            for &i in &side.l1 {
+                if let Some(hit) = self.l1[i].lookup(vaddr, asid) {
+                    if found.is_none() {
+                        found = Some(hit);
                     }
                 }
-                return HierarchyLookup { translation: Some(hit), done_at: t };
+            }
+            if found.is_some() {
+                return HierarchyLookup { translation: found, done_at: t };
+            }
+        }
+        if side.l2 {
+            if let Some(l2) = &mut self.l2 {
+                t += l2.hit_latency();
+                if let Some(hit) = l2.lookup(vaddr, asid) {
+                    self.fill_l1(vaddr, hit, asid, access);
+                    return HierarchyLookup { translation: Some(hit), done_at: t };
+                }
             }
         }
         HierarchyLookup { translation: None, done_at: t }
     }
 
-    /// Installs a walked translation in the L2 and in the L1 of the access's side.
-    pub fn fill(&mut self, translation: Translation, asid: Asid, access: AccessKind) {
-        if let Some(l2) = &mut self.l2 {
-            if l2.holds_size(translation.page_bits) {
-                l2.fill(translation, asid);
+    /// The L1 of the side that stores `page_bits` pages best: the one holding that
+    /// size, else the one splintering it into the largest pieces.
+    fn l1_for(&self, page_bits: u8, access: AccessKind) -> Option<usize> {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        if let [only] = side.l1[..] {
+            return self.l1[only].stored_size(page_bits).map(|_| only);
+        }
+        let mut best: Option<(u8, usize)> = None;
+        for &i in &side.l1 {
+            if let Some(bits) = self.l1[i].stored_size(page_bits) {
+                if best.is_none_or(|(b, _)| bits > b) {
+                    best = Some((bits, i));
+                }
             }
         }
-        if let Some(i) = self.l1_index(access) {
-            if self.l1[i].holds_size(translation.page_bits) {
-                self.l1[i].fill(translation, asid);
+        best.map(|(_, i)| i)
+    }
+
+    fn fill_l1(&mut self, vaddr: VirtAddr, t: Translation, asid: Asid, access: AccessKind) {
+        if let Some(i) = self.l1_for(t.page_bits, access) {
+            // An L1 eviction needs nothing further in either inclusion mode.
+            let _ = self.l1[i].fill(vaddr, t, asid);
+        }
+    }
+
+    /// Installs a walked translation of `vaddr` in the L2 (if it serves the side)
+    /// and in the side's L1. In an inclusive hierarchy an L2 eviction first removes
+    /// the L1 entries the evicted one covered.
+    pub fn fill(&mut self, vaddr: VirtAddr, translation: Translation, asid: Asid, access: AccessKind) {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        if side.l2 {
+            if let Some(l2) = &mut self.l2 {
+                if let Some(evicted) = l2.fill(vaddr, translation, asid) {
+                    if self.inclusion == Inclusion::Inclusive {
+                        let e = evicted.translation;
+                        for l1 in &mut self.l1 {
+                            l1.back_invalidate(e.vpn.as_u32(), e.page_bits, evicted.asid);
+                        }
+                    }
+                }
             }
         }
+        self.fill_l1(vaddr, translation, asid, access);
     }
 
     fn all(&mut self) -> impl Iterator<Item = &mut Tlb> {
@@ -85,101 +176,60 @@ impl TlbHierarchy {
 
     /// Flushes every TLB. Returns the entries removed.
     pub fn invalidate_all(&mut self) -> u64 {
+        self.invalidations.all += 1;
         self.all().map(Tlb::invalidate_all).sum()
     }
     /// Removes the non-global entries of `asid` everywhere.
     pub fn invalidate_asid(&mut self, asid: Asid) -> u64 {
+        self.invalidations.by_asid += 1;
         self.all().map(|t| t.invalidate_asid(asid)).sum()
     }
     /// Removes every entry translating `vaddr` everywhere.
     pub fn invalidate_va(&mut self, vaddr: VirtAddr) -> u64 {
+        self.invalidations.by_va += 1;
         self.all().map(|t| t.invalidate_va(vaddr)).sum()
     }
     /// Removes the non-global entries of `asid` translating `vaddr` everywhere.
     pub fn invalidate_va_asid(&mut self, vaddr: VirtAddr, asid: Asid) -> u64 {
+        self.invalidations.by_va_asid += 1;
         self.all().map(|t| t.invalidate_va_asid(vaddr, asid)).sum()
+    }
+    /// The context-switch flush of a machine without ASIDs, where every entry is
+    /// tagged with `untagged`: removes all of them but the global ones.
+    pub fn flush_for_switch(&mut self, untagged: Asid) -> u64 {
+        self.invalidations.context_switch_flushes += 1;
+        self.all().map(|t| t.invalidate_asid(untagged)).sum()
     }
 
     /// Each TLB's name and counters, L1s in config order, then the L2.
     pub fn stats(&self) -> Vec<(String, TlbStats)> {
-        self.l1.iter().chain(self.l2.iter()).map(|t| (t.name().to_string(), t.stats().clone())).collect()
+        self.l1.iter().chain(self.l2.iter()).map(|t| (t.name().to_string(), t.stats())).collect()
+    }
+
+    /// The invalidation operations performed.
+    pub fn invalidation_stats(&self) -> &InvalidationStats {
+        &self.invalidations
+    }
+
+    /// Every valid entry of every TLB, with the TLB's name (for checkers and tools).
+    pub fn entries(&self) -> Vec<(String, Resident)> {
+        self.l1
+            .iter()
+            .chain(self.l2.iter())
+            .flat_map(|t| t.entries().into_iter().map(|r| (t.name().to_string(), r)))
+            .collect()
+    }
+
+    /// The L1 TLBs, in config order.
+    pub fn l1(&self) -> &[Tlb] {
+        &self.l1
+    }
+
+    /// The L2 TLB.
+    pub fn l2(&self) -> Option<&Tlb> {
+        self.l2.as_ref()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::{Replacement, Serves, TlbConfig};
-    use mmu_core::{Cycles, Perms, PhysAddr, Vpn};
-
-    fn tlb(name: &str, serves: Serves, entries: u32, latency: u64) -> TlbConfig {
-        TlbConfig {
-            name: name.into(),
-            serves,
-            entries,
-            ways: 2,
-            hit_latency: Cycles::new(latency),
-            replacement: Replacement::Lru,
-        }
-    }
-
-    fn hierarchy() -> TlbHierarchy {
-        let config = TlbHierarchyConfig {
-            l1: vec![tlb("l1i", Serves::Instructions, 4, 1), tlb("l1d", Serves::Data, 4, 2)],
-            l2: Some(tlb("l2", Serves::Both, 16, 7)),
-        };
-        config.validate().unwrap();
-        TlbHierarchy::new(&config, &[12, 22])
-    }
-
-    fn page(vpn: u32) -> Translation {
-        Translation {
-            vpn: Vpn::new(vpn),
-            page_bits: 12,
-            page_base: PhysAddr::new(u64::from(vpn) << 12),
-            perms: Perms::ALL,
-            global: false,
-            dirty: true,
-        }
-    }
-
-    const A: Asid = Asid::new(1);
-
-    #[test]
-    fn l1_miss_l2_hit_costs_both_latencies_and_refills_l1() {
-        let mut h = hierarchy();
-        let va = VirtAddr::new(0x5000);
-        let miss = h.lookup(Cycle::new(10), va, A, AccessKind::Read);
-        assert_eq!(miss, HierarchyLookup { translation: None, done_at: Cycle::new(10 + 2 + 7) });
-        h.fill(page(5), A, AccessKind::Read);
-        // Evict page 5 from the 2-set, 2-way l1d with pages 7 and 9 (odd: set 1).
-        h.fill(page(7), A, AccessKind::Read);
-        h.fill(page(9), A, AccessKind::Read);
-        let l2_hit = h.lookup(Cycle::new(100), va, A, AccessKind::Read);
-        assert_eq!(l2_hit.translation, Some(page(5)));
-        assert_eq!(l2_hit.done_at, Cycle::new(100 + 2 + 7));
-        let l1_hit = h.lookup(Cycle::new(200), va, A, AccessKind::Read);
-        assert_eq!(l1_hit.done_at, Cycle::new(202), "the L2 hit refilled the L1");
-    }
-
-    #[test]
-    fn fetches_use_the_instruction_side() {
-        let mut h = hierarchy();
-        h.fill(page(1), A, AccessKind::Fetch);
-        let hit = h.lookup(Cycle::ZERO, VirtAddr::new(0x1000), A, AccessKind::Fetch);
-        assert_eq!(hit.done_at, Cycle::new(1));
-        // The data side misses in its L1 but hits in the shared L2.
-        let data = h.lookup(Cycle::ZERO, VirtAddr::new(0x1000), A, AccessKind::Write);
-        assert_eq!(data.done_at, Cycle::new(9));
-        let names: Vec<String> = h.stats().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names, ["l1i", "l1d", "l2"]);
-    }
-
-    #[test]
-    fn invalidation_reaches_every_level() {
-        let mut h = hierarchy();
-        h.fill(page(3), A, AccessKind::Read);
-        assert_eq!(h.invalidate_va(VirtAddr::new(0x3000)), 2);
-        assert!(h.lookup(Cycle::ZERO, VirtAddr::new(0x3000), A, AccessKind::Read).translation.is_none());
-    }
-}
+mod tests;

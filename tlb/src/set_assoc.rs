@@ -1,106 +1,107 @@
-//! One set-associative TLB array: lookup, fill, replacement and invalidation.
+//! One TLB: lookup, fill, replacement and invalidation of cached translations.
 //!
-//! Entries are tagged by ASID unless global, and each holds one page size; a TLB
-//! that may hold several sizes probes one set per size it currently holds (the
-//! smallest first), so a TLB holding only 4 KiB entries scans exactly one set.
+//! Entries are tagged by ASID unless global, and each holds one page size. A TLB
+//! that may hold several sizes probes one set per size it currently holds, smallest
+//! first (hardware probes them in parallel with one index function per size, or
+//! re-probes as AMD's L2 does); a TLB holding only 4 KiB entries probes exactly one
+//! set. Above 16 ways the set is searched through a hash index of its tags (the
+//! model's stand-in for a CAM), so a fully associative hit is not a linear scan.
+//!
+//! Within one size, an entry of the looking-up ASID wins over a global one; a TLB
+//! never holds two entries with the same tag (a fill of an existing tag rewrites it).
 
-use crate::config::{Replacement, Serves, TlbConfig};
+pub use crate::array::TlbStats;
+use crate::array::{
+    GLOBAL, PAGE_MASK, SPACE_MASK, SetAssoc, page_tag, space_tag, tag_asid, tag_bits, tag_vpn,
+};
+use crate::config::{Serves, TlbConfig};
 use mmu_core::format::MAX_LEVELS;
-use mmu_core::{Asid, Cycles, Translation, VirtAddr};
-use serde::Serialize;
+use mmu_core::{Asid, Cycles, Perms, PhysAddr, Translation, VirtAddr, Vpn};
 
-/// Counters of one TLB.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct TlbStats {
-    /// Lookups (hits + misses).
-    pub lookups: u64,
-    /// Lookups that found a matching entry.
-    pub hits: u64,
-    /// Lookups that did not.
-    pub misses: u64,
-    /// Entries written by fills (new or updated in place).
-    pub fills: u64,
-    /// Valid entries replaced to make room for a fill.
-    pub evictions: u64,
-    /// Valid entries removed by invalidations (flushes and shootdowns).
-    pub invalidations: u64,
+/// An entry a fill pushed out: its translation and address space (`None`: global).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Evicted {
+    /// The translation the entry held.
+    pub translation: Translation,
+    /// Its ASID, or `None` for a global entry.
+    pub asid: Option<Asid>,
 }
 
-// Tag layout: one u64 per entry, so a probe is two integer compares per way.
-const VALID: u64 = 1 << 63;
-const GLOBAL: u64 = 1 << 62;
-const ASID_SHIFT: u32 = 40;
-const BITS_SHIFT: u32 = 32;
-const ASID_MASK: u64 = 0xffff << ASID_SHIFT;
-/// Everything that names the page: valid, size and VPN, but not the address space.
-const PAGE_MASK: u64 = VALID | (0xff << BITS_SHIFT) | 0xffff_ffff;
+/// One valid entry, as listed by [`Tlb::entries`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resident {
+    /// Its ASID, or `None` for a global entry.
+    pub asid: Option<Asid>,
+    /// What it translates.
+    pub translation: Translation,
+}
 
-#[inline]
-const fn page_key(vpn: u32, page_bits: u8) -> u64 {
-    VALID | ((page_bits as u64) << BITS_SHIFT) | vpn as u64
+const EMPTY: Translation = Translation {
+    vpn: Vpn::new(0),
+    page_bits: 0,
+    page_base: PhysAddr::new(0),
+    perms: Perms::NONE,
+    global: false,
+    dirty: false,
+};
+
+/// The piece of page `t` of `2^bits` bytes (`bits` no larger than `t.page_bits`)
+/// that contains `vaddr`, which lies in `t`.
+fn splinter(t: Translation, vaddr: VirtAddr, bits: u8) -> Translation {
+    if bits == t.page_bits {
+        return t;
+    }
+    let offset = u64::from(vaddr.page_offset(t.page_bits)) & !((1u64 << bits) - 1);
+    Translation {
+        vpn: vaddr.vpn(bits),
+        page_bits: bits,
+        page_base: PhysAddr::new(t.page_base.as_u64() | offset),
+        ..t
+    }
 }
 
 /// A set-associative TLB.
+#[derive(Clone, Debug)]
 pub struct Tlb {
     name: String,
     serves: Serves,
     hit_latency: Cycles,
-    ways: usize,
-    set_mask: u32,
-    /// Tags, set-major: entry `set * ways + way`.
-    keys: Vec<u64>,
-    /// The cached translations, parallel to `keys`.
-    data: Vec<Translation>,
-    /// LRU: the tick of each entry's last use.
-    last_use: Vec<u64>,
-    tick: u64,
-    /// The page sizes (log2 bytes) this TLB may hold, smallest first, and how many
-    /// valid entries of each it holds now (a size with none is not probed).
+    array: SetAssoc<Translation>,
+    /// The page sizes (log2 bytes) this TLB holds, smallest first.
     sizes: [u8; MAX_LEVELS],
-    size_counts: [u32; MAX_LEVELS],
     size_slots: usize,
-    stats: TlbStats,
+    /// The same sizes as a mask: bit `b` for `2^b` bytes.
+    held: u64,
 }
 
 impl Tlb {
-    /// An empty TLB from a validated config, holding any of `page_sizes` (log2 bytes).
+    /// An empty TLB from a validated config, holding the page sizes `page_sizes`
+    /// (log2 bytes, as [`TlbConfig::resolve_sizes`] gives them); `seed` seeds the
+    /// random policy.
     ///
     /// # Panics
-    /// If `page_sizes` is empty or longer than [`MAX_LEVELS`] (a bug in the caller).
-    pub fn new(config: &TlbConfig, page_sizes: &[u8]) -> Self {
+    /// If `page_sizes` is empty or longer than [`MAX_LEVELS`], or a size is 2^32
+    /// bytes or more (a bug in the caller: formats map 32-bit addresses).
+    pub fn new(config: &TlbConfig, page_sizes: &[u8], seed: u64) -> Self {
         assert!(!page_sizes.is_empty() && page_sizes.len() <= MAX_LEVELS, "1..={MAX_LEVELS} page sizes");
-        let entries = config.entries as usize;
-        let ways = config.ways as usize;
+        assert!(page_sizes.iter().all(|&b| b < 32), "a page of a 32-bit address space is under 2^32 bytes");
         let mut sizes = [0; MAX_LEVELS];
         sizes[..page_sizes.len()].copy_from_slice(page_sizes);
         sizes[..page_sizes.len()].sort_unstable();
-        match config.replacement {
-            Replacement::Lru => {}
-        }
         Self {
             name: config.name.clone(),
             serves: config.serves,
             hit_latency: config.hit_latency,
-            ways,
-            set_mask: (entries / ways) as u32 - 1,
-            keys: vec![0; entries],
-            data: vec![
-                Translation {
-                    vpn: mmu_core::Vpn::new(0),
-                    page_bits: 0,
-                    page_base: mmu_core::PhysAddr::new(0),
-                    perms: mmu_core::Perms::NONE,
-                    global: false,
-                    dirty: false,
-                };
-                entries
-            ],
-            last_use: vec![0; entries],
-            tick: 0,
+            array: SetAssoc::new(
+                config.entries as usize,
+                config.ways as usize,
+                config.replacement,
+                EMPTY,
+                seed,
+            ),
             sizes,
-            size_counts: [0; MAX_LEVELS],
             size_slots: page_sizes.len(),
-            stats: TlbStats::default(),
+            held: page_sizes.iter().fold(0, |m, &b| m | 1 << b),
         }
     }
 
@@ -117,135 +118,79 @@ impl Tlb {
         self.hit_latency
     }
     /// The counters so far.
-    pub fn stats(&self) -> &TlbStats {
-        &self.stats
+    pub fn stats(&self) -> TlbStats {
+        self.array.stats()
     }
     /// Valid entries now held.
     pub fn occupancy(&self) -> usize {
-        self.keys.iter().filter(|&&k| k & VALID != 0).count()
+        self.array.occupancy()
+    }
+    /// The page sizes held (log2 bytes), smallest first.
+    pub fn page_sizes(&self) -> &[u8] {
+        &self.sizes[..self.size_slots]
     }
 
-    #[inline]
-    fn set_of(&self, vpn: u32) -> usize {
-        (vpn & self.set_mask) as usize * self.ways
-    }
-
-    /// Looks `vaddr` up for address space `asid`; a hit refreshes the entry's recency.
-    #[inline]
+    /// Looks `vaddr` up for address space `asid`; a hit counts as a use for the policy.
+    #[inline(always)]
     pub fn lookup(&mut self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
-        self.stats.lookups += 1;
-        for s in 0..self.size_slots {
-            if self.size_counts[s] == 0 {
-                continue;
-            }
-            let bits = self.sizes[s];
-            let vpn = vaddr.vpn(bits).as_u32();
-            let base = self.set_of(vpn);
-            let local = page_key(vpn, bits) | (u64::from(asid.as_u16()) << ASID_SHIFT);
-            let global = page_key(vpn, bits) | GLOBAL;
-            let set = &self.keys[base..base + self.ways];
-            if let Some(way) = set.iter().position(|&k| k == local || k == global) {
-                let i = base + way;
-                self.tick += 1;
-                self.last_use[i] = self.tick;
-                self.stats.hits += 1;
-                return Some(self.data[i]);
+        // Only the sizes with entries now, smallest first (lowest set bit first).
+        let mut sizes = self.array.present_sizes();
+        while sizes != 0 {
+            let bits = sizes.trailing_zeros() as u8;
+            sizes &= sizes - 1;
+            // Sizes are below 32 bits (checked in `new`), so the shift is total.
+            if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), bits, asid) {
+                self.array.touch(i);
+                self.array.stats.hits += 1;
+                return Some(self.array.value(i));
             }
         }
-        self.stats.misses += 1;
+        self.array.stats.misses += 1;
         None
     }
 
-    /// Whether this TLB may hold pages of `2^page_bits` bytes.
+    /// Whether this TLB holds pages of exactly `2^page_bits` bytes.
     pub fn holds_size(&self, page_bits: u8) -> bool {
-        self.sizes[..self.size_slots].contains(&page_bits)
+        self.page_sizes().contains(&page_bits)
     }
 
-    fn size_slot(&self, page_bits: u8) -> Option<usize> {
-        self.sizes[..self.size_slots].iter().position(|&b| b == page_bits)
-    }
-
-    /// Inserts `t` for `asid`, replacing an entry for the same page and address space
-    /// if there is one, else an invalid way, else the policy's victim.
-    ///
-    /// # Panics
-    /// If `t.page_bits` is not a size this TLB holds (the hierarchy checks first).
-    pub fn fill(&mut self, t: Translation, asid: Asid) {
-        let slot = self.size_slot(t.page_bits).expect("fill of a page size this TLB does not hold");
-        let key = if t.global {
-            page_key(t.vpn.as_u32(), t.page_bits) | GLOBAL
-        } else {
-            page_key(t.vpn.as_u32(), t.page_bits) | (u64::from(asid.as_u16()) << ASID_SHIFT)
-        };
-        let base = self.set_of(t.vpn.as_u32());
-        let set = &self.keys[base..base + self.ways];
-        let way = match set.iter().position(|&k| k == key) {
-            Some(way) => way,
-            None => match set.iter().position(|&k| k & VALID == 0) {
-                Some(way) => way,
-                None => {
-                    let way = self.victim(base);
-                    self.stats.evictions += 1;
-                    self.forget(base + way);
-                    way
-                }
-            },
-        };
-        let i = base + way;
-        if self.keys[i] & VALID == 0 {
-            self.size_counts[slot] += 1;
+    /// The size an entry for a page of `2^page_bits` bytes is stored as: that size
+    /// if held, else the largest smaller size held (a splinter), else `None`.
+    #[inline]
+    pub fn stored_size(&self, page_bits: u8) -> Option<u8> {
+        if self.held & (1 << (page_bits & 63)) != 0 {
+            return Some(page_bits);
         }
-        self.keys[i] = key;
-        self.data[i] = t;
-        self.tick += 1;
-        self.last_use[i] = self.tick;
-        self.stats.fills += 1;
+        self.page_sizes().iter().rev().copied().find(|&b| b <= page_bits)
     }
 
-    fn victim(&self, base: usize) -> usize {
-        let uses = &self.last_use[base..base + self.ways];
-        let mut best = 0;
-        for (way, &u) in uses.iter().enumerate() {
-            if u < uses[best] {
-                best = way;
-            }
-        }
-        best
-    }
-
-    /// Marks entry `i` invalid, keeping the per-size counts right.
-    fn forget(&mut self, i: usize) {
-        let key = self.keys[i];
-        if key & VALID != 0 {
-            let bits = ((key >> BITS_SHIFT) & 0xff) as u8;
-            if let Some(slot) = self.size_slot(bits) {
-                self.size_counts[slot] -= 1;
-            }
-            self.keys[i] = 0;
-        }
+    /// Inserts translation `t` (of the page containing `vaddr`) for `asid`, stored at
+    /// [`Tlb::stored_size`]; replaces an entry for the same page and address space if
+    /// there is one, else takes an invalid way, else evicts the policy's victim,
+    /// which is returned. A page smaller than every size held is not stored.
+    pub fn fill(&mut self, vaddr: VirtAddr, t: Translation, asid: Asid) -> Option<Evicted> {
+        let bits = self.stored_size(t.page_bits)?;
+        let t = splinter(t, vaddr, bits);
+        let space = if t.global { GLOBAL } else { space_tag(asid) };
+        let (_, displaced) = self.array.fill(page_tag(t.vpn.as_u32(), bits) | space, t);
+        displaced.map(|d| Evicted { translation: d.value, asid: tag_asid(d.tag) })
     }
 
     fn invalidate_where(&mut self, range: core::ops::Range<usize>, pred: impl Fn(u64) -> bool) -> u64 {
-        let mut n = 0;
-        for i in range {
-            if self.keys[i] & VALID != 0 && pred(self.keys[i]) {
-                self.forget(i);
-                n += 1;
-            }
-        }
-        self.stats.invalidations += n;
+        let n = self.array.remove_where(range, pred);
+        self.array.stats.invalidations += n;
         n
     }
 
     /// Removes every entry (a full flush). Returns how many were valid.
     pub fn invalidate_all(&mut self) -> u64 {
-        self.invalidate_where(0..self.keys.len(), |_| true)
+        self.invalidate_where(0..self.array.len(), |_| true)
     }
 
     /// Removes the non-global entries of `asid`.
     pub fn invalidate_asid(&mut self, asid: Asid) -> u64 {
-        let want = u64::from(asid.as_u16()) << ASID_SHIFT;
-        self.invalidate_where(0..self.keys.len(), |k| k & GLOBAL == 0 && k & ASID_MASK == want)
+        let want = space_tag(asid);
+        self.invalidate_where(0..self.array.len(), |t| t & SPACE_MASK == want)
     }
 
     /// Removes every entry that translates `vaddr`, in any address space, global or not.
@@ -256,165 +201,76 @@ impl Tlb {
     /// Removes the non-global entries of `asid` that translate `vaddr`
     /// (`sfence.vma` with both operands: global mappings are kept).
     pub fn invalidate_va_asid(&mut self, vaddr: VirtAddr, asid: Asid) -> u64 {
-        let want = u64::from(asid.as_u16()) << ASID_SHIFT;
-        self.invalidate_va_where(vaddr, move |k| k & GLOBAL == 0 && k & ASID_MASK == want)
+        let want = space_tag(asid);
+        self.invalidate_va_where(vaddr, move |t| t & SPACE_MASK == want)
     }
 
     fn invalidate_va_where(&mut self, vaddr: VirtAddr, pred: impl Fn(u64) -> bool + Copy) -> u64 {
         let mut n = 0;
         for s in 0..self.size_slots {
             let bits = self.sizes[s];
+            if !self.array.holds_any(bits) {
+                continue;
+            }
             let vpn = vaddr.vpn(bits).as_u32();
-            let base = self.set_of(vpn);
-            let page = page_key(vpn, bits);
-            n += self.invalidate_where(base..base + self.ways, move |k| k & PAGE_MASK == page && pred(k));
+            let page = page_tag(vpn, bits);
+            let range = self.array.set_range(vpn);
+            n += self.invalidate_where(range, move |t| t & PAGE_MASK == page && pred(t));
         }
         n
+    }
+
+    /// Removes the entries of address-space tag `space` (an ASID's, or global) that
+    /// overlap page `vpn` of `2^bits` bytes: what an inclusive L2 does to its L1s
+    /// when it evicts that page. Counted as back-invalidations.
+    pub(crate) fn back_invalidate(&mut self, vpn: u32, bits: u8, asid: Option<Asid>) -> u64 {
+        let space = asid.map_or(GLOBAL, space_tag);
+        let mut n = 0;
+        for s in 0..self.size_slots {
+            let held = self.sizes[s];
+            if !self.array.holds_any(held) {
+                continue;
+            }
+            if held >= bits {
+                // One entry of this size can contain the whole page.
+                let v = ((u64::from(vpn) << bits) >> held) as u32;
+                let page = page_tag(v, held);
+                let range = self.array.set_range(v);
+                n += self.array.remove_where(range, |t| t & PAGE_MASK == page && t & SPACE_MASK == space);
+            } else {
+                // Many pieces of this size fit in the page: probe each piece's set,
+                // or scan everything once the pieces cover every set.
+                let pieces = 1u64 << (bits - held);
+                let first = u64::from(vpn) << (bits - held);
+                let inside = move |t: u64| {
+                    tag_bits(t) == held
+                        && (first..first + pieces).contains(&u64::from(tag_vpn(t)))
+                        && t & SPACE_MASK == space
+                };
+                if pieces >= self.array.sets() as u64 {
+                    n += self.array.remove_where(0..self.array.len(), inside);
+                } else {
+                    for v in first..first + pieces {
+                        let range = self.array.set_range(v as u32);
+                        n += self.array.remove_where(range, inside);
+                    }
+                }
+            }
+        }
+        self.array.stats.back_invalidations += n;
+        n
+    }
+
+    /// Every valid entry, in entry order (for checkers and tools, not the hot path).
+    pub fn entries(&self) -> Vec<Resident> {
+        self.array.entries().map(|(tag, t)| Resident { asid: tag_asid(tag), translation: t }).collect()
+    }
+
+    /// Ways per set.
+    pub fn ways(&self) -> usize {
+        self.array.ways()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use mmu_core::{Perms, PhysAddr, Vpn};
-
-    fn config(entries: u32, ways: u32) -> TlbConfig {
-        TlbConfig {
-            name: "t".into(),
-            serves: Serves::Both,
-            entries,
-            ways,
-            hit_latency: Cycles::new(1),
-            replacement: Replacement::Lru,
-        }
-    }
-
-    /// A 4 KiB translation of page `vpn` to frame `vpn + 0x100`.
-    fn page(vpn: u32) -> Translation {
-        Translation {
-            vpn: Vpn::new(vpn),
-            page_bits: 12,
-            page_base: PhysAddr::new(u64::from(vpn + 0x100) << 12),
-            perms: Perms::ALL,
-            global: false,
-            dirty: true,
-        }
-    }
-
-    fn va(vpn: u32) -> VirtAddr {
-        VirtAddr::new(vpn << 12 | 0x123)
-    }
-
-    const A1: Asid = Asid::new(1);
-    const A2: Asid = Asid::new(2);
-
-    #[test]
-    fn miss_fill_hit() {
-        let mut t = Tlb::new(&config(8, 2), &[12, 22]);
-        assert_eq!(t.lookup(va(5), A1), None);
-        t.fill(page(5), A1);
-        let hit = t.lookup(va(5), A1).unwrap();
-        assert_eq!(hit.phys_addr(va(5)), PhysAddr::new(0x105_123));
-        assert_eq!(t.lookup(va(5), A2), None, "another ASID does not match");
-        let s = t.stats();
-        assert_eq!((s.lookups, s.hits, s.misses, s.fills, s.evictions), (3, 1, 2, 1, 0));
-    }
-
-    #[test]
-    fn lru_evicts_the_least_recently_used_way() {
-        // 4 sets of 2 ways; pages 0, 4, 8 all map to set 0.
-        let mut t = Tlb::new(&config(8, 2), &[12]);
-        t.fill(page(0), A1); // set 0: [0]
-        t.fill(page(4), A1); // set 0: [0, 4], 0 is LRU
-        assert!(t.lookup(va(0), A1).is_some()); // now 4 is LRU
-        t.fill(page(8), A1); // evicts 4
-        assert!(t.lookup(va(0), A1).is_some());
-        assert!(t.lookup(va(8), A1).is_some());
-        assert!(t.lookup(va(4), A1).is_none());
-        assert_eq!(t.stats().evictions, 1);
-        // Other sets were untouched.
-        t.fill(page(1), A1);
-        assert_eq!(t.stats().evictions, 1);
-    }
-
-    #[test]
-    fn refill_of_the_same_page_updates_in_place() {
-        let mut t = Tlb::new(&config(8, 2), &[12]);
-        let mut clean = page(3);
-        clean.dirty = false;
-        t.fill(clean, A1);
-        t.fill(page(3), A1);
-        assert_eq!(t.occupancy(), 1);
-        assert!(t.lookup(va(3), A1).unwrap().dirty);
-    }
-
-    #[test]
-    fn global_entries_match_every_asid() {
-        let mut t = Tlb::new(&config(8, 2), &[12]);
-        let mut g = page(7);
-        g.global = true;
-        t.fill(g, A1);
-        assert!(t.lookup(va(7), A2).is_some());
-        assert_eq!(t.invalidate_asid(A1), 0, "flushing an ASID keeps global entries");
-        assert_eq!(t.invalidate_va_asid(va(7), A1), 0, "sfence.vma va, asid keeps globals");
-        assert_eq!(t.invalidate_va(va(7)), 1);
-        assert!(t.lookup(va(7), A2).is_none());
-    }
-
-    #[test]
-    fn megapage_entries_cover_their_whole_range() {
-        let mut t = Tlb::new(&config(8, 2), &[12, 22]);
-        let mega = Translation {
-            vpn: Vpn::new(1),
-            page_bits: 22,
-            page_base: PhysAddr::new(0x00c0_0000),
-            perms: Perms::ALL,
-            global: false,
-            dirty: true,
-        };
-        t.fill(mega, A1);
-        for vaddr in [0x0040_0000u32, 0x0040_3abc, 0x007f_fffc] {
-            let hit = t.lookup(VirtAddr::new(vaddr), A1).expect("inside the megapage");
-            assert_eq!(
-                hit.phys_addr(VirtAddr::new(vaddr)).as_u64(),
-                0x00c0_0000 | u64::from(vaddr & 0x3f_ffff)
-            );
-        }
-        assert!(t.lookup(VirtAddr::new(0x0080_0000), A1).is_none());
-        assert_eq!(
-            t.invalidate_va(VirtAddr::new(0x0055_5000)),
-            1,
-            "any VA inside the megapage shoots it down"
-        );
-    }
-
-    #[test]
-    fn invalidations_by_asid_and_va_are_selective() {
-        let mut t = Tlb::new(&config(16, 4), &[12]);
-        for vpn in 0..4 {
-            t.fill(page(vpn), A1);
-            t.fill(page(vpn), A2);
-        }
-        assert_eq!(t.occupancy(), 8);
-        assert_eq!(t.invalidate_va_asid(va(0), A1), 1);
-        assert_eq!(t.invalidate_va(va(1)), 2);
-        assert_eq!(t.invalidate_asid(A2), 3);
-        assert_eq!(t.occupancy(), 2);
-        assert_eq!(t.invalidate_all(), 2);
-        assert_eq!(t.stats().invalidations, 8);
-    }
-
-    #[test]
-    fn direct_mapped_and_fully_associative_extremes() {
-        let mut dm = Tlb::new(&config(4, 1), &[12]);
-        dm.fill(page(0), A1);
-        dm.fill(page(4), A1); // same set, one way: evicts page 0
-        assert!(dm.lookup(va(0), A1).is_none());
-        let mut fa = Tlb::new(&config(4, 4), &[12]);
-        for vpn in [0, 4, 8, 12] {
-            fa.fill(page(vpn), A1);
-        }
-        assert_eq!(fa.stats().evictions, 0);
-        assert!(fa.lookup(va(0), A1).is_some());
-    }
-}
+mod tests;

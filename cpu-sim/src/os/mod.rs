@@ -397,7 +397,7 @@ impl Os {
         pid: Pid,
         fault: Fault,
     ) -> Result<Resolution, SimError> {
-        let result = self.handle(dram, pid, fault);
+        let result = self.handle(dram, mmu, pid, fault);
         for (va, asid) in self.pending_shootdowns.drain(..) {
             mmu.invalidate_page(va, asid);
         }
@@ -408,7 +408,13 @@ impl Os {
         })
     }
 
-    fn handle(&mut self, dram: &mut Dram, pid: Pid, fault: Fault) -> Result<Resolution, SimError> {
+    fn handle(
+        &mut self,
+        dram: &mut Dram,
+        mmu: &mut Mmu,
+        pid: Pid,
+        fault: Fault,
+    ) -> Result<Resolution, SimError> {
         let trap = self.config.trap_cycles;
         let index = pid.as_u32() as usize;
         let region = self.processes[index].region(fault.vaddr).cloned();
@@ -417,6 +423,7 @@ impl Os {
                 let Some(region) = region else {
                     return Ok(self.stop(
                         dram,
+                        mmu,
                         pid,
                         fault,
                         "address outside every region of the process",
@@ -426,6 +433,7 @@ impl Os {
                 if !region.config.allows(fault.access) {
                     return Ok(self.stop(
                         dram,
+                        mmu,
                         pid,
                         fault,
                         "access not allowed by the region's permissions",
@@ -448,10 +456,10 @@ impl Os {
                 Ok(Resolution::Retry { cost: trap + self.config.accessed_dirty_cycles })
             }
             FaultKind::Protection => {
-                Ok(self.stop(dram, pid, fault, "access not allowed by the page's permissions", trap))
+                Ok(self.stop(dram, mmu, pid, fault, "access not allowed by the page's permissions", trap))
             }
             FaultKind::Reserved | FaultKind::MisalignedSuperpage | FaultKind::AccessFault => {
-                Ok(self.stop(dram, pid, fault, "malformed page table entry", trap))
+                Ok(self.stop(dram, mmu, pid, fault, "malformed page table entry", trap))
             }
         }
     }
@@ -780,12 +788,13 @@ impl Os {
     fn stop(
         &mut self,
         dram: &mut Dram,
+        mmu: &mut Mmu,
         pid: Pid,
         fault: Fault,
         reason: &'static str,
         cost: Cycles,
     ) -> Resolution {
-        self.release(dram, pid, ProcessState::Stopped);
+        self.release(dram, mmu, pid, ProcessState::Stopped);
         self.stats.segfaults += 1;
         let p = &self.processes[pid.as_u32() as usize];
         Resolution::Stopped {
@@ -802,18 +811,20 @@ impl Os {
     }
 
     /// Ends process `pid` because its workload ended: its memory is freed.
-    pub fn exit(&mut self, dram: &mut Dram, pid: Pid) {
+    pub fn exit(&mut self, dram: &mut Dram, mmu: &mut Mmu, pid: Pid) {
         if self.is_running(pid) {
-            self.release(dram, pid, ProcessState::Exited);
+            self.release(dram, mmu, pid, ProcessState::Exited);
             self.stats.exits += 1;
         }
     }
 
     /// Frees the private pages, swap slots and page tables of `pid`, and sets its
-    /// state. Its ASID is never reused, so TLB and walk-cache entries left tagged
-    /// with it can never match again and need no shootdown.
-    fn release(&mut self, dram: &mut Dram, pid: Pid, state: ProcessState) {
+    /// state. Its TLB and walk-cache entries are flushed by ASID (`sfence.vma x0,
+    /// asid`), as a kernel does before reusing an address space: the ASID is never
+    /// reused here, but no cached translation may outlive the PTE it came from.
+    fn release(&mut self, dram: &mut Dram, mmu: &mut Mmu, pid: Pid, state: ProcessState) {
         let index = pid.as_u32() as usize;
+        mmu.sfence_vma(None, Some(self.processes[index].asid));
         let root = self.processes[index].root;
         let layout = self.layout(dram, root);
         let stats = &mut self.processes[index].stats;
