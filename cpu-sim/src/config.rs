@@ -185,7 +185,7 @@ pub enum ConfigError {
 
 fn field_note(field: &Option<String>) -> String {
     match field {
-        Some(f) if !f.is_empty() && f != "?" => format!(" (in field `{f}`)"),
+        Some(f) if !f.is_empty() && f != "?" && f != "." => format!(" (in field `{f}`)"),
         _ => String::new(),
     }
 }

@@ -151,7 +151,13 @@ where
     // succeeded: Intel processors "first perform the page table walk, then, if the
     // walk was successful, ... update the accessed and dirty bits of walked paging
     // elements" (as KVM's MMU and Bochs model it; SDM 4.8 leaves the order open).
-    let mut pending_accessed: [(PhysAddr, u32); MAX_LEVELS] = [(PhysAddr::new(0), 0); MAX_LEVELS];
+    // Their walk-cache entries wait with them: "The processor does not create a
+    // PDE-cache entry unless the accessed flag is 1 in the PDE in memory; before
+    // caching a translation, the processor sets the accessed flag" (SDM 4.10.3.1).
+    // Otherwise a walk that faults below would leave a cached PDE whose A bit is 0,
+    // and later walks, skipping that PDE, would never set it.
+    let mut pending_accessed: [(PhysAddr, u32, WalkStart); MAX_LEVELS] =
+        [(PhysAddr::new(0), 0, start); MAX_LEVELS];
     let mut pending = 0;
 
     loop {
@@ -184,20 +190,22 @@ where
                     out.result = Err(fault(req, FaultKind::Reserved, Some(level)));
                     break;
                 }
-                if accessed == Some(false) {
-                    // SDM 4.8: "Whenever the processor uses a paging-structure entry as
-                    // part of linear-address translation, it sets the accessed flag in
-                    // that entry (if it is not already set)."
-                    pending_accessed[pending] = (pte_addr, format.with_accessed(raw));
-                    pending += 1;
-                }
                 perms = perms.intersect(granted);
                 // Sv32: "For non-leaf PTEs, the global setting implies that all mappings
                 // in the subsequent levels of the page table are global."
                 global = global || pointer_global;
                 level -= 1;
                 table = next;
-                cache.fill(req.asid, va, WalkStart { level, table, perms, global });
+                let below = WalkStart { level, table, perms, global };
+                if accessed == Some(false) {
+                    // SDM 4.8: "Whenever the processor uses a paging-structure entry as
+                    // part of linear-address translation, it sets the accessed flag in
+                    // that entry (if it is not already set)."
+                    pending_accessed[pending] = (pte_addr, format.with_accessed(raw), below);
+                    pending += 1;
+                } else {
+                    cache.fill(req.asid, va, below);
+                }
             }
             PteView::Leaf { ppn, perms: granted, global: leaf_global, accessed, dirty } => {
                 let perms = perms.intersect(granted);
@@ -225,9 +233,10 @@ where
                     break;
                 }
                 // The walk succeeds: set the pointers' A bits, root first, then the leaf's.
-                for &(addr, updated) in &pending_accessed[..pending] {
+                for &(addr, updated, below) in &pending_accessed[..pending] {
                     t = mem.write(t, addr, updated, Traffic::PageTable);
                     out.pte_writes += 1;
+                    cache.fill(req.asid, va, below);
                 }
                 let mut dirty = dirty;
                 if needs_update {

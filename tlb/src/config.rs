@@ -105,10 +105,21 @@ pub struct TlbConfig {
     pub page_sizes: PageSizes,
 }
 
+/// The most entries one TLB or walk cache may have: far beyond any real design
+/// (the largest TLBs hold a few thousand), while keeping a typo from allocating
+/// gigabytes of host memory (each entry costs about 50 host bytes).
+pub const MAX_ENTRIES: u32 = 1 << 20;
+
 /// The checks every set-associative array shares: a TLB's or a walk cache's.
 fn validate_geometry(entries: u32, ways: u32, replacement: Replacement) -> Result<(), InvalidField> {
     if entries == 0 {
         return Err(InvalidField::new("entries", "must be at least 1, got 0"));
+    }
+    if entries > MAX_ENTRIES {
+        return Err(InvalidField::new(
+            "entries",
+            format!("{entries} is more than the {MAX_ENTRIES} entries modelled per TLB or walk cache"),
+        ));
     }
     if ways == 0 || ways > entries || entries % ways != 0 {
         return Err(InvalidField::new(

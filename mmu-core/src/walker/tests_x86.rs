@@ -426,3 +426,56 @@ fn ia32_translations_carry_size_rights_and_global() {
     assert!(t.global && t.dirty);
     assert_eq!(t.perms, Perms::parse("rwxu").unwrap());
 }
+
+/// A walk cache that never hits and records every fill, in order.
+struct FillRecorder(Vec<WalkStart>);
+
+impl WalkCache for FillRecorder {
+    fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> (Option<WalkStart>, Cycle) {
+        (None, now)
+    }
+    fn fill(&mut self, _: Asid, _: VirtAddr, start: WalkStart) {
+        self.0.push(start);
+    }
+}
+
+#[test]
+fn a_pde_is_cached_only_once_its_accessed_flag_is_set() {
+    // SDM 4.10.3.1: "The processor does not create a PDE-cache entry unless the
+    // accessed flag is 1 in the PDE in memory; before caching a translation, the
+    // processor sets the accessed flag if it is not already 1."
+    let mut mem = TestMem::new(16 << 20, LATENCY);
+    mem.set(PDE_ADDR, pde(P | RW | US)); // A clear
+    mem.set(PTE_ADDR, 0); // not present: the walk faults at the PTE
+    let req = WalkRequest {
+        root: PhysAddr::new(CR3),
+        asid: Asid::new(0),
+        vaddr: VirtAddr::new(VA),
+        access: Read,
+        state: USER,
+        ad_update: AdUpdate::Hardware,
+    };
+    let format = X86_32::new(true);
+    let mut cache = FillRecorder(Vec::new());
+    let out = walk(&format, &mut mem, &mut cache, Cycle::ZERO, &req);
+    assert_eq!(out.result.unwrap_err().kind, NotPresent);
+    assert!(cache.0.is_empty(), "a PDE whose A bit is still 0 must not be cached");
+    assert_eq!(mem.get(PDE_ADDR) & A, 0, "the faulting walk sets no A bit (set on success only)");
+
+    // Now the OS maps the page: the walk succeeds, sets the PDE's A bit, then caches it.
+    mem.set(PTE_ADDR, pte(P | RW | US | A));
+    let out = walk(&format, &mut mem, &mut cache, Cycle::ZERO, &req);
+    assert!(out.result.is_ok());
+    assert_eq!(mem.writes(), vec![(PDE_ADDR, pde(P | RW | US | A))]);
+    assert_eq!(cache.0.len(), 1);
+    assert_eq!((cache.0[0].level, cache.0[0].table), (0, PhysAddr::new(PT)));
+
+    // A PDE already marked accessed is cached during the descent, even if the walk
+    // then faults (the SDM allows entries with no valid translation below them).
+    let mut mem = TestMem::new(16 << 20, LATENCY);
+    mem.set(PDE_ADDR, pde(P | RW | US | A));
+    let mut cache = FillRecorder(Vec::new());
+    let out = walk(&format, &mut mem, &mut cache, Cycle::ZERO, &req);
+    assert_eq!(out.result.unwrap_err().kind, NotPresent);
+    assert_eq!(cache.0.len(), 1);
+}
