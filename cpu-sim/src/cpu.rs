@@ -325,7 +325,7 @@ impl Machine {
             walk_latency: Default::default(),
             faults: self.faults.clone(),
             os: self.os.stats(),
-            dram: self.dram.stats().clone(),
+            dram: self.dram.stats(),
             page_table_bytes: self.os.page_table_bytes(),
             page_table_touched_bytes: self.os.page_table_touched_bytes(&self.dram),
             averages: Default::default(),

@@ -202,7 +202,7 @@ impl<T: Copy> SetAssoc<T> {
 
     /// The entry for page `vpn` of `2^bits` bytes seen from `asid`: its own entry
     /// if there is one, else a global one. Does not count or touch.
-    #[inline]
+    #[inline(always)]
     pub fn find(&self, vpn: u32, bits: u8, asid: Asid) -> Option<usize> {
         if self.globals == 0 {
             // The common case, kept small enough to inline into the MMU: no global

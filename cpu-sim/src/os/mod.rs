@@ -381,7 +381,9 @@ impl Os {
     /// The CPU completed access number `index` at `paddr`: LRU and OPT learn of it.
     #[inline]
     pub fn touched(&mut self, paddr: PhysAddr, index: u64) {
-        self.replacer.touched((paddr.as_u64() >> self.page_bits) as u32, index);
+        if self.replacer.watches_uses() {
+            self.replacer.touched((paddr.as_u64() >> self.page_bits) as u32, index);
+        }
     }
 
     /// Handles a page fault of process `pid`. Evictions it causes are shot down in

@@ -153,6 +153,19 @@ impl Replacer {
             Replacer::Clock { .. } | Replacer::Random(_) | Replacer::Opt { .. } => {}
         }
     }
+    /// Whether [`Replacer::touched`] does anything: only LRU and OPT watch every
+    /// access; the others decide from arrival order, A bits or chance.
+    #[inline]
+    pub(crate) fn watches_uses(&self) -> bool {
+        match self {
+            Replacer::Lru(_) | Replacer::Opt { future: Some(_), .. } => true,
+            Replacer::Fifo(_)
+            | Replacer::Clock { .. }
+            | Replacer::Random(_)
+            | Replacer::Opt { future: None, .. } => false,
+        }
+    }
+
     /// The CPU completed access number `index` to a word of frame `f`.
     #[inline]
     pub(crate) fn touched(&mut self, f: u32, index: u64) {

@@ -292,7 +292,9 @@ enum Model {
 pub struct Dram {
     storage: SparseMemory,
     model: Model,
-    stats: DramStats,
+    /// Counters by requester and direction, indexed by [`Dram::slot`]: the hot
+    /// path adds to one of them; [`Dram::stats`] derives every total.
+    counters: [RequestCounters; 4],
 }
 
 impl Dram {
@@ -302,11 +304,41 @@ impl Dram {
             DramTiming::Fixed { latency } => Model::Fixed(*latency),
             DramTiming::Banked { .. } => Model::Banked(Banked::new(config)),
         };
-        Self { storage: SparseMemory::new(config.capacity_bytes), model, stats: DramStats::default() }
+        Self {
+            storage: SparseMemory::new(config.capacity_bytes),
+            model,
+            counters: [RequestCounters::default(); 4],
+        }
     }
     /// The counters so far.
-    pub fn stats(&self) -> &DramStats {
-        &self.stats
+    pub fn stats(&self) -> DramStats {
+        let c = |traffic: Traffic, is_write: bool| &self.counters[Self::slot(traffic, is_write)];
+        let by_traffic = |traffic: Traffic| {
+            let (r, w) = (c(traffic, false), c(traffic, true));
+            DramTrafficStats {
+                requests: r.requests + w.requests,
+                row_hits: r.outcomes[RowOutcome::Hit as usize] + w.outcomes[RowOutcome::Hit as usize],
+                row_misses: r.outcomes[RowOutcome::Miss as usize] + w.outcomes[RowOutcome::Miss as usize],
+                row_conflicts: r.outcomes[RowOutcome::Conflict as usize]
+                    + w.outcomes[RowOutcome::Conflict as usize],
+                latency_cycles: r.latency_cycles + w.latency_cycles,
+            }
+        };
+        let (page_table, data) = (by_traffic(Traffic::PageTable), by_traffic(Traffic::Data));
+        DramStats {
+            reads: c(Traffic::PageTable, false).requests + c(Traffic::Data, false).requests,
+            writes: c(Traffic::PageTable, true).requests + c(Traffic::Data, true).requests,
+            page_table_reads: c(Traffic::PageTable, false).requests,
+            page_table_writes: c(Traffic::PageTable, true).requests,
+            data_reads: c(Traffic::Data, false).requests,
+            data_writes: c(Traffic::Data, true).requests,
+            total_latency_cycles: page_table.latency_cycles + data.latency_cycles,
+            row_hits: page_table.row_hits + data.row_hits,
+            row_misses: page_table.row_misses + data.row_misses,
+            row_conflicts: page_table.row_conflicts + data.row_conflicts,
+            page_table,
+            data,
+        }
     }
     /// Bytes of simulated memory.
     pub fn capacity_bytes(&self) -> u64 {
@@ -352,42 +384,26 @@ impl Dram {
     }
 
     #[inline]
-    fn count(&mut self, traffic: Traffic, is_write: bool, outcome: RowOutcome, latency: Cycles) {
-        let s = &mut self.stats;
-        match (traffic, is_write) {
-            (Traffic::PageTable, false) => s.page_table_reads += 1,
-            (Traffic::PageTable, true) => s.page_table_writes += 1,
-            (Traffic::Data, false) => s.data_reads += 1,
-            (Traffic::Data, true) => s.data_writes += 1,
-        }
-        if is_write {
-            s.writes += 1;
-        } else {
-            s.reads += 1;
-        }
-        s.total_latency_cycles += latency.as_u64();
-        let by_traffic = match traffic {
-            Traffic::PageTable => &mut s.page_table,
-            Traffic::Data => &mut s.data,
-        };
-        by_traffic.requests += 1;
-        by_traffic.latency_cycles += latency.as_u64();
-        match outcome {
-            RowOutcome::Unmodelled => {}
-            RowOutcome::Hit => {
-                s.row_hits += 1;
-                by_traffic.row_hits += 1;
-            }
-            RowOutcome::Miss => {
-                s.row_misses += 1;
-                by_traffic.row_misses += 1;
-            }
-            RowOutcome::Conflict => {
-                s.row_conflicts += 1;
-                by_traffic.row_conflicts += 1;
-            }
-        }
+    const fn slot(traffic: Traffic, is_write: bool) -> usize {
+        (matches!(traffic, Traffic::Data) as usize) * 2 + is_write as usize
     }
+
+    #[inline]
+    fn count(&mut self, traffic: Traffic, is_write: bool, outcome: RowOutcome, latency: Cycles) {
+        let c = &mut self.counters[Self::slot(traffic, is_write)];
+        c.requests += 1;
+        c.latency_cycles += latency.as_u64();
+        c.outcomes[outcome as usize] += 1;
+    }
+}
+
+/// The counters of one requester and direction (page-table or data, read or write).
+#[derive(Clone, Copy, Debug, Default)]
+struct RequestCounters {
+    requests: u64,
+    latency_cycles: u64,
+    /// By [`RowOutcome`], as its discriminant.
+    outcomes: [u64; 4],
 }
 
 impl PhysMem for Dram {

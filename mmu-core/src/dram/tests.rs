@@ -222,7 +222,7 @@ fn backdoor_is_free() {
     let mut d = open_page();
     d.poke(PhysAddr::new(0x40), 9);
     assert_eq!(d.peek(PhysAddr::new(0x40)), 9);
-    assert_eq!(d.stats(), &DramStats::default());
+    assert_eq!(d.stats(), DramStats::default());
     // And it does not open rows: the first timed access is still a miss.
     assert_eq!(read_at(&mut d, 0, PhysAddr::new(0x40)), T_RCD + T_CL + T_BURST);
 }
