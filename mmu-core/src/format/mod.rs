@@ -10,7 +10,7 @@ mod sv32;
 mod x86;
 
 pub use radix::{LevelBits, MAX_PHYS_ADDR_BITS, RISCV_PPN_BITS, Radix};
-pub use sv32::{Sv32, Sv32Pte};
+pub use sv32::Sv32Pte;
 pub use x86::{X86_32, X86Pte};
 
 use crate::access::{AccessKind, PrivilegeState};
@@ -271,7 +271,7 @@ impl PagingConfig {
     /// from validated configs).
     pub fn build(&self) -> Paging {
         match self {
-            PagingConfig::Sv32 => Paging::Sv32(Sv32::new()),
+            PagingConfig::Sv32 => Paging::Sv32(Radix::sv32()),
             PagingConfig::X86_32 { pse } => Paging::X86_32(X86_32::new(*pse)),
             PagingConfig::Flat { page_bytes } => Paging::Flat(Radix::flat(page_bytes.trailing_zeros() as u8)),
             PagingConfig::Radix { index_bits, page_bits } => {
@@ -284,8 +284,8 @@ impl PagingConfig {
 /// A paging format, dispatched by `match` so the hot path never goes through a vtable.
 #[derive(Clone, Debug)]
 pub enum Paging {
-    /// RISC-V Sv32.
-    Sv32(Sv32),
+    /// RISC-V Sv32: a radix tree of RISC-V PTEs with Sv32's geometry.
+    Sv32(Radix),
     /// IA-32 32-bit paging.
     X86_32(X86_32),
     /// One level of RISC-V PTEs.
@@ -297,9 +297,8 @@ pub enum Paging {
 macro_rules! dispatch {
     ($self:ident, $f:ident => $e:expr) => {
         match $self {
-            Paging::Sv32($f) => $e,
             Paging::X86_32($f) => $e,
-            Paging::Flat($f) | Paging::Radix($f) => $e,
+            Paging::Sv32($f) | Paging::Flat($f) | Paging::Radix($f) => $e,
         }
     };
 }

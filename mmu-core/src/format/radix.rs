@@ -81,6 +81,11 @@ pub struct Radix {
 }
 
 impl Radix {
+    /// RISC-V Sv32 as the spec defines it: VPN\[1\] (10) | VPN\[0\] (10) | offset
+    /// (12), 22-bit PPNs, 34-bit physical addresses, 4 MiB megapages at level 1.
+    pub fn sv32() -> Self {
+        Self::new(&[10, 10], 12)
+    }
     /// The seed's naive table: one level of `2^(32 - page_bits)` PTEs.
     ///
     /// The table is placed by the root register (34 bits of reach), so the machine

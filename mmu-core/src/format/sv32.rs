@@ -2,8 +2,12 @@
 //!
 //! VA = VPN\[1\] (10) | VPN\[0\] (10) | offset (12); PTE = PPN\[1\] 31..20 | PPN\[0\]
 //! 19..10 | RSW 9..8 | D | A | G | U | X | W | R | V; 34-bit physical addresses.
+//!
+//! The format itself is [`super::Radix::sv32`]: a radix tree of these PTEs with
+//! Sv32's geometry. This module holds the PTE and the RISC-V rules every
+//! RISC-V-style format (Sv32, flat, generic radix) shares.
 
-use super::{Geometry, PageTableFormat, PteView};
+use super::{Geometry, PteView};
 use crate::access::{AccessKind, Privilege, PrivilegeState};
 use crate::addr::Ppn;
 use crate::perms::Perms;
@@ -146,25 +150,6 @@ impl core::fmt::Debug for Sv32Pte {
     }
 }
 
-/// The Sv32 format: its geometry and rules.
-#[derive(Clone, Debug)]
-pub struct Sv32 {
-    geometry: Geometry,
-}
-
-impl Default for Sv32 {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Sv32 {
-    /// Sv32 as the spec defines it.
-    pub fn new() -> Self {
-        Self { geometry: Geometry::new(&[10, 10], 12, 4) }
-    }
-}
-
 /// The Sv32 PTE encoding's decode, shared by every format that uses RISC-V PTEs.
 pub(crate) fn decode_riscv(raw: u32, geometry: &Geometry) -> PteView {
     let pte = Sv32Pte(raw);
@@ -241,53 +226,11 @@ pub(crate) fn encode_riscv_leaf(ppn: Ppn, perms: Perms, global: bool) -> u32 {
     Sv32Pte::new(ppn, flags).raw()
 }
 
-impl PageTableFormat for Sv32 {
-    #[inline]
-    fn geometry(&self) -> &Geometry {
-        &self.geometry
-    }
-    #[inline]
-    fn decode(&self, raw: u32, _level: u8) -> PteView {
-        decode_riscv(raw, &self.geometry)
-    }
-    #[inline]
-    fn permits(&self, perms: Perms, access: AccessKind, state: &PrivilegeState) -> bool {
-        permits_riscv(perms, access, state)
-    }
-    fn with_accessed(&self, raw: u32) -> u32 {
-        raw | Sv32Pte::A
-    }
-    fn with_dirty(&self, raw: u32) -> u32 {
-        raw | Sv32Pte::D
-    }
-    fn without_accessed(&self, raw: u32) -> u32 {
-        raw & !Sv32Pte::A
-    }
-    fn encode_leaf(&self, ppn: Ppn, perms: Perms, global: bool) -> u32 {
-        encode_riscv_leaf(ppn, perms, global)
-    }
-    fn encode_pointer(&self, next: Ppn) -> u32 {
-        // A non-leaf PTE: V = 1, R = W = X = 0; D, A, U cleared "for forward compatibility".
-        Sv32Pte::new(next, Sv32Pte::V).raw()
-    }
-    fn can_encode(&self, perms: Perms) -> bool {
-        // W without R is reserved; no R, W or X would make a pointer, not a leaf.
-        let reserved_write_only = perms.can_write() && !perms.can_read();
-        let is_leaf = perms.can_read() || perms.can_execute();
-        is_leaf && !reserved_write_only
-    }
-    fn ppn_bits(&self) -> u8 {
-        22
-    }
-    fn phys_addr_bits(&self) -> u8 {
-        34
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::addr::PhysAddr;
+    use crate::format::{PageTableFormat, Radix};
 
     #[test]
     fn bit_positions_match_the_spec() {
@@ -304,7 +247,7 @@ mod tests {
 
     #[test]
     fn decode_distinguishes_pointer_leaf_and_reserved() {
-        let g = Sv32::new();
+        let g = Radix::sv32();
         assert_eq!(g.decode(0, 1), PteView::Invalid);
         assert_eq!(g.decode(Sv32Pte::V | Sv32Pte::W, 1), PteView::Reserved);
         assert_eq!(g.decode(Sv32Pte::V | Sv32Pte::W | Sv32Pte::X, 0), PteView::Reserved);
@@ -331,7 +274,7 @@ mod tests {
 
     #[test]
     fn encode_leaf_round_trips() {
-        let g = Sv32::new();
+        let g = Radix::sv32();
         let perms = Perms::parse("rw-u").unwrap();
         let raw = g.encode_leaf(Ppn::new(0x2a), perms, true);
         assert_eq!(

@@ -4,7 +4,7 @@
 use super::*;
 use crate::access::Privilege;
 use crate::addr::Ppn;
-use crate::format::{Sv32, Sv32Pte};
+use crate::format::{Radix, Sv32Pte};
 use crate::testing::TestMem;
 use crate::time::Cycles;
 
@@ -435,7 +435,7 @@ fn run(row: &Row) -> (WalkOutcome, TestMem) {
         state: row.state,
         ad_update: row.ad,
     };
-    let out = walk(&Sv32::new(), &mut mem, &mut NoWalkCache, Cycle::new(100), &req);
+    let out = walk(&Radix::sv32(), &mut mem, &mut NoWalkCache, Cycle::new(100), &req);
     (out, mem)
 }
 
@@ -533,7 +533,7 @@ fn a_pte_outside_memory_is_an_access_fault() {
         state: USER,
         ad_update: Hardware,
     };
-    let out = walk(&Sv32::new(), &mut mem, &mut NoWalkCache, Cycle::ZERO, &req);
+    let out = walk(&Radix::sv32(), &mut mem, &mut NoWalkCache, Cycle::ZERO, &req);
     assert_eq!(out.result.unwrap_err().kind, AccessFault);
     assert_eq!(mem.reads(), vec![ROOT_PTE], "the out-of-range PTE is never read");
 }
@@ -565,7 +565,7 @@ fn a_walk_cache_hit_skips_the_upper_levels() {
         ad_update: Hardware,
     };
     let mut cache = StartAtLeafTable(Vec::new());
-    let out = walk(&Sv32::new(), &mut mem, &mut cache, Cycle::ZERO, &req);
+    let out = walk(&Radix::sv32(), &mut mem, &mut cache, Cycle::ZERO, &req);
     assert_eq!(mem.reads(), vec![LEAF_PTE]);
     assert_eq!(out.done_at, Cycle::new(1 + LATENCY));
     assert!(cache.0.is_empty(), "no pointer was read, so nothing is filled");
@@ -584,7 +584,7 @@ fn a_walk_cache_hit_skips_the_upper_levels() {
         }
     }
     let mut rec = Recorder(Vec::new());
-    walk(&Sv32::new(), &mut mem, &mut rec, Cycle::ZERO, &req);
+    walk(&Radix::sv32(), &mut mem, &mut rec, Cycle::ZERO, &req);
     assert_eq!(
         rec.0,
         vec![WalkStart { level: 0, table: PhysAddr::new(L0_TABLE), perms: Perms::ALL, global: false }]
