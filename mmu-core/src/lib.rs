@@ -19,6 +19,7 @@ pub mod fault;
 pub mod format;
 pub mod mem;
 pub mod perms;
+pub mod port;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;
@@ -32,6 +33,9 @@ pub use fault::{Fault, FaultKind};
 pub use format::{AdUpdate, Geometry, LevelBits, PageTableFormat, Paging, PagingConfig, PteView};
 pub use mem::{PhysMem, Traffic};
 pub use perms::Perms;
+pub use port::{
+    AccessContext, AddressSpace, Answer, Fence, MemRequest, MemoryPort, PhysBackdoor, Trap, TrapCause, Width,
+};
 pub use time::{Cycle, Cycles, Timed};
 pub use walker::{
     LatencyHistogram, Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, WalkStats, walk,

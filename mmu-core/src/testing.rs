@@ -72,3 +72,18 @@ impl PhysMem for TestMem {
         self.storage.contains(addr)
     }
 }
+
+impl crate::port::PhysBackdoor for TestMem {
+    fn peek(&self, addr: PhysAddr) -> u32 {
+        self.storage.load(addr)
+    }
+    fn poke(&mut self, addr: PhysAddr, value: u32) {
+        self.storage.store(addr, value);
+    }
+    fn zero(&mut self, addr: PhysAddr, bytes: u64) {
+        self.storage.zero(addr, bytes);
+    }
+    fn touched_bytes(&self, start: PhysAddr, bytes: u64) -> u64 {
+        self.storage.host_bytes_in(start, bytes)
+    }
+}

@@ -425,3 +425,18 @@ impl PhysMem for Dram {
         self.storage.contains(addr)
     }
 }
+
+impl crate::port::PhysBackdoor for Dram {
+    fn peek(&self, addr: PhysAddr) -> u32 {
+        Dram::peek(self, addr)
+    }
+    fn poke(&mut self, addr: PhysAddr, value: u32) {
+        Dram::poke(self, addr, value);
+    }
+    fn zero(&mut self, addr: PhysAddr, bytes: u64) {
+        Dram::zero(self, addr, bytes);
+    }
+    fn touched_bytes(&self, start: PhysAddr, bytes: u64) -> u64 {
+        self.host_bytes_in(start, bytes)
+    }
+}
