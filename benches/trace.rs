@@ -2,11 +2,11 @@
 //! (no disk, no decompression), and a whole run of the same native trace whose
 //! accesses all hit the L1 TLB, to compare simulation against parsing alone.
 
-use cpu_sim::workload::{TraceFormat, TraceReader};
 use cpu_sim::{Machine, parse_config};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::fmt::Write as _;
 use std::hint::black_box;
+use workload::{TraceFormat, TraceReader};
 
 /// Lines per trace: large enough that the 256 KiB buffer refills a few dozen times.
 const LINES: usize = 1 << 20;

@@ -147,6 +147,6 @@ fn cycles_are_the_sum_of_every_cost_in_the_report() {
     let data = (r.dram.data_reads + r.dram.data_writes) * latency.as_u64();
     let faults = r.os.demand_zero * (c.os.trap_cycles.as_u64() + c.os.demand_zero_cycles.as_u64());
     let cpu = r.accesses * c.cpu.cycles_per_access.as_u64();
-    assert_eq!(r.walk_cycles, (r.pte_reads + r.pte_writes) * latency.as_u64());
-    assert_eq!(r.cycles, cpu + tlb_cycles + r.walk_cycles + data + faults);
+    assert_eq!(r.walker.walk_cycles, (r.walker.pte_reads + r.walker.pte_writes) * latency.as_u64());
+    assert_eq!(r.cycles, cpu + tlb_cycles + r.walker.walk_cycles + data + faults);
 }

@@ -51,7 +51,7 @@ fn the_page_table_each_format_costs() {
     assert_eq!(r.os.page_table_frames, 0, "the table is reserved outside the frame pool");
     // Every first touch of a word is a fault; each walk reads exactly one PTE.
     assert_eq!(r.faults.not_present, r.os.demand_zero);
-    assert_eq!(r.pte_reads, r.walks);
+    assert_eq!(r.walker.pte_reads, r.walker.walks);
 }
 
 #[test]
@@ -68,14 +68,18 @@ fn banked_cycles_are_the_sum_of_every_cost_in_the_report() {
             c.tlb.levels().zip(&r.tlb.0).map(|(cfg, (_, s))| s.lookups * cfg.hit_latency.as_u64()).sum();
         let faults = r.os.demand_zero * (c.os.trap_cycles.as_u64() + c.os.demand_zero_cycles.as_u64());
         let cpu = r.accesses * c.cpu.cycles_per_access.as_u64();
-        assert_eq!(r.walk_cycles, r.dram.page_table.latency_cycles, "{name}");
-        assert_eq!(r.cycles, cpu + tlb + r.walk_cycles + r.dram.data.latency_cycles + faults, "{name}");
+        assert_eq!(r.walker.walk_cycles, r.dram.page_table.latency_cycles, "{name}");
+        assert_eq!(
+            r.cycles,
+            cpu + tlb + r.walker.walk_cycles + r.dram.data.latency_cycles + faults,
+            "{name}"
+        );
         // Every request is exactly one of hit, miss or conflict.
         for t in [&r.dram.page_table, &r.dram.data] {
             assert_eq!(t.row_hits + t.row_misses + t.row_conflicts, t.requests, "{name}");
         }
-        assert_eq!(r.dram.page_table.requests, r.pte_reads + r.pte_writes, "{name}");
-        assert_eq!(r.walk_latency.total(), r.walks, "{name}: one histogram entry per walk");
+        assert_eq!(r.dram.page_table.requests, r.walker.pte_reads + r.walker.pte_writes, "{name}");
+        assert_eq!(r.walker.latency.total(), r.walker.walks, "{name}: one histogram entry per walk");
     }
 }
 

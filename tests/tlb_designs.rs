@@ -162,8 +162,8 @@ fn with_asids_only_compulsory_misses_reach_the_walker() {
     // Sv32's one walk-cache level: a PDE per (process, 4 MiB region): code, data and
     // stack are in three regions per process. Every walk probes it once.
     let pde = &r.walk_cache.0[0].1;
-    assert_eq!(pde.lookups, r.walks);
-    assert_eq!(pde.hits + pde.misses, r.walks);
+    assert_eq!(pde.lookups, r.walker.walks);
+    assert_eq!(pde.hits + pde.misses, r.walker.walks);
     // 12 (process, region) pairs. Each region's first walk finds the root PTE
     // invalid (1 PTE read, nothing to cache) and faults; the retry finds the new
     // pointer (a miss, 2 reads) and caches it. The cache keeps all 12: their VPN[1]s
@@ -171,7 +171,7 @@ fn with_asids_only_compulsory_misses_reach_the_walker() {
     // every later walk hits and reads the leaf PTE only.
     let regions = u64::from(PROCESSES) * 3;
     assert_eq!(pde.misses, 2 * regions);
-    assert_eq!(r.pte_reads, regions + 2 * regions + (r.walks - 2 * regions));
+    assert_eq!(r.walker.pte_reads, regions + 2 * regions + (r.walker.walks - 2 * regions));
 }
 
 #[test]
@@ -183,7 +183,12 @@ fn without_asids_every_switch_flushes_and_costs_walks() {
     assert_eq!(without.faults.not_present, with.faults.not_present);
     // ...but every quantum after the first of each process re-walks the pages it
     // touches, since the switch emptied every TLB of them.
-    assert!(without.walks > 3 * with.walks, "{} walks vs {}", without.walks, with.walks);
+    assert!(
+        without.walker.walks > 3 * with.walker.walks,
+        "{} walks vs {}",
+        without.walker.walks,
+        with.walker.walks
+    );
     assert!(without.cycles > with.cycles);
     assert!(stat(&without, "stlb").invalidations > 0);
     assert_eq!(without.data_checksum, with.data_checksum, "translation schemes do not change the data");
@@ -210,5 +215,5 @@ fn an_inclusive_l2_costs_the_l1_its_hot_entries() {
     // With it, each cold fill can evict a hot page's L2 entry, the L2 never having
     // seen that page's L1 hits, and take the L1 copy with it.
     assert!(l1_inc.hits + l1_inc.back_invalidations / 2 < l1_non.hits, "{l1_inc:?} vs {l1_non:?}");
-    assert!(inclusive.walks > non.walks && inclusive.cycles > non.cycles);
+    assert!(inclusive.walker.walks > non.walker.walks && inclusive.cycles > non.cycles);
 }

@@ -1,12 +1,11 @@
 //! The machine config: every crate's config struct composed into one RON file,
 //! parsed with precise positions and then validated as a whole.
 
-use crate::mmu::MmuConfig;
-use crate::os::scheduler::Quantum;
-use crate::os::{MemoryPlan, OsConfig, PageReplacement, ProcessConfig};
+use crate::memory::mmu::MmuConfig;
 use crate::workload::WorkloadConfig;
 use mmu_core::config::InvalidField;
 use mmu_core::{AdUpdate, Cycles, DramConfig, PageTableFormat, PagingConfig};
+use os_model::{MemoryPlan, OsConfig, PageReplacement, ProcessConfig, Quantum};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tlb::TlbHierarchyConfig;
@@ -107,7 +106,7 @@ impl MachineConfig {
         for (i, p) in self.processes.iter().enumerate() {
             p.validate(&format).map_err(|e| e.within(&format!("processes[{i}]")))?;
         }
-        crate::os::validate_shared(&self.processes).map_err(|e| e.within("processes"))?;
+        os_model::validate_shared(&self.processes).map_err(|e| e.within("processes"))?;
         self.os.validate(frames, page, needed - 1, self.processes.len()).map_err(|e| e.within("os"))?;
         if let WorkloadConfig::Processes { quantum, programs } = &self.workload {
             if programs.len() != self.processes.len() {

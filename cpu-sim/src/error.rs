@@ -1,8 +1,9 @@
 //! Errors a run can stop with: things the user must fix, or bugs reported as such.
 
-use crate::workload::WorkloadError;
 use mmu_core::{Pid, VirtAddr};
+use os_model::OsError;
 use thiserror::Error;
+use workload::WorkloadError;
 
 /// Why a simulation stopped early.
 #[derive(Debug, Error)]
@@ -10,34 +11,9 @@ pub enum SimError {
     /// The workload could not be read.
     #[error(transparent)]
     Workload(#[from] WorkloadError),
-    /// Every frame is in use and the OS model cannot free one.
-    #[error(
-        "physical memory exhausted: all {frames} frames are in use when process {pid} touched {vaddr} and {why}; \
-         give `dram.capacity_bytes` (or `os.data_frames`) more room, configure `os.swap`, or shrink the workload"
-    )]
-    OutOfMemory {
-        /// Frames of the pool that ran out.
-        frames: u64,
-        /// The process that needed one more.
-        pid: Pid,
-        /// The address it touched.
-        vaddr: VirtAddr,
-        /// Why no frame could be freed.
-        why: &'static str,
-    },
-    /// A dirty page had to be written out and every swap slot holds a page.
-    #[error(
-        "swap device full: all {slots} slots hold pages when process {pid} touched {vaddr} and a dirty page had to be \
-         written out; enlarge `os.swap.capacity_bytes` or `dram.capacity_bytes`"
-    )]
-    SwapFull {
-        /// Slots of the device.
-        slots: u64,
-        /// The process whose fault needed the eviction.
-        pid: Pid,
-        /// The address it touched.
-        vaddr: VirtAddr,
-    },
+    /// The OS model cannot go on (memory exhausted, swap full).
+    #[error(transparent)]
+    Os(#[from] OsError),
     /// The `--check` oracle saw a load return something else than the last value
     /// stored at that address: data was lost or leaked (a bug in mmu-emu).
     #[error(

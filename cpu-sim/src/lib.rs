@@ -1,8 +1,8 @@
-//! The machine of mmu-emu: the CPU that issues accesses and counts cycles, the MMU
-//! that composes TLBs, walker and DRAM, the OS model, workloads, config loading
-//! and the report.
+//! The machine of mmu-emu: the memory system behind the memory port (TLBs, walk
+//! caches, walker, DRAM and the OS model), the trace player that drives it, the
+//! runner that feeds a workload through them, config composition and the report.
 //!
-//! What it models: an in-order CPU whose every access is translated and then
+//! What it models: an in-order core whose every access is translated and then
 //! served by DRAM (there are no data caches), and an OS that handles page faults.
 //! Files are opened by the binary; this crate reads configs from text and traces
 //! from any `BufRead`.
@@ -10,22 +10,18 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 pub mod config;
-pub mod cpu;
 pub mod error;
-pub mod mmu;
-pub mod os;
+pub mod machine;
+pub mod memory;
+pub mod player;
 pub mod report;
+pub mod runner;
 pub mod workload;
 
+pub use ::workload::{Access, TraceEvent, TraceFormat, TraceReader, TraceStats, WorkloadError};
 pub use config::{ConfigError, MachineConfig, parse_config};
-pub use cpu::Machine;
 pub use error::SimError;
+pub use machine::Machine;
+pub use mmu_core::SimRng;
 pub use report::{HostTiming, Report};
-pub use workload::{
-    Access, TraceEvent, TraceFormat, TraceReader, TraceStats, Workload, WorkloadConfig, WorkloadError,
-};
-
-/// The only random number generator of the simulator. Each randomized component
-/// seeds its own stream from the run seed XOR a salt of its own, so adding a
-/// component does not shift the others' sequences.
-pub type SimRng = rand_chacha::ChaCha8Rng;
+pub use workload::{Workload, WorkloadConfig};

@@ -2,13 +2,13 @@
 //! so that the same run always serializes to the same bytes.
 
 use crate::config::MachineConfig;
-use crate::mmu::MmuStats;
-use crate::os::{OsStats, ProcessStats, Segfault};
-use crate::workload::TraceStats;
-use mmu_core::{DramStats, FaultKind, LatencyHistogram};
+pub use crate::memory::CheckStats;
+use mmu_core::{DramStats, FaultKind, WalkStats};
+use os_model::{OsStats, ProcessStats, Segfault};
 use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use tlb::{InvalidationStats, TlbStats};
+use workload::TraceStats;
 
 /// Page faults and CPU faults by kind.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -79,8 +79,52 @@ fn rounded(x: Option<f64>) -> Option<f64> {
     x.map(|v| (v * 100.0).round() / 100.0)
 }
 
-/// Everything a run measured.
-#[derive(Clone, Debug, Serialize)]
+/// The run's own counters: what the core and the machine around it did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    /// Accesses taken from the workload (including skipped and faulting ones).
+    pub accesses: u64,
+    /// Accesses skipped because their process was stopped.
+    pub skipped_accesses: u64,
+    /// Context switches performed.
+    pub context_switches: u64,
+    /// Simulated cycles at the end of the run.
+    pub cycles: u64,
+}
+
+/// What the translation hardware reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MmuReport {
+    /// Per-TLB counters, by name.
+    pub tlb: TlbReport,
+    /// Per-level page-walk-cache counters, by name.
+    pub walk_cache: TlbReport,
+    /// TLB invalidation operations by kind, and context-switch flushes.
+    pub tlb_invalidations: InvalidationStats,
+    /// Hardware page walks.
+    pub walker: WalkStats,
+}
+
+/// What the OS model reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OsReport {
+    /// OS counters.
+    pub stats: OsStats,
+    /// Bytes of DRAM holding page tables.
+    pub page_table_bytes: u64,
+    /// Bytes of page-table memory ever written, in 4 KiB chunks.
+    pub page_table_touched_bytes: u64,
+    /// Processes stopped by segmentation faults.
+    pub segfaults: Vec<Segfault>,
+    /// Per-process counters and memory layout.
+    pub processes: Vec<ProcessStats>,
+}
+
+/// Everything a run measured. Each component's counters keep their own type
+/// (`TlbStats`, `WalkStats`, `OsStats`, `DramStats`), so a new counter is added
+/// in its component; the serialized form keeps the walker's counters at the top
+/// level (`walks`, `pte_reads`, ...), as it always has.
+#[derive(Clone, Debug)]
 pub struct Report {
     /// The seed of the run.
     pub seed: u64,
@@ -100,18 +144,10 @@ pub struct Report {
     pub walk_cache: TlbReport,
     /// TLB invalidation operations by kind, and context-switch flushes.
     pub tlb_invalidations: InvalidationStats,
-    /// Hardware page walks.
-    pub walks: u64,
-    /// PTEs read by walks.
-    pub pte_reads: u64,
-    /// PTEs written by walks (A/D updates).
-    pub pte_writes: u64,
-    /// Cycles spent walking.
-    pub walk_cycles: u64,
-    /// Walks that ended in a page fault.
-    pub faulting_walks: u64,
-    /// Walk latencies: the non-empty quarter-octave buckets, `{ from, to, count }`.
-    pub walk_latency: LatencyHistogram,
+    /// Hardware page walks: counts, PTE reads and A/D writes, cycles and their
+    /// histogram (serialized as `walks`, `pte_reads`, `pte_writes`, `walk_cycles`,
+    /// `faulting_walks`, `walk_latency`).
+    pub walker: WalkStats,
     /// Faults by kind.
     pub faults: FaultCounts,
     /// OS counters.
@@ -137,24 +173,94 @@ pub struct Report {
     pub check: Option<CheckStats>,
     /// What the trace reader saw (format, lines, bad lines skipped); absent for
     /// synthetic workloads. Filled in by whoever opened the trace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceStats>,
     /// Host time and throughput of the run: only with `--timing`, since it differs
     /// from run to run and every other field does not.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<HostTiming>,
 }
 
-/// What the data-integrity oracle verified: every load it checked returned the
-/// last value stored at that address (else the run stops with `CheckFailed`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct CheckStats {
-    /// Loads compared with the reference memory.
-    pub loads_checked: u64,
-    /// Stores recorded in the reference memory.
-    pub stores_recorded: u64,
-    /// Distinct words the reference memory holds.
-    pub words_tracked: u64,
+impl Report {
+    /// The report of a run from each component's section; the derived averages
+    /// are computed here, the one place that divides.
+    #[allow(clippy::too_many_arguments)]
+    pub fn assemble(
+        config: MachineConfig,
+        run: RunCounts,
+        mmu: MmuReport,
+        faults: FaultCounts,
+        os: OsReport,
+        dram: DramStats,
+        data_checksum: u64,
+        check: Option<CheckStats>,
+    ) -> Self {
+        let averages = Averages {
+            pte_reads_per_walk: rounded(mmu.walker.pte_reads_per_walk()),
+            walk_cycles: rounded(mmu.walker.average_cycles()),
+            dram_latency: rounded(dram.average_latency()),
+            dram_page_table_latency: rounded(dram.page_table.average_latency()),
+            dram_data_latency: rounded(dram.data.average_latency()),
+        };
+        Self {
+            seed: config.seed,
+            config,
+            accesses: run.accesses,
+            skipped_accesses: run.skipped_accesses,
+            context_switches: run.context_switches,
+            cycles: run.cycles,
+            tlb: mmu.tlb,
+            walk_cache: mmu.walk_cache,
+            tlb_invalidations: mmu.tlb_invalidations,
+            walker: mmu.walker,
+            faults,
+            os: os.stats,
+            dram,
+            page_table_bytes: os.page_table_bytes,
+            page_table_touched_bytes: os.page_table_touched_bytes,
+            averages,
+            data_checksum,
+            segfaults: os.segfaults,
+            processes: os.processes,
+            check,
+            trace: None,
+            timing: None,
+        }
+    }
+}
+
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let optional = usize::from(self.trace.is_some()) + usize::from(self.timing.is_some());
+        let mut r = s.serialize_struct("Report", 17 + WalkStats::FIELDS + optional)?;
+        r.serialize_field("seed", &self.seed)?;
+        r.serialize_field("config", &self.config)?;
+        r.serialize_field("accesses", &self.accesses)?;
+        r.serialize_field("skipped_accesses", &self.skipped_accesses)?;
+        r.serialize_field("context_switches", &self.context_switches)?;
+        r.serialize_field("cycles", &self.cycles)?;
+        r.serialize_field("tlb", &self.tlb)?;
+        r.serialize_field("walk_cache", &self.walk_cache)?;
+        r.serialize_field("tlb_invalidations", &self.tlb_invalidations)?;
+        self.walker.serialize_fields(&mut r)?;
+        r.serialize_field("faults", &self.faults)?;
+        r.serialize_field("os", &self.os)?;
+        r.serialize_field("dram", &self.dram)?;
+        r.serialize_field("page_table_bytes", &self.page_table_bytes)?;
+        r.serialize_field("page_table_touched_bytes", &self.page_table_touched_bytes)?;
+        r.serialize_field("averages", &self.averages)?;
+        r.serialize_field("data_checksum", &self.data_checksum)?;
+        r.serialize_field("segfaults", &self.segfaults)?;
+        r.serialize_field("processes", &self.processes)?;
+        r.serialize_field("check", &self.check)?;
+        // Absent rather than `None` when empty, but written as the `Option` when
+        // present (`Some(..)` in RON), as the derived form always did.
+        if self.trace.is_some() {
+            r.serialize_field("trace", &self.trace)?;
+        }
+        if self.timing.is_some() {
+            r.serialize_field("timing", &self.timing)?;
+        }
+        r.end()
+    }
 }
 
 /// How fast the host simulated, measured by the binary around the run loop.
@@ -164,25 +270,4 @@ pub struct HostTiming {
     pub seconds: f64,
     /// Accesses simulated per wall-clock second.
     pub accesses_per_second: f64,
-}
-
-impl Report {
-    /// Fills the walker's fields from the MMU, then the averages, which also read
-    /// `self.dram`: call it once every other field is set.
-    pub(crate) fn mmu_fields(&mut self, mmu: &MmuStats) {
-        let w = &mmu.walker;
-        self.walks = w.walks;
-        self.pte_reads = w.pte_reads;
-        self.pte_writes = w.pte_writes;
-        self.walk_cycles = w.walk_cycles;
-        self.faulting_walks = w.faulting_walks;
-        self.walk_latency = w.latency.clone();
-        self.averages = Averages {
-            pte_reads_per_walk: rounded(w.pte_reads_per_walk()),
-            walk_cycles: rounded(w.average_cycles()),
-            dram_latency: rounded(self.dram.average_latency()),
-            dram_page_table_latency: rounded(self.dram.page_table.average_latency()),
-            dram_data_latency: rounded(self.dram.data.average_latency()),
-        };
-    }
 }

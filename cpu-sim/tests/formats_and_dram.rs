@@ -54,8 +54,11 @@ fn ia32_sets_the_pde_accessed_bit_after_a_successful_walk() {
     //   1143, PTE A|D write 10 -> 1153; data write 10 -> 1163.
     // Access 2, R 0x1000: cpu 1, L1 hit 1, data read 10 -> 1175.
     assert_eq!(r.cycles, 1175);
-    assert_eq!((r.walks, r.pte_reads, r.pte_writes, r.faulting_walks), (2, 3, 2, 1));
-    assert_eq!(r.walk_cycles, 10 + 40);
+    assert_eq!(
+        (r.walker.walks, r.walker.pte_reads, r.walker.pte_writes, r.walker.faulting_walks),
+        (2, 3, 2, 1)
+    );
+    assert_eq!(r.walker.walk_cycles, 10 + 40);
     // PDE: frame 1 | P RW US (0x7) | A (0x20); PTE: frame 2 | P RW US | A | D (0x40).
     assert_eq!(m.peek_phys(0x0000), 0x1027);
     assert_eq!(m.peek_phys(0x1004), 0x2067);
@@ -113,7 +116,7 @@ fn flat_word_pages_fault_per_word_and_reserve_a_4_gib_table() {
     //   PTE 0x11004 10 -> 1167, invalid; 1100 -> 2267; frame 1. Retry: L1 miss ->
     //   2268, PTE 10 -> 2278, A write 10 -> 2288, data read 10 -> 2298.
     assert_eq!(r.cycles, 2298);
-    assert_eq!((r.walks, r.pte_reads, r.pte_writes, r.os.demand_zero), (4, 4, 2, 2));
+    assert_eq!((r.walker.walks, r.walker.pte_reads, r.walker.pte_writes, r.os.demand_zero), (4, 4, 2, 2));
     assert_eq!((r.os.frames_total, r.os.page_table_frames, r.os.data_frames), (16384, 0, 2));
     assert_eq!(r.page_table_bytes, 4 << 30, "2^30 PTEs of 4 bytes");
     assert_eq!(r.page_table_touched_bytes, 4096, "both PTEs sit in one 4 KiB chunk");
@@ -134,7 +137,10 @@ fn radix_three_levels_read_three_ptes() {
     //   in frame 2, page in frame 3. Retry: miss -> 1113, three PTEs 30 -> 1143,
     //   A|D 10 -> 1153, data 10 -> 1163. R: 1 + 1 + 10 -> 1175.
     assert_eq!(r.cycles, 1175);
-    assert_eq!((r.pte_reads, r.pte_writes, r.os.page_table_frames, r.page_table_bytes), (4, 1, 3, 3 * 4096));
+    assert_eq!(
+        (r.walker.pte_reads, r.walker.pte_writes, r.os.page_table_frames, r.page_table_bytes),
+        (4, 1, 3, 3 * 4096)
+    );
     // Root PTE 0 -> frame 1 (0x401), level-1 PTE 0 -> frame 2 (0x801), leaf PTE 1 ->
     // frame 3 with V R W U A D (0xd7).
     assert_eq!((m.peek_phys(0), m.peek_phys(0x1000), m.peek_phys(0x2004)), (0x401, 0x801, 0xcd7));
@@ -201,7 +207,7 @@ fn open_page_dram_cycle_by_cycle() {
     let (pt, data) = (&r.dram.page_table, &r.dram.data);
     assert_eq!((pt.requests, pt.row_hits, pt.row_misses, pt.row_conflicts), (4, 2, 1, 1));
     assert_eq!(pt.latency_cycles, 28 + 17 + 45 + 17);
-    assert_eq!(r.walk_cycles, pt.latency_cycles, "walks are their DRAM requests here");
+    assert_eq!(r.walker.walk_cycles, pt.latency_cycles, "walks are their DRAM requests here");
     assert_eq!((data.requests, data.row_hits, data.row_conflicts, data.latency_cycles), (2, 1, 1, 60 + 17));
     assert_eq!(r.averages.dram_page_table_latency, Some(26.75));
 }

@@ -44,8 +44,8 @@ fn demand_zero_then_hits_cycle_by_cycle() {
     // Access 2, R 0x1000: cpu 1 -> 1154; L1 hit 1 -> 1155; data read 10 -> 1165.
     // Access 3, R 0x1004 (same page): 1 + 1 + 10 -> 1177.
     assert_eq!(r.cycles, 1177);
-    assert_eq!((r.walks, r.pte_reads, r.pte_writes), (2, 3, 1));
-    assert_eq!(r.walk_cycles, 10 + 30);
+    assert_eq!((r.walker.walks, r.walker.pte_reads, r.walker.pte_writes), (2, 3, 1));
+    assert_eq!(r.walker.walk_cycles, 10 + 30);
     assert_eq!((r.faults.not_present, r.os.demand_zero), (1, 1));
     let l1 = &r.tlb.0[0].1;
     assert_eq!((l1.lookups, l1.hits, l1.misses, l1.fills), (4, 2, 2, 1));
@@ -61,8 +61,8 @@ fn a_store_hitting_a_clean_entry_walks_again_to_set_d() {
     let r = run(&config("Hardware", "rw-"), "R 0x1000\nW 0x1000\nW 0x1000\n");
     // Walks: the faulting one, the retry (sets A), the store that finds D clear
     // in the TLB entry (sets D). The last store hits the now-dirty entry.
-    assert_eq!(r.walks, 3);
-    assert_eq!(r.pte_writes, 2);
+    assert_eq!(r.walker.walks, 3);
+    assert_eq!(r.walker.pte_writes, 2);
     assert_eq!(r.tlb.0[0].1.hits, 2);
 }
 
@@ -72,7 +72,7 @@ fn software_managed_accessed_dirty_bits_trap_to_the_os() {
     // W: NotPresent -> demand-zero; retry: A/D clear -> AccessedDirty -> the OS sets
     // both; retry: success. R: TLB hit.
     assert_eq!((r.faults.not_present, r.faults.accessed_dirty, r.os.accessed_dirty_updates), (1, 1, 1));
-    assert_eq!(r.pte_writes, 0, "the walker never writes PTEs in this mode");
+    assert_eq!(r.walker.pte_writes, 0, "the walker never writes PTEs in this mode");
     // cpu 1, L1 1, root 10 (fault), 1100, L1 1, root 10, leaf 10 (fault), trap 100 +
     // 50, L1 1, root 10, leaf 10, data write 10 = 1314; then 1 + 1 + 10 for the load.
     assert_eq!(r.cycles, 1314 + 12);

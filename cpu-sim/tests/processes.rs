@@ -52,7 +52,7 @@ fn run_synthetic_checked(text: &str) -> Report {
     let config = parse_config(text, "test.ron").unwrap_or_else(|e| panic!("{e}"));
     let mut m = Machine::new(&config).unwrap();
     m.enable_check();
-    m.run_synthetic().unwrap_or_else(|e| panic!("{e}"));
+    cpu_sim::runner::run_synthetic(&mut m, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
     m.report()
 }
 

@@ -2,8 +2,8 @@
 //! written is ever lost across swapping, and no process ever reaches another's
 //! private frames.
 
-use cpu_sim::os::{Owner, PageKey};
 use cpu_sim::{Machine, Report, Workload, parse_config};
+use os_model::{Owner, PageKey};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -58,7 +58,7 @@ fn run_checked(config_text: &str, trace: &str) -> (Report, Machine) {
     let mut m = Machine::new(&config).unwrap();
     m.enable_check();
     if m.needs_future() {
-        m.learn_future(Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+        cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
     }
     if let Err(e) = m.run(Workload::trace(trace.as_bytes(), "t"), "t") {
         panic!("{e}\ntrace:\n{trace}");

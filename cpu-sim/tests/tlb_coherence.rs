@@ -5,19 +5,19 @@
 //! that now and then rewrites a mapped page's PTE (clears A and D as a Clock sweep
 //! does, or removes write permission), or moves a level-0 page table to another
 //! frame and repoints the root PTE, and shoots the address down with
-//! `Mmu::invalidate_page`. After every step, every translation resident in any TLB
+//! a fence (`Mmu::fence`). After every step, every translation resident in any TLB
 //! must equal what a software walk of the page table in DRAM gives now, and every
 //! walk-cache entry must point at the table the root PTE points at now.
 
-use cpu_sim::mmu::{AddressSpace, Mmu};
-use cpu_sim::os::{Os, Resolution};
+use cpu_sim::memory::mmu::Mmu;
 use cpu_sim::{MachineConfig, parse_config};
 use mmu_core::{
-    AccessKind, Asid, Cycle, Dram, PageTableFormat, PhysAddr, PhysMem, Pid, PteView, Traffic, VirtAddr,
+    AccessKind, AddressSpace, Asid, Cycle, Dram, Fence, PageTableFormat, PhysAddr, PhysMem, Pid, PteView,
+    SimRng as ChaCha8Rng, Traffic, VirtAddr,
 };
+use os_model::{Os, Outcome};
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 const PROCESSES: u32 = 3;
 
@@ -131,9 +131,17 @@ fn random_vaddr(rng: &mut ChaCha8Rng, kind: AccessKind) -> VirtAddr {
 fn run(config: &MachineConfig, seed: u64, steps: usize) {
     let mut dram = Dram::new(&config.dram);
     let mut mmu = Mmu::new(&config.mmu, &config.tlb, seed);
-    let mut os =
-        Os::boot(&config.os, &config.processes, mmu.format(), config.mmu.privilege, config.seed, &mut dram)
-            .unwrap();
+    let capacity = dram.capacity_bytes();
+    let mut os = Os::boot(
+        &config.os,
+        &config.processes,
+        mmu.format(),
+        config.mmu.privilege,
+        config.seed,
+        capacity,
+        &mut dram,
+    )
+    .unwrap();
     let untagged = config.tlb.asids == tlb::AsidMode::Off;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut now = Cycle::ZERO;
@@ -166,7 +174,7 @@ fn run(config: &MachineConfig, seed: u64, steps: usize) {
                         dram.poke(frame.base(12).checked_add(i * 4).unwrap(), word);
                     }
                     dram.poke(root_pte, mmu.format().encode_pointer(frame));
-                    mmu.invalidate_page(vaddr, space.asid);
+                    mmu.fence(Fence::page(vaddr, space.asid));
                 }
             }
             5..10 => {
@@ -186,7 +194,7 @@ fn run(config: &MachineConfig, seed: u64, steps: usize) {
                         raw & !(1 << 2) // drop W: copy-on-write style protection
                     };
                     dram.poke(addr, rewritten);
-                    mmu.invalidate_page(vaddr, victim.asid);
+                    mmu.fence(Fence::page(vaddr, victim.asid));
                     shootdowns += 1;
                 }
             }
@@ -202,9 +210,9 @@ fn run(config: &MachineConfig, seed: u64, steps: usize) {
                 };
                 let vaddr = random_vaddr(&mut rng, kind);
                 for _ in 0..4 {
-                    let out = mmu.translate(now, &mut dram, space, vaddr, kind);
-                    now = out.done_at;
-                    match out.result {
+                    let out = mmu.translate(now, &mut dram, space, &config.mmu.privilege, vaddr, kind);
+                    now = out.ready_at;
+                    match out.value {
                         Ok(paddr) => {
                             if kind == AccessKind::Write {
                                 now = dram.write(now, paddr, step as u32, Traffic::Data);
@@ -212,12 +220,19 @@ fn run(config: &MachineConfig, seed: u64, steps: usize) {
                             }
                             break;
                         }
-                        Err(fault) => match os.handle_fault(&mut dram, &mut mmu, current, fault).unwrap() {
-                            Resolution::Retry { cost } => now += cost,
-                            // A store to a page the kernel write-protected: the OS model
-                            // stops the process; later accesses still translate.
-                            Resolution::Stopped { .. } => break,
-                        },
+                        Err(fault) => {
+                            let resolution = os.handle_fault(&mut dram, current, fault).unwrap();
+                            for &fence in &resolution.fences {
+                                mmu.fence(fence);
+                            }
+                            now += resolution.cost;
+                            match resolution.outcome {
+                                Outcome::Retry => {}
+                                // A store to a page the kernel write-protected: the OS model
+                                // stops the process; later accesses still translate.
+                                Outcome::Stopped(_) => break,
+                            }
+                        }
                     }
                 }
             }

@@ -57,7 +57,7 @@ fn with_asids_a_switch_back_finds_the_tlb_and_walk_cache_warm() {
     //   retry: L1 1 -> 3453; probe hit 2 -> 3455; leaf 10 -> 3465; A write 10 ->
     //   3475; data 10 -> 3485.
     assert_eq!(r.cycles, 3485);
-    assert_eq!((r.walks, r.pte_reads, r.pte_writes), (6, 1 + 2 + 1 + 2 + 1 + 1, 3));
+    assert_eq!((r.walker.walks, r.walker.pte_reads, r.walker.pte_writes), (6, 1 + 2 + 1 + 2 + 1 + 1, 3));
     let pde = &r.walk_cache.0[0].1;
     assert_eq!((pde.lookups, pde.hits, pde.misses, pde.fills, pde.invalidations), (6, 2, 4, 2, 0));
     let l1 = &r.tlb.0[0].1;
@@ -74,7 +74,7 @@ fn without_asids_every_switch_flushes_the_tlb_and_the_walk_cache() {
     // A R 0x2000: as with ASIDs, 1147 cycles: 2360 + 1147 = 3507. The 22 cycles more
     //   are the walk of A R 0x1000 (2 + 10 + 10) that ASIDs avoid.
     assert_eq!(r.cycles, 3507);
-    assert_eq!((r.walks, r.pte_reads), (7, 1 + 2 + 1 + 2 + 2 + 1 + 1));
+    assert_eq!((r.walker.walks, r.walker.pte_reads), (7, 1 + 2 + 1 + 2 + 2 + 1 + 1));
     let pde = &r.walk_cache.0[0].1;
     assert_eq!((pde.lookups, pde.hits, pde.misses, pde.fills, pde.invalidations), (7, 2, 5, 3, 2));
     let l1 = &r.tlb.0[0].1;

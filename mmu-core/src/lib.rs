@@ -37,6 +37,11 @@ pub use port::{
     AccessContext, AddressSpace, Answer, Fence, MemRequest, MemoryPort, PhysBackdoor, Trap, TrapCause, Width,
 };
 pub use time::{Cycle, Cycles, Timed};
+/// The only random number generator of the simulator. Each randomized component
+/// seeds its own stream from the run seed XOR a salt of its own, so adding a
+/// component does not shift the others' sequences.
+pub type SimRng = rand_chacha::ChaCha8Rng;
+
 pub use walker::{
     LatencyHistogram, Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, WalkStats, walk,
 };

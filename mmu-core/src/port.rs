@@ -201,8 +201,12 @@ pub trait MemoryPort {
     ///
     /// # Errors
     /// A condition that stops the run (see the implementation); traps are answers.
-    fn access(&mut self, now: Cycle, context: &AccessContext, request: MemRequest)
-    -> Result<Answer, Self::Error>;
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, Self::Error>;
 
     /// Drops cached translations (`sfence.vma`), at no cost in cycles.
     fn fence(&mut self, fence: Fence);

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 /// The random generator of `Replacement::Random`: the simulator's `SimRng` type,
 /// `rand_chacha::ChaCha8Rng`, seeded by the run seed XOR a per-array salt.
-pub type PolicyRng = rand_chacha::ChaCha8Rng;
+pub type PolicyRng = mmu_core::SimRng;
 
 /// Counters of one TLB or walk cache.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -137,6 +137,24 @@ impl WalkStats {
     pub fn average_cycles(&self) -> Option<f64> {
         (self.walks > 0).then(|| self.walk_cycles as f64 / self.walks as f64)
     }
+
+    /// Writes the counters as fields of an enclosing struct (the run report keeps
+    /// them at its top level): `walks`, `pte_reads`, `pte_writes`, `walk_cycles`,
+    /// `faulting_walks`, `walk_latency`. A new counter is added here only.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize_fields<S: serde::ser::SerializeStruct>(&self, s: &mut S) -> Result<(), S::Error> {
+        s.serialize_field("walks", &self.walks)?;
+        s.serialize_field("pte_reads", &self.pte_reads)?;
+        s.serialize_field("pte_writes", &self.pte_writes)?;
+        s.serialize_field("walk_cycles", &self.walk_cycles)?;
+        s.serialize_field("faulting_walks", &self.faulting_walks)?;
+        s.serialize_field("walk_latency", &self.latency)
+    }
+
+    /// How many fields [`WalkStats::serialize_fields`] writes.
+    pub const FIELDS: usize = 6;
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! the words they touch. Memory stays at the one buffer whatever the trace's
 //! length, and a line costs no allocation.
 
-use super::formats::{self, Record};
-use super::{Access, TraceEvent, TraceFormat, WorkloadError};
+use crate::formats::{self, Record};
+use crate::{Access, TraceEvent, TraceFormat, WorkloadError};
 use mmu_core::{AccessKind, VirtAddr};
 use serde::Serialize;
 use std::io::{ErrorKind, Read};

@@ -1,78 +1,13 @@
-//! Workloads: where the CPU's accesses come from, either a trace read from any
-//! `Read` (native, valgrind lackey, Dinero din or the course format) or a seeded
-//! synthetic generator. Never loaded whole: events stream, and host memory stays
-//! flat whatever the trace length.
-
-mod formats;
-mod reader;
-mod synthetic;
-
-pub use formats::{TraceFormat, write_native};
-pub use reader::{TraceReader, TraceStats};
-pub use synthetic::{
-    Generator, GeneratorConfig, MatrixLoops, MatrixMultiply, Phases, PointerChase, Sequential, Strided,
-    Uniform, WorkingSet, Zipf, ZipfExponent,
-};
+//! The config of a run's workload: a trace file, one synthetic generator, or a mix
+//! of processes under the OS's scheduler. The readers and generators themselves
+//! live in the `workload` crate.
 
 use mmu_core::config::InvalidField;
-use mmu_core::{AccessKind, Pid, VirtAddr};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
-use thiserror::Error;
+use workload::{Generator, GeneratorConfig, TraceEvent, TraceFormat, TraceReader, WorkloadError};
 
-/// One access of the CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Access {
-    /// Load, store or fetch.
-    pub kind: AccessKind,
-    /// The (word-aligned, or else an alignment fault) address.
-    pub vaddr: VirtAddr,
-    /// The value a store writes; `None` lets the CPU write the access's sequence
-    /// number, so every store leaves a distinct, checkable value.
-    pub value: Option<u32>,
-}
-
-/// One event of a workload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TraceEvent {
-    /// An access by the current process.
-    Access(Access),
-    /// A context switch to process `pid` (`P n` in a trace).
-    Switch(Pid),
-}
-
-/// A workload that could not be read.
-#[derive(Debug, Error)]
-pub enum WorkloadError {
-    /// A line that does not parse.
-    #[error("{origin}:{line}: {message}")]
-    Parse {
-        /// The trace's name (its path).
-        origin: String,
-        /// 1-based line number.
-        line: u64,
-        /// What was expected and what was found.
-        message: String,
-    },
-    /// The trace's format could not be told from its first lines.
-    #[error("{origin}: {message}")]
-    Format {
-        /// The trace's name.
-        origin: String,
-        /// Why, and how to name the format instead.
-        message: String,
-    },
-    /// Reading failed.
-    #[error("{origin}: read failed: {source}")]
-    Io {
-        /// The trace's name.
-        origin: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-}
-
-/// Where a run's accesses come from. Owned by cpu-sim's workload module.
+/// Where a run's accesses come from. Composed here, by cpu-sim: the generators are the `workload` crate's, the quantum the OS's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WorkloadConfig {
     /// A trace file, its path relative to the config file. Files ending in `.gz` or
@@ -89,10 +24,10 @@ pub enum WorkloadConfig {
     /// A mix of processes (#5): process `i` runs `programs[i]`, seeded apart, and
     /// the OS's round-robin scheduler switches when the quantum expires. A process
     /// whose program ends exits and its memory is freed. Run by
-    /// `Machine::run_synthetic`, not through [`Workload`].
+    /// `runner::run_synthetic`, not through [`Workload`].
     Processes {
         /// How long each process runs before the next one.
-        quantum: crate::os::scheduler::Quantum,
+        quantum: os_model::Quantum,
         /// One generator per process, in pid order.
         programs: Vec<GeneratorConfig>,
     },
@@ -134,13 +69,10 @@ pub enum Workload<R> {
     Synthetic(Box<Generator>),
 }
 
-/// Salt of the workload's random stream (see `SimRng`).
-pub const SALT_WORKLOAD: u64 = 0x574f_524b_4c4f_4144;
-
 impl<R: Read> Workload<R> {
     /// The generator a synthetic config describes; `None` for a trace config, which
     /// the caller opens and passes to [`Workload::trace`], and for a `Processes`
-    /// mix, which `Machine::run_synthetic` schedules.
+    /// mix, which `runner::run_synthetic` schedules.
     pub fn synthetic(config: &WorkloadConfig, seed: u64) -> Option<Self> {
         match config {
             WorkloadConfig::Trace { .. } | WorkloadConfig::Processes { .. } => None,

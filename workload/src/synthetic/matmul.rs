@@ -2,7 +2,7 @@
 //! order and blocking decide how many pages, and so TLB entries, a loop touches.
 
 use super::MatrixLoops;
-use crate::workload::{Access, TraceEvent};
+use crate::{Access, TraceEvent};
 use mmu_core::{AccessKind, VirtAddr};
 
 /// The loads and stores of C = A x B, repeated until the access count runs out.

@@ -25,7 +25,7 @@
 //! does not give; mmu-emu takes them as one byte wide, so an unaligned address
 //! accesses the word that holds it (the page touched is exact either way).
 
-use super::{Access, TraceEvent};
+use crate::{Access, TraceEvent};
 use mmu_core::{AccessKind, Pid, VirtAddr};
 use serde::{Deserialize, Serialize};
 

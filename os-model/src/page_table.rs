@@ -18,16 +18,15 @@
 //! flat region: with word-sized pages the 22-bit PPNs of the RISC-V encoding reach
 //! 16 MiB of data, whatever the DRAM size.
 
-use super::{FrameUse, Os};
-use crate::error::SimError;
-use mmu_core::{Dram, PageTableFormat, Paging, PhysAddr, Pid, Ppn, PteView, VirtAddr};
+use crate::error::OsError;
+use mmu_core::{PageTableFormat, Paging, PhysAddr, PhysBackdoor, Pid, Ppn, PteView, VirtAddr};
 use std::collections::BTreeSet;
 
 /// Where page tables and data go in physical memory, decided once from the format,
 /// the DRAM size and the number of processes; config validation and the OS's boot
 /// use the same plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct MemoryPlan {
+pub struct MemoryPlan {
     /// Bytes per frame (the format's base page).
     pub page_bytes: u64,
     /// Frames in the pool that tables (except flat ones) and data pages come from.
@@ -44,7 +43,7 @@ impl MemoryPlan {
     ///
     /// # Errors
     /// A sentence for `dram.capacity_bytes` when the flat tables do not fit.
-    pub(crate) fn new(format: &Paging, capacity_bytes: u64, processes: usize) -> Result<Self, String> {
+    pub fn new(format: &Paging, capacity_bytes: u64, processes: usize) -> Result<Self, String> {
         let g = *format.geometry();
         let page_bytes = g.page_bytes();
         let ppn_frames = 1u64 << format.ppn_bits();
@@ -85,206 +84,206 @@ impl MemoryPlan {
 
     /// Pool frames needed before every process can complete its first access: its
     /// root (allocated at boot), one node per lower level, and one data page.
-    pub(crate) fn frames_needed(&self, processes: usize) -> u64 {
+    pub fn frames_needed(&self, processes: usize) -> u64 {
         let per_process: u64 = (0..self.levels).map(|l| self.frames_per_node(l)).sum();
         processes as u64 * per_process + 1
     }
 }
 
-/// The OS's record of the page tables it placed.
-pub(crate) struct PageTables {
+/// The page-table builder: where tables go, the nodes it placed, and how to find
+/// or decode the PTEs of a table tree through the physical back door. Frames for
+/// new nodes come from the OS's frame table (the builder does not own frames).
+pub struct PageTables {
+    format: Paging,
     plan: MemoryPlan,
     processes: u64,
     /// Every node taken from the frame pool: first byte and bytes reserved.
     nodes: Vec<(PhysAddr, u64)>,
 }
 
-impl PageTables {
-    /// No tables yet, for `processes` processes laid out by `plan`.
-    pub(crate) fn new(plan: MemoryPlan, processes: usize) -> Self {
-        Self { plan, processes: processes as u64, nodes: Vec::new() }
-    }
-}
-
 const CHUNK_BYTES: u64 = 4096;
 
-impl Os {
-    pub(super) fn alloc_frame(
-        &mut self,
-        dram: &mut Dram,
-        pid: Pid,
-        vaddr: VirtAddr,
-    ) -> Result<Ppn, SimError> {
-        // Page-table frames come from the pager, which may swap a data page out (#5).
-        let ppn = self.take_table_frame(dram, pid, vaddr)?;
-        let page_bytes = self.format.geometry().page_bytes();
-        dram.zero(ppn.base(self.format.geometry().page_bits()), page_bytes);
-        Ok(ppn)
+impl PageTables {
+    /// No tables yet, for `processes` processes laid out by `plan`.
+    pub(crate) fn new(format: Paging, plan: MemoryPlan, processes: usize) -> Self {
+        Self { format, plan, processes: processes as u64, nodes: Vec::new() }
     }
 
-    /// A zeroed table node for `level`: one frame, or a run of frames for a node
-    /// larger than a page.
-    pub(super) fn alloc_table(
-        &mut self,
-        dram: &mut Dram,
-        pid: Pid,
-        vaddr: VirtAddr,
-        level: u8,
-    ) -> Result<PhysAddr, SimError> {
-        let page_bits = self.format.geometry().page_bits();
-        let frames = self.tables.plan.frames_per_node(level);
-        let ppn = if frames == 1 {
-            self.alloc_frame(dram, pid, vaddr)?
-        } else {
-            let ppn = self.take_table_run(pid, vaddr, frames)?;
-            dram.zero(ppn.base(page_bits), frames * self.tables.plan.page_bytes);
-            ppn
-        };
-        self.stats.page_table_frames += frames;
-        let base = ppn.base(page_bits);
-        self.tables.nodes.push((base, frames * self.tables.plan.page_bytes));
-        Ok(base)
+    /// The paging format the tables are in.
+    pub fn format(&self) -> &Paging {
+        &self.format
     }
 
-    /// `count` contiguous frames for a table node larger than a page, from the table
-    /// pool if `os.data_frames` splits one off, else from the frame pool. Unlike a
-    /// single table frame, a run is never made by evicting pages: eviction frees
-    /// frames wherever its victims were, not side by side.
-    fn take_table_run(&mut self, pid: Pid, vaddr: VirtAddr, count: u64) -> Result<Ppn, SimError> {
-        let data_frames = self.frames.frames();
-        let run = match &mut self.table_frames {
-            Some(pool) => pool
-                .alloc_contiguous(count as usize)
-                .map(|f| Ppn::new(f.as_u32() + data_frames as u32))
-                .ok_or(SimError::OutOfMemory {
-                    frames: pool.frames() as u64,
-                    pid,
-                    vaddr,
-                    why: "no run of contiguous free frames outside `os.data_frames` is left for a page-table node larger than a page",
-                })?,
-            None => self.frames.alloc_contiguous(count as usize).ok_or(SimError::OutOfMemory {
-                frames: data_frames as u64,
-                pid,
-                vaddr,
-                why: "no run of contiguous free frames is left for a page-table node larger than a page \
-                      (evicting pages frees scattered frames, not a run)",
-            })?,
-        };
-        for i in 0..count as u32 {
-            let frame = Ppn::new(run.as_u32() + i);
-            if frame.as_index() < data_frames {
-                self.set_use(frame, FrameUse::Table);
-            }
-            if let Some(p) = self.processes.get_mut(pid.as_u32() as usize) {
-                p.table_frames.push(frame);
-            }
-        }
-        Ok(run)
+    /// Frames a table node at `level` takes from the pool.
+    pub(crate) fn frames_per_node(&self, level: u8) -> u64 {
+        self.plan.frames_per_node(level)
+    }
+
+    /// Bytes per frame.
+    pub(crate) fn page_bytes(&self) -> u64 {
+        self.plan.page_bytes
+    }
+
+    /// Records a node placed at `base`, `frames` frames long.
+    pub(crate) fn record_node(&mut self, base: PhysAddr, frames: u64) {
+        self.nodes.push((base, frames * self.plan.page_bytes));
+    }
+
+    /// Process `pid`'s flat table, which sits in the region reserved for them at
+    /// boot (already zero: DRAM starts zeroed); `None` for other formats.
+    pub(crate) fn flat_root(&self, pid: Pid) -> Option<Result<PhysAddr, OsError>> {
+        let (base, table_bytes) = self.plan.flat_tables?;
+        Some(
+            base.checked_add(u64::from(pid.as_u32()) * table_bytes)
+                .ok_or_else(|| OsError::Internal(format!("flat table of process {pid} overflows"))),
+        )
     }
 
     /// The frames of the root table at `root`, for the process's list of table
     /// frames (freed when it ends); none for a flat table, which stays reserved.
-    pub(super) fn root_frames(&self, root: PhysAddr) -> Vec<Ppn> {
-        if self.tables.plan.flat_tables.is_some() {
+    pub(crate) fn root_frames(&self, root: PhysAddr) -> Vec<Ppn> {
+        if self.plan.flat_tables.is_some() {
             return Vec::new();
         }
         let first = root.ppn(self.format.geometry().page_bits());
-        let count = self.tables.plan.frames_per_node(self.format.geometry().root_level()) as u32;
+        let count = self.plan.frames_per_node(self.format.geometry().root_level()) as u32;
         (0..count).map(|i| Ppn::new(first.as_u32() + i)).collect()
     }
 
-    /// Whether `frame` holds a page table now (a node of a process that ended may
-    /// have been freed and reused).
-    fn is_table_frame(&self, frame: Ppn) -> bool {
-        let data_frames = self.frames.frames();
-        if frame.as_index() < data_frames {
-            matches!(self.uses.get(frame.as_index()), Some(FrameUse::Table))
-        } else {
-            self.table_frames
-                .as_ref()
-                .is_some_and(|pool| pool.is_used(Ppn::new(frame.as_u32() - data_frames as u32)))
-        }
-    }
-
-    /// The root table of process `pid`, at boot: flat tables sit in the region
-    /// reserved for them (already zero: DRAM starts zeroed), every other root is a
-    /// node from the pool.
-    pub(super) fn alloc_root(&mut self, dram: &mut Dram, pid: Pid) -> Result<PhysAddr, SimError> {
-        match self.tables.plan.flat_tables {
-            Some((base, table_bytes)) => base
-                .checked_add(u64::from(pid.as_u32()) * table_bytes)
-                .ok_or_else(|| SimError::Internal(format!("flat table of process {pid} overflows"))),
-            None => {
-                let root_level = self.format.geometry().root_level();
-                self.alloc_table(dram, pid, VirtAddr::new(0), root_level)
-            }
-        }
-    }
-
-    /// Bytes of DRAM set aside for page tables: pool frames holding table nodes,
-    /// plus the flat tables' region.
-    pub fn page_table_bytes(&self) -> u64 {
-        let flat = self.tables.plan.flat_tables.map_or(0, |(_, bytes)| bytes * self.tables.processes);
-        self.stats.page_table_frames * self.tables.plan.page_bytes + flat
+    /// Bytes of DRAM set aside for page tables: `table_frames` pool frames holding
+    /// table nodes, plus the flat tables' region.
+    pub fn page_table_bytes(&self, table_frames: u64) -> u64 {
+        let flat = self.plan.flat_tables.map_or(0, |(_, bytes)| bytes * self.processes);
+        table_frames * self.plan.page_bytes + flat
     }
 
     /// Host bytes behind page-table memory: the 4 KiB chunks of the tables that have
     /// ever held a non-zero entry, which is what a table costs when only the parts
     /// used are materialized (with pages under 4 KiB a chunk may also hold data).
-    pub fn page_table_touched_bytes(&self, dram: &Dram) -> u64 {
+    /// Nodes whose frame no longer holds a table (`is_table` false) are skipped.
+    pub fn touched_bytes(&self, mem: &dyn PhysBackdoor, is_table: impl Fn(Ppn) -> bool) -> u64 {
         let mut touched = 0;
-        if let Some((base, bytes)) = self.tables.plan.flat_tables {
-            touched += dram.host_bytes_in(base, bytes * self.tables.processes);
+        if let Some((base, bytes)) = self.plan.flat_tables {
+            touched += mem.touched_bytes(base, bytes * self.processes);
         }
         // Pool nodes may share a chunk (pages under 4 KiB): count each chunk once.
         let page_bits = self.format.geometry().page_bits();
         let mut chunks = BTreeSet::new();
-        for &(start, bytes) in &self.tables.nodes {
-            if !self.is_table_frame(start.ppn(page_bits)) {
+        for &(start, bytes) in &self.nodes {
+            if !is_table(start.ppn(page_bits)) {
                 continue; // freed when its process ended
             }
             let first = start.as_u64() / CHUNK_BYTES;
             let last = (start.as_u64() + bytes - 1) / CHUNK_BYTES;
             for chunk in first..=last {
                 if chunks.insert(chunk) {
-                    touched += dram.host_bytes_in(PhysAddr::new(chunk * CHUNK_BYTES), CHUNK_BYTES);
+                    touched += mem.touched_bytes(PhysAddr::new(chunk * CHUNK_BYTES), CHUNK_BYTES);
                 }
             }
         }
         touched
     }
 
-    /// The address of the leaf PTE for `vaddr` at the last level, building missing
-    /// tables on the way down when `build` is set.
-    pub(super) fn leaf_pte_addr(
-        &mut self,
-        dram: &mut Dram,
-        pid: Pid,
+    /// The address of the leaf PTE for `vaddr` at the last level of the tree at
+    /// `root`, or `None` where a pointer on the way is missing.
+    ///
+    /// # Errors
+    /// `Internal` when the tree holds a leaf above the last level (the OS maps base
+    /// pages only and writes every PTE itself).
+    pub(crate) fn find_leaf(
+        &self,
+        mem: &dyn PhysBackdoor,
+        root: PhysAddr,
         vaddr: VirtAddr,
-        build: bool,
-    ) -> Result<Option<PhysAddr>, SimError> {
+    ) -> Result<Option<PhysAddr>, OsError> {
         let geometry = *self.format.geometry();
-        let mut table = self.processes[pid.as_u32() as usize].root;
+        let mut table = root;
         for level in (1..geometry.levels()).rev() {
-            let pte_addr = geometry.pte_addr(table, vaddr, level);
-            match self.format.decode(dram.peek(pte_addr), level) {
-                PteView::Pointer { next, .. } => table = next,
-                PteView::Invalid if build => {
-                    let next = self.alloc_table(dram, pid, vaddr, level - 1)?;
-                    dram.poke(pte_addr, self.format.encode_pointer(next.ppn(geometry.page_bits())));
-                    table = next;
-                }
-                PteView::Invalid => return Ok(None),
-                // The OS maps base pages only and writes every PTE itself.
-                view @ (PteView::Leaf { .. } | PteView::Reserved) => {
-                    return Err(SimError::Internal(format!(
-                        "OS page table of process {pid} holds {view:?} at level {level} for {vaddr}"
-                    )));
-                }
+            match self.step(mem, table, vaddr, level)? {
+                Descent::Next(next) => table = next,
+                Descent::Missing(_) => return Ok(None),
             }
         }
         Ok(Some(geometry.pte_addr(table, vaddr, 0)))
     }
+
+    /// One level of a descent: the next table, or the address of the invalid
+    /// pointer PTE where it is missing.
+    pub(crate) fn step(
+        &self,
+        mem: &dyn PhysBackdoor,
+        table: PhysAddr,
+        vaddr: VirtAddr,
+        level: u8,
+    ) -> Result<Descent, OsError> {
+        let pte_addr = self.format.geometry().pte_addr(table, vaddr, level);
+        match self.format.decode(mem.peek(pte_addr), level) {
+            PteView::Pointer { next, .. } => Ok(Descent::Next(next)),
+            PteView::Invalid => Ok(Descent::Missing(pte_addr)),
+            view @ (PteView::Leaf { .. } | PteView::Reserved) => {
+                Err(OsError::Internal(format!("OS page table holds {view:?} at level {level} for {vaddr}")))
+            }
+        }
+    }
+
+    /// Points the invalid pointer PTE at `pte_addr` to the new table at `next`.
+    pub(crate) fn link(&self, mem: &mut dyn PhysBackdoor, pte_addr: PhysAddr, next: PhysAddr) {
+        let page_bits = self.format.geometry().page_bits();
+        mem.poke(pte_addr, self.format.encode_pointer(next.ppn(page_bits)));
+    }
+
+    /// Every valid base-page leaf of the page table at `root`, in VA order:
+    /// (VPN, PPN, raw PTE).
+    pub fn leaves(&self, mem: &dyn PhysBackdoor, root: PhysAddr) -> Vec<(u32, Ppn, u32)> {
+        let geometry = *self.format.geometry();
+        let mut out = Vec::new();
+        let mut stack = vec![(root, geometry.root_level(), 0u32)];
+        // Depth-first with the children pushed in reverse, so leaves come out in VA order.
+        while let Some((table, level, prefix)) = stack.pop() {
+            let shift = geometry.index_shift(level) - geometry.page_bits();
+            let mut children = Vec::new();
+            let pte_bytes = u64::from(geometry.pte_bytes());
+            let mut i = 0;
+            while i < geometry.entries_per_table(level) {
+                let addr = PhysAddr::new(table.as_u64() + i * pte_bytes);
+                // A 4 KiB chunk never written holds only invalid entries: skip it whole
+                // (a flat table of word pages has 2^30 entries, a few of them used).
+                if addr.as_u64() % 4096 == 0 || i == 0 {
+                    let chunk_end = (addr.as_u64() | 4095) + 1;
+                    if mem.touched_bytes(addr, chunk_end - addr.as_u64()) == 0 {
+                        i = (chunk_end - table.as_u64()).div_ceil(pte_bytes);
+                        continue;
+                    }
+                }
+                let raw = mem.peek(addr);
+                let vpn = prefix | ((i as u32).checked_shl(u32::from(shift)).unwrap_or(0));
+                match self.format.decode(raw, level) {
+                    PteView::Pointer { next, .. } if level > 0 => children.push((next, level - 1, vpn)),
+                    PteView::Leaf { ppn, .. } if level == 0 => out.push((vpn, ppn, raw)),
+                    _ => {}
+                }
+                i += 1;
+            }
+            stack.extend(children.into_iter().rev());
+        }
+        out
+    }
+
+    /// The A and D bits of a leaf PTE (both false for anything else).
+    pub(crate) fn accessed_dirty(&self, raw: u32) -> (bool, bool) {
+        match self.format.decode(raw, 0) {
+            PteView::Leaf { accessed, dirty, .. } => (accessed, dirty),
+            PteView::Invalid | PteView::Reserved | PteView::Pointer { .. } => (false, false),
+        }
+    }
+}
+
+/// One level of a descent through a table tree.
+pub(crate) enum Descent {
+    /// The pointer is valid: the next table.
+    Next(PhysAddr),
+    /// The pointer PTE at this address is invalid.
+    Missing(PhysAddr),
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! to 1 / k^s.
 
 use super::kind;
-use crate::SimRng;
-use crate::workload::{Access, TraceEvent};
+use crate::{Access, TraceEvent};
+use mmu_core::SimRng;
 use mmu_core::VirtAddr;
 use rand::{RngExt, SeedableRng};
 use rand_distr::Distribution;

@@ -278,3 +278,99 @@ pub(crate) fn page_key(pid: Pid, region: &Region, va: VirtAddr, page_bits: u8) -
         }
     }
 }
+
+/// A shared memory object: the processes mapping it, and at which base address.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SharedObject {
+    pub(crate) mappers: Vec<(Pid, u32)>,
+}
+
+/// Every process, by pid, and the shared memory objects they map.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessTable {
+    processes: Vec<Process>,
+    objects: Vec<SharedObject>,
+}
+
+impl ProcessTable {
+    /// Processes from their configs (pid = index), each with its root table from
+    /// `root_of`; shared objects are numbered in the order of their sorted names.
+    pub(crate) fn new<E>(
+        configs: &[ProcessConfig],
+        mut root_of: impl FnMut(Pid) -> Result<(PhysAddr, Vec<Ppn>), E>,
+    ) -> Result<Self, E> {
+        let names: std::collections::BTreeSet<&str> =
+            configs.iter().flat_map(|p| p.regions.iter().filter_map(|r| r.shared.as_deref())).collect();
+        let object_of = |name: &str| names.iter().position(|n| *n == name).map(|i| i as u32);
+        let mut objects = vec![SharedObject::default(); names.len()];
+        let mut processes = Vec::with_capacity(configs.len());
+        for (i, p) in configs.iter().enumerate() {
+            let pid = Pid::new(i as u32);
+            let (root, table_frames) = root_of(pid)?;
+            let regions: Vec<Region> = p
+                .regions
+                .iter()
+                .map(|r| Region { config: r.clone(), object: r.shared.as_deref().and_then(object_of) })
+                .collect();
+            for r in &regions {
+                if let Some(o) = r.object {
+                    objects[o as usize].mappers.push((pid, r.config.base));
+                }
+            }
+            processes.push(Process {
+                pid,
+                name: p.name.clone(),
+                asid: Asid::new(i as u16),
+                root,
+                state: ProcessState::Running,
+                regions,
+                table_frames,
+                stats: ProcessStats { pid: i as u32, name: p.name.clone(), ..ProcessStats::default() },
+            });
+        }
+        Ok(Self { processes, objects })
+    }
+
+    /// The process `pid`, if it exists.
+    pub fn get(&self, pid: Pid) -> Option<&Process> {
+        self.processes.get(pid.as_u32() as usize)
+    }
+
+    pub(crate) fn get_mut(&mut self, pid: Pid) -> Option<&mut Process> {
+        self.processes.get_mut(pid.as_u32() as usize)
+    }
+
+    /// How many processes there are.
+    pub fn len(&self) -> usize {
+        self.processes.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.processes.is_empty()
+    }
+
+    /// Every process, in pid order.
+    pub fn iter(&self) -> impl Iterator<Item = &Process> {
+        self.processes.iter()
+    }
+
+    /// Whether `pid` exists and still runs.
+    #[inline]
+    pub fn is_running(&self, pid: Pid) -> bool {
+        self.get(pid).is_some_and(|p| p.state == ProcessState::Running)
+    }
+
+    /// The running processes mapping `key`, at which addresses.
+    pub(crate) fn mappers(&self, key: PageKey, page_bits: u8) -> Vec<(Pid, VirtAddr)> {
+        match key.owner {
+            Owner::Process(pid) => vec![(pid, mmu_core::Vpn::new(key.page).base(page_bits))],
+            Owner::Shared(o) => self.objects[o as usize]
+                .mappers
+                .iter()
+                .filter(|(pid, _)| self.is_running(*pid))
+                .map(|&(pid, base)| (pid, VirtAddr::new(base + (key.page << page_bits))))
+                .collect(),
+        }
+    }
+}

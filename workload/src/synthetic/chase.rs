@@ -2,8 +2,8 @@
 //! access pattern of a hash-chain or tree walk that defeats every prefetcher and,
 //! over enough pages, every TLB.
 
-use crate::SimRng;
-use crate::workload::{Access, TraceEvent};
+use crate::{Access, TraceEvent};
+use mmu_core::SimRng;
 use mmu_core::{AccessKind, VirtAddr};
 use rand::{RngExt, SeedableRng};
 

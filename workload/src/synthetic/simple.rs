@@ -2,8 +2,8 @@
 //! working sets.
 
 use super::{WorkingSet, kind};
-use crate::SimRng;
-use crate::workload::{Access, TraceEvent};
+use crate::{Access, TraceEvent};
+use mmu_core::SimRng;
 use mmu_core::VirtAddr;
 use rand::{RngExt, SeedableRng};
 

@@ -13,9 +13,9 @@ pub use matmul::MatrixMultiply;
 pub use simple::{Phases, Sequential, Strided, Uniform};
 pub use zipf::Zipf;
 
-use super::{SALT_WORKLOAD, TraceEvent};
-use crate::SimRng;
+use crate::{SALT_WORKLOAD, TraceEvent};
 use mmu_core::AccessKind;
+use mmu_core::SimRng;
 use mmu_core::config::InvalidField;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,205 @@
+//! The MMU: TLB hierarchy, then the hardware walker (with its page-walk caches)
+//! over the page table in DRAM.
+
+use mmu_core::{
+    AccessKind, AdUpdate, AddressSpace, Asid, Cycle, Dram, Fault, FaultKind, Fence, PageTableFormat, Paging,
+    PagingConfig, PhysAddr, PrivilegeState, Timed, VirtAddr, WalkRequest, WalkStats, walk,
+};
+use serde::{Deserialize, Serialize};
+use tlb::{AsidMode, InvalidationStats, TlbHierarchy, TlbHierarchyConfig, TlbStats, WalkCaches};
+
+/// The translation hardware's config: format, A/D policy and privilege state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MmuConfig {
+    /// The paging format.
+    pub format: PagingConfig,
+    /// Who sets A/D bits (default `Hardware`).
+    #[serde(default)]
+    pub ad_update: AdUpdate,
+    /// Privilege of the CPU's accesses, and SUM/MXR/WP (default user mode).
+    #[serde(default)]
+    pub privilege: PrivilegeState,
+}
+
+/// MMU counters beyond the TLBs'.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MmuStats {
+    /// Hardware page walks: counts, PTE reads and A/D writes, cycles and their histogram.
+    pub walker: WalkStats,
+}
+
+/// The result of translating one address: the physical address or the fault,
+/// and when translation finished.
+pub type Translated = Timed<Result<PhysAddr, Fault>>;
+
+/// TLBs + walker.
+pub struct Mmu {
+    format: Paging,
+    tlbs: TlbHierarchy,
+    walk_caches: WalkCaches,
+    asids: AsidMode,
+    ad_update: AdUpdate,
+    stats: MmuStats,
+}
+
+impl Mmu {
+    /// An MMU with empty TLBs and walk caches, from validated configs; random
+    /// replacement policies draw from `seed` (the run seed), salted per structure.
+    pub fn new(config: &MmuConfig, tlbs: &TlbHierarchyConfig, seed: u64) -> Self {
+        let format = config.format.build();
+        let sizes: Vec<u8> = format.geometry().leaf_sizes().collect();
+        Self {
+            tlbs: TlbHierarchy::new(tlbs, &sizes, seed),
+            walk_caches: WalkCaches::new(&tlbs.walk_caches, format.geometry(), seed),
+            asids: tlbs.asids,
+            format,
+            ad_update: config.ad_update,
+            stats: MmuStats::default(),
+        }
+    }
+
+    /// The paging format.
+    pub fn format(&self) -> &Paging {
+        &self.format
+    }
+
+    /// The tag TLB and walk-cache entries of address space `asid` carry: the ASID
+    /// itself, or 0 for everyone when the machine has no ASIDs.
+    #[inline]
+    fn tag(&self, asid: Asid) -> Asid {
+        match self.asids {
+            AsidMode::Tagged => asid,
+            AsidMode::Off => UNTAGGED,
+        }
+    }
+
+    /// Translates `vaddr` for `access` in `space` at `privilege`, starting at `now`.
+    ///
+    /// A TLB hit checks the cached rights exactly as the walker would; a store that
+    /// hits an entry whose D bit is clear walks again so the PTE's D bit gets set.
+    #[inline]
+    pub fn translate(
+        &mut self,
+        now: Cycle,
+        dram: &mut Dram,
+        space: AddressSpace,
+        privilege: &PrivilegeState,
+        vaddr: VirtAddr,
+        access: AccessKind,
+    ) -> Translated {
+        let tag = self.tag(space.asid);
+        let lookup = self.tlbs.lookup(now, vaddr, tag, access);
+        if let Some(t) = lookup.translation {
+            if !self.format.permits(t.perms, access, privilege) {
+                let fault = Fault { kind: FaultKind::Protection, vaddr, access, level: None };
+                return Timed { value: Err(fault), ready_at: lookup.done_at };
+            }
+            if access != AccessKind::Write || t.dirty {
+                return Timed { value: Ok(t.phys_addr(vaddr)), ready_at: lookup.done_at };
+            }
+        }
+        let request = WalkRequest {
+            root: space.root,
+            asid: tag,
+            vaddr,
+            access,
+            state: *privilege,
+            ad_update: self.ad_update,
+        };
+        self.walk(lookup.done_at, dram, &request)
+    }
+
+    #[inline(never)]
+    fn walk(&mut self, now: Cycle, dram: &mut Dram, request: &WalkRequest) -> Translated {
+        let out = walk(&self.format, dram, &mut self.walk_caches, now, request);
+        self.stats.walker.record(&out);
+        let result = out.result.map(|t| {
+            self.tlbs.fill(request.vaddr, t, request.asid, request.access);
+            t.phys_addr(request.vaddr)
+        });
+        Timed { value: result, ready_at: out.done_at }
+    }
+
+    /// Makes `space` the address space being translated for (a context switch).
+    ///
+    /// With ASID tags nothing needs flushing: entries of other address spaces simply
+    /// stop matching. Without, every non-global TLB and walk-cache entry goes (the
+    /// flush is counted in `tlb_invalidations.context_switch_flushes`, the entries in
+    /// each structure's `invalidations`).
+    pub fn switch_to(&mut self, _space: AddressSpace) {
+        match self.asids {
+            AsidMode::Tagged => {}
+            AsidMode::Off => {
+                self.tlbs.flush_for_switch(UNTAGGED);
+                self.walk_caches.invalidate_asid(UNTAGGED);
+            }
+        }
+    }
+
+    /// Applies a fence (RISC-V `sfence.vma rs1, rs2`) to the TLBs and the walk
+    /// caches: `vaddr` `None` is `rs1 = x0` (every address), `asid` `None` is
+    /// `rs2 = x0` (every address space, global entries included); with an ASID,
+    /// global entries are kept. Counted by kind in the report's
+    /// `tlb_invalidations`. Returns the TLB entries removed (walk-cache entries
+    /// are counted in each level's `invalidations`). Without ASIDs every entry
+    /// carries one tag, so a fence for another address space's page also drops
+    /// the running one's entry for it: more than needed, never less.
+    ///
+    /// The spec lets a `vaddr` fence keep non-leaf entries; this one drops the walk-
+    /// cache entries on the path too, so the OS may also change pointer PTEs.
+    pub fn fence(&mut self, fence: Fence) -> u64 {
+        let tag = fence.asid.map(|a| self.tag(a));
+        match (fence.vaddr, tag) {
+            (None, None) => {
+                self.walk_caches.invalidate_all();
+                self.tlbs.invalidate_all()
+            }
+            (None, Some(tag)) => {
+                self.walk_caches.invalidate_asid(tag);
+                self.tlbs.invalidate_asid(tag)
+            }
+            (Some(vaddr), None) => {
+                self.walk_caches.invalidate_va(vaddr);
+                self.tlbs.invalidate_va(vaddr)
+            }
+            (Some(vaddr), Some(tag)) => {
+                self.walk_caches.invalidate_va_asid(vaddr, tag);
+                self.tlbs.invalidate_va_asid(vaddr, tag)
+            }
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &MmuStats {
+        &self.stats
+    }
+
+    /// Each TLB's name and counters, in config order.
+    pub fn tlb_stats(&self) -> Vec<(String, TlbStats)> {
+        self.tlbs.stats()
+    }
+
+    /// Each walk-cache level's name and counters, in config order.
+    pub fn walk_cache_stats(&self) -> Vec<(String, TlbStats)> {
+        self.walk_caches.stats()
+    }
+
+    /// The invalidation operations the TLBs performed, by kind.
+    pub fn invalidation_stats(&self) -> InvalidationStats {
+        self.tlbs.invalidation_stats().clone()
+    }
+
+    /// The TLBs (for checkers: their resident entries).
+    pub fn tlbs(&self) -> &TlbHierarchy {
+        &self.tlbs
+    }
+
+    /// The page-walk caches (for checkers: their resident entries).
+    pub fn walk_caches(&self) -> &WalkCaches {
+        &self.walk_caches
+    }
+}
+
+/// The one tag every entry carries when the machine has no ASIDs.
+const UNTAGGED: Asid = Asid::new(0);

@@ -1,0 +1,209 @@
+//! The memory system behind the memory port: the MMU (TLBs, walk caches, walker),
+//! DRAM, and the OS model that handles the faults of the running process. A core
+//! sees it only as a [`MemoryPort`]: an access goes in, a timed value or a trap
+//! comes out.
+//!
+//! One access: the MMU translates; a fault goes to the OS, whose fences are
+//! applied to the TLBs and walk caches and whose cycles are charged, and the
+//! access is retried (a demand-zero fault, then an A/D fault, then success is the
+//! longest legitimate sequence); a fault the OS refuses stops the process and
+//! reaches the core as a trap. The data word then goes to DRAM. With no
+//! translation (`AccessContext::space` is `None`) the virtual address is the
+//! physical one.
+
+pub mod mmu;
+mod oracle;
+
+pub use oracle::CheckStats;
+
+use crate::error::SimError;
+use crate::report::FaultCounts;
+use mmu::Mmu;
+use mmu_core::{
+    AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Pid,
+    Timed, Traffic, Trap, TrapCause,
+};
+use oracle::Oracle;
+use os_model::{Os, Outcome, Segfault};
+
+/// How many times one access may fault and be retried before the run stops with
+/// a diagnostic: a demand-zero fault, then an A/D fault, then success is the
+/// longest legitimate sequence.
+const MAX_ATTEMPTS: u32 = 4;
+
+/// TLBs, walk caches, walker, DRAM and the OS model, behind the memory port.
+pub struct MemorySystem {
+    pub(crate) mmu: Mmu,
+    pub(crate) dram: Dram,
+    pub(crate) os: Os,
+    /// The process whose faults the OS handles.
+    current: Pid,
+    /// Accesses that reached the port, in order: the numbering OPT's future uses.
+    issued: u64,
+    faults: FaultCounts,
+    segfaults: Vec<Segfault>,
+    oracle: Option<Oracle>,
+}
+
+impl MemorySystem {
+    /// A memory system over booted parts, running process 0.
+    pub fn new(mmu: Mmu, dram: Dram, os: Os) -> Self {
+        Self {
+            mmu,
+            dram,
+            os,
+            current: Pid::new(0),
+            issued: 0,
+            faults: FaultCounts::default(),
+            segfaults: Vec::new(),
+            oracle: None,
+        }
+    }
+
+    /// Turns on the data-integrity oracle (`--check`): every load is checked
+    /// against a plain reference memory, and a mismatch stops the run.
+    pub fn enable_check(&mut self) {
+        self.oracle = Some(Oracle::default());
+    }
+
+    /// Makes `pid` the process whose faults the OS handles.
+    pub fn set_current(&mut self, pid: Pid) {
+        self.current = pid;
+    }
+
+    /// Applies the fences in order.
+    pub fn apply(&mut self, fences: &[Fence]) {
+        for &fence in fences {
+            self.mmu.fence(fence);
+        }
+    }
+
+    /// Ends process `pid` (its program ended) and drops its cached translations.
+    pub fn exit(&mut self, pid: Pid) {
+        let fences = self.os.exit(&mut self.dram, pid);
+        self.apply(&fences);
+    }
+
+    /// Page faults by kind so far (the core adds its own alignment faults).
+    pub fn faults(&self) -> &FaultCounts {
+        &self.faults
+    }
+
+    /// Processes stopped by segmentation faults, in order.
+    pub fn segfaults(&self) -> &[Segfault] {
+        &self.segfaults
+    }
+
+    /// What the oracle verified, if it is on.
+    pub fn check_stats(&self) -> Option<CheckStats> {
+        self.oracle.as_ref().map(Oracle::stats)
+    }
+
+    /// The OS model.
+    pub fn os(&self) -> &Os {
+        &self.os
+    }
+
+    /// The DRAM.
+    pub fn dram(&self) -> &Dram {
+        &self.dram
+    }
+
+    /// The MMU.
+    pub fn mmu(&self) -> &Mmu {
+        &self.mmu
+    }
+
+    /// The data access itself, once translated to `paddr`.
+    #[inline]
+    fn data(&mut self, now: Cycle, paddr: PhysAddr, request: MemRequest) -> Timed<u32> {
+        match request.kind {
+            AccessKind::Read | AccessKind::Fetch => {
+                let read = self.dram.read(now, paddr, Traffic::Data);
+                Timed { value: request.width.extract(read.value, paddr.as_u64()), ready_at: read.ready_at }
+            }
+            AccessKind::Write => {
+                // A byte or halfword store is a word write with the other lanes kept.
+                let word = request.width.insert(self.dram.peek(paddr), paddr.as_u64(), request.value);
+                Timed { value: 0, ready_at: self.dram.write(now, paddr, word, Traffic::Data) }
+            }
+        }
+    }
+
+    #[cold]
+    fn no_progress(&self, now: Cycle, request: MemRequest) -> SimError {
+        SimError::NoProgress(format!(
+            "access {request:?} of process {} still faults after {MAX_ATTEMPTS} attempts; \
+             at cycle {}: {:?}, OS {:?}, MMU {:?}",
+            self.current,
+            now.as_u64(),
+            self.faults,
+            self.os.stats(),
+            self.mmu.stats()
+        ))
+    }
+}
+
+impl MemoryPort for MemorySystem {
+    type Error = SimError;
+
+    #[inline]
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, SimError> {
+        let trap = |cause| Trap { cause, vaddr: request.vaddr, kind: request.kind };
+        if !request.width.is_aligned(request.vaddr) {
+            return Ok(Timed { value: Err(trap(TrapCause::Misaligned)), ready_at: now });
+        }
+        let index = self.issued;
+        self.issued += 1;
+        let Some(space) = context.space else {
+            let paddr = PhysAddr::new(u64::from(request.vaddr.as_u32()));
+            if !self.dram.contains(paddr) {
+                return Ok(Timed { value: Err(trap(TrapCause::AccessFault)), ready_at: now });
+            }
+            let done = self.data(now, paddr, request);
+            return Ok(Timed { value: Ok(done.value), ready_at: done.ready_at });
+        };
+        let mut now = now;
+        for _ in 0..MAX_ATTEMPTS {
+            let translated = self.mmu.translate(
+                now,
+                &mut self.dram,
+                space,
+                &context.privilege,
+                request.vaddr,
+                request.kind,
+            );
+            now = translated.ready_at;
+            match translated.value {
+                Ok(paddr) => {
+                    self.os.touched(paddr, index);
+                    let done = self.data(now, paddr, request);
+                    if let Some(oracle) = &mut self.oracle {
+                        oracle.observe(&self.os, self.current, index, request, done.value)?;
+                    }
+                    return Ok(Timed { value: Ok(done.value), ready_at: done.ready_at });
+                }
+                Err(fault) => {
+                    self.faults.count(fault.kind);
+                    let resolution = self.os.handle_fault(&mut self.dram, self.current, fault)?;
+                    self.apply(&resolution.fences);
+                    now += resolution.cost;
+                    if let Outcome::Stopped(segfault) = resolution.outcome {
+                        self.segfaults.push(segfault);
+                        return Ok(Timed { value: Err(trap(TrapCause::Fault(fault))), ready_at: now });
+                    }
+                }
+            }
+        }
+        Err(self.no_progress(now, request))
+    }
+
+    fn fence(&mut self, fence: Fence) {
+        self.mmu.fence(fence);
+    }
+}

@@ -1,0 +1,98 @@
+//! The trace player: the core that replays a workload's accesses. An in-order,
+//! blocking core: it charges its own cycles per access, issues the access through
+//! the memory port, and waits for the answer; every latency adds.
+//!
+//! A trace gives whole-word accesses; an unaligned one is an alignment fault,
+//! counted and skipped (never sent to memory). A store without a value in the
+//! trace stores the access's sequence number, so every store leaves a distinct,
+//! checkable value; every value loaded is folded into a checksum.
+
+use mmu_core::{AccessContext, Cycle, Cycles, MemRequest, MemoryPort, Width};
+use workload::Access;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// The trace player's state: its clock, its translation context, and what it saw.
+pub struct TracePlayer {
+    now: Cycle,
+    cycles_per_access: Cycles,
+    context: AccessContext,
+    /// Accesses replayed (the sequence number a store without a value stores).
+    accesses: u64,
+    alignment_faults: u64,
+    data_checksum: u64,
+}
+
+impl TracePlayer {
+    /// A player at cycle 0 that charges `cycles_per_access` before each access and
+    /// translates in `context`.
+    pub fn new(cycles_per_access: Cycles, context: AccessContext) -> Self {
+        Self {
+            now: Cycle::ZERO,
+            cycles_per_access,
+            context,
+            accesses: 0,
+            alignment_faults: 0,
+            data_checksum: FNV_OFFSET,
+        }
+    }
+
+    /// The player's clock.
+    pub fn now(&self) -> Cycle {
+        self.now
+    }
+
+    /// Charges `cycles` of work outside the accesses (a context switch).
+    pub fn charge(&mut self, cycles: Cycles) {
+        self.now += cycles;
+    }
+
+    /// Translates the following accesses in `context` (a context switch).
+    pub fn set_context(&mut self, context: AccessContext) {
+        self.context = context;
+    }
+
+    /// Counts an access that was not replayed (its process was stopped).
+    pub fn skip(&mut self) {
+        self.accesses += 1;
+    }
+
+    /// Accesses whose address was not word aligned.
+    pub fn alignment_faults(&self) -> u64 {
+        self.alignment_faults
+    }
+
+    /// FNV-1a hash of every value loaded, in order.
+    pub fn data_checksum(&self) -> u64 {
+        self.data_checksum
+    }
+
+    /// Replays one access through `port`.
+    ///
+    /// # Errors
+    /// What the memory system stops the run with; a trap is not an error (the
+    /// access is over: its process was stopped).
+    #[inline]
+    pub fn access<P: MemoryPort>(&mut self, port: &mut P, access: Access) -> Result<(), P::Error> {
+        self.accesses += 1;
+        self.now += self.cycles_per_access;
+        if !access.vaddr.is_word_aligned() {
+            self.alignment_faults += 1;
+            return Ok(());
+        }
+        let request = match access.kind {
+            mmu_core::AccessKind::Read => MemRequest::load(access.vaddr, Width::Word),
+            mmu_core::AccessKind::Fetch => MemRequest::fetch(access.vaddr, Width::Word),
+            mmu_core::AccessKind::Write => {
+                MemRequest::store(access.vaddr, Width::Word, access.value.unwrap_or(self.accesses as u32))
+            }
+        };
+        let answer = port.access(self.now, &self.context, request)?;
+        self.now = answer.ready_at;
+        if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
+            self.data_checksum = (self.data_checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,319 @@
+//! The frame table: which physical frames are free, which hold page tables and
+//! which hold which data page. Data frames come from a first-fit free-frame
+//! bitmap; with `os.data_frames`, page tables have a pool of their own above it.
+
+use crate::process::PageKey;
+use bitvec::prelude::*;
+use mmu_core::Ppn;
+
+/// What a frame holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameUse {
+    /// Nothing.
+    Free,
+    /// A node of a page table (pinned).
+    Table,
+    /// A data page.
+    Data(PageKey),
+}
+
+/// Every frame the OS manages and what it holds.
+pub struct FrameTable {
+    /// Frames `0..data.frames()`: data pages (and, without a table pool, tables too).
+    data: FrameBitmap,
+    /// With `os.data_frames`, the table pool: frames from `data.frames()` on.
+    tables: Option<FrameBitmap>,
+    /// What each frame of the data pool holds, grown as higher frames are used.
+    uses: Vec<FrameUse>,
+    /// Frames of the data pool holding data pages now.
+    data_in_use: u64,
+}
+
+/// Where a new page-table frame came from, or why none was free.
+pub enum TableFrame {
+    /// A frame, already marked as a table.
+    Taken(Ppn),
+    /// The table pool is full (tables are pinned: nothing can be evicted for them).
+    PoolFull {
+        /// Frames of the table pool.
+        frames: u64,
+    },
+    /// The shared pool is full: a data page must be evicted first.
+    NeedsEviction,
+}
+
+impl FrameTable {
+    /// `data` frames for data (and tables, when `tables` is 0), then `tables`
+    /// frames for page tables only.
+    pub fn new(data: u64, tables: u64) -> Self {
+        Self {
+            data: FrameBitmap::new(data as usize),
+            tables: (tables > 0).then(|| FrameBitmap::new(tables as usize)),
+            uses: Vec::new(),
+            data_in_use: 0,
+        }
+    }
+
+    /// Frames of the data pool.
+    pub fn data_frames(&self) -> u64 {
+        self.data.frames() as u64
+    }
+
+    /// Frames free in both pools.
+    pub fn free(&self) -> u64 {
+        (self.data.free() + self.tables.as_ref().map_or(0, FrameBitmap::free)) as u64
+    }
+
+    /// Frames of the data pool holding data pages now.
+    pub fn data_in_use(&self) -> u64 {
+        self.data_in_use
+    }
+
+    /// The longest run of consecutive free data frames.
+    pub fn largest_free_run(&self) -> u64 {
+        self.data.largest_free_run() as u64
+    }
+
+    /// What `frame` holds (frames of the table pool are not tracked: `Free`).
+    pub fn use_of(&self, frame: Ppn) -> FrameUse {
+        self.uses.get(frame.as_index()).copied().unwrap_or(FrameUse::Free)
+    }
+
+    /// Frames `0..n` of the data pool that have ever been used, for scans.
+    pub fn scanned(&self) -> u32 {
+        self.uses.len() as u32
+    }
+
+    /// Data frames holding a page now, lowest first.
+    pub fn resident(&self) -> impl Iterator<Item = (Ppn, PageKey)> + '_ {
+        self.uses.iter().enumerate().filter_map(|(i, u)| match u {
+            FrameUse::Data(key) => Some((Ppn::new(i as u32), *key)),
+            FrameUse::Free | FrameUse::Table => None,
+        })
+    }
+
+    fn set_use(&mut self, frame: Ppn, usage: FrameUse) {
+        let i = frame.as_index();
+        if i >= self.data.frames() {
+            return;
+        }
+        if self.uses.len() <= i {
+            self.uses.resize(i + 1, FrameUse::Free);
+        }
+        self.uses[i] = usage;
+    }
+
+    /// Takes the lowest free data frame for `key`, or `None` when every one is used.
+    pub fn alloc_data(&mut self, key: PageKey) -> Option<Ppn> {
+        let frame = self.data.alloc()?;
+        self.set_use(frame, FrameUse::Data(key));
+        self.data_in_use += 1;
+        Some(frame)
+    }
+
+    /// Takes a frame for a page-table node.
+    pub fn alloc_table(&mut self) -> TableFrame {
+        let offset = self.data.frames() as u32;
+        match &mut self.tables {
+            Some(pool) => match pool.alloc() {
+                Some(f) => TableFrame::Taken(Ppn::new(f.as_u32() + offset)),
+                None => TableFrame::PoolFull { frames: pool.frames() as u64 },
+            },
+            None => match self.data.alloc() {
+                Some(f) => {
+                    self.set_use(f, FrameUse::Table);
+                    TableFrame::Taken(f)
+                }
+                None => TableFrame::NeedsEviction,
+            },
+        }
+    }
+
+    /// Takes the lowest run of `count` contiguous frames for a page-table node
+    /// larger than a page, from the table pool if there is one; `Err` carries the
+    /// frames of the pool that had no such run.
+    pub fn alloc_table_run(&mut self, count: u64) -> Result<Ppn, u64> {
+        let offset = self.data.frames() as u32;
+        match &mut self.tables {
+            Some(pool) => pool
+                .alloc_contiguous(count as usize)
+                .map(|f| Ppn::new(f.as_u32() + offset))
+                .ok_or(pool.frames() as u64),
+            None => {
+                let run = self.data.alloc_contiguous(count as usize).ok_or(self.data.frames() as u64)?;
+                for i in 0..count as u32 {
+                    self.set_use(Ppn::new(run.as_u32() + i), FrameUse::Table);
+                }
+                Ok(run)
+            }
+        }
+    }
+
+    /// Returns `frame` to its pool; says which data page it held, if any.
+    pub fn release(&mut self, frame: Ppn) -> Option<PageKey> {
+        let i = frame.as_index();
+        if i < self.data.frames() {
+            let held = match self.use_of(frame) {
+                FrameUse::Data(key) => {
+                    self.data_in_use -= 1;
+                    Some(key)
+                }
+                FrameUse::Free | FrameUse::Table => None,
+            };
+            self.set_use(frame, FrameUse::Free);
+            self.data.release(frame);
+            held
+        } else {
+            if let Some(pool) = &mut self.tables {
+                pool.release(Ppn::new(frame.as_u32() - self.data.frames() as u32));
+            }
+            None
+        }
+    }
+
+    /// Whether `frame` holds a page table now.
+    pub fn is_table(&self, frame: Ppn) -> bool {
+        let data = self.data.frames();
+        if frame.as_index() < data {
+            self.use_of(frame) == FrameUse::Table
+        } else {
+            self.tables.as_ref().is_some_and(|pool| pool.is_used(Ppn::new(frame.as_u32() - data as u32)))
+        }
+    }
+}
+
+/// Which physical frames are in use. First-fit (the lowest free frame), so the
+/// physical layout a run produces is easy to predict and to draw.
+pub struct FrameBitmap {
+    used: BitVec<u64, Lsb0>,
+    free: usize,
+    /// No frame below this index is free: the first-fit search starts here.
+    lowest_maybe_free: usize,
+}
+
+impl FrameBitmap {
+    /// `frames` free frames.
+    pub fn new(frames: usize) -> Self {
+        Self { used: bitvec![u64, Lsb0; 0; frames], free: frames, lowest_maybe_free: 0 }
+    }
+    /// Frames in all.
+    pub fn frames(&self) -> usize {
+        self.used.len()
+    }
+    /// Frames free now.
+    pub fn free(&self) -> usize {
+        self.free
+    }
+    /// Whether frame `ppn` is in use.
+    pub fn is_used(&self, ppn: Ppn) -> bool {
+        self.used.get(ppn.as_index()).is_some_and(|b| *b)
+    }
+    /// Takes the lowest free frame, or `None` if every frame is in use.
+    pub fn alloc(&mut self) -> Option<Ppn> {
+        let offset = self.used[self.lowest_maybe_free..].first_zero()?;
+        let index = self.lowest_maybe_free + offset;
+        self.used.set(index, true);
+        self.free -= 1;
+        self.lowest_maybe_free = index + 1;
+        Some(Ppn::new(index as u32))
+    }
+    /// Takes the lowest run of `count` consecutive free frames (a page-table node
+    /// larger than a page), or `None` if there is no such run.
+    pub fn alloc_contiguous(&mut self, count: usize) -> Option<Ppn> {
+        if count == 0 {
+            return None;
+        }
+        let mut from = self.lowest_maybe_free;
+        loop {
+            let begin = from + self.used[from..].first_zero()?;
+            let end = begin.checked_add(count).filter(|&end| end <= self.used.len())?;
+            match self.used[begin..end].first_one() {
+                Some(used) => from = begin + used + 1,
+                None => {
+                    self.used[begin..end].fill(true);
+                    self.free -= count;
+                    return Some(Ppn::new(begin as u32));
+                }
+            }
+        }
+    }
+    /// Returns frame `ppn` to the free pool.
+    ///
+    /// # Panics
+    /// If the frame is not in use: freeing twice is a bug in the OS model.
+    pub fn release(&mut self, ppn: Ppn) {
+        let index = ppn.as_index();
+        assert!(self.used[index], "frame {index} freed while free");
+        self.used.set(index, false);
+        self.free += 1;
+        self.lowest_maybe_free = self.lowest_maybe_free.min(index);
+    }
+    /// The longest run of consecutive free frames (the largest contiguous allocation
+    /// that could still succeed without virtual memory).
+    pub fn largest_free_run(&self) -> usize {
+        let mut best = 0;
+        let mut run = 0;
+        for bit in self.used.iter().by_vals() {
+            if bit {
+                run = 0;
+            } else {
+                run += 1;
+                best = best.max(run);
+            }
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_fit_reuses_the_lowest_freed_frame() {
+        let mut f = FrameBitmap::new(4);
+        let got: Vec<u32> = (0..4).map(|_| f.alloc().unwrap().as_u32()).collect();
+        assert_eq!(got, [0, 1, 2, 3]);
+        assert_eq!(f.alloc(), None);
+        f.release(Ppn::new(2));
+        f.release(Ppn::new(1));
+        assert_eq!(f.free(), 2);
+        assert_eq!(f.alloc(), Some(Ppn::new(1)));
+        assert_eq!(f.alloc(), Some(Ppn::new(2)));
+    }
+
+    #[test]
+    fn largest_free_run_sees_fragmentation() {
+        // The seed's example: [A, B, B, O] then A exits: [O, B, B, O].
+        let mut f = FrameBitmap::new(4);
+        for _ in 0..3 {
+            f.alloc();
+        }
+        assert_eq!(f.largest_free_run(), 1);
+        f.release(Ppn::new(0));
+        assert_eq!(f.free(), 2);
+        assert_eq!(f.largest_free_run(), 1, "two frames free, but not two in a row");
+    }
+
+    #[test]
+    fn contiguous_runs_skip_holes_that_are_too_small() {
+        let mut f = FrameBitmap::new(8);
+        for _ in 0..4 {
+            f.alloc();
+        }
+        f.release(Ppn::new(1)); // free: 1, 4..7
+        assert_eq!(f.alloc_contiguous(2), Some(Ppn::new(4)), "frame 1 alone is too small");
+        assert_eq!(f.alloc_contiguous(3), None);
+        assert_eq!(f.alloc_contiguous(2), Some(Ppn::new(6)));
+        assert_eq!(f.free(), 1);
+        assert_eq!(f.alloc(), Some(Ppn::new(1)), "single frames still come first-fit");
+        assert_eq!(f.alloc_contiguous(0), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "freed while free")]
+    fn double_free_is_a_bug() {
+        let mut f = FrameBitmap::new(2);
+        f.release(Ppn::new(0));
+    }
+}

@@ -1,0 +1,453 @@
+//! The page-fault handler: demand-zero allocation, swap-in, eviction of a victim
+//! chosen by the replacement policy (dirty victims written to swap), software A/D
+//! updates, and segmentation faults that stop a process and free its memory.
+//!
+//! It returns what it did as data, a [`Resolution`]: the cycles it cost, the
+//! fences the machine must apply to its TLBs and walk caches (each evicted page's
+//! shootdown, each A bit Clock cleared), and whether the access may be retried.
+//! It touches memory only through [`PhysBackdoor`]: its own traffic is part of
+//! the configured handler cycles, not timed per word. Page tables are pinned.
+//!
+//! A page is either resident (in a frame), in swap (a slot), or untouched (zero).
+//! A page keeps its swap slot once it has one, so a clean page whose copy is in
+//! swap is dropped on eviction without a write; a clean page with no slot was never
+//! written since it was zero-filled, so it is dropped and comes back zero-filled.
+
+use crate::error::OsError;
+use crate::frames::{FrameUse, TableFrame};
+use crate::os::{Os, ResidentView, Segfault, mappings};
+use crate::page_table::Descent;
+use crate::process::{Owner, PageKey, ProcessState, Region, page_key};
+use mmu_core::{
+    AccessKind, Cycles, Fault, FaultKind, Fence, PageTableFormat, PhysAddr, PhysBackdoor, Pid, Ppn, VirtAddr,
+};
+
+/// What the OS did about a fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// Handler cycles, swap latencies included.
+    pub cost: Cycles,
+    /// Cached translations to drop before the access is retried, in order.
+    pub fences: Vec<Fence>,
+    /// Whether the access may be retried.
+    pub outcome: Outcome,
+}
+
+/// Whether a faulting access may go on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The fault was fixed: retry the access.
+    Retry,
+    /// The process was stopped (a segmentation fault).
+    Stopped(Segfault),
+}
+
+impl Os {
+    /// Handles a page fault of process `pid`.
+    ///
+    /// # Errors
+    /// `OutOfMemory` when no frame can be freed, `SwapFull` when a dirty victim
+    /// finds no swap slot, `Internal` on a broken invariant.
+    pub fn handle_fault(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        pid: Pid,
+        fault: Fault,
+    ) -> Result<Resolution, OsError> {
+        let mut fences = Vec::new();
+        let trap = self.config.trap_cycles;
+        let region = self.process(pid).and_then(|p| p.region(fault.vaddr)).cloned();
+        let (cost, outcome) = match fault.kind {
+            FaultKind::NotPresent => match region {
+                None => {
+                    self.stop(mem, pid, fault, "address outside every region of the process", &mut fences)
+                }
+                Some(region) if !region.config.allows(fault.access) => {
+                    self.stop(mem, pid, fault, "access not allowed by the region's permissions", &mut fences)
+                }
+                Some(region) => {
+                    let cost = self.page_in(mem, pid, &region, fault.vaddr, &mut fences)?;
+                    (cost, Outcome::Retry)
+                }
+            },
+            FaultKind::AccessedDirty => {
+                let root = self.root_of(pid)?;
+                let pte_addr = self.tables.find_leaf(mem, root, fault.vaddr)?.ok_or_else(|| {
+                    OsError::Internal(format!("A/D fault at {} with no leaf PTE", fault.vaddr))
+                })?;
+                let mut raw = self.format().with_accessed(mem.peek(pte_addr));
+                if fault.access == AccessKind::Write {
+                    raw = self.format().with_dirty(raw);
+                }
+                mem.poke(pte_addr, raw);
+                self.stats.accessed_dirty_updates += 1;
+                (self.config.accessed_dirty_cycles, Outcome::Retry)
+            }
+            FaultKind::Protection => {
+                self.stop(mem, pid, fault, "access not allowed by the page's permissions", &mut fences)
+            }
+            FaultKind::Reserved | FaultKind::MisalignedSuperpage | FaultKind::AccessFault => {
+                self.stop(mem, pid, fault, "malformed page table entry", &mut fences)
+            }
+        };
+        Ok(Resolution { cost: trap + cost, fences, outcome })
+    }
+
+    fn root_of(&self, pid: Pid) -> Result<PhysAddr, OsError> {
+        self.process(pid).map(|p| p.root).ok_or_else(|| OsError::Internal(format!("no process {pid}")))
+    }
+
+    /// Maps the page of `va` for `pid`: a shared page already resident, a page
+    /// back from swap, or a zero-filled one. Returns the handler cycles.
+    fn page_in(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        pid: Pid,
+        region: &Region,
+        va: VirtAddr,
+        fences: &mut Vec<Fence>,
+    ) -> Result<Cycles, OsError> {
+        let key = page_key(pid, region, va, self.page_bits);
+        let pte_perms = region.config.pte_perms();
+        let mut cost = Cycles::ZERO;
+        let pte_addr = self.build_leaf(mem, pid, va, &mut cost, fences)?;
+        let info = self.pages.get(&key).copied().unwrap_or_default();
+        if let Some(frame) = info.frame {
+            if key.owner == Owner::Process(pid) {
+                return Err(OsError::Internal(format!(
+                    "process {pid} faulted on {va}, whose private page is resident in frame {frame:?}"
+                )));
+            }
+            if let Some(p) = self.processes.get_mut(pid) {
+                p.stats.shared_maps += 1;
+            }
+            self.stats.shared_maps += 1;
+            mem.poke(pte_addr, self.format().encode_leaf(frame, pte_perms, false));
+            return Ok(cost);
+        }
+        let frame = self.alloc_data_frame(mem, pid, va, key, &mut cost, fences)?;
+        let base = frame.base(self.page_bits);
+        mem.zero(base, self.format().geometry().page_bytes());
+        match (info.slot, &self.swap, &self.config.swap) {
+            (Some(slot), Some(swap), Some(device)) => {
+                if let Some(words) = swap.read(slot) {
+                    for (i, &w) in words.iter().enumerate() {
+                        if w != 0 {
+                            mem.poke(PhysAddr::new(base.as_u64() + 4 * i as u64), w);
+                        }
+                    }
+                }
+                self.stats.swap_ins += 1;
+                self.stats.swap_reads += 1;
+                if let Some(p) = self.processes.get_mut(pid) {
+                    p.stats.swap_ins += 1;
+                }
+                cost += self.config.swap_in_cycles + device.read_latency;
+            }
+            _ => {
+                self.stats.demand_zero += 1;
+                if let Some(p) = self.processes.get_mut(pid) {
+                    p.stats.demand_zero += 1;
+                }
+                cost += self.config.demand_zero_cycles;
+            }
+        }
+        self.pages.entry(key).or_default().frame = Some(frame);
+        mem.poke(pte_addr, self.format().encode_leaf(frame, pte_perms, false));
+        Ok(cost)
+    }
+
+    /// The address of the leaf PTE for `vaddr` in `pid`'s table, building the
+    /// missing tables on the way down (which may evict pages: their cost is added).
+    fn build_leaf(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        pid: Pid,
+        vaddr: VirtAddr,
+        cost: &mut Cycles,
+        fences: &mut Vec<Fence>,
+    ) -> Result<PhysAddr, OsError> {
+        let geometry = *self.format().geometry();
+        let mut table = self.root_of(pid)?;
+        for level in (1..geometry.levels()).rev() {
+            table = match self.tables.step(mem, table, vaddr, level)? {
+                Descent::Next(next) => next,
+                Descent::Missing(pte_addr) => {
+                    let next = self.alloc_table(mem, pid, vaddr, level - 1, cost, fences)?;
+                    self.tables.link(mem, pte_addr, next);
+                    next
+                }
+            };
+        }
+        Ok(geometry.pte_addr(table, vaddr, 0))
+    }
+
+    /// Takes a free data frame for `key`, evicting a page if none is free.
+    fn alloc_data_frame(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        pid: Pid,
+        va: VirtAddr,
+        key: PageKey,
+        cost: &mut Cycles,
+        fences: &mut Vec<Fence>,
+    ) -> Result<Ppn, OsError> {
+        let frame = match self.frames.alloc_data(key) {
+            Some(f) => f,
+            None => {
+                *cost += self.evict_one(mem, pid, va, fences)?;
+                self.frames
+                    .alloc_data(key)
+                    .ok_or_else(|| OsError::Internal("no free frame after an eviction".into()))?
+            }
+        };
+        self.replacer.loaded(frame);
+        Ok(frame)
+    }
+
+    /// The root table of process `pid`, at boot: flat tables sit in the region
+    /// reserved for them, every other root is a node from the pool.
+    pub(crate) fn alloc_root(&mut self, mem: &mut dyn PhysBackdoor, pid: Pid) -> Result<PhysAddr, OsError> {
+        if let Some(root) = self.tables.flat_root(pid) {
+            return root;
+        }
+        let root_level = self.format().geometry().root_level();
+        let (mut cost, mut fences) = (Cycles::ZERO, Vec::new());
+        self.alloc_table(mem, pid, VirtAddr::new(0), root_level, &mut cost, &mut fences)
+    }
+
+    /// A zeroed table node for `level`: one frame, or a run of frames for a node
+    /// larger than a page. A single frame may be made by evicting a data page
+    /// (without a table pool of its own); a run never is: eviction frees frames
+    /// wherever its victims were, not side by side.
+    fn alloc_table(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        pid: Pid,
+        vaddr: VirtAddr,
+        level: u8,
+        cost: &mut Cycles,
+        fences: &mut Vec<Fence>,
+    ) -> Result<PhysAddr, OsError> {
+        let frames = self.tables.frames_per_node(level);
+        let ppn = if frames == 1 {
+            match self.frames.alloc_table() {
+                TableFrame::Taken(f) => f,
+                TableFrame::PoolFull { frames } => {
+                    return Err(OsError::OutOfMemory {
+                        frames,
+                        pid,
+                        vaddr,
+                        why: "every frame outside `os.data_frames` holds a page table (page tables are pinned)",
+                    });
+                }
+                TableFrame::NeedsEviction => {
+                    *cost += self.evict_one(mem, pid, vaddr, fences)?;
+                    match self.frames.alloc_table() {
+                        TableFrame::Taken(f) => f,
+                        TableFrame::PoolFull { .. } | TableFrame::NeedsEviction => {
+                            return Err(OsError::Internal("no free frame after an eviction".into()));
+                        }
+                    }
+                }
+            }
+        } else {
+            let pooled = self.config.data_frames.is_some();
+            self.frames.alloc_table_run(frames).map_err(|pool_frames| OsError::OutOfMemory {
+                frames: pool_frames,
+                pid,
+                vaddr,
+                why: if pooled {
+                    "no run of contiguous free frames outside `os.data_frames` is left for a page-table node larger than a page"
+                } else {
+                    "no run of contiguous free frames is left for a page-table node larger than a page \
+                     (evicting pages frees scattered frames, not a run)"
+                },
+            })?
+        };
+        if let Some(p) = self.processes.get_mut(pid) {
+            p.table_frames.extend((0..frames as u32).map(|i| Ppn::new(ppn.as_u32() + i)));
+        }
+        let base = ppn.base(self.page_bits);
+        mem.zero(base, frames * self.tables.page_bytes());
+        self.stats.page_table_frames += frames;
+        self.tables.record_node(base, frames);
+        Ok(base)
+    }
+
+    /// Chooses a victim by the configured policy and evicts it. Returns the cycles.
+    fn evict_one(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        pid: Pid,
+        vaddr: VirtAddr,
+        fences: &mut Vec<Fence>,
+    ) -> Result<Cycles, OsError> {
+        let frames = self.frames.data_frames();
+        if self.swap.is_none() {
+            return Err(OsError::OutOfMemory {
+                frames,
+                pid,
+                vaddr,
+                why: "no swap device is configured (`os.swap`) to page out to",
+            });
+        }
+        let Os { replacer, frames: table, tables, processes, stats, page_bits, .. } = self;
+        let mut view =
+            ResidentView { frames: table, tables, processes, stats, page_bits: *page_bits, mem, fences };
+        let victim = replacer.choose_victim(&mut view)?.ok_or(OsError::OutOfMemory {
+            frames,
+            pid,
+            vaddr,
+            why: "every frame holds a page table and page tables are pinned",
+        })?;
+        self.evict(mem, victim, pid, vaddr, fences)
+    }
+
+    /// Evicts the page in `frame`: unmaps it everywhere, writes it to swap if dirty.
+    fn evict(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        frame: Ppn,
+        pid: Pid,
+        vaddr: VirtAddr,
+        fences: &mut Vec<Fence>,
+    ) -> Result<Cycles, OsError> {
+        let FrameUse::Data(key) = self.frames.use_of(frame) else {
+            return Err(OsError::Internal(format!("victim frame {frame:?} holds no data page")));
+        };
+        let mappings = mappings(&self.tables, &self.processes, self.page_bits, mem, key, frame)?;
+        let mut info = self.pages.get(&key).copied().unwrap_or_default();
+        let dirty = info.dirty || mappings.iter().any(|m| self.tables.accessed_dirty(m.3).1);
+        let mut cost = self.config.evict_cycles;
+        if dirty {
+            let swap = self.swap.as_mut().ok_or_else(|| OsError::Internal("eviction without swap".into()))?;
+            let slot = match info.slot {
+                Some(s) => s,
+                None => swap.alloc().ok_or(OsError::SwapFull { slots: swap.slots(), pid, vaddr })?,
+            };
+            let base = frame.base(self.page_bits).as_u64();
+            let words: Vec<u32> =
+                (0..swap.words_per_page() as u64).map(|i| mem.peek(PhysAddr::new(base + 4 * i))).collect();
+            swap.write(slot, &words);
+            info.slot = Some(slot);
+            self.stats.dirty_writebacks += 1;
+            self.stats.swap_writes += 1;
+            if let Some(device) = &self.config.swap {
+                cost += device.write_latency;
+            }
+        } else {
+            self.stats.clean_evictions += 1;
+        }
+        for (mapper, va, addr, _) in mappings {
+            mem.poke(addr, 0);
+            if let Some(p) = self.process(mapper) {
+                fences.push(Fence::page(va, p.asid));
+            }
+            self.stats.shootdowns += 1;
+        }
+        info.frame = None;
+        info.dirty = false;
+        if info.slot.is_some() {
+            self.pages.insert(key, info);
+        } else {
+            // Never written: it comes back zero-filled.
+            self.pages.remove(&key);
+        }
+        if let Owner::Process(owner) = key.owner {
+            if let Some(p) = self.processes.get_mut(owner) {
+                p.stats.evicted += 1;
+            }
+        }
+        self.stats.evictions += 1;
+        self.free_frame(frame);
+        Ok(cost)
+    }
+
+    fn free_frame(&mut self, frame: Ppn) {
+        if self.frames.release(frame).is_some() {
+            self.replacer.removed(frame);
+        }
+    }
+
+    fn stop(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        pid: Pid,
+        fault: Fault,
+        reason: &'static str,
+        fences: &mut Vec<Fence>,
+    ) -> (Cycles, Outcome) {
+        self.release(mem, pid, ProcessState::Stopped, fences);
+        self.stats.segfaults += 1;
+        let process = self.process(pid).map(|p| p.name.clone()).unwrap_or_default();
+        let segfault =
+            Segfault { pid, process, vaddr: fault.vaddr, access: fault.access, fault: fault.kind, reason };
+        (Cycles::ZERO, Outcome::Stopped(segfault))
+    }
+
+    /// Ends process `pid` because its program ended: its memory is freed. Returns
+    /// the fences that drop its cached translations.
+    pub fn exit(&mut self, mem: &mut dyn PhysBackdoor, pid: Pid) -> Vec<Fence> {
+        let mut fences = Vec::new();
+        if self.is_running(pid) {
+            self.release(mem, pid, ProcessState::Exited, &mut fences);
+            self.stats.exits += 1;
+        }
+        fences
+    }
+
+    /// Frees the private pages, swap slots and page tables of `pid`, and sets its
+    /// state. Its TLB and walk-cache entries are flushed by ASID (`sfence.vma x0,
+    /// asid`), as a kernel does before reusing an address space: the ASID is never
+    /// reused here, but no cached translation may outlive the PTE it came from.
+    fn release(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        pid: Pid,
+        state: ProcessState,
+        fences: &mut Vec<Fence>,
+    ) {
+        let Some(process) = self.process(pid) else { return };
+        let (asid, root) = (process.asid, process.root);
+        fences.push(Fence::address_space(asid));
+        let layout = self.layout(mem, root);
+        // Dirty bits of its PTEs on shared pages must outlive its page table.
+        for (vpn, ppn, raw) in self.tables.leaves(mem, root) {
+            let va = mmu_core::Vpn::new(vpn).base(self.page_bits);
+            let Some(region) = self.process(pid).and_then(|p| p.region(va)) else { continue };
+            if region.object.is_none() {
+                continue;
+            }
+            let key = page_key(pid, region, va, self.page_bits);
+            let dirty = self.tables.accessed_dirty(raw).1;
+            if let Some(info) = self.pages.get_mut(&key) {
+                if info.frame == Some(ppn) {
+                    info.dirty |= dirty;
+                }
+            }
+        }
+        let private = PageKey { owner: Owner::Process(pid), page: 0 }..=PageKey {
+            owner: Owner::Process(pid),
+            page: u32::MAX,
+        };
+        let keys: Vec<PageKey> = self.pages.range(private).map(|(k, _)| *k).collect();
+        for key in keys {
+            let Some(info) = self.pages.remove(&key) else { continue };
+            if let Some(frame) = info.frame {
+                self.free_frame(frame);
+            }
+            if let (Some(slot), Some(swap)) = (info.slot, &mut self.swap) {
+                swap.release(slot);
+            }
+        }
+        let Some(process) = self.processes.get_mut(pid) else { return };
+        (process.stats.resident_pages, process.stats.virtual_runs, process.stats.physical_runs) = layout;
+        let tables = std::mem::take(&mut process.table_frames);
+        process.state = state;
+        for frame in tables {
+            self.free_frame(frame);
+            self.stats.page_table_frames -= 1;
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The OS model's state: the process table, the frame table, the page-table
+//! builder, where every page is (a frame, a swap slot, or nowhere yet), the
+//! replacement policy and the swap device; and what the rest of the machine may
+//! ask of it. Fault handling is in [`crate::handler`].
+
+use crate::config::OsConfig;
+use crate::error::OsError;
+use crate::frames::{FrameTable, FrameUse};
+use crate::page_table::{MemoryPlan, PageTables};
+use crate::process::{
+    Owner, PageKey, Process, ProcessConfig, ProcessState, ProcessStats, ProcessTable, admits, page_key,
+};
+use crate::replacement::{Future, PageReplacement, Replacer, Residents};
+use crate::swap::{Slot, SwapDevice};
+use mmu_core::{
+    AccessKind, FaultKind, Fence, PageTableFormat, Paging, PhysAddr, PhysBackdoor, Pid, Ppn, PrivilegeState,
+    SimRng, VirtAddr,
+};
+use rand::SeedableRng;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Salt of the random replacement policy's stream (see `SimRng`).
+pub const SALT_PAGE_REPLACEMENT: u64 = 0x5041_4745_5245_504c;
+
+/// A segmentation fault, as reported: which process, where, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Segfault {
+    /// The process stopped.
+    pub pid: Pid,
+    /// Its name.
+    pub process: String,
+    /// The faulting virtual address.
+    pub vaddr: VirtAddr,
+    /// The access.
+    pub access: AccessKind,
+    /// What the hardware reported.
+    pub fault: FaultKind,
+    /// Why the OS refused it.
+    pub reason: &'static str,
+}
+
+/// OS counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OsStats {
+    /// Page faults served by a zero-filled frame (first touch, or a never-written
+    /// page that was dropped).
+    pub demand_zero: u64,
+    /// Page faults served by reading the page back from swap.
+    pub swap_ins: u64,
+    /// Page faults on a shared page already resident for another process: only
+    /// the faulting process's PTE is written.
+    pub shared_maps: u64,
+    /// A/D bits set by the handler (with `ad_update: Fault`).
+    pub accessed_dirty_updates: u64,
+    /// Pages evicted from their frame.
+    pub evictions: u64,
+    /// Evicted pages that were dirty and written to swap.
+    pub dirty_writebacks: u64,
+    /// Evicted pages that were clean and dropped (their swap copy is current, or
+    /// they were never written).
+    pub clean_evictions: u64,
+    /// TLB shootdowns: PTEs invalidated by evictions, each followed by an
+    /// invalidation of that page in that address space (`sfence.vma va, asid`).
+    pub shootdowns: u64,
+    /// A bits cleared by Clock's hand (each also drops the page's TLB entries).
+    pub accessed_clears: u64,
+    /// Processes stopped by segmentation faults.
+    pub segfaults: u64,
+    /// Processes whose workload ended.
+    pub exits: u64,
+    /// Pages read from the swap device.
+    pub swap_reads: u64,
+    /// Pages written to the swap device.
+    pub swap_writes: u64,
+    /// Slots of the swap device (0 without one).
+    pub swap_slots: u64,
+    /// Slots holding a page at the end of the run.
+    pub swap_slots_used: u64,
+    /// The most slots in use at once.
+    pub swap_slots_peak: u64,
+    /// Frames holding page tables now.
+    pub page_table_frames: u64,
+    /// Frames holding data pages now.
+    pub data_frames: u64,
+    /// Frames of physical memory.
+    pub frames_total: u64,
+    /// Frames that may hold data pages (`os.data_frames`, else every frame).
+    pub data_frames_total: u64,
+    /// Frames free at the end of the run.
+    pub frames_free: u64,
+    /// The longest run of consecutive free data frames at the end of the run (the
+    /// largest contiguous allocation that could still succeed without paging).
+    pub largest_free_run: u64,
+}
+
+/// Where a page is.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PageInfo {
+    pub(crate) frame: Option<Ppn>,
+    pub(crate) slot: Option<Slot>,
+    /// Dirty bits of PTEs that are gone (a process that mapped a shared page ended).
+    pub(crate) dirty: bool,
+}
+
+/// The OS model.
+pub struct Os {
+    pub(crate) config: OsConfig,
+    pub(crate) privilege: PrivilegeState,
+    pub(crate) page_bits: u8,
+    pub(crate) frames: FrameTable,
+    pub(crate) tables: PageTables,
+    pub(crate) pages: BTreeMap<PageKey, PageInfo>,
+    pub(crate) processes: ProcessTable,
+    pub(crate) replacer: Replacer,
+    pub(crate) swap: Option<SwapDevice>,
+    pub(crate) stats: OsStats,
+}
+
+impl Os {
+    /// Boots the OS: one root table per process, allocated and zeroed in memory.
+    ///
+    /// # Errors
+    /// `OutOfMemory` if memory cannot hold the root tables.
+    pub fn boot(
+        config: &OsConfig,
+        processes: &[ProcessConfig],
+        format: &Paging,
+        privilege: PrivilegeState,
+        seed: u64,
+        capacity_bytes: u64,
+        mem: &mut dyn PhysBackdoor,
+    ) -> Result<Self, OsError> {
+        let page_bytes = format.geometry().page_bytes();
+        // The frames PTEs can reach, below any flat tables (issue #4's memory plan).
+        let plan = MemoryPlan::new(format, capacity_bytes, processes.len()).map_err(OsError::Internal)?;
+        let total = plan.pool_frames;
+        let data = config.data_frames.unwrap_or(total).min(total);
+        let mut os = Os {
+            config: config.clone(),
+            privilege,
+            page_bits: format.geometry().page_bits(),
+            frames: FrameTable::new(data, total - data),
+            tables: PageTables::new(format.clone(), plan, processes.len()),
+            pages: BTreeMap::new(),
+            processes: ProcessTable::default(),
+            replacer: Replacer::new(config.replacement, SimRng::seed_from_u64(seed ^ SALT_PAGE_REPLACEMENT)),
+            swap: config.swap.as_ref().map(|s| SwapDevice::new(s.capacity_bytes / page_bytes, page_bytes)),
+            stats: OsStats { frames_total: total, data_frames_total: data, ..OsStats::default() },
+        };
+        let table = ProcessTable::new(processes, |pid| {
+            let root = os.alloc_root(mem, pid)?;
+            Ok::<_, OsError>((root, os.tables.root_frames(root)))
+        })?;
+        os.processes = table;
+        Ok(os)
+    }
+
+    /// The process `pid`, if it exists.
+    pub fn process(&self, pid: Pid) -> Option<&Process> {
+        self.processes.get(pid)
+    }
+
+    /// How many processes the OS has.
+    pub fn process_count(&self) -> usize {
+        self.processes.len()
+    }
+
+    /// Whether `pid` exists and still runs.
+    #[inline]
+    pub fn is_running(&self, pid: Pid) -> bool {
+        self.processes.is_running(pid)
+    }
+
+    /// The paging format of the page tables.
+    pub fn format(&self) -> &Paging {
+        self.tables.format()
+    }
+
+    /// Whether the replacement policy needs the workload's future ([`crate::FutureBuilder`]).
+    pub fn needs_future(&self) -> bool {
+        self.config.replacement == PageReplacement::Opt
+    }
+
+    /// Gives OPT the future of the workload about to run.
+    pub fn set_future(&mut self, future: Future) {
+        self.replacer.set_future(future);
+    }
+
+    /// Counters, with the frame table's and the swap device's state now.
+    pub fn stats(&self) -> OsStats {
+        let (slots, used, peak) = self.swap.as_ref().map_or((0, 0, 0), |s| (s.slots(), s.used(), s.peak()));
+        OsStats {
+            frames_free: self.frames.free(),
+            largest_free_run: self.frames.largest_free_run(),
+            data_frames: self.frames.data_in_use(),
+            swap_slots: slots,
+            swap_slots_used: used,
+            swap_slots_peak: peak,
+            ..self.stats.clone()
+        }
+    }
+
+    /// Counts an access by `pid` (made or skipped).
+    #[inline]
+    pub fn count_access(&mut self, pid: Pid) {
+        if let Some(p) = self.processes.get_mut(pid) {
+            p.stats.accesses += 1;
+        }
+    }
+
+    /// Counts a switch to `pid`.
+    pub fn count_switch_in(&mut self, pid: Pid) {
+        if let Some(p) = self.processes.get_mut(pid) {
+            p.stats.switched_in += 1;
+        }
+    }
+
+    /// Whether [`Os::touched`] needs to see completed accesses (LRU and OPT do).
+    #[inline]
+    pub fn watches_uses(&self) -> bool {
+        self.replacer.watches_uses()
+    }
+
+    /// The CPU completed access number `index` at `paddr`: LRU and OPT learn of it.
+    #[inline]
+    pub fn touched(&mut self, paddr: PhysAddr, index: u64) {
+        if self.replacer.watches_uses() {
+            self.replacer.touched(paddr.ppn(self.page_bits), index);
+        }
+    }
+
+    /// The page an access by `pid` touches, if the OS lets it complete: the same
+    /// rule decides, in the real run and in OPT's look-ahead, which accesses
+    /// complete and which stop their process.
+    pub(crate) fn admitted_page(&self, pid: Pid, kind: AccessKind, vaddr: VirtAddr) -> Option<PageKey> {
+        let process = self.process(pid)?;
+        let region = process.region(vaddr);
+        if !admits(region, kind, self.format(), &self.privilege) {
+            return None;
+        }
+        region.map(|r| page_key(pid, r, vaddr, self.page_bits))
+    }
+
+    /// The word `va` of process `pid` names, as the `--check` oracle keys it:
+    /// its owner and its byte offset in the owner's space. `None` outside regions.
+    pub fn word_key(&self, pid: Pid, va: VirtAddr) -> Option<(Owner, u32)> {
+        let region = self.process(pid)?.region(va)?;
+        Some(match region.object {
+            None => (Owner::Process(pid), va.as_u32()),
+            Some(o) => (Owner::Shared(o), va.as_u32() - region.config.base),
+        })
+    }
+
+    /// Bytes of memory set aside for page tables.
+    pub fn page_table_bytes(&self) -> u64 {
+        self.tables.page_table_bytes(self.stats.page_table_frames)
+    }
+
+    /// Host bytes behind page-table memory (see [`PageTables::touched_bytes`]).
+    pub fn page_table_touched_bytes(&self, mem: &dyn PhysBackdoor) -> u64 {
+        self.tables.touched_bytes(mem, |frame| self.frames.is_table(frame))
+    }
+
+    /// Resident pages, virtual runs and physical runs of the page table at `root`.
+    pub(crate) fn layout(&self, mem: &dyn PhysBackdoor, root: PhysAddr) -> (u64, u64, u64) {
+        let leaves = self.tables.leaves(mem, root);
+        let (mut virtual_runs, mut physical_runs) = (0, 0);
+        let mut prev: Option<(u32, Ppn)> = None;
+        for &(vpn, ppn, _) in &leaves {
+            let virtual_next = prev.is_some_and(|(v, _)| v.checked_add(1) == Some(vpn));
+            let physical_next = prev.is_some_and(|(_, f)| f.as_u32().checked_add(1) == Some(ppn.as_u32()));
+            if !virtual_next {
+                virtual_runs += 1;
+            }
+            if !(virtual_next && physical_next) {
+                physical_runs += 1;
+            }
+            prev = Some((vpn, ppn));
+        }
+        (leaves.len() as u64, virtual_runs, physical_runs)
+    }
+
+    /// Per-process counters, and the layout of each process's memory: now for a
+    /// running process, as it was when it ended for the others.
+    pub fn process_stats(&self, mem: &dyn PhysBackdoor) -> Vec<ProcessStats> {
+        self.processes
+            .iter()
+            .map(|p| {
+                let mut s = p.stats.clone();
+                s.state = format!("{:?}", p.state);
+                if p.state == ProcessState::Running {
+                    (s.resident_pages, s.virtual_runs, s.physical_runs) = self.layout(mem, p.root);
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// Every live mapping: (pid, VA of the page, frame, owner of the page). For
+    /// tests that check isolation from the outside.
+    pub fn mappings_now(&self, mem: &dyn PhysBackdoor) -> Vec<(Pid, VirtAddr, Ppn, Option<PageKey>)> {
+        let mut out = Vec::new();
+        for p in self.processes.iter().filter(|p| p.state == ProcessState::Running) {
+            for (vpn, ppn, _) in self.tables.leaves(mem, p.root) {
+                let owner = match self.frames.use_of(ppn) {
+                    FrameUse::Data(k) => Some(k),
+                    FrameUse::Free | FrameUse::Table => None,
+                };
+                out.push((p.pid, mmu_core::Vpn::new(vpn).base(self.page_bits), ppn, owner));
+            }
+        }
+        out
+    }
+}
+
+/// The valid leaf PTEs mapping `frame` for `key`: (pid, va, PTE address, raw PTE).
+pub(crate) fn mappings(
+    tables: &PageTables,
+    processes: &ProcessTable,
+    page_bits: u8,
+    mem: &dyn PhysBackdoor,
+    key: PageKey,
+    frame: Ppn,
+) -> Result<Vec<(Pid, VirtAddr, PhysAddr, u32)>, OsError> {
+    let mut found = Vec::new();
+    for (pid, va) in processes.mappers(key, page_bits) {
+        let Some(root) = processes.get(pid).map(|p| p.root) else { continue };
+        let Some(addr) = tables.find_leaf(mem, root, va)? else { continue };
+        let raw = mem.peek(addr);
+        if let mmu_core::PteView::Leaf { ppn, .. } = tables.format().decode(raw, 0) {
+            if ppn == frame {
+                found.push((pid, va, addr, raw));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// What a replacement policy sees of the OS while it chooses a victim: the frame
+/// table, and for Clock the PTEs whose A bits it clears (with the fences owed).
+pub(crate) struct ResidentView<'a> {
+    pub(crate) frames: &'a FrameTable,
+    pub(crate) tables: &'a PageTables,
+    pub(crate) processes: &'a ProcessTable,
+    pub(crate) stats: &'a mut OsStats,
+    pub(crate) page_bits: u8,
+    pub(crate) mem: &'a mut dyn PhysBackdoor,
+    pub(crate) fences: &'a mut Vec<Fence>,
+}
+
+impl Residents for ResidentView<'_> {
+    fn scanned(&self) -> u32 {
+        self.frames.scanned()
+    }
+    fn holds_data(&self, frame: Ppn) -> bool {
+        matches!(self.frames.use_of(frame), FrameUse::Data(_))
+    }
+    fn clear_accessed(&mut self, frame: Ppn) -> Result<bool, OsError> {
+        let FrameUse::Data(key) = self.frames.use_of(frame) else { return Ok(false) };
+        let mut referenced = false;
+        for (pid, va, addr, raw) in
+            mappings(self.tables, self.processes, self.page_bits, self.mem, key, frame)?
+        {
+            let (accessed, _) = self.tables.accessed_dirty(raw);
+            if accessed {
+                referenced = true;
+                self.mem.poke(addr, self.tables.format().without_accessed(raw));
+                if let Some(p) = self.processes.get(pid) {
+                    self.fences.push(Fence::page(va, p.asid));
+                }
+            }
+        }
+        if referenced {
+            self.stats.accessed_clears += 1;
+        }
+        Ok(referenced)
+    }
+}

@@ -1,0 +1,245 @@
+//! The report as a table for people.
+
+use cpu_sim::{HostTiming, Report};
+use std::fmt::Write as _;
+
+/// The host-throughput line/// The host-throughput line the table shows on a terminal or with `--timing`.
+pub fn render_timing(timing: &HostTiming) -> String {
+    format!("  host        {:.3} s, {:.2} M accesses/s\n", timing.seconds, timing.accesses_per_second / 1e6)
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 { "-".to_string() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
+}
+
+fn per(total: u64, count: u64) -> String {
+    if count == 0 { "-".to_string() } else { format!("{:.1}", total as f64 / count as f64) }
+}
+
+/// Bytes in binary units, one decimal: `4.0 GiB`.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// The report as a table for people.
+pub fn render_table(report: &Report, origin: &str) -> String {
+    let mut s = String::new();
+    let r = report;
+    let _ = writeln!(s, "mmu-sim run {origin} (seed {})", r.seed);
+    let _ = writeln!(
+        s,
+        "  accesses {:>12}   cycles {:>14}   cycles/access {}",
+        r.accesses,
+        r.cycles,
+        per(r.cycles, r.accesses)
+    );
+    if r.skipped_accesses > 0 || r.context_switches > 0 {
+        let _ = writeln!(s, "  skipped {:>13}   context switches {}", r.skipped_accesses, r.context_switches);
+    }
+    let _ = writeln!(
+        s,
+        "\n  {:<10} {:>12} {:>12} {:>12} {:>9} {:>10} {:>13}",
+        "TLB", "lookups", "hits", "misses", "hit rate", "evictions", "invalidations"
+    );
+    for (name, t) in &r.tlb.0 {
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>12} {:>12} {:>12} {:>9} {:>10} {:>13}",
+            name,
+            t.lookups,
+            t.hits,
+            t.misses,
+            percent(t.hits, t.lookups),
+            t.evictions,
+            t.invalidations
+        );
+    }
+    for (name, w) in &r.walk_cache.0 {
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>12} {:>12} {:>12} {:>9} {:>10} {:>13}",
+            format!("pwc {name}"),
+            w.lookups,
+            w.hits,
+            w.misses,
+            percent(w.hits, w.lookups),
+            w.evictions,
+            w.invalidations
+        );
+    }
+    let back: u64 = r.tlb.0.iter().map(|(_, t)| t.back_invalidations).sum();
+    let inv = &r.tlb_invalidations;
+    if back > 0 || inv.all + inv.by_asid + inv.by_va + inv.by_va_asid + inv.context_switch_flushes > 0 {
+        let _ = writeln!(
+            s,
+            "  invalidations: all {}, by ASID {}, by VA {}, by VA+ASID {}, switch flushes {}; inclusion back-invalidations {}",
+            inv.all, inv.by_asid, inv.by_va, inv.by_va_asid, inv.context_switch_flushes, back
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n  walks {:>15}   PTE reads {} ({} per walk)   A/D writes {}   cycles/walk {}   faulting {}",
+        r.walker.walks,
+        r.walker.pte_reads,
+        per(r.walker.pte_reads, r.walker.walks),
+        r.walker.pte_writes,
+        per(r.walker.walk_cycles, r.walker.walks),
+        r.walker.faulting_walks
+    );
+    if r.walker.walks > 0 {
+        let _ = writeln!(s, "  walk latency (cycles)");
+        let widest = r.walker.latency.buckets().map(|b| b.count).max().unwrap_or(1);
+        for b in r.walker.latency.buckets() {
+            let bar = "#".repeat(((b.count * 40).div_ceil(widest)) as usize);
+            let _ = writeln!(
+                s,
+                "  {:>12}..{:<10} {:>10} {:>8}  {bar}",
+                b.from,
+                b.to,
+                b.count,
+                percent(b.count, r.walker.walks)
+            );
+        }
+    }
+    let f = &r.faults;
+    let _ = writeln!(
+        s,
+        "  faults      not present {}, protection {}, A/D {}, reserved {}, misaligned superpage {}, access {}, alignment {}",
+        f.not_present,
+        f.protection,
+        f.accessed_dirty,
+        f.reserved,
+        f.misaligned_superpage,
+        f.access_fault,
+        f.alignment
+    );
+    let o = &r.os;
+    let _ = writeln!(
+        s,
+        "  os          demand-zero {}, swap-in {}, shared maps {}, A/D updates {}, segfaults {}, exits {}",
+        o.demand_zero, o.swap_ins, o.shared_maps, o.accessed_dirty_updates, o.segfaults, o.exits
+    );
+    if o.evictions > 0 || o.swap_slots > 0 {
+        let _ = writeln!(
+            s,
+            "  paging      evictions {} ({} dirty written back, {} clean dropped), shootdowns {}, A-bit clears {}",
+            o.evictions, o.dirty_writebacks, o.clean_evictions, o.shootdowns, o.accessed_clears
+        );
+        let _ = writeln!(
+            s,
+            "  swap        reads {}, writes {}, slots {} used of {} (peak {})",
+            o.swap_reads, o.swap_writes, o.swap_slots_used, o.swap_slots, o.swap_slots_peak
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  memory      {} frames ({} for data): {} page-table, {} data, {} free (largest free data run {})",
+        o.frames_total,
+        o.data_frames_total,
+        o.page_table_frames,
+        o.data_frames,
+        o.frames_free,
+        o.largest_free_run,
+    );
+    let _ = writeln!(
+        s,
+        "  page tables {} bytes ({}) in DRAM, {} bytes ({}) of them touched",
+        r.page_table_bytes,
+        size(r.page_table_bytes),
+        r.page_table_touched_bytes,
+        size(r.page_table_touched_bytes)
+    );
+    let d = &r.dram;
+    let _ = writeln!(
+        s,
+        "  dram        reads {} (page table {}, data {}), writes {} (page table {}, data {}), avg latency {}",
+        d.reads,
+        d.page_table_reads,
+        d.data_reads,
+        d.writes,
+        d.page_table_writes,
+        d.data_writes,
+        per(d.total_latency_cycles, d.reads + d.writes)
+    );
+    let banked = matches!(r.config.dram.timing, mmu_core::DramTiming::Banked { .. });
+    let _ = writeln!(
+        s,
+        "\n  {:<10} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "DRAM", "requests", "row hits", "row misses", "conflicts", "avg latency"
+    );
+    for (name, t) in [("page table", &d.page_table), ("data", &d.data)] {
+        let rows = |n: u64| if banked { n.to_string() } else { "-".to_string() };
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            name,
+            t.requests,
+            rows(t.row_hits),
+            rows(t.row_misses),
+            rows(t.row_conflicts),
+            per(t.latency_cycles, t.requests)
+        );
+    }
+    if r.processes.len() > 1 || o.evictions > 0 {
+        let _ = writeln!(
+            s,
+            "\n  {:<12} {:<8} {:>10} {:>11} {:>8} {:>8} {:>8} {:>9} {:>9}",
+            "process",
+            "state",
+            "accesses",
+            "demand-zero",
+            "swap-in",
+            "evicted",
+            "resident",
+            "virt runs",
+            "phys runs"
+        );
+        for p in &r.processes {
+            let _ = writeln!(
+                s,
+                "  {:<12} {:<8} {:>10} {:>11} {:>8} {:>8} {:>8} {:>9} {:>9}",
+                p.name,
+                p.state,
+                p.accesses,
+                p.demand_zero,
+                p.swap_ins,
+                p.evicted,
+                p.resident_pages,
+                p.virtual_runs,
+                p.physical_runs
+            );
+        }
+    }
+    if let Some(c) = &r.check {
+        let _ = writeln!(
+            s,
+            "  check       all {} loads matched the reference memory ({} stores, {} words tracked)",
+            c.loads_checked, c.stores_recorded, c.words_tracked
+        );
+    }
+    if let Some(t) = &r.trace {
+        let _ = writeln!(
+            s,
+            "  trace       {} format, {} lines, {} bad lines skipped, {} unaligned records",
+            t.format.name(),
+            t.lines,
+            t.bad_lines_skipped,
+            t.unaligned_records
+        );
+    }
+    for seg in &r.segfaults {
+        let _ = writeln!(
+            s,
+            "  segfault    process {} ({}) {:?} at {}: {:?}, {}",
+            seg.pid, seg.process, seg.access, seg.vaddr, seg.fault, seg.reason
+        );
+    }
+    s
+}

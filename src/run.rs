@@ -1,0 +1,230 @@
+//! Running a config: the options of `mmu-sim run`, the trace file behind the
+//! runner's event source, and a progress bar on standard error.
+
+use crate::error::RunError;
+use crate::io::{STDIN, load_config, open_trace, trace_path};
+use cpu_sim::{
+    HostTiming, Machine, MachineConfig, Report, SimError, TraceFormat, TraceReader, WorkloadConfig, runner,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::cell::Cell;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// How to run a config, beyond the config itself.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Read this trace instead of the config's workload; `-` is standard input.
+    pub trace: Option<PathBuf>,
+    /// The trace's format. Without it: the config's `format` for the config's
+    /// own trace, detection for a `--trace` override.
+    pub trace_format: Option<TraceFormat>,
+    /// Count and skip trace lines that do not parse instead of stopping.
+    pub skip_bad_lines: bool,
+    /// Draw a progress bar on standard error (the binary turns it on only when
+    /// standard error is a terminal).
+    pub progress: bool,
+    /// Check every load against a reference memory (`--check`); a mismatch stops
+    /// the run with `CheckFailed`.
+    pub check: bool,
+}
+
+/// A finished run: its report, the host time it took, and the first trace line
+/// skipped as bad, if any.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report; its `timing` is left empty for the caller to fill in on request.
+    pub report: Report,
+    /// Wall-clock time and throughput of the run loop.
+    pub timing: HostTiming,
+    /// The first bad line skipped, as `path:line: message`.
+    pub first_bad_line: Option<String>,
+}
+
+/// Runs the config at `config_path`, reading `trace_override` instead of the
+/// config's workload if given.
+///
+/// # Errors
+/// Any config, I/O or simulation error.
+pub fn run_file(config_path: &Path, trace_override: Option<&Path>) -> Result<Report, RunError> {
+    let config = load_config(config_path)?;
+    run_config(&config, config_path, trace_override)
+}
+
+/// Runs an already loaded config.
+///
+/// # Errors
+/// Any I/O or simulation error.
+pub fn run_config(
+    config: &MachineConfig,
+    config_path: &Path,
+    trace_override: Option<&Path>,
+) -> Result<Report, RunError> {
+    run_config_with(config, config_path, trace_override, false)
+}
+
+/// Runs an already loaded config; with `check`, the data-integrity oracle compares
+/// every load with a reference memory and a mismatch stops the run (`--check`).
+///
+/// # Errors
+/// Any I/O or simulation error.
+pub fn run_config_with(
+    config: &MachineConfig,
+    config_path: &Path,
+    trace_override: Option<&Path>,
+    check: bool,
+) -> Result<Report, RunError> {
+    let options = RunOptions { trace: trace_override.map(Path::to_path_buf), check, ..RunOptions::default() };
+    Ok(run_with(config, config_path, &options)?.report)
+}
+
+/// The progress bar of a run, or nothing when it is off.
+struct Progress {
+    bar: Option<ProgressBar>,
+    /// Bytes read from the trace file, when the bar measures bytes.
+    bytes: Option<Rc<Cell<u64>>>,
+    start: Instant,
+}
+
+impl Progress {
+    /// A bar of `length` units (bytes of the trace file, or accesses of a
+    /// generator), or a spinner when the length is unknown.
+    fn new(enabled: bool, length: Option<u64>, bytes: Option<Rc<Cell<u64>>>) -> Self {
+        let bar = enabled.then(|| {
+            let template = if bytes.is_some() {
+                "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} read, {msg}"
+            } else {
+                "{elapsed_precise} [{wide_bar}] {percent:>3}%, {msg}"
+            };
+            let bar = match length {
+                Some(len) => ProgressBar::new(len).with_style(
+                    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ),
+                None => ProgressBar::new_spinner().with_style(
+                    ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ),
+            };
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Self { bar, bytes, start: Instant::now() }
+    }
+
+    #[cold]
+    fn update(&self, accesses: u64) {
+        let Some(bar) = &self.bar else { return };
+        bar.set_position(self.bytes.as_ref().map_or(accesses, |b| b.get()));
+        let rate = accesses as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{accesses} accesses, {:.1} M/s", rate / 1e6));
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Runs an already loaded config with every option.
+///
+/// # Errors
+/// Any I/O, trace or simulation error.
+pub fn run_with(
+    config: &MachineConfig,
+    config_path: &Path,
+    options: &RunOptions,
+) -> Result<RunOutcome, RunError> {
+    let mut machine = Machine::new(config)?;
+    if options.check {
+        machine.enable_check();
+    }
+    let mut trace_stats = None;
+    let mut first_bad_line = None;
+    let start;
+    match trace_path(config, config_path, options.trace.as_deref()) {
+        Some(path) => {
+            let format = match (&options.trace_format, &options.trace, &config.workload) {
+                (Some(format), _, _) => *format,
+                (None, None, WorkloadConfig::Trace { format, .. }) => *format,
+                (None, _, _) => TraceFormat::Auto,
+            };
+            let origin = path.display().to_string();
+            if machine.needs_future() && path.as_os_str() == STDIN {
+                return Err(RunError::Unsupported(
+                    "OPT replacement reads the trace twice (once ahead, to learn the future), \
+                     so it cannot read standard input: pass the trace as a file"
+                        .into(),
+                ));
+            }
+            let bytes = Rc::new(Cell::new(0));
+            let length = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
+            let progress = Progress::new(options.progress, length, Some(Rc::clone(&bytes)));
+            // Opened here, so that a missing file is the user's error (exit 2).
+            let first = open_trace(&path, Rc::clone(&bytes))?;
+            let mut source = TraceFile {
+                path: &path,
+                origin: origin.clone(),
+                format,
+                skip_bad_lines: options.skip_bad_lines,
+                bytes,
+                first: Some(first),
+            };
+            start = Instant::now();
+            let result =
+                runner::run_source(&mut machine, &mut source, &origin, &mut |done| progress.update(done));
+            progress.finish();
+            let reader = result?;
+            trace_stats = Some(reader.stats().clone());
+            first_bad_line = reader.first_bad_line().map(ToString::to_string);
+        }
+        None => {
+            // One generator streams under the progress bar; a `Processes` mix is
+            // scheduled by the runner. FIXME(#6): no progress bar for a mix.
+            let length = match &config.workload {
+                WorkloadConfig::Synthetic(generator) => Some(generator.accesses()),
+                WorkloadConfig::Processes { .. } | WorkloadConfig::Trace { .. } => None,
+            };
+            let progress = Progress::new(options.progress && length.is_some(), length, None);
+            start = Instant::now();
+            let result = runner::run_synthetic(&mut machine, &mut |done| progress.update(done));
+            progress.finish();
+            result?;
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let mut report = machine.report();
+    report.trace = trace_stats;
+    let timing = HostTiming { seconds, accesses_per_second: report.accesses as f64 / seconds.max(1e-9) };
+    Ok(RunOutcome { report, timing, first_bad_line })
+}
+
+/// A trace file, read from its start for each reading (OPT reads it twice): the
+/// first reading uses the file opened before the run, later ones open it again.
+/// Each reading restarts the byte count of the progress bar.
+struct TraceFile<'a> {
+    path: &'a Path,
+    origin: String,
+    format: TraceFormat,
+    skip_bad_lines: bool,
+    bytes: Rc<Cell<u64>>,
+    first: Option<Box<dyn Read>>,
+}
+
+impl runner::EventSource for TraceFile<'_> {
+    type Events = TraceReader<Box<dyn Read>>;
+    fn open(&mut self) -> Result<Self::Events, SimError> {
+        let source = match self.first.take() {
+            Some(first) => first,
+            None => {
+                self.bytes.set(0);
+                open_trace(self.path, Rc::clone(&self.bytes)).map_err(|e| {
+                    SimError::Internal(format!("the trace could be opened once but not again: {e}"))
+                })?
+            }
+        };
+        Ok(TraceReader::new(source, self.origin.clone(), self.format).skip_bad_lines(self.skip_bad_lines))
+    }
+}
