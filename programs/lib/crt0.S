@@ -5,6 +5,7 @@
  * ours to load (__global_pointer$ from the linker script). We call
  * main(argc, argv, envp) and pass its return value to exit_group (94).
  */
+    .file "crt0.S"
     .section .text.start, "ax", @progbits
     .globl _start
     .type _start, @function
