@@ -43,9 +43,9 @@ check sv32-demo 0 sv32-demo/expected-qemu.txt - \
 # output except on the lines where QEMU 7.2 departs from the specification.
 grep -vE '^(29|30|31) ' sv32-demo/expected-qemu.txt >"$tmp"
 if grep -vE '^(29|30|31) ' sv32-demo/expected.txt | cmp -s - "$tmp"; then
-    echo "sv32-demo/expected.txt: same as QEMU's output except lines 29-31"
+    echo "sv32-demo/expected.txt: same as QEMU's output except tests 29-31"
 else
-    echo "sv32-demo/expected.txt: differs from QEMU's output outside lines 29-31"
+    echo "sv32-demo/expected.txt: differs from QEMU's output outside tests 29-31"
     fail=1
 fi
 exit $fail
