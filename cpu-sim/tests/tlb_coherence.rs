@@ -86,7 +86,7 @@ fn check_coherence(mmu: &Mmu, dram: &Dram, os: &Os, current: Pid, untagged: bool
     };
     for (tlb, entry) in mmu.tlbs().entries() {
         let t = entry.translation;
-        let vaddr = t.vpn.base(t.page_bits);
+        let vaddr = t.vpn.base(t.page_shift);
         let Some((_, raw)) = software_walk(dram, format, root_of(entry.asid), vaddr) else {
             panic!(
                 "step {step}: {tlb} caches {t:?} for {:?}, but the page table maps nothing there",
@@ -96,7 +96,11 @@ fn check_coherence(mmu: &Mmu, dram: &Dram, os: &Os, current: Pid, untagged: bool
         let PteView::Leaf { ppn, perms, global, accessed, dirty } = format.decode(raw, 0) else {
             unreachable!("software_walk returns leaves");
         };
-        assert_eq!(t.page_base, ppn.base(12), "step {step}: {tlb} frame of {vaddr:?}");
+        assert_eq!(
+            t.page_base,
+            ppn.base(mmu_core::PageShift::new(12)),
+            "step {step}: {tlb} frame of {vaddr:?}"
+        );
         assert_eq!(t.perms, perms, "step {step}: {tlb} rights of {vaddr:?}");
         assert_eq!(t.global, global, "step {step}: {tlb} global bit of {vaddr:?}");
         assert!(accessed, "step {step}: {tlb} caches {vaddr:?} whose PTE has A clear");
@@ -171,7 +175,7 @@ fn run(config: &MachineConfig, seed: u64, steps: usize) {
                     moves += 1;
                     for i in 0..1024 {
                         let word = dram.peek(PhysAddr::new(next.as_u64() + i * 4));
-                        dram.poke(frame.base(12).checked_add(i * 4).unwrap(), word);
+                        dram.poke(frame.base(mmu_core::PageShift::new(12)).checked_add(i * 4).unwrap(), word);
                     }
                     dram.poke(root_pte, mmu.format().encode_pointer(frame));
                     mmu.fence(Fence::page(vaddr, space.asid));

@@ -107,7 +107,7 @@ impl Os {
         va: VirtAddr,
         fences: &mut Vec<Fence>,
     ) -> Result<Cycles, OsError> {
-        let key = page_key(pid, region, va, self.page_bits);
+        let key = page_key(pid, region, va, self.page_shift);
         let pte_perms = region.config.pte_perms();
         let mut cost = Cycles::ZERO;
         let pte_addr = self.build_leaf(mem, pid, va, &mut cost, fences)?;
@@ -126,7 +126,7 @@ impl Os {
             return Ok(cost);
         }
         let frame = self.alloc_data_frame(mem, pid, va, key, &mut cost, fences)?;
-        let base = frame.base(self.page_bits);
+        let base = frame.base(self.page_shift);
         mem.zero(base, self.format().geometry().page_bytes());
         match (info.slot, &self.swap, &self.config.swap) {
             (Some(slot), Some(swap), Some(device)) => {
@@ -268,7 +268,7 @@ impl Os {
         if let Some(p) = self.processes.get_mut(pid) {
             p.table_frames.extend((0..frames as u32).map(|i| Ppn::new(ppn.as_u32() + i)));
         }
-        let base = ppn.base(self.page_bits);
+        let base = ppn.base(self.page_shift);
         mem.zero(base, frames * self.tables.page_bytes());
         self.stats.page_table_frames += frames;
         self.tables.record_node(base, frames);
@@ -292,9 +292,9 @@ impl Os {
                 why: "no swap device is configured (`os.swap`) to page out to",
             });
         }
-        let Os { replacer, frames: table, tables, processes, stats, page_bits, .. } = self;
+        let Os { replacer, frames: table, tables, processes, stats, page_shift, .. } = self;
         let mut view =
-            ResidentView { frames: table, tables, processes, stats, page_bits: *page_bits, mem, fences };
+            ResidentView { frames: table, tables, processes, stats, page_shift: *page_shift, mem, fences };
         let victim = replacer.choose_victim(&mut view)?.ok_or(OsError::OutOfMemory {
             frames,
             pid,
@@ -316,7 +316,7 @@ impl Os {
         let FrameUse::Data(key) = self.frames.use_of(frame) else {
             return Err(OsError::Internal(format!("victim frame {frame:?} holds no data page")));
         };
-        let mappings = mappings(&self.tables, &self.processes, self.page_bits, mem, key, frame)?;
+        let mappings = mappings(&self.tables, &self.processes, self.page_shift, mem, key, frame)?;
         let mut info = self.pages.get(&key).copied().unwrap_or_default();
         let dirty = info.dirty || mappings.iter().any(|m| self.tables.accessed_dirty(m.3).1);
         let mut cost = self.config.evict_cycles;
@@ -326,7 +326,7 @@ impl Os {
                 Some(s) => s,
                 None => swap.alloc().ok_or(OsError::SwapFull { slots: swap.slots(), pid, vaddr })?,
             };
-            let base = frame.base(self.page_bits).as_u64();
+            let base = frame.base(self.page_shift).as_u64();
             let words: Vec<u32> =
                 (0..swap.words_per_page() as u64).map(|i| mem.peek(PhysAddr::new(base + 4 * i))).collect();
             swap.write(slot, &words);
@@ -414,12 +414,12 @@ impl Os {
         let layout = self.layout(mem, root);
         // Dirty bits of its PTEs on shared pages must outlive its page table.
         for (vpn, ppn, raw) in self.tables.leaves(mem, root) {
-            let va = mmu_core::Vpn::new(vpn).base(self.page_bits);
+            let va = mmu_core::Vpn::new(vpn).base(self.page_shift);
             let Some(region) = self.process(pid).and_then(|p| p.region(va)) else { continue };
             if region.object.is_none() {
                 continue;
             }
-            let key = page_key(pid, region, va, self.page_bits);
+            let key = page_key(pid, region, va, self.page_shift);
             let dirty = self.tables.accessed_dirty(raw).1;
             if let Some(info) = self.pages.get_mut(&key) {
                 if info.frame == Some(ppn) {
