@@ -1,0 +1,279 @@
+//! The official riscv-tests suite (/work/shared/riscv-tests) on the core, over two
+//! test ports: a flat physical memory for the `-p-` tests (no translation) and an
+//! Sv32 port that translates with the project's own walker for the `-v-` tests and
+//! the `-p-` tests that turn paging on themselves.
+//!
+//! A test ends when it writes its `tohost` word: 1 is a pass, `(n << 1) | 1` a
+//! failure of its test case n.
+
+use mmu_core::format::Radix;
+use mmu_core::walker::NoWalkCache;
+use mmu_core::{
+    AccessContext, AccessKind, AdUpdate, Answer, Cycle, Cycles, Fence, MemRequest, MemoryPort, PhysAddr,
+    PhysMem, Timed, Traffic, Trap, TrapCause, WalkRequest, Width, walk,
+};
+use rv32::{CoreConfig, Environment, Hart, Step};
+use std::path::PathBuf;
+
+const RAM_BASE: u64 = 0x8000_0000;
+const RAM_BYTES: u64 = 4 << 20;
+/// Every test in the suite finishes in well under this (the longest `-v-` test
+/// retires a few hundred thousand instructions).
+const INSTRUCTION_LIMIT: u64 = 5_000_000;
+
+/// RAM at 0x8000_0000 with a watch on the `tohost` word; nothing outside it.
+struct Ram {
+    words: Vec<u32>,
+    tohost: Option<u64>,
+    tohost_value: Option<u32>,
+}
+
+impl Ram {
+    fn new(tohost: Option<u64>) -> Self {
+        Self { words: vec![0; (RAM_BYTES / 4) as usize], tohost, tohost_value: None }
+    }
+    fn index(&self, addr: PhysAddr) -> Option<usize> {
+        let offset = addr.as_u64().checked_sub(RAM_BASE)?;
+        (offset < RAM_BYTES).then_some((offset / 4) as usize)
+    }
+    fn load_bytes(&mut self, paddr: u64, bytes: &[u8]) {
+        for (i, b) in bytes.iter().enumerate() {
+            let a = paddr + i as u64;
+            let index = self.index(PhysAddr::new(a)).expect("ELF segment inside RAM");
+            self.words[index] = Width::Byte.insert(self.words[index], a, u32::from(*b));
+        }
+    }
+    /// One aligned data access at a physical address (the port's last step).
+    fn data(&mut self, now: Cycle, paddr: PhysAddr, request: &MemRequest) -> Answer {
+        let ready_at = now + Cycles::new(1);
+        let Some(index) = self.index(paddr) else {
+            let trap = Trap { cause: TrapCause::AccessFault, vaddr: request.vaddr, kind: request.kind };
+            return Timed { value: Err(trap), ready_at };
+        };
+        let a = paddr.as_u64();
+        let word = self.words[index];
+        let value = match request.kind {
+            AccessKind::Read | AccessKind::Fetch => request.width.extract(word, a),
+            AccessKind::Write => {
+                self.words[index] = request.width.insert(word, a, request.value);
+                if Some(a) == self.tohost && request.value != 0 {
+                    self.tohost_value = Some(request.value);
+                }
+                0
+            }
+        };
+        Timed { value: Ok(value), ready_at }
+    }
+}
+
+impl PhysMem for Ram {
+    fn read(&mut self, now: Cycle, addr: PhysAddr, _: Traffic) -> Timed<u32> {
+        let value = self.index(addr).map_or(0, |i| self.words[i]);
+        Timed { value, ready_at: now + Cycles::new(1) }
+    }
+    fn write(&mut self, now: Cycle, addr: PhysAddr, value: u32, _: Traffic) -> Cycle {
+        if let Some(i) = self.index(addr) {
+            self.words[i] = value;
+        }
+        now + Cycles::new(1)
+    }
+    fn contains(&self, addr: PhysAddr) -> bool {
+        self.index(addr).is_some()
+    }
+}
+
+/// What stops a run on a test port.
+#[derive(Debug)]
+enum PortError {
+    /// The flat port was asked to translate.
+    NeedsTranslation,
+}
+
+/// The flat port: physical addresses only (`space: None` means PA = VA).
+struct FlatPort {
+    ram: Ram,
+    fences: u64,
+}
+
+impl MemoryPort for FlatPort {
+    type Error = PortError;
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, PortError> {
+        if context.space.is_some() {
+            return Err(PortError::NeedsTranslation);
+        }
+        assert!(request.width.is_aligned(request.vaddr), "the core sends aligned requests only: {request:?}");
+        Ok(self.ram.data(now, PhysAddr::new(u64::from(request.vaddr.as_u32())), &request))
+    }
+    fn fence(&mut self, _: Fence) {
+        self.fences += 1;
+    }
+}
+
+/// The Sv32 port: the project's walker over the same RAM, A/D set in hardware, no
+/// TLB (so fences have nothing to drop).
+struct Sv32Port {
+    ram: Ram,
+}
+
+impl MemoryPort for Sv32Port {
+    type Error = PortError;
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, PortError> {
+        assert!(request.width.is_aligned(request.vaddr), "the core sends aligned requests only: {request:?}");
+        let Some(space) = context.space else {
+            return Ok(self.ram.data(now, PhysAddr::new(u64::from(request.vaddr.as_u32())), &request));
+        };
+        let outcome = walk(
+            &Radix::sv32(),
+            &mut self.ram,
+            &mut NoWalkCache,
+            now,
+            &WalkRequest {
+                root: space.root,
+                asid: space.asid,
+                vaddr: request.vaddr,
+                access: request.kind,
+                state: context.privilege,
+                ad_update: AdUpdate::Hardware,
+            },
+        );
+        match outcome.result {
+            Ok(translation) => {
+                let paddr = translation.phys_addr(request.vaddr);
+                Ok(self.ram.data(outcome.done_at, paddr, &request))
+            }
+            Err(fault) => {
+                let trap = Trap { cause: TrapCause::Fault(fault), vaddr: request.vaddr, kind: request.kind };
+                Ok(Timed { value: Err(trap), ready_at: outcome.done_at })
+            }
+        }
+    }
+    fn fence(&mut self, _: Fence) {}
+}
+
+trait TestPort: MemoryPort<Error = PortError> {
+    fn ram(&mut self) -> &mut Ram;
+}
+impl TestPort for FlatPort {
+    fn ram(&mut self) -> &mut Ram {
+        &mut self.ram
+    }
+}
+impl TestPort for Sv32Port {
+    fn ram(&mut self) -> &mut Ram {
+        &mut self.ram
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Pass,
+    Fail(u32),
+    HostRequest(u32),
+    Timeout,
+    Stuck(String),
+}
+
+fn elf_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/riscv-tests/elf");
+    assert!(
+        dir.is_dir(),
+        "the riscv-tests ELFs are missing: expected them in {} (shared/riscv-tests/elf beside the repository)",
+        dir.display()
+    );
+    dir
+}
+
+fn run_elf(name: &str) -> Outcome {
+    let path = elf_dir().join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let program = rv32::elf::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut ram = Ram::new(program.tohost.map(u64::from));
+    for segment in &program.segments {
+        ram.load_bytes(u64::from(segment.paddr), &segment.file_bytes);
+    }
+    let config = CoreConfig {
+        cycles_per_instruction: Cycles::new(1),
+        environment: Environment::BareMetal,
+        hart_id: 0,
+    };
+    let hart = Hart::new(config, program.entry);
+    if name.contains("-v-") || NEEDS_SV32.contains(&name) {
+        execute(hart, &mut Sv32Port { ram })
+    } else {
+        execute(hart, &mut FlatPort { ram, fences: 0 })
+    }
+}
+
+/// `-p-` tests that turn Sv32 on themselves (with MPRV).
+const NEEDS_SV32: &[&str] = &["rv32si-p-dirty"];
+
+fn execute<P: TestPort>(mut hart: Hart, port: &mut P) -> Outcome {
+    for _ in 0..INSTRUCTION_LIMIT {
+        match hart.step(port) {
+            Ok(Step::Waiting) if hart.is_waiting() => {
+                // Nothing in this harness raises interrupts: a wait that does not end
+                // at once would never end.
+                if hart.step(port).map(|s| s == Step::Waiting).unwrap_or(false) {
+                    return Outcome::Stuck(format!("wfi with nothing pending at {:#x}", hart.pc()));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return Outcome::Stuck(format!("port error {e:?} at pc {:#x}", hart.pc())),
+        }
+        if let Some(value) = port.ram().tohost_value {
+            return match value {
+                1 => Outcome::Pass,
+                v if v & 1 == 1 => Outcome::Fail(v >> 1),
+                v => Outcome::HostRequest(v),
+            };
+        }
+    }
+    Outcome::Timeout
+}
+
+fn run_suite(filter: impl Fn(&str) -> bool) -> (usize, Vec<(String, Outcome)>) {
+    let mut names: Vec<String> = std::fs::read_dir(elf_dir())
+        .expect("listing the riscv-tests ELFs")
+        .map(|entry| entry.expect("a directory entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| filter(n))
+        .collect();
+    names.sort();
+    let mut failures = Vec::new();
+    for name in &names {
+        let outcome = run_elf(name);
+        if outcome != Outcome::Pass {
+            failures.push((name.clone(), outcome));
+        }
+    }
+    (names.len(), failures)
+}
+
+fn check(kind: &str, total: usize, failures: &[(String, Outcome)], expected_total: usize) {
+    for (name, outcome) in failures {
+        eprintln!("{name}: {outcome:?}");
+    }
+    assert_eq!(total, expected_total, "{kind}: the suite should hold {expected_total} ELFs");
+    assert!(failures.is_empty(), "{kind}: {} of {total} failed: {failures:?}", failures.len());
+}
+
+#[test]
+fn every_physical_test_passes() {
+    let (total, failures) = run_suite(|n| n.contains("-p-"));
+    check("-p-", total, &failures, 81);
+}
+
+#[test]
+fn every_virtual_memory_test_passes() {
+    let (total, failures) = run_suite(|n| n.contains("-v-"));
+    check("-v-", total, &failures, 61);
+}
