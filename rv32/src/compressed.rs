@@ -189,10 +189,10 @@ mod tests {
         (0x8c65, 0x0094_7433, "and s0, s0, s1"),
         // c.j -2 (all offset bits set, offset[0] implied 0): jal x0, -2
         (0xbffd, 0xfffff06f, "jal x0, -2"),
-        // c.jal +2048-2 = 2046? bit 12 (offset 11) clear, all others set -> 0x7fe
-        (0x3ffd, 0x7fe0_00ef, "jal ra, 2046"),
+        // c.jal 2046: offset[11] (bit 12) clear, every other offset bit set
+        (0x2ffd, 0x7fe0_00ef, "jal ra, 2046"),
         // c.beqz s0, -256: offset[8] = bit 12, others clear
-        (0xd001, 0xf000_00e3, "beq s0, x0, -256"),
+        (0xd001, 0xf004_00e3, "beq s0, x0, -256"),
         // c.bnez s1, 6: offset[2:1] = bits 4:3 = 0b11
         (0xe099, 0x0004_9363, "bne s1, x0, 6"),
         // c.slli a0, 4 / c.lwsp a0, 12(sp) / c.swsp a0, 192(sp)

@@ -266,10 +266,28 @@ fn check(kind: &str, total: usize, failures: &[(String, Outcome)], expected_tota
     assert!(failures.is_empty(), "{kind}: {} of {total} failed: {failures:?}", failures.len());
 }
 
+/// Tests this core fails by design: `rv32mi-p-pmpaddr` needs writable PMP
+/// registers, and this core has no PMP (its CSRs raise illegal instruction, so
+/// the test's trap handler reports a failure of its test case 1).
+const KNOWN_FAILURES: &[&str] = &["rv32mi-p-pmpaddr"];
+
 #[test]
 fn every_physical_test_passes() {
-    let (total, failures) = run_suite(|n| n.contains("-p-"));
-    check("-p-", total, &failures, 81);
+    let (total, failures) = run_suite(|n| n.contains("-p-") && !KNOWN_FAILURES.contains(&n));
+    check("-p-", total, &failures, 81 - KNOWN_FAILURES.len());
+}
+
+#[test]
+#[ignore = "no PMP: pmpcfg0/pmpaddr0 raise illegal instruction (FIXME(#10) if the machine gets PMP)"]
+fn pmpaddr_needs_pmp_registers() {
+    assert_eq!(run_elf("rv32mi-p-pmpaddr"), Outcome::Pass);
+}
+
+#[test]
+fn a_failing_test_case_is_reported_with_its_number() {
+    // Without PMP, rv32mi-p-pmpaddr's first `csrw pmpcfg0` traps to a handler that
+    // jumps to `fail` with TESTNUM = gp = 1: tohost = (1 << 1) | 1.
+    assert_eq!(run_elf("rv32mi-p-pmpaddr"), Outcome::Fail(1));
 }
 
 #[test]
