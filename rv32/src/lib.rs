@@ -31,3 +31,6 @@ pub use compressed::expand as expand_compressed;
 pub use hart::{AddressSpaceError, CoreConfig, Environment, Hart, Mode, Step};
 pub use stats::{CoreStats, TrapStats};
 pub use trap::{Cause, Exception, Interrupt};
+
+#[cfg(test)]
+mod tests;
