@@ -295,3 +295,83 @@ fn every_virtual_memory_test_passes() {
     let (total, failures) = run_suite(|n| n.contains("-v-"));
     check("-v-", total, &failures, 61);
 }
+
+fn read_elf(name: &str) -> Vec<u8> {
+    let path = elf_dir().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+#[test]
+fn elf_loader_finds_entry_segments_and_tohost() {
+    use rv32::elf::SegmentFlags;
+    // `readelf -l -s rv32ui-v-simple`: RISCV_ATTRIBUTES (skipped), a text LOAD of
+    // 0x200 bytes R E and a data LOAD of 0x1c34 file / 0x5008 memory bytes RWE;
+    // tohost at 0x8000_1000, fromhost at 0x8000_1040.
+    let program = rv32::elf::parse(&read_elf("rv32ui-v-simple")).expect("a valid RV32 ELF");
+    assert_eq!(program.entry, 0x8000_0000);
+    assert_eq!(program.tohost, Some(0x8000_1000));
+    assert_eq!(program.fromhost, Some(0x8000_1040));
+    assert_eq!(program.segments.len(), 2, "the RISCV_ATTRIBUTES header is not loadable");
+    let (text, data) = (&program.segments[0], &program.segments[1]);
+    assert_eq!((text.vaddr, text.paddr, text.file_bytes.len(), text.mem_size), (0x8000_0000, 0x8000_0000, 0x200, 0x200));
+    assert_eq!(text.flags, SegmentFlags { read: true, write: false, execute: true });
+    assert_eq!((data.vaddr, data.file_bytes.len(), data.mem_size), (0x8000_1000, 0x1c34, 0x5008));
+    assert_eq!(data.flags, SegmentFlags { read: true, write: true, execute: true });
+    // The first instruction, per objdump: `j handle_reset` (+12) = 0x00c0006f.
+    assert_eq!(&text.file_bytes[..4], &[0x6f, 0x00, 0xc0, 0x00][..]);
+}
+
+#[test]
+fn elf_loader_refuses_what_this_core_cannot_run() {
+    use rv32::elf::ElfError;
+    let good = read_elf("rv32ui-p-simple");
+    let patched = |offset: usize, bytes: &[u8]| {
+        let mut data = good.clone();
+        data[offset..offset + bytes.len()].copy_from_slice(bytes);
+        data
+    };
+    assert!(matches!(rv32::elf::parse(b"#!/bin/sh\necho not an ELF\n"), Err(ElfError::NotElf)));
+    assert!(matches!(rv32::elf::parse(&[]), Err(ElfError::NotElf)));
+    // e_ident[EI_CLASS] = ELFCLASS64.
+    assert!(matches!(rv32::elf::parse(&patched(4, &[2])), Err(ElfError::Elf64)));
+    // e_ident[EI_DATA] = ELFDATA2MSB.
+    assert!(matches!(rv32::elf::parse(&patched(5, &[2])), Err(ElfError::BigEndian)));
+    // e_machine = EM_X86_64 (62).
+    let err = rv32::elf::parse(&patched(18, &[62, 0])).expect_err("x86-64 is refused");
+    assert!(matches!(err, ElfError::NotRiscV(62)), "{err}");
+    assert!(err.to_string().contains("not RISC-V"), "{err}");
+    // Truncated headers are an error, not a panic.
+    assert!(matches!(rv32::elf::parse(&good[..40]), Err(ElfError::Malformed(_))));
+    // A program header table that runs off the end.
+    assert!(rv32::elf::parse(&good[..60]).is_err());
+}
+
+/// Throughput of the core alone on a trivial memory, in release builds:
+/// `cargo test --release -p rv32 --test riscv_tests -- --ignored --nocapture throughput`.
+#[test]
+#[ignore = "a measurement, not a check: run in release with --nocapture"]
+fn throughput_on_a_flat_memory() {
+    let bytes = read_elf("rv32um-p-mul");
+    let program = rv32::elf::parse(&bytes).expect("a valid RV32 ELF");
+    let mut ram = Ram::new(None);
+    for segment in &program.segments {
+        ram.load_bytes(u64::from(segment.paddr), &segment.file_bytes);
+    }
+    let mut port = FlatPort { ram, fences: 0 };
+    let config =
+        CoreConfig { cycles_per_instruction: Cycles::new(1), environment: Environment::BareMetal, hart_id: 0 };
+    let start = std::time::Instant::now();
+    let mut retired = 0u64;
+    // Rerun the test body from the entry point until enough instructions have run.
+    while retired < 50_000_000 {
+        let mut hart = Hart::new(config, program.entry);
+        for _ in 0..20_000 {
+            if hart.step(&mut port).is_err() {
+                break;
+            }
+        }
+        retired += hart.stats().instructions;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    eprintln!("{retired} instructions in {seconds:.2} s: {:.1} M instructions/s", retired as f64 / seconds / 1e6);
+}
