@@ -476,7 +476,16 @@ impl Hart {
         self.csr.check(address, self.mode, write)?;
         let old = self.csr.read(address, self.now)?;
         if write {
-            self.csr.write(address, new_value(old), self.now);
+            // "The value used as input to the read-modify-write of CSRRS/CSRRC is
+            // only the software-writable SEIP bit, ignoring the interrupt value from
+            // the external interrupt controller" (privileged spec, mip): the same for
+            // every line the machine drives, so a `csrs mip` never latches a line.
+            let base = match address {
+                addr::MIP => self.csr.mip_soft,
+                addr::SIP => self.csr.mip_soft & self.csr.mideleg,
+                _ => old,
+            };
+            self.csr.write(address, new_value(base), self.now);
             if matches!(address, addr::MSTATUS | addr::SSTATUS | addr::SATP) {
                 self.update_contexts();
             }
@@ -529,7 +538,10 @@ impl Hart {
         let request = mmu_core::MemRequest { kind, vaddr: VirtAddr::new(vaddr), width, value };
         let context = if kind == AccessKind::Fetch { &self.fetch_context } else { &self.data_context };
         let answer = port.access(self.now, context, request).map_err(Stop::Port)?;
-        self.now = self.now.max(answer.ready_at);
+        // `Cycle::max` is not `#[inline]` across crates; this is the hot path.
+        if answer.ready_at > self.now {
+            self.now = answer.ready_at;
+        }
         Ok(answer.value)
     }
 }

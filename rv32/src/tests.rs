@@ -677,3 +677,56 @@ fn time_reads_the_machines_mtime() {
     run(&mut hart, &mut port, 2);
     assert_eq!((hart.reg(10), hart.reg(11)), (2, 1));
 }
+
+#[test]
+fn setting_a_bit_in_mip_does_not_latch_the_machines_lines() {
+    // csrs mip, a0 with a0 = SSIP while the machine drives SEIP.
+    let (mut hart, mut port) = bare(&[csrrs(A1, addr::MIP, A0)]);
+    hart.set_reg(10, Interrupt::SupervisorSoftware.mask());
+    hart.set_interrupt_pending(Interrupt::SupervisorExternal, true);
+    run(&mut hart, &mut port, 1);
+    assert_eq!(hart.reg(11), 0x200, "rd reads the line");
+    hart.set_interrupt_pending(Interrupt::SupervisorExternal, false);
+    assert_eq!(hart.csr(addr::MIP), Some(0x002), "SEIP went with its line; SSIP stays");
+}
+
+/// A xorshift generator: deterministic input for the robustness test.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn random_instruction_words_never_panic() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for environment in [Environment::BareMetal, Environment::UserProcess] {
+        let mut port = TestPort::new();
+        for word in port.words.iter_mut() {
+            *word = xorshift(&mut seed) as u32;
+        }
+        let mut hart = Hart::new(config(environment), 0);
+        for _ in 0..200_000 {
+            for reg in 1..32u8 {
+                // Keep about half the registers pointing into memory.
+                let r = xorshift(&mut seed) as u32;
+                hart.set_reg(reg, if reg % 2 == 0 { r & 0xfffc } else { r });
+            }
+            if xorshift(&mut seed) % 64 == 0 {
+                hart.set_interrupt_pending(Interrupt::PRIORITY[(seed % 6) as usize], seed & 8 != 0);
+            }
+            match hart.step(&mut port) {
+                Ok(Step::Waiting) => hart.set_pc(xorshift(&mut seed) as u32 & 0xfffe),
+                Ok(Step::Syscall) => hart.skip_ecall(),
+                Ok(Step::Exception { .. }) => hart.set_pc(xorshift(&mut seed) as u32 & 0xfffe),
+                Ok(_) => {}
+                Err(()) => unreachable!("the test port never errs"),
+            }
+            if hart.pc() >= 0x1_0000 {
+                hart.set_pc(hart.pc() & 0xfffe);
+            }
+        }
+        assert!(hart.stats().instructions > 1000, "{environment:?}: some random words are instructions");
+    }
+}

@@ -44,6 +44,7 @@ impl Ram {
         }
     }
     /// One aligned data access at a physical address (the port's last step).
+    #[inline]
     fn data(&mut self, now: Cycle, paddr: PhysAddr, request: &MemRequest) -> Answer {
         let ready_at = now + Cycles::new(1);
         let Some(index) = self.index(paddr) else {
@@ -313,7 +314,10 @@ fn elf_loader_finds_entry_segments_and_tohost() {
     assert_eq!(program.fromhost, Some(0x8000_1040));
     assert_eq!(program.segments.len(), 2, "the RISCV_ATTRIBUTES header is not loadable");
     let (text, data) = (&program.segments[0], &program.segments[1]);
-    assert_eq!((text.vaddr, text.paddr, text.file_bytes.len(), text.mem_size), (0x8000_0000, 0x8000_0000, 0x200, 0x200));
+    assert_eq!(
+        (text.vaddr, text.paddr, text.file_bytes.len(), text.mem_size),
+        (0x8000_0000, 0x8000_0000, 0x200, 0x200)
+    );
     assert_eq!(text.flags, SegmentFlags { read: true, write: false, execute: true });
     assert_eq!((data.vaddr, data.file_bytes.len(), data.mem_size), (0x8000_1000, 0x1c34, 0x5008));
     assert_eq!(data.flags, SegmentFlags { read: true, write: true, execute: true });
@@ -358,8 +362,11 @@ fn throughput_on_a_flat_memory() {
         ram.load_bytes(u64::from(segment.paddr), &segment.file_bytes);
     }
     let mut port = FlatPort { ram, fences: 0 };
-    let config =
-        CoreConfig { cycles_per_instruction: Cycles::new(1), environment: Environment::BareMetal, hart_id: 0 };
+    let config = CoreConfig {
+        cycles_per_instruction: Cycles::new(1),
+        environment: Environment::BareMetal,
+        hart_id: 0,
+    };
     let start = std::time::Instant::now();
     let mut retired = 0u64;
     // Rerun the test body from the entry point until enough instructions have run.
@@ -373,5 +380,8 @@ fn throughput_on_a_flat_memory() {
         retired += hart.stats().instructions;
     }
     let seconds = start.elapsed().as_secs_f64();
-    eprintln!("{retired} instructions in {seconds:.2} s: {:.1} M instructions/s", retired as f64 / seconds / 1e6);
+    eprintln!(
+        "{retired} instructions in {seconds:.2} s: {:.1} M instructions/s",
+        retired as f64 / seconds / 1e6
+    );
 }
