@@ -15,6 +15,50 @@
 //! memory latency); several harts (one reservation, AMOs as read then write);
 //! `mcountinhibit`, `menvcfg`, Sstc. `FIXME(#10)`: the machine, its devices and the
 //! CLI integration live in cpu-sim.
+//!
+//! # How a machine drives it
+//!
+//! The machine owns the memory system (behind a [`mmu_core::MemoryPort`]), the
+//! devices and the OS model; between steps it sets `mtime` and the interrupt lines,
+//! and it reacts to what [`Hart::step`] returns:
+//!
+//! ```
+//! use mmu_core::{AccessContext, Answer, Cycle, Cycles, Fence, MemRequest, MemoryPort, Timed};
+//! use rv32::{CoreConfig, Environment, Hart, Step};
+//!
+//! /// Four words of memory at 0: `li a7, 93; li a0, 7; ecall; j .`
+//! struct Rom([u32; 4]);
+//! impl MemoryPort for Rom {
+//!     type Error = std::convert::Infallible;
+//!     fn access(&mut self, now: Cycle, _: &AccessContext, r: MemRequest) -> Result<Answer, Self::Error> {
+//!         let word = self.0[(r.vaddr.as_u32() as usize / 4) % 4];
+//!         let value = r.width.extract(word, u64::from(r.vaddr.as_u32()));
+//!         Ok(Timed { value: Ok(value), ready_at: now + Cycles::new(2) })
+//!     }
+//!     fn fence(&mut self, _: Fence) {}
+//! }
+//!
+//! let mut port = Rom([0x05d0_0893, 0x0070_0513, 0x0000_0073, 0x0000_006f]);
+//! let config = CoreConfig {
+//!     cycles_per_instruction: Cycles::new(1),
+//!     environment: Environment::UserProcess,
+//!     hart_id: 0,
+//! };
+//! let mut hart = Hart::new(config, 0);
+//! let exit_code = loop {
+//!     match hart.step(&mut port) {
+//!         Ok(Step::Syscall) if hart.reg(17) == 93 => break hart.reg(10), // exit(a0)
+//!         Ok(Step::Syscall) => hart.skip_ecall(),
+//!         Ok(Step::Exception { cause, pc, .. }) => panic!("{cause:?} at {pc:#x}"),
+//!         Ok(Step::Retired | Step::Trapped(_) | Step::Waiting) => {}
+//!         Err(never) => match never {},
+//!     }
+//! };
+//! assert_eq!(exit_code, 7);
+//! // Two instructions retired, each 1 cycle plus a 2-cycle fetch; the ecall's own
+//! // cycle and fetch are spent too: 3 × 3 = 9.
+//! assert_eq!((hart.stats().instructions, hart.now()), (2, Cycle::new(9)));
+//! ```
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
