@@ -385,3 +385,34 @@ fn throughput_on_a_flat_memory() {
         retired as f64 / seconds / 1e6
     );
 }
+
+/// Throughput of the core alone: a port that answers every fetch with
+/// `addi a0, a0, 1` at no cost, so only decode, execute and the step loop remain.
+#[test]
+#[ignore = "a measurement, not a check: run in release with --nocapture"]
+fn throughput_of_the_core_alone() {
+    struct Null;
+    impl MemoryPort for Null {
+        type Error = PortError;
+        #[inline]
+        fn access(&mut self, now: Cycle, _: &AccessContext, r: MemRequest) -> Result<Answer, PortError> {
+            // addi a0, a0, 1 everywhere
+            let v = if r.kind == AccessKind::Fetch { 0x0015_0513 } else { 0 };
+            Ok(Timed { value: Ok(v), ready_at: now })
+        }
+        fn fence(&mut self, _: Fence) {}
+    }
+    let config = CoreConfig {
+        cycles_per_instruction: Cycles::new(1),
+        environment: Environment::BareMetal,
+        hart_id: 0,
+    };
+    let mut hart = Hart::new(config, 0x8000_0000);
+    let start = std::time::Instant::now();
+    for _ in 0..100_000_000u64 {
+        let _ = hart.step(&mut Null);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    assert_eq!(hart.reg(10), 100_000_000);
+    eprintln!("core alone: {:.1} M instructions/s", 100.0 / seconds);
+}
