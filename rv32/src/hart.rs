@@ -94,6 +94,17 @@ pub enum AddressSpaceError {
     BadRoot(u64),
 }
 
+/// Why [`Hart::set_csr`] refused a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CsrError {
+    /// No CSR at this address (PMP, floating point, ...).
+    #[error("this hart has no CSR {0:#05x}")]
+    Missing(u16),
+    /// A read-only CSR (address bits 11:10 = 3).
+    #[error("CSR {0:#05x} is read-only")]
+    ReadOnly(u16),
+}
+
 /// Why an instruction did not complete: an exception to raise, or an error of the
 /// port that stops the run.
 pub(crate) enum Stop<E> {
@@ -118,6 +129,7 @@ const IALIGN_MASK: u32 = 1;
 /// Time: the hart owns its clock. A step costs `cycles_per_instruction`, and every
 /// access is issued at the current clock, which then moves to the answer's
 /// `ready_at`. `mcycle` reads this clock.
+#[derive(Clone, Debug)]
 pub struct Hart {
     regs: [u32; 32],
     pc: u32,
@@ -225,15 +237,16 @@ impl Hart {
     }
 
     /// Writes a CSR as M-mode would, with its WARL rules (a machine setting up
-    /// state); `false` if the hart has no such CSR or it is read-only.
-    pub fn set_csr(&mut self, address: u16, value: u32) -> bool {
-        let ok =
-            self.csr.check(address, Mode::Machine, true).is_ok() && self.csr.read(address, self.now).is_ok();
-        if ok {
-            self.csr.write(address, value, self.now);
-            self.update_contexts();
-        }
-        ok
+    /// state, a test).
+    ///
+    /// # Errors
+    /// The hart has no such CSR, or it is read-only.
+    pub fn set_csr(&mut self, address: u16, value: u32) -> Result<(), CsrError> {
+        self.csr.check(address, Mode::Machine, true).map_err(|_| CsrError::ReadOnly(address))?;
+        self.csr.read(address, self.now).map_err(|_| CsrError::Missing(address))?;
+        self.csr.write(address, value, self.now);
+        self.update_contexts();
+        Ok(())
     }
 
     /// Sets the value the `time` CSR reads (the CLINT's `mtime`).
@@ -486,6 +499,11 @@ impl Hart {
                 _ => old,
             };
             self.csr.write(address, new_value(base), self.now);
+            if matches!(address, addr::MINSTRET | addr::MINSTRETH) {
+                // This instruction retires after its write, and the next one must read
+                // the value written (as on Spike): pre-pay its increment.
+                self.csr.minstret = self.csr.minstret.wrapping_sub(1);
+            }
             if matches!(address, addr::MSTATUS | addr::SSTATUS | addr::SATP) {
                 self.update_contexts();
             }

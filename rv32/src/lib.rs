@@ -72,7 +72,7 @@ mod stats;
 mod trap;
 
 pub use compressed::expand as expand_compressed;
-pub use hart::{AddressSpaceError, CoreConfig, Environment, Hart, Mode, Step};
+pub use hart::{AddressSpaceError, CoreConfig, CsrError, Environment, Hart, Mode, Step};
 pub use stats::{CoreStats, TrapStats};
 pub use trap::{Cause, Exception, Interrupt};
 

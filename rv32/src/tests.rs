@@ -182,7 +182,7 @@ fn alu_results_by_hand() {
 fn shifts_with_imm_bit_5_are_illegal_on_rv32() {
     // slli a0, a0, 32 would need shamt[5] = funct7 bit 0: reserved on RV32.
     let (mut hart, mut port) = bare(&[i(32, A0, 1, A0, 0x13)]);
-    hart.set_csr(addr::MTVEC, 0x100);
+    hart.set_csr(addr::MTVEC, 0x100).expect("a writable CSR");
     assert_eq!(
         run(&mut hart, &mut port, 1),
         [Step::Trapped(Cause::Exception(Exception::IllegalInstruction))]
@@ -228,7 +228,7 @@ fn misaligned_loads_and_stores_are_split_into_bytes() {
 #[test]
 fn a_trap_on_any_part_reports_the_original_address() {
     let (mut hart, mut port) = bare(&[lw(A0, ZERO, 0x7fe)]);
-    hart.set_csr(addr::MTVEC, 0x100);
+    hart.set_csr(addr::MTVEC, 0x100).expect("a writable CSR");
     port.fault_at = Some((0x800, FaultKind::NotPresent));
     assert_eq!(run(&mut hart, &mut port, 1), [Step::Trapped(Cause::Exception(Exception::LoadPageFault))]);
     assert_eq!(hart.csr(addr::MTVAL), Some(0x7fe));
@@ -289,11 +289,11 @@ fn a_fetch_fault_on_the_second_half_reports_its_address() {
 fn exceptions_from_u_go_to_s_when_delegated_and_to_m_otherwise() {
     // U-mode illegal instruction (csrr of mstatus), delegated: to S.
     let (mut hart, mut port) = bare(&[0, csrrs(A0, addr::MSTATUS, ZERO)]);
-    hart.set_csr(addr::MEDELEG, 1 << 2);
-    hart.set_csr(addr::STVEC, 0x200);
-    hart.set_csr(addr::MTVEC, 0x300);
-    hart.set_csr(addr::MEPC, 4);
-    hart.set_csr(addr::MSTATUS, mstatus::SIE); // MPP = U
+    hart.set_csr(addr::MEDELEG, 1 << 2).expect("a writable CSR");
+    hart.set_csr(addr::STVEC, 0x200).expect("a writable CSR");
+    hart.set_csr(addr::MTVEC, 0x300).expect("a writable CSR");
+    hart.set_csr(addr::MEPC, 4).expect("a writable CSR");
+    hart.set_csr(addr::MSTATUS, mstatus::SIE).expect("a writable CSR"); // MPP = U
     hart.set_pc(0x100);
     port.set_word(0x100, MRET);
     run(&mut hart, &mut port, 1);
@@ -325,8 +325,8 @@ fn exceptions_from_u_go_to_s_when_delegated_and_to_m_otherwise() {
 #[test]
 fn m_mode_traps_are_never_delegated() {
     let (mut hart, mut port) = bare(&[0]);
-    hart.set_csr(addr::MEDELEG, 1 << 2);
-    hart.set_csr(addr::MTVEC, 0x300);
+    hart.set_csr(addr::MEDELEG, 1 << 2).expect("a writable CSR");
+    hart.set_csr(addr::MTVEC, 0x300).expect("a writable CSR");
     assert_eq!(
         run(&mut hart, &mut port, 1),
         [Step::Trapped(Cause::Exception(Exception::IllegalInstruction))]
@@ -338,20 +338,20 @@ fn m_mode_traps_are_never_delegated() {
 fn xret_pops_the_status_stack() {
     // mret with MPP = S, MPIE = 1, MPRV = 1: MIE = 1, MPIE = 1, MPP = U, MPRV = 0.
     let (mut hart, mut port) = bare(&[MRET]);
-    hart.set_csr(addr::MSTATUS, (1 << 11) | mstatus::MPIE | mstatus::MPRV);
-    hart.set_csr(addr::MEPC, 0x40);
+    hart.set_csr(addr::MSTATUS, (1 << 11) | mstatus::MPIE | mstatus::MPRV).expect("a writable CSR");
+    hart.set_csr(addr::MEPC, 0x40).expect("a writable CSR");
     run(&mut hart, &mut port, 1);
     assert_eq!((hart.mode(), hart.pc()), (Mode::Supervisor, 0x40));
     assert_eq!(hart.csr(addr::MSTATUS), Some(mstatus::MIE | mstatus::MPIE));
     // sret in S with SPP = U, SPIE = 0: SIE = 0, SPIE = 1, to U.
     port.set_word(0x40, SRET);
-    hart.set_csr(addr::SEPC, 0x80);
+    hart.set_csr(addr::SEPC, 0x80).expect("a writable CSR");
     run(&mut hart, &mut port, 1);
     assert_eq!((hart.mode(), hart.pc()), (Mode::User, 0x80));
     assert_eq!(hart.csr(addr::MSTATUS), Some(mstatus::MIE | mstatus::MPIE | mstatus::SPIE));
     // In U-mode both are illegal.
     port.set_word(0x80, SRET);
-    hart.set_csr(addr::MTVEC, 0x300);
+    hart.set_csr(addr::MTVEC, 0x300).expect("a writable CSR");
     assert_eq!(
         run(&mut hart, &mut port, 1),
         [Step::Trapped(Cause::Exception(Exception::IllegalInstruction))]
@@ -361,9 +361,9 @@ fn xret_pops_the_status_stack() {
 #[test]
 fn tsr_makes_sret_illegal_in_s_mode() {
     let (mut hart, mut port) = bare(&[MRET]);
-    hart.set_csr(addr::MSTATUS, (1 << 11) | mstatus::TSR);
-    hart.set_csr(addr::MEPC, 0x40);
-    hart.set_csr(addr::MTVEC, 0x300);
+    hart.set_csr(addr::MSTATUS, (1 << 11) | mstatus::TSR).expect("a writable CSR");
+    hart.set_csr(addr::MEPC, 0x40).expect("a writable CSR");
+    hart.set_csr(addr::MTVEC, 0x300).expect("a writable CSR");
     port.set_word(0x40, SRET);
     run(&mut hart, &mut port, 1);
     assert_eq!(
@@ -376,10 +376,10 @@ fn tsr_makes_sret_illegal_in_s_mode() {
 fn contexts_follow_mode_satp_mprv_sum_mxr() {
     let (mut hart, _) = bare(&[]);
     // satp: Sv32, ASID 5, PPN 0x12345 -> root 0x1234_5000.
-    hart.set_csr(addr::SATP, 0x8000_0000 | (5 << 22) | 0x12345);
+    hart.set_csr(addr::SATP, 0x8000_0000 | (5 << 22) | 0x12345).expect("a writable CSR");
     assert_eq!(hart.fetch_context().space, None, "M-mode is never translated");
     assert_eq!(hart.data_context().space, None);
-    hart.set_csr(addr::MSTATUS, mstatus::MPRV | (1 << 11) | mstatus::SUM);
+    hart.set_csr(addr::MSTATUS, mstatus::MPRV | (1 << 11) | mstatus::SUM).expect("a writable CSR");
     let data = *hart.data_context();
     let space = data.space.expect("MPRV with MPP = S translates loads and stores");
     assert_eq!((space.asid, space.root.as_u64()), (Asid::new(5), 0x1234_5000));
@@ -389,11 +389,11 @@ fn contexts_follow_mode_satp_mprv_sum_mxr() {
     );
     assert_eq!(hart.fetch_context().space, None, "MPRV does not apply to fetches");
     // MPP = U, MXR.
-    hart.set_csr(addr::MSTATUS, mstatus::MPRV | mstatus::MXR);
+    hart.set_csr(addr::MSTATUS, mstatus::MPRV | mstatus::MXR).expect("a writable CSR");
     assert_eq!(hart.data_context().privilege.mode, Privilege::User);
     assert!(hart.data_context().privilege.mxr);
     // Bare satp: no translation even with MPRV.
-    hart.set_csr(addr::SATP, 0);
+    hart.set_csr(addr::SATP, 0).expect("a writable CSR");
     assert_eq!(hart.data_context().space, None);
 }
 
@@ -402,8 +402,8 @@ fn contexts_are_recomputed_by_csr_instructions_and_traps() {
     let program = [csrrw(ZERO, addr::SATP, A0), MRET];
     let (mut hart, mut port) = bare(&program);
     hart.set_reg(10, 0x8000_0000 | 0x80);
-    hart.set_csr(addr::MSTATUS, 1 << 11); // MPP = S
-    hart.set_csr(addr::MEPC, 0x40);
+    hart.set_csr(addr::MSTATUS, 1 << 11).expect("a writable CSR"); // MPP = S
+    hart.set_csr(addr::MEPC, 0x40).expect("a writable CSR");
     port.set_word(0x40, NOP);
     run(&mut hart, &mut port, 3);
     assert_eq!((hart.mode(), hart.pc()), (Mode::Supervisor, 0x44));
@@ -441,7 +441,7 @@ fn a_trap_clears_the_reservation() {
     let program = [amo(0x02, A0, A1, ZERO), ECALL];
     let (mut hart, mut port) = bare(&program);
     hart.set_reg(11, 0x400);
-    hart.set_csr(addr::MTVEC, 0x100);
+    hart.set_csr(addr::MTVEC, 0x100).expect("a writable CSR");
     port.set_word(0x100, amo(0x03, A2, A1, T0));
     run(&mut hart, &mut port, 3);
     assert_eq!(hart.reg(12), 1);
@@ -478,14 +478,14 @@ fn amos_read_then_write_and_fault_as_stores() {
 #[test]
 fn interrupts_are_taken_in_priority_order_when_enabled() {
     let (mut hart, mut port) = bare(&[NOP; 4]);
-    hart.set_csr(addr::MTVEC, 0x101); // vectored at 0x100
-    hart.set_csr(addr::MIE, 0xaaa);
+    hart.set_csr(addr::MTVEC, 0x101).expect("a writable CSR"); // vectored at 0x100
+    hart.set_csr(addr::MIE, 0xaaa).expect("a writable CSR");
     for i in [Interrupt::MachineTimer, Interrupt::MachineSoftware, Interrupt::MachineExternal] {
         hart.set_interrupt_pending(i, true);
     }
     // MIE = 0 in M-mode: nothing is taken.
     assert_eq!(run(&mut hart, &mut port, 1), [Step::Retired]);
-    hart.set_csr(addr::MSTATUS, mstatus::MIE);
+    hart.set_csr(addr::MSTATUS, mstatus::MIE).expect("a writable CSR");
     let external = Cause::Interrupt(Interrupt::MachineExternal);
     assert_eq!(run(&mut hart, &mut port, 1), [Step::Trapped(external)]);
     assert_eq!(hart.csr(addr::MCAUSE), Some(0x8000_000b));
@@ -494,7 +494,7 @@ fn interrupts_are_taken_in_priority_order_when_enabled() {
     assert_eq!(hart.csr(addr::MSTATUS), Some(mstatus::MPIE | (3 << 11)), "MIE cleared, MPP = M");
     // Software before timer once external is gone.
     hart.set_interrupt_pending(Interrupt::MachineExternal, false);
-    hart.set_csr(addr::MSTATUS, mstatus::MIE);
+    hart.set_csr(addr::MSTATUS, mstatus::MIE).expect("a writable CSR");
     assert_eq!(run(&mut hart, &mut port, 1), [Step::Trapped(Cause::Interrupt(Interrupt::MachineSoftware))]);
     assert_eq!(hart.stats().traps.machine_external_interrupt, 1);
 }
@@ -502,17 +502,17 @@ fn interrupts_are_taken_in_priority_order_when_enabled() {
 #[test]
 fn delegated_interrupts_go_to_s_and_wait_in_m() {
     let (mut hart, mut port) = bare(&[NOP; 4]);
-    hart.set_csr(addr::MIDELEG, Interrupt::SupervisorTimer.mask());
-    hart.set_csr(addr::MIE, 0xaaa);
-    hart.set_csr(addr::STVEC, 0x200);
+    hart.set_csr(addr::MIDELEG, Interrupt::SupervisorTimer.mask()).expect("a writable CSR");
+    hart.set_csr(addr::MIE, 0xaaa).expect("a writable CSR");
+    hart.set_csr(addr::STVEC, 0x200).expect("a writable CSR");
     port.load(0x200, &[NOP; 2]);
-    hart.set_csr(addr::MSTATUS, mstatus::MIE | mstatus::SIE);
+    hart.set_csr(addr::MSTATUS, mstatus::MIE | mstatus::SIE).expect("a writable CSR");
     hart.set_interrupt_pending(Interrupt::SupervisorTimer, true);
     // In M-mode a delegated interrupt is never taken, whatever SIE says.
     assert_eq!(run(&mut hart, &mut port, 1), [Step::Retired]);
     // In U-mode it is taken, to S, even with SIE = 0.
-    hart.set_csr(addr::MSTATUS, 0);
-    hart.set_csr(addr::MEPC, 0x10);
+    hart.set_csr(addr::MSTATUS, 0).expect("a writable CSR");
+    hart.set_csr(addr::MEPC, 0x10).expect("a writable CSR");
     port.set_word(4, MRET);
     run(&mut hart, &mut port, 1);
     assert_eq!(hart.mode(), Mode::User);
@@ -531,7 +531,7 @@ fn delegated_interrupts_go_to_s_and_wait_in_m() {
 #[test]
 fn wfi_waits_until_an_interrupt_is_pending_and_enabled_in_mie() {
     let (mut hart, mut port) = bare(&[WFI, addi(A0, ZERO, 1)]);
-    hart.set_csr(addr::MIE, Interrupt::MachineTimer.mask());
+    hart.set_csr(addr::MIE, Interrupt::MachineTimer.mask()).expect("a writable CSR");
     assert_eq!(run(&mut hart, &mut port, 1), [Step::Waiting]);
     let now = hart.now();
     assert_eq!(run(&mut hart, &mut port, 2), [Step::Waiting, Step::Waiting]);
@@ -548,9 +548,9 @@ fn wfi_waits_until_an_interrupt_is_pending_and_enabled_in_mie() {
 fn wfi_is_illegal_in_u_mode_and_in_s_mode_with_tw() {
     for (mpp, tw) in [(0, 0), (1 << 11, mstatus::TW)] {
         let (mut hart, mut port) = bare(&[MRET]);
-        hart.set_csr(addr::MSTATUS, mpp | tw);
-        hart.set_csr(addr::MEPC, 0x40);
-        hart.set_csr(addr::MTVEC, 0x300);
+        hart.set_csr(addr::MSTATUS, mpp | tw).expect("a writable CSR");
+        hart.set_csr(addr::MEPC, 0x40).expect("a writable CSR");
+        hart.set_csr(addr::MTVEC, 0x300).expect("a writable CSR");
         port.set_word(0x40, WFI);
         run(&mut hart, &mut port, 1);
         assert_eq!(
@@ -577,7 +577,7 @@ fn sfence_vma_passes_its_operands_to_the_port() {
     );
     // Illegal in U-mode.
     let (mut hart, mut port) = bare(&[MRET]);
-    hart.set_csr(addr::MEPC, 0x40);
+    hart.set_csr(addr::MEPC, 0x40).expect("a writable CSR");
     port.set_word(0x40, sfence(ZERO, ZERO));
     run(&mut hart, &mut port, 1);
     assert_eq!(
@@ -595,7 +595,7 @@ fn csr_instructions_check_privilege_and_read_only() {
         csrrw(ZERO, addr::MHARTID, A0), // write a read-only CSR: illegal
     ];
     let (mut hart, mut port) = bare(&program);
-    hart.set_csr(addr::MTVEC, 0x300);
+    hart.set_csr(addr::MTVEC, 0x300).expect("a writable CSR");
     let steps = run(&mut hart, &mut port, 3);
     // misa: MXL = 1 (bit 30), A (0), C (2), I (8), M (12), S (18), U (20).
     assert_eq!(hart.reg(10), 0x4014_1105);
@@ -729,4 +729,15 @@ fn random_instruction_words_never_panic() {
         }
         assert!(hart.stats().instructions > 1000, "{environment:?}: some random words are instructions");
     }
+}
+
+#[test]
+fn the_next_instruction_reads_the_minstret_written() {
+    let (mut hart, mut port) = bare(&[csrrw(ZERO, addr::MINSTRET, A0), csrrs(A1, addr::MINSTRET, ZERO)]);
+    hart.set_reg(10, 1000);
+    run(&mut hart, &mut port, 2);
+    assert_eq!(hart.reg(11), 1000);
+    assert_eq!(hart.csr(addr::MINSTRET), Some(1001));
+    assert_eq!(hart.set_csr(addr::MHARTID, 1), Err(crate::CsrError::ReadOnly(addr::MHARTID)));
+    assert_eq!(hart.set_csr(0x3a0, 1), Err(crate::CsrError::Missing(0x3a0)));
 }
