@@ -68,6 +68,7 @@ pub mod elf;
 mod exec;
 mod hart;
 mod memory;
+mod privileged;
 mod stats;
 mod trap;
 

@@ -2,7 +2,8 @@
 //! the pc is 2 mod 4), loads and stores split when misaligned, LR/SC and AMOs,
 //! all through [`mmu_core::MemoryPort`] in the contexts the hart keeps.
 
-use crate::hart::{Hart, Stop, exception_of};
+use crate::hart::{Hart, Stop};
+use crate::privileged::exception_of;
 use crate::trap::Exception;
 use mmu_core::{AccessKind, MemoryPort, Width};
 
