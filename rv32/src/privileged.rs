@@ -136,3 +136,69 @@ pub(crate) fn exception_of(trap: &Trap, kind: AccessKind) -> Exception {
         (AccessKind::Write, false) => Exception::StorePageFault,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CoreConfig, Environment};
+    use mmu_core::{Cycles, Fault, FaultKind, VirtAddr};
+
+    /// When a pending, `mie`-enabled interrupt is taken (privileged spec, "Machine
+    /// Interrupt Registers (mip and mie)"): (mode, MIE, SIE, delegated, taken, rule).
+    const TAKEN: &[(Mode, bool, bool, bool, bool, &str)] = &[
+        (Mode::Machine, false, true, false, false, "M-level in M needs MIE"),
+        (Mode::Machine, true, false, false, true, "M-level in M with MIE"),
+        (Mode::Machine, true, true, true, false, "S-level never interrupts M"),
+        (Mode::Supervisor, false, false, false, true, "M-level below M: always"),
+        (Mode::Supervisor, false, false, true, false, "S-level in S needs SIE"),
+        (Mode::Supervisor, false, true, true, true, "S-level in S with SIE"),
+        (Mode::User, false, false, true, true, "S-level below S: always"),
+        (Mode::User, false, false, false, true, "M-level below M: always"),
+    ];
+
+    #[test]
+    fn interrupt_enable_rules() {
+        let config = CoreConfig {
+            cycles_per_instruction: Cycles::new(1),
+            environment: Environment::BareMetal,
+            hart_id: 0,
+        };
+        for &(mode, mie, sie, delegated, taken, rule) in TAKEN {
+            let mut hart = Hart::new(config, 0);
+            hart.mode = mode;
+            hart.csr.mstatus = if mie { mstatus::MIE } else { 0 } | if sie { mstatus::SIE } else { 0 };
+            let interrupt = if delegated { Interrupt::SupervisorTimer } else { Interrupt::MachineTimer };
+            if delegated {
+                hart.csr.mideleg = interrupt.mask();
+            }
+            let expected = taken.then_some(interrupt);
+            assert_eq!(hart.interrupt_to_take(interrupt.mask()), expected, "{rule}");
+        }
+    }
+
+    /// Port traps to exceptions ("Exception Codes" table): (cause, kind, exception).
+    #[test]
+    fn port_traps_become_the_spec_causes() {
+        let fault = |kind| {
+            TrapCause::Fault(Fault { kind, vaddr: VirtAddr::new(0), access: AccessKind::Read, level: None })
+        };
+        let rows = [
+            (TrapCause::Misaligned, AccessKind::Fetch, Exception::InstructionMisaligned),
+            (TrapCause::Misaligned, AccessKind::Read, Exception::LoadMisaligned),
+            (TrapCause::Misaligned, AccessKind::Write, Exception::StoreMisaligned),
+            (TrapCause::AccessFault, AccessKind::Fetch, Exception::InstructionAccessFault),
+            (TrapCause::AccessFault, AccessKind::Read, Exception::LoadAccessFault),
+            (TrapCause::AccessFault, AccessKind::Write, Exception::StoreAccessFault),
+            // A PTE read outside memory: "raise an access-fault exception" (Sv32 step 2).
+            (fault(FaultKind::AccessFault), AccessKind::Fetch, Exception::InstructionAccessFault),
+            (fault(FaultKind::AccessFault), AccessKind::Write, Exception::StoreAccessFault),
+            (fault(FaultKind::NotPresent), AccessKind::Fetch, Exception::InstructionPageFault),
+            (fault(FaultKind::Reserved), AccessKind::Read, Exception::LoadPageFault),
+            (fault(FaultKind::MisalignedSuperpage), AccessKind::Write, Exception::StorePageFault),
+        ];
+        for (cause, kind, expected) in rows {
+            let trap = Trap { cause, vaddr: VirtAddr::new(0), kind };
+            assert_eq!(exception_of(&trap, kind), expected, "{cause:?} on {kind:?}");
+        }
+    }
+}
