@@ -115,10 +115,11 @@ impl MemoryPort for FlatPort {
     }
 }
 
-/// The Sv32 port: the project's walker over the same RAM, A/D set in hardware, no
-/// TLB (so fences have nothing to drop).
+/// The Sv32 port: the project's walker over the same RAM, A/D set in hardware (or
+/// by the test's pager after a fault), no TLB (so fences have nothing to drop).
 struct Sv32Port {
     ram: Ram,
+    ad_update: AdUpdate,
 }
 
 impl MemoryPort for Sv32Port {
@@ -144,7 +145,7 @@ impl MemoryPort for Sv32Port {
                 vaddr: request.vaddr,
                 access: request.kind,
                 state: context.privilege,
-                ad_update: AdUpdate::Hardware,
+                ad_update: self.ad_update,
             },
         );
         match outcome.result {
@@ -195,6 +196,14 @@ fn elf_dir() -> PathBuf {
 }
 
 fn run_elf(name: &str) -> Outcome {
+    run_elf_with(name, AdUpdate::Hardware)
+}
+
+fn run_elf_with(name: &str, ad_update: AdUpdate) -> Outcome {
+    run_elf_stats(name, ad_update).0
+}
+
+fn run_elf_stats(name: &str, ad_update: AdUpdate) -> (Outcome, rv32::CoreStats) {
     let path = elf_dir().join(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let program = rv32::elf::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -209,7 +218,7 @@ fn run_elf(name: &str) -> Outcome {
     };
     let hart = Hart::new(config, program.entry);
     if name.contains("-v-") || NEEDS_SV32.contains(&name) {
-        execute(hart, &mut Sv32Port { ram })
+        execute(hart, &mut Sv32Port { ram, ad_update })
     } else {
         execute(hart, &mut FlatPort { ram, fences: 0 })
     }
@@ -218,7 +227,12 @@ fn run_elf(name: &str) -> Outcome {
 /// `-p-` tests that turn Sv32 on themselves (with MPRV).
 const NEEDS_SV32: &[&str] = &["rv32si-p-dirty"];
 
-fn execute<P: TestPort>(mut hart: Hart, port: &mut P) -> Outcome {
+fn execute<P: TestPort>(mut hart: Hart, port: &mut P) -> (Outcome, rv32::CoreStats) {
+    let outcome = execute_until_tohost(&mut hart, port);
+    (outcome, hart.stats().clone())
+}
+
+fn execute_until_tohost<P: TestPort>(hart: &mut Hart, port: &mut P) -> Outcome {
     for _ in 0..INSTRUCTION_LIMIT {
         match hart.step(port) {
             Ok(Step::Waiting) if hart.is_waiting() => {
@@ -243,6 +257,10 @@ fn execute<P: TestPort>(mut hart: Hart, port: &mut P) -> Outcome {
 }
 
 fn run_suite(filter: impl Fn(&str) -> bool) -> (usize, Vec<(String, Outcome)>) {
+    run_suite_with(filter, AdUpdate::Hardware)
+}
+
+fn run_suite_with(filter: impl Fn(&str) -> bool, ad_update: AdUpdate) -> (usize, Vec<(String, Outcome)>) {
     let mut names: Vec<String> = std::fs::read_dir(elf_dir())
         .expect("listing the riscv-tests ELFs")
         .map(|entry| entry.expect("a directory entry").file_name().to_string_lossy().into_owned())
@@ -251,7 +269,7 @@ fn run_suite(filter: impl Fn(&str) -> bool) -> (usize, Vec<(String, Outcome)>) {
     names.sort();
     let mut failures = Vec::new();
     for name in &names {
-        let outcome = run_elf(name);
+        let outcome = run_elf_with(name, ad_update);
         if outcome != Outcome::Pass {
             failures.push((name.clone(), outcome));
         }
@@ -295,6 +313,15 @@ fn a_failing_test_case_is_reported_with_its_number() {
 fn every_virtual_memory_test_passes() {
     let (total, failures) = run_suite(|n| n.contains("-v-"));
     check("-v-", total, &failures, 61);
+}
+
+/// With A/D updates left to software, every first touch of a page is a page fault
+/// the tests' supervisor handles (it "fixes A/D on the page fault"): the same
+/// suite, with many more delegated traps through the core.
+#[test]
+fn every_virtual_memory_test_passes_with_software_ad_updates() {
+    let (total, failures) = run_suite_with(|n| n.contains("-v-"), AdUpdate::Fault);
+    check("-v- (A/D by fault)", total, &failures, 61);
 }
 
 fn read_elf(name: &str) -> Vec<u8> {
@@ -415,4 +442,18 @@ fn throughput_of_the_core_alone() {
     let seconds = start.elapsed().as_secs_f64();
     assert_eq!(hart.reg(10), 100_000_000);
     eprintln!("core alone: {:.1} M instructions/s", 100.0 / seconds);
+}
+
+#[test]
+fn software_ad_updates_cost_page_faults_that_hardware_ones_do_not() {
+    let (hardware, by_walker) = run_elf_stats("rv32ui-v-sw", AdUpdate::Hardware);
+    let (software, by_fault) = run_elf_stats("rv32ui-v-sw", AdUpdate::Fault);
+    assert_eq!((hardware, software), (Outcome::Pass, Outcome::Pass));
+    // The pager maps every page with A = D = 0 on its first (demand) fault; with
+    // software A/D the first access and the first store fault once more per page.
+    let faults = |s: &rv32::CoreStats| {
+        s.traps.instruction_page_fault + s.traps.load_page_fault + s.traps.store_page_fault
+    };
+    assert!(faults(&by_fault) > faults(&by_walker), "{:?} vs {:?}", by_fault.traps, by_walker.traps);
+    assert!(by_walker.traps.store_page_fault > 0, "the user stores demand-page their data");
 }
