@@ -117,7 +117,7 @@ const fn counter_bit(address: u16) -> u32 {
 /// The CSR state of one hart. Plain data; [`crate::Hart`] applies the side effects
 /// (recomputing translation contexts) after writes.
 #[derive(Clone, Debug)]
-pub struct Csrs {
+pub(crate) struct Csrs {
     pub(crate) mstatus: u32,
     pub(crate) mtvec: u32,
     pub(crate) stvec: u32,
@@ -148,7 +148,7 @@ pub struct Csrs {
 
 /// Why a CSR access is refused: the instruction raises illegal instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IllegalCsr;
+pub(crate) struct IllegalCsr;
 
 impl Csrs {
     pub(crate) fn new(hart_id: u32) -> Self {
