@@ -375,6 +375,13 @@ fn elf_loader_refuses_what_this_core_cannot_run() {
     assert!(matches!(rv32::elf::parse(&good[..40]), Err(ElfError::Malformed(_))));
     // A program header table that runs off the end.
     assert!(rv32::elf::parse(&good[..60]).is_err());
+    // No prefix of a valid file, and no single corrupted byte, makes it panic.
+    for end in 0..good.len() {
+        let _ = rv32::elf::parse(&good[..end]);
+    }
+    for offset in 0..good.len().min(4096) {
+        let _ = rv32::elf::parse(&patched(offset, &[good[offset] ^ 0xa5]));
+    }
 }
 
 /// Throughput of the core alone on a trivial memory, in release builds:
