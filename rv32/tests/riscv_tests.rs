@@ -379,8 +379,8 @@ fn elf_loader_refuses_what_this_core_cannot_run() {
     for end in 0..good.len() {
         let _ = rv32::elf::parse(&good[..end]);
     }
-    for offset in 0..good.len().min(4096) {
-        let _ = rv32::elf::parse(&patched(offset, &[good[offset] ^ 0xa5]));
+    for (offset, byte) in good.iter().enumerate().take(4096) {
+        let _ = rv32::elf::parse(&patched(offset, &[byte ^ 0xa5]));
     }
 }
 
