@@ -3,8 +3,15 @@
 //! Registers", and the Machine- and Supervisor-level CSR chapters).
 //!
 //! Only the CSRs a hart with M, S and U modes needs are present; any other address
-//! (PMP, `mnstatus`, floating point, `menvcfg`, `mcountinhibit`...) raises an
-//! illegal-instruction exception, which the riscv-tests rely on to skip features.
+//! (`mnstatus`, floating point, `menvcfg`, `mcountinhibit`, debug mode...) raises
+//! an illegal-instruction exception, which the riscv-tests use to skip features.
+//!
+//! PMP: this hart implements zero PMP entries. The spec still has M-mode reach
+//! every PMP CSR ("Implementations may implement zero, 16, or 64 PMP entries ...
+//! All PMP CSR fields are WARL and may be read-only zero", section "Physical
+//! Memory Protection CSRs"), so `pmpcfg0-15` and `pmpaddr0-63` read 0 and ignore
+//! writes rather than trap: firmware that opens PMP before dropping to S-mode
+//! (programs/sv32-demo) runs unchanged.
 
 use crate::Mode;
 use crate::trap::Interrupt;
@@ -31,6 +38,10 @@ pub mod addr {
     pub const MTVEC: u16 = 0x305;
     pub const MCOUNTEREN: u16 = 0x306;
     pub const MSTATUSH: u16 = 0x310;
+    pub const PMPCFG0: u16 = 0x3a0;
+    pub const PMPCFG15: u16 = 0x3af;
+    pub const PMPADDR0: u16 = 0x3b0;
+    pub const PMPADDR63: u16 = 0x3ef;
     pub const MHPMEVENT3: u16 = 0x323;
     pub const MHPMEVENT31: u16 = 0x33f;
     pub const MSCRATCH: u16 = 0x340;
@@ -253,6 +264,8 @@ impl Csrs {
             MCOUNTEREN => self.mcounteren,
             MSTATUSH => 0,
             MHPMEVENT3..=MHPMEVENT31 => 0,
+            // Zero PMP entries: every PMP CSR is read-only zero (see the module doc).
+            PMPCFG0..=PMPCFG15 | PMPADDR0..=PMPADDR63 => 0,
             MSCRATCH => self.mscratch,
             MEPC => self.mepc,
             MCAUSE => self.mcause,
@@ -383,10 +396,22 @@ mod tests {
     #[test]
     fn unknown_csrs_are_illegal() {
         let c = Csrs::new(0);
-        // pmpcfg0, pmpaddr0, fcsr, mnstatus, menvcfg, mcountinhibit
-        for a in [0x3a0, 0x3b0, 0x003, 0x744, 0x30a, 0x320] {
+        // fcsr, mnstatus, menvcfg, mcountinhibit, dcsr (debug mode only), tinfo
+        for a in [0x003, 0x744, 0x30a, 0x320, 0x7b0, 0x7a4] {
             assert_eq!(c.read(a, NOW), Err(IllegalCsr), "{a:#x}");
         }
+    }
+
+    #[test]
+    fn pmp_csrs_of_zero_entries_are_read_only_zero_for_m_mode_only() {
+        let mut c = Csrs::new(0);
+        for a in [addr::PMPCFG0, addr::PMPCFG15, addr::PMPADDR0, addr::PMPADDR63] {
+            c.write(a, u32::MAX, NOW);
+            assert_eq!(c.read(a, NOW), Ok(0), "{a:#x}");
+            assert_eq!(c.check(a, Mode::Machine, true), Ok(()));
+            assert_eq!(c.check(a, Mode::Supervisor, false), Err(IllegalCsr));
+        }
+        assert_eq!(c.read(addr::PMPADDR63 + 1, NOW), Err(IllegalCsr), "0x3f0 is not a PMP CSR");
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! access carries to the memory system. Time: a configured cost per instruction
 //! plus the `ready_at` of each memory access. ELF parsing is in [`elf`].
 //!
-//! What it does not: F, D, V or B; PMP and PMAs (the port answers access faults);
+//! What it does not: F, D, V or B; PMP (zero entries: its CSRs read 0) and PMAs
+//! (the port answers access faults);
 //! debug triggers (`tselect`/`tdata1` are hard-wired to "no trigger"); a pipeline,
 //! caches or branch prediction (one instruction's cost is its base cost plus its
 //! memory latency); several harts (one reservation, AMOs as read then write);
