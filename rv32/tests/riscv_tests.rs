@@ -532,3 +532,173 @@ fn sv32_demo_prints_what_the_specification_requires() {
     assert_eq!(output, expected);
     assert_eq!(port.ram.finisher, Some(0x5555), "the finisher's pass code");
 }
+
+/// A user process's memory for the Linux programs in programs/: the whole 32-bit
+/// space, flat (the core gets no address space, so PA = VA), allocated on touch.
+struct UserPort {
+    mem: mmu_core::mem::SparseMemory,
+}
+
+impl UserPort {
+    fn byte(&self, vaddr: u32) -> u8 {
+        Width::Byte.extract(self.mem.load(PhysAddr::new(u64::from(vaddr))), u64::from(vaddr)) as u8
+    }
+    fn set_byte(&mut self, vaddr: u32, value: u8) {
+        let a = PhysAddr::new(u64::from(vaddr));
+        let word = Width::Byte.insert(self.mem.load(a), u64::from(vaddr), u32::from(value));
+        self.mem.store(a, word);
+    }
+    fn set_word(&mut self, vaddr: u32, value: u32) {
+        self.mem.store(PhysAddr::new(u64::from(vaddr)), value);
+    }
+}
+
+impl MemoryPort for UserPort {
+    type Error = PortError;
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, PortError> {
+        if context.space.is_some() {
+            return Err(PortError::NeedsTranslation);
+        }
+        let a = PhysAddr::new(u64::from(request.vaddr.as_u32()));
+        let word = self.mem.load(a);
+        let value = match request.kind {
+            AccessKind::Read | AccessKind::Fetch => request.width.extract(word, a.as_u64()),
+            AccessKind::Write => {
+                self.mem.store(a, request.width.insert(word, a.as_u64(), request.value));
+                0
+            }
+        };
+        Ok(Timed { value: Ok(value), ready_at: now + Cycles::new(1) })
+    }
+    fn fence(&mut self, _: Fence) {}
+}
+
+/// How a user program ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Exit {
+    Code(u32),
+    Exception(rv32::Exception, u32),
+    InstructionLimit,
+}
+
+struct Process {
+    exit: Exit,
+    stdout: String,
+    stderr: String,
+    instructions: u64,
+}
+
+/// Runs a Linux user program as the kernel would start it (programs/README.md):
+/// segments loaded, bss zero, `sp` at `argc`, `argv`, NULL, `envp` NULL, auxv
+/// AT_NULL; the syscalls `write` (64), `exit` (93), `exit_group` (94) and `brk`
+/// (214) emulated here, as the machine will.
+fn run_user(path: &str, limit: u64) -> Process {
+    let bytes = std::fs::read(repo_file(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let program = rv32::elf::parse(&bytes).expect("a valid RV32 ELF");
+    let mut port = UserPort { mem: mmu_core::mem::SparseMemory::new(1 << 32) };
+    let mut brk = 0;
+    for segment in &program.segments {
+        for (i, b) in segment.file_bytes.iter().enumerate() {
+            port.set_byte(segment.vaddr + i as u32, *b);
+        }
+        brk = brk.max(segment.vaddr + segment.mem_size);
+    }
+    let initial_brk = brk;
+    // The stack: argv[0] = "prog" at 0x7fff_ff00; sp = 0x7fff_fe00.
+    let sp = 0x7fff_fe00u32;
+    for (i, b) in b"prog\0".iter().enumerate() {
+        port.set_byte(0x7fff_ff00 + i as u32, *b);
+    }
+    for (i, word) in [1, 0x7fff_ff00, 0, 0, 0, 0].iter().enumerate() {
+        port.set_word(sp + 4 * i as u32, *word);
+    }
+    let config = CoreConfig {
+        cycles_per_instruction: Cycles::new(1),
+        environment: Environment::UserProcess,
+        hart_id: 0,
+    };
+    let mut hart = Hart::new(config, program.entry);
+    hart.set_reg(2, sp);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let exit = loop {
+        if hart.stats().instructions >= limit {
+            break Exit::InstructionLimit;
+        }
+        match hart.step(&mut port).expect("the user port never errs") {
+            Step::Syscall => {
+                let (a0, a1, a2) = (hart.reg(10), hart.reg(11), hart.reg(12));
+                let result = match hart.reg(17) {
+                    64 => {
+                        let data: Vec<u8> = (0..a2).map(|i| port.byte(a1.wrapping_add(i))).collect();
+                        match a0 {
+                            1 => stdout.extend_from_slice(&data),
+                            2 => stderr.extend_from_slice(&data),
+                            fd => panic!("write to fd {fd}"),
+                        }
+                        a2
+                    }
+                    93 | 94 => break Exit::Code(a0),
+                    214 => {
+                        // Raw Linux brk: the new break on success, the old one otherwise.
+                        if a0 >= initial_brk && a0 < 0x4000_0000 {
+                            brk = a0;
+                        }
+                        brk
+                    }
+                    n => panic!("unexpected syscall {n}"),
+                };
+                hart.set_reg(10, result);
+                hart.skip_ecall();
+            }
+            Step::Exception { cause, pc, .. } => break Exit::Exception(cause, pc),
+            Step::Retired => {}
+            other => panic!("a user process cannot {other:?}"),
+        }
+    };
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
+    Process { exit, stdout: text(stdout), stderr: text(stderr), instructions: hart.stats().instructions }
+}
+
+fn expected(path: &str) -> String {
+    std::fs::read_to_string(repo_file(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn user_programs_print_what_qemu_prints() {
+    let hello = run_user("programs/hello/hello.elf", 1_000_000);
+    assert_eq!(hello.stdout, expected("programs/hello/expected.txt"));
+    assert_eq!(hello.stderr, expected("programs/hello/expected-stderr.txt"));
+    assert_eq!(hello.exit, Exit::Code(0));
+    // QEMU counts 53 417 executed instructions, every ecall included; here the
+    // final exit_group is not retired (the process ends in it).
+    assert_eq!(hello.instructions, 53_416);
+
+    let exit_code = run_user("programs/exit-code/exit-code.elf", 1_000_000);
+    assert_eq!(exit_code.stdout, expected("programs/exit-code/expected.txt"));
+    assert_eq!((exit_code.exit, exit_code.instructions), (Exit::Code(3), 871));
+
+    // "A core model should stop with an illegal-instruction exception ... at PC
+    // 0x0001_022e", after 1 094 instructions (QEMU's 1 095 include the illegal one).
+    let illegal = run_user("programs/bad/illegal.elf", 1_000_000);
+    assert_eq!(illegal.stdout, expected("programs/bad/illegal-expected.txt"));
+    assert_eq!(illegal.exit, Exit::Exception(rv32::Exception::IllegalInstruction, 0x1_022e));
+    assert_eq!(illegal.instructions, 1_094);
+
+    let looping = run_user("programs/bad/loop.elf", 100_000);
+    assert_eq!(looping.stdout, expected("programs/bad/loop-expected.txt"));
+    assert_eq!(looping.exit, Exit::InstructionLimit);
+}
+
+#[test]
+fn swapper_touches_an_8_mib_heap_and_checks_it() {
+    let swapper = run_user("programs/swapper/swapper.elf", 10_000_000);
+    assert_eq!(swapper.stdout, expected("programs/swapper/expected.txt"));
+    assert_eq!(swapper.exit, Exit::Code(0));
+    // QEMU: 5 484 917 instructions, the final exit_group included.
+    assert_eq!(swapper.instructions, 5_484_916);
+}
