@@ -10,12 +10,18 @@
 //! plus the `ready_at` of each memory access. ELF parsing is in [`elf`].
 //!
 //! What it does not: F, D, V or B; PMP (zero entries: its CSRs read 0) and PMAs
-//! (the port answers access faults);
-//! debug triggers (`tselect`/`tdata1` are hard-wired to "no trigger"); a pipeline,
+//! (the port answers access faults); debug mode and triggers (`tselect`/`tdata1`
+//! are hard-wired to "no trigger"); `mcountinhibit`, `menvcfg`, Sstc; a pipeline,
 //! caches or branch prediction (one instruction's cost is its base cost plus its
-//! memory latency); several harts (one reservation, AMOs as read then write);
-//! `mcountinhibit`, `menvcfg`, Sstc. `FIXME(#10)`: the machine, its devices and the
-//! CLI integration live in cpu-sim.
+//! memory latency); several harts (one reservation, AMOs as one read then one
+//! write). The machine, its devices and the CLI are cpu-sim's (issue #10).
+//!
+//! Approximations, where the spec leaves a choice: a misaligned load or store is
+//! split into byte accesses in address order, so a trap on a later byte leaves the
+//! earlier bytes of a store written; `mtval` is the faulting address (the original,
+//! unsplit one for data; the faulting half for a fetch that crosses a page), the
+//! instruction bits for an illegal instruction and the pc for `ebreak`; `misa` is
+//! read-only, so C cannot be turned off and only odd targets could be misaligned.
 //!
 //! # How a machine drives it
 //!
