@@ -1,0 +1,148 @@
+//! All-associativity simulation: for a fixed number of sets, the LRU misses of
+//! every associativity up to a bound in one pass.
+//!
+//! Hill and Smith, "Evaluating associativity in CPU caches", IEEE Trans. Computers
+//! 38(12), 1989: with LRU, a set of `W` ways holds the top `W` keys of that set's
+//! own LRU stack, so one stack per set gives per-set stack distances, and a
+//! reference misses in the `W`-way cache iff its per-set distance is `W` or more.
+//! Keeping each set's stack only `max_ways` deep is exact for every `W <= max_ways`:
+//! the top of an LRU stack never depends on what lies below it.
+//!
+//! Shallow stacks (up to [`SCAN_WAYS`] ways, every TLB's L1 and most L2s) are
+//! arrays searched and shifted in place, a few compares per reference and no
+//! allocation. Deeper ones are one Fenwick-tree [`LruStack`] per set, O(log n).
+
+use crate::{LruStack, StackHistogram};
+
+/// The deepest per-set stack kept as an array: a move-to-front over 32 keys is a
+/// few cache lines, cheaper than a hash probe and a tree walk.
+pub const SCAN_WAYS: u64 = 32;
+
+/// Each set's stack.
+#[derive(Clone, Debug)]
+enum Stacks {
+    /// `keys[set * ways .. set * ways + depth[set]]`, most recent first.
+    Shallow { ways: usize, keys: Vec<u64>, depth: Vec<u32> },
+    /// One full stack per set.
+    Deep(Vec<LruStack>),
+}
+
+/// Per-set LRU stacks of a cache of `sets` sets, giving the misses of every
+/// associativity from 1 to `max_ways` in one pass.
+///
+/// The caller gives each reference's set, the cache's index function applied to
+/// its address (for the TLBs of mmu-emu, the low bits of the page number:
+/// `vpn & (sets - 1)`). A set number of `sets` or more is reduced modulo `sets`.
+///
+/// ```
+/// let mut sweep = mrc::SetAssocSweep::new(2, 2);
+/// for (set, key) in [(0, 10), (0, 12), (0, 14), (0, 10), (1, 11)] {
+///     sweep.reference(set, key);
+/// }
+/// // Set 0 sees 10, 12, 14, 10: the second 10 is at per-set distance 2.
+/// assert_eq!(sweep.misses(2), Some(5));
+/// assert_eq!(sweep.misses(1), Some(5));
+/// ```
+#[derive(Clone, Debug)]
+pub struct SetAssocSweep {
+    sets: u64,
+    /// `sets - 1` if `sets` is a power of two (a mask, as the TLB indexes), else 0.
+    mask: u64,
+    max_ways: u64,
+    stacks: Stacks,
+    histogram: StackHistogram,
+}
+
+impl SetAssocSweep {
+    /// Empty stacks for `sets` sets (at least 1), answering associativities
+    /// 1 ..= `max_ways` (at least 1); a 0 is taken as 1.
+    pub fn new(sets: u64, max_ways: u64) -> Self {
+        let sets = sets.max(1);
+        let max_ways = max_ways.max(1);
+        let set_count = usize::try_from(sets).unwrap_or(usize::MAX);
+        let stacks = if max_ways <= SCAN_WAYS {
+            let ways = max_ways as usize;
+            Stacks::Shallow { ways, keys: vec![0; set_count.saturating_mul(ways)], depth: vec![0; set_count] }
+        } else {
+            Stacks::Deep(vec![LruStack::new(); set_count])
+        };
+        Self {
+            sets,
+            mask: if sets.is_power_of_two() { sets - 1 } else { 0 },
+            max_ways,
+            stacks,
+            histogram: StackHistogram::with_depth_limit(max_ways),
+        }
+    }
+
+    /// The number of sets.
+    pub fn sets(&self) -> u64 {
+        self.sets
+    }
+
+    /// The largest associativity answered.
+    pub fn max_ways(&self) -> u64 {
+        self.max_ways
+    }
+
+    /// References `key` in set `set`. Returns its per-set stack distance if below
+    /// `max_ways` (`None`: cold, or deeper, a miss at every associativity answered).
+    #[inline]
+    pub fn reference(&mut self, set: u64, key: u64) -> Option<u64> {
+        let set = if self.mask != 0 || self.sets == 1 { set & self.mask } else { set % self.sets };
+        let set = set as usize;
+        let distance = match &mut self.stacks {
+            Stacks::Shallow { ways, keys, depth } => {
+                let ways = *ways;
+                let base = set * ways;
+                let held = depth[set] as usize;
+                let stack = &mut keys[base..base + ways];
+                match stack[..held].iter().position(|&k| k == key) {
+                    Some(d) => {
+                        stack.copy_within(0..d, 1);
+                        stack[0] = key;
+                        Some(d as u64)
+                    }
+                    None => {
+                        let kept = held.min(ways - 1);
+                        stack.copy_within(0..kept, 1);
+                        stack[0] = key;
+                        depth[set] = (kept + 1) as u32;
+                        None
+                    }
+                }
+            }
+            Stacks::Deep(stacks) => stacks[set].reference(key),
+        };
+        match distance {
+            Some(d) if d < self.max_ways => self.histogram.record(Some(d)),
+            _ => self.histogram.record_beyond(),
+        }
+        distance.filter(|&d| d < self.max_ways)
+    }
+
+    /// Misses of the `ways`-way LRU cache with these sets; `None` if `ways` is
+    /// above `max_ways`. Zero ways miss every reference.
+    pub fn misses(&self, ways: u64) -> Option<u64> {
+        self.histogram.misses(ways)
+    }
+
+    /// References seen.
+    pub fn references(&self) -> u64 {
+        self.histogram.references()
+    }
+
+    /// The per-set distance histogram (cold and deep references are both in
+    /// [`StackHistogram::beyond`]).
+    pub fn histogram(&self) -> &StackHistogram {
+        &self.histogram
+    }
+
+    /// Empties every set, as a full flush empties the cache.
+    pub fn flush(&mut self) {
+        match &mut self.stacks {
+            Stacks::Shallow { depth, .. } => depth.fill(0),
+            Stacks::Deep(stacks) => stacks.iter_mut().for_each(LruStack::flush),
+        }
+    }
+}
