@@ -45,7 +45,8 @@ impl Geometry {
     }
 
     /// Checks the rules a TLB's geometry obeys (`tlb::TlbConfig::validate`): at
-    /// least one way, ways dividing entries, a power-of-two number of sets.
+    /// least one way, ways dividing entries, a power-of-two number of sets; and at
+    /// most [`MAX_ENTRIES`] entries.
     ///
     /// # Errors
     /// The first rule broken, naming the values.
@@ -53,6 +54,9 @@ impl Geometry {
         let Self { entries, ways } = self;
         if ways == 0 || entries == 0 {
             return Err(GeometryError::Empty { entries, ways });
+        }
+        if entries > MAX_ENTRIES {
+            return Err(GeometryError::TooLarge { entries });
         }
         if entries % ways != 0 {
             return Err(GeometryError::WaysDoNotDivide { entries, ways });
@@ -64,6 +68,11 @@ impl Geometry {
     }
 }
 
+/// The most entries a geometry may have: 16 Mi, far above any TLB (mmu-emu's
+/// `TlbConfig::entries` is a `u32`, real ones have thousands), and low enough that
+/// the per-set stacks (8 bytes an entry) always fit memory.
+pub const MAX_ENTRIES: u64 = 1 << 24;
+
 /// A requested geometry no TLB could have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum GeometryError {
@@ -74,6 +83,12 @@ pub enum GeometryError {
         entries: u64,
         /// Requested ways.
         ways: u64,
+    },
+    /// More than [`MAX_ENTRIES`] entries.
+    #[error("{entries} entries is more than the {MAX_ENTRIES} a curve can sweep")]
+    TooLarge {
+        /// Requested entries.
+        entries: u64,
     },
     /// Entries not a multiple of ways.
     #[error("`ways` ({ways}) must divide `entries` ({entries})")]
@@ -167,7 +182,8 @@ impl TlbCurve {
             if by_sets.get(i + 1).is_some_and(|&(next, _)| next == sets) {
                 continue;
             }
-            sweeps.push(SetAssocSweep::new(sets, by_sets[i].1));
+            // Validated: at most MAX_ENTRIES, so the sweep accepts it.
+            sweeps.push(SetAssocSweep::try_new(sets, by_sets[i].1)?);
         }
         Ok(Self {
             requested: requested.to_vec(),

@@ -36,8 +36,8 @@ mod lru;
 mod opt;
 mod set_assoc;
 
-pub use curve::{Geometry, GeometryError, Point, TlbCurve, tlb_key};
+pub use curve::{Geometry, GeometryError, MAX_ENTRIES, Point, TlbCurve, tlb_key};
 pub use histogram::StackHistogram;
 pub use lru::{LruStack, lru_faults};
 pub use opt::{NEVER, OptStack, next_uses, opt_faults};
-pub use set_assoc::SetAssocSweep;
+pub use set_assoc::{SCAN_WAYS, SetAssocSweep};

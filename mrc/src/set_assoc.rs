@@ -12,7 +12,8 @@
 //! arrays searched and shifted in place, a few compares per reference and no
 //! allocation. Deeper ones are one Fenwick-tree [`LruStack`] per set, O(log n).
 
-use crate::{LruStack, StackHistogram};
+use crate::curve::MAX_ENTRIES;
+use crate::{GeometryError, LruStack, StackHistogram};
 
 /// The deepest per-set stack kept as an array: a move-to-front over 32 keys is a
 /// few cache lines, cheaper than a hash probe and a tree walk.
@@ -35,13 +36,14 @@ enum Stacks {
 /// `vpn & (sets - 1)`). A set number of `sets` or more is reduced modulo `sets`.
 ///
 /// ```
-/// let mut sweep = mrc::SetAssocSweep::new(2, 2);
+/// let mut sweep = mrc::SetAssocSweep::try_new(2, 2)?;
 /// for (set, key) in [(0, 10), (0, 12), (0, 14), (0, 10), (1, 11)] {
 ///     sweep.reference(set, key);
 /// }
 /// // Set 0 sees 10, 12, 14, 10: the second 10 is at per-set distance 2.
 /// assert_eq!(sweep.misses(2), Some(5));
 /// assert_eq!(sweep.misses(1), Some(5));
+/// # Ok::<(), mrc::GeometryError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct SetAssocSweep {
@@ -54,11 +56,21 @@ pub struct SetAssocSweep {
 }
 
 impl SetAssocSweep {
-    /// Empty stacks for `sets` sets (at least 1), answering associativities
-    /// 1 ..= `max_ways` (at least 1); a 0 is taken as 1.
-    pub fn new(sets: u64, max_ways: u64) -> Self {
-        let sets = sets.max(1);
-        let max_ways = max_ways.max(1);
+    /// Empty stacks for `sets` sets, answering associativities 1 ..= `max_ways`.
+    /// Takes 8 bytes per entry (`sets * max_ways`) up to [`SCAN_WAYS`] ways, and one
+    /// [`LruStack`] per set above.
+    ///
+    /// # Errors
+    /// [`GeometryError::Empty`] if `sets` or `max_ways` is 0,
+    /// [`GeometryError::TooLarge`] above [`MAX_ENTRIES`] entries.
+    pub fn try_new(sets: u64, max_ways: u64) -> Result<Self, GeometryError> {
+        let entries = sets.saturating_mul(max_ways);
+        if sets == 0 || max_ways == 0 {
+            return Err(GeometryError::Empty { entries, ways: max_ways });
+        }
+        if entries > MAX_ENTRIES {
+            return Err(GeometryError::TooLarge { entries });
+        }
         let set_count = usize::try_from(sets).unwrap_or(usize::MAX);
         let stacks = if max_ways <= SCAN_WAYS {
             let ways = max_ways as usize;
@@ -66,13 +78,13 @@ impl SetAssocSweep {
         } else {
             Stacks::Deep(vec![LruStack::new(); set_count])
         };
-        Self {
+        Ok(Self {
             sets,
             mask: if sets.is_power_of_two() { sets - 1 } else { 0 },
             max_ways,
             stacks,
             histogram: StackHistogram::with_depth_limit(max_ways),
-        }
+        })
     }
 
     /// The number of sets.
