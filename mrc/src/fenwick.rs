@@ -62,6 +62,28 @@ impl Fenwick {
         }
     }
 
+    /// Moves the mark of slot `from` (marked) to slot `to` (unmarked, above it).
+    /// The two update walks meet at the first node covering both slots, where the
+    /// -1 and +1 cancel, so this is O(log(to - from)) rather than two O(log n)
+    /// walks: 5 to 20% more references per second on a random-walk stream
+    /// (`examples/speed.rs`' stack alone). Counting the range `(from, to)` the same
+    /// way, by two prefix walks stopping where they meet, was slower than one
+    /// prefix walk: its branches do not predict.
+    #[inline(always)]
+    pub fn move_mark(&mut self, from: usize, to: usize) {
+        let (mut unmark, mut mark) = (from + 1, to + 1);
+        let len = self.nodes.len();
+        while unmark != mark && unmark.min(mark) < len {
+            if unmark < mark {
+                self.nodes[unmark] -= 1;
+                unmark += lowbit(unmark);
+            } else {
+                self.nodes[mark] += 1;
+                mark += lowbit(mark);
+            }
+        }
+    }
+
     /// Marked slots among `0 ..= slot`.
     #[inline(always)]
     pub fn prefix(&self, slot: usize) -> u64 {
@@ -103,6 +125,29 @@ mod tests {
         let expected = [0, 1, 1, 1, 1, 2, 2, 2, 2, 3];
         for (slot, &want) in expected.iter().enumerate() {
             assert_eq!(tree.prefix(slot), want, "slot {slot}");
+        }
+    }
+
+    #[test]
+    fn a_move_is_an_unmark_and_a_mark() {
+        for capacity in [1usize, 2, 7, 16, 33, 64] {
+            // Marks on every third slot, each moved to every free slot above it.
+            let mut tree = Fenwick::with_prefix_marked(capacity, 0);
+            let mut marked = vec![false; capacity];
+            for slot in (0..capacity).step_by(3) {
+                tree.mark(slot);
+                marked[slot] = true;
+            }
+            for from in (0..capacity).filter(|&s| marked[s]) {
+                for to in (from + 1..capacity).filter(|&s| !marked[s]) {
+                    let mut moved = tree.clone();
+                    moved.move_mark(from, to);
+                    let mut stepped = tree.clone();
+                    stepped.unmark(from);
+                    stepped.mark(to);
+                    assert_eq!(moved.nodes, stepped.nodes, "{capacity}: {from} -> {to}");
+                }
+            }
         }
     }
 }

@@ -67,10 +67,10 @@ impl LruStack {
         match self.last_use.entry(key) {
             Entry::Occupied(mut last) => {
                 let then = std::mem::replace(last.get_mut(), now);
-                // Marks at or before `then` include `then` itself; the rest are later.
+                // The keys used since: the last uses after `then` (`now` is not yet
+                // marked), all the live marks but those at or before `then`.
                 let distance = live - self.marks.prefix(then);
-                self.marks.unmark(then);
-                self.marks.mark(now);
+                self.marks.move_mark(then, now);
                 Some(distance)
             }
             Entry::Vacant(slot) => {
