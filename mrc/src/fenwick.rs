@@ -52,8 +52,8 @@ impl Fenwick {
         }
     }
 
-    /// Unmarks slot `slot` (which is marked).
-    #[inline(always)]
+    /// Unmarks slot `slot` (which is marked): [`Fenwick::move_mark`]'s oracle.
+    #[cfg(test)]
     pub fn unmark(&mut self, slot: usize) {
         let mut i = slot + 1;
         while i < self.nodes.len() {
