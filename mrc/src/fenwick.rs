@@ -25,21 +25,25 @@ impl Fenwick {
         self.nodes.len().saturating_sub(1)
     }
 
-    /// A tree of `capacity` slots whose first `marked` slots are marked, built in
-    /// O(capacity) with the closed form of each node's count.
+    /// A tree of `capacity` slots whose first `marked` slots are marked.
+    #[cfg(test)]
     pub fn with_prefix_marked(capacity: usize, marked: usize) -> Self {
-        let mut nodes = vec![0u32; capacity + 1];
-        for (i, node) in nodes.iter_mut().enumerate().skip(1) {
+        let mut tree = Self::default();
+        tree.reset_prefix_marked(capacity, marked);
+        tree
+    }
+
+    /// Makes this a tree of `capacity` slots whose first `marked` slots are
+    /// marked, in O(capacity) with the closed form of each node's count, reusing
+    /// the allocation.
+    pub fn reset_prefix_marked(&mut self, capacity: usize, marked: usize) {
+        self.nodes.clear();
+        self.nodes.resize(capacity + 1, 0);
+        for (i, node) in self.nodes.iter_mut().enumerate().skip(1) {
             let low = i - lowbit(i);
             // Slots low .. i, of which those below `marked` are marked.
             *node = marked.saturating_sub(low).min(lowbit(i)) as u32;
         }
-        Self { nodes }
-    }
-
-    /// Unmarks every slot.
-    pub fn clear(&mut self) {
-        self.nodes.fill(0);
     }
 
     /// Marks slot `slot` (which is unmarked and below the capacity).

@@ -40,6 +40,8 @@ pub struct LruStack {
     marks: Fenwick,
     /// The slot the next reference takes.
     now: usize,
+    /// Renumbering's work space, kept to spare an allocation each time.
+    scratch: Vec<usize>,
 }
 
 impl LruStack {
@@ -85,7 +87,7 @@ impl LruStack {
     /// reference is cold again.
     pub fn flush(&mut self) {
         self.last_use.clear();
-        self.marks.clear();
+        self.marks.reset_prefix_marked(self.marks.capacity(), 0);
         self.now = 0;
     }
 
@@ -93,26 +95,28 @@ impl LruStack {
     /// the live keys. Keeps the order, hence every future distance.
     #[cold]
     fn renumber(&mut self) {
-        let old_slots = self.marks.capacity();
-        let mut is_live = vec![false; old_slots];
+        // One scratch vector, reused: first 1 for a live slot, then in place each
+        // slot's new number, the live slots before it.
+        let scratch = &mut self.scratch;
+        scratch.clear();
+        scratch.resize(self.marks.capacity(), 0);
         for &slot in self.last_use.values() {
-            if let Some(live) = is_live.get_mut(slot) {
-                *live = true;
+            if let Some(live) = scratch.get_mut(slot) {
+                *live = 1;
             }
         }
-        // A live slot's new number: the live slots before it.
-        let mut new_number = vec![0usize; old_slots];
         let mut next = 0;
-        for (number, &live) in new_number.iter_mut().zip(&is_live) {
+        for number in scratch.iter_mut() {
+            let live = *number;
             *number = next;
-            next += usize::from(live);
+            next += live;
         }
         for slot in self.last_use.values_mut() {
-            *slot = new_number.get(*slot).copied().unwrap_or(0);
+            *slot = scratch.get(*slot).copied().unwrap_or(0);
         }
         let live = self.last_use.len();
         let slots = live.saturating_mul(SLOTS_PER_KEY).max(MIN_SLOTS);
-        self.marks = Fenwick::with_prefix_marked(slots, live);
+        self.marks.reset_prefix_marked(slots, live);
         self.now = live;
     }
 }

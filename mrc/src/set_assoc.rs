@@ -106,23 +106,24 @@ impl SetAssocSweep {
         let distance = match &mut self.stacks {
             Stacks::Shallow { ways, keys, depth } => {
                 let ways = *ways;
-                let base = set * ways;
                 let held = depth[set] as usize;
-                let stack = &mut keys[base..base + ways];
-                match stack[..held].iter().position(|&k| k == key) {
-                    Some(d) => {
-                        stack.copy_within(0..d, 1);
-                        stack[0] = key;
-                        Some(d as u64)
-                    }
-                    None => {
-                        let kept = held.min(ways - 1);
-                        stack.copy_within(0..kept, 1);
-                        stack[0] = key;
-                        depth[set] = (kept + 1) as u32;
-                        None
+                let stack = &mut keys[set * ways..(set + 1) * ways];
+                // Move-to-front in one pass: each key passed shifts down one place,
+                // until the referenced key itself is the one shifted out.
+                let mut carried = key;
+                let mut found = None;
+                for (d, slot) in stack[..held].iter_mut().enumerate() {
+                    carried = std::mem::replace(slot, carried);
+                    if carried == key {
+                        found = Some(d as u64);
+                        break;
                     }
                 }
+                if found.is_none() && held < ways {
+                    stack[held] = carried;
+                    depth[set] += 1;
+                }
+                found
             }
             Stacks::Deep(stacks) => stacks[set].reference(key),
         };
