@@ -9,8 +9,9 @@
 //! method of Bennett and Kruskal, "LRU stack processing", IBM J. R&D 19(4), 1975,
 //! and of Almási, Caşcaval and Padua, "Calculating stack distances efficiently",
 //! MSP 2002). Times are slots of a finite axis; when it fills, the live marks are
-//! renumbered 0.. in order, which keeps every distance (amortized O(1), because the
-//! axis is then at least four times the live keys and so lasts that many references).
+//! renumbered 0.. in order onto an axis four times as long as the live keys, which
+//! keeps every distance. A renumbering costs O(axis) and the new axis lasts three
+//! times the live keys in references before the next, so it is amortized O(1).
 
 use crate::StackHistogram;
 use crate::fenwick::Fenwick;
