@@ -3,14 +3,17 @@
 //!
 //! `cargo run --release -p mrc --example speed [references]` (default 10 M).
 //!
-//! The stream is TLB-like: 4 KiB pages of one address space, 60% from 256 hot
-//! pages, 35% from 16 Ki warm ones, 5% from 1 Mi cold ones. The request is the
-//! sweep of issue #12: 8, 16, ..., 1024 entries, each direct-mapped, 4-way and
-//! fully associative (24 geometries, 11 distinct set counts). The baseline
-//! simulates the 24 geometries one after the other, each with the tag-and-stamp
-//! LRU array the `tlb` crate uses (linear search up to 16 ways, a hash index
-//! above, least stamp as victim), so it is the cost of 24 TLB models without the
-//! MMU around them.
+//! Two TLB-like streams of 4 KiB pages of one address space: "mix", 60% from 256
+//! hot pages, 35% from 16 Ki warm ones and 5% from 1 Mi cold ones (about 400 K
+//! distinct pages in 10 M references, a footprint that spills every cache level);
+//! and "walk", a random walk that mostly stays on a page or steps forward one or
+//! two, with a jump anywhere in 100 K pages 2% of the time (strong locality, as in
+//! a real trace). The request is the sweep of issue #12: 8, 16, ..., 1024 entries,
+//! each direct-mapped, 4-way and fully associative (24 geometries, 11 distinct
+//! set counts). The baseline simulates the 24 geometries one after the other, each
+//! with the tag-and-stamp LRU array the `tlb` crate uses (linear search up to 16
+//! ways, a hash index above, least stamp as victim), so it is the cost of 24 TLB
+//! models without the MMU around them.
 
 use mrc::{Geometry, LruStack, TlbCurve, lru_faults, opt_faults, tlb_key};
 use rand::{RngExt, SeedableRng};
@@ -18,7 +21,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Instant;
 
-fn stream(references: usize, seed: u64) -> Vec<(u64, u64)> {
+fn mix(references: usize, seed: u64) -> Vec<(u64, u64)> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     (0..references)
         .map(|_| {
@@ -30,6 +33,22 @@ fn stream(references: usize, seed: u64) -> Vec<(u64, u64)> {
             } else {
                 rng.random_range(0..1024 * 1024)
             };
+            (tlb_key(vpn, 12, Some(1)), u64::from(vpn))
+        })
+        .collect()
+}
+
+fn walk(references: usize, seed: u64) -> Vec<(u64, u64)> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut vpn = 0u32;
+    (0..references)
+        .map(|_| {
+            let r: f64 = rng.random();
+            if r < 0.02 {
+                vpn = rng.random_range(0..100_000);
+            } else if r < 0.5 {
+                vpn = vpn.wrapping_add(rng.random_range(0..3));
+            }
             (tlb_key(vpn, 12, Some(1)), u64::from(vpn))
         })
         .collect()
@@ -95,7 +114,6 @@ fn rate(references: usize, seconds: f64) -> String {
 
 fn main() {
     let references: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000_000);
-    let refs = stream(references, 12);
     let mut requested = Vec::new();
     for entries in (3..=10).map(|b| 1u64 << b) {
         requested.extend([
@@ -104,52 +122,59 @@ fn main() {
             Geometry::fully_associative(entries),
         ]);
     }
-    println!("{references} references, {} geometries", requested.len());
+    for (name, refs) in [("mix", mix(references, 12)), ("walk", walk(references, 12))] {
+        measure(name, &refs, &requested);
+    }
+}
+
+fn measure(name: &str, refs: &[(u64, u64)], requested: &[Geometry]) {
+    let references = refs.len();
+    println!("stream {name}: {references} references, {} geometries", requested.len());
 
     let start = Instant::now();
     let mut stack = LruStack::new();
     let mut cold = 0u64;
-    for &(key, _) in &refs {
+    for &(key, _) in refs {
         cold += u64::from(stack.reference(key).is_none());
     }
     let stack_time = start.elapsed().as_secs_f64();
-    println!("LruStack alone (fully associative, every size): {}", rate(references, stack_time));
-    black_box(cold);
+    println!("  LruStack alone (fully associative, every size): {}", rate(references, stack_time));
+    println!("  distinct pages: {}", black_box(cold));
 
     let start = Instant::now();
-    let mut curve = TlbCurve::new(&requested).expect("valid geometries");
-    for &(key, vpn) in &refs {
+    let mut curve = TlbCurve::new(requested).expect("valid geometries");
+    for &(key, vpn) in refs {
         curve.reference(key, vpn);
     }
     let points = curve.points();
     let curve_time = start.elapsed().as_secs_f64();
     println!(
-        "TlbCurve, all {} geometries in one pass:     {}",
+        "  TlbCurve, all {} geometries in one pass:     {}",
         requested.len(),
         rate(references, curve_time)
     );
 
     let start = Instant::now();
     let mut separate = Vec::new();
-    for &g in &requested {
+    for &g in requested {
         let mut sim = StampLru::new(g);
-        for &(key, vpn) in &refs {
+        for &(key, vpn) in refs {
             sim.reference(key, vpn);
         }
         separate.push(sim.misses);
     }
     let separate_time = start.elapsed().as_secs_f64();
     println!(
-        "{} separate stamp-LRU simulations:             {} ({:.1}x the one pass's time)",
+        "  {} separate stamp-LRU simulations:             {} ({:.1}x the one pass's time)",
         requested.len(),
         rate(references, separate_time),
         separate_time / curve_time
     );
     let agree = points.iter().zip(&separate).all(|(p, &m)| p.misses == m);
-    println!("one pass and separate simulations agree: {agree}");
+    println!("  one pass and separate simulations agree: {agree}");
     for p in &points {
         println!(
-            "  {:5} entries {:5} ways {:5} sets: {:6.3}% misses",
+            "    {:5} entries {:5} ways {:5} sets: {:6.3}% misses",
             p.entries,
             p.ways,
             p.sets,
@@ -167,10 +192,10 @@ fn main() {
     let opt = opt_faults(&pages, &frames);
     let opt_time = start.elapsed().as_secs_f64();
     println!(
-        "page replacement, {} references, 0..=1024 frames: LRU {}, OPT {}",
+        "  page replacement, {} references, 0..=1024 frames: LRU {}, OPT {}",
         pages.len(),
         rate(pages.len(), lru_time),
         rate(pages.len(), opt_time)
     );
-    println!("  faults with 64 frames: LRU {}, OPT {}", lru[64], opt[64]);
+    println!("    faults with 64 frames: LRU {}, OPT {}", lru[64], opt[64]);
 }

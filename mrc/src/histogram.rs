@@ -7,6 +7,9 @@
 
 use serde::Serialize;
 
+/// Distances counted from the start in a depth-limited histogram.
+const PREALLOCATED: u64 = 4096;
+
 /// Counts of references by stack distance, plus cold misses.
 ///
 /// A histogram may have a depth limit: a truncated stack (one that only keeps its
@@ -35,7 +38,10 @@ impl StackHistogram {
     /// An empty histogram keeping distances below `depth_limit`, lumping the
     /// others into [`beyond`](Self::beyond): it answers sizes up to `depth_limit`.
     pub fn with_depth_limit(depth_limit: u64) -> Self {
-        Self { depth_limit: Some(depth_limit), ..Self::default() }
+        // Counts for the usual limits (a TLB's ways or entries) up front, so the
+        // per-reference path never grows the vector.
+        let counts = vec![0; usize::try_from(depth_limit.min(PREALLOCATED)).unwrap_or(0)];
+        Self { counts, depth_limit: Some(depth_limit), ..Self::default() }
     }
 
     /// The largest size this histogram answers for (`None`: every size).
@@ -46,19 +52,29 @@ impl StackHistogram {
     /// Records one reference at `distance` (`None`: a cold miss).
     #[inline]
     pub fn record(&mut self, distance: Option<u64>) {
-        match distance {
-            None => self.cold += 1,
-            Some(d) if self.depth_limit.is_some_and(|limit| d >= limit) => self.beyond += 1,
-            Some(d) => {
-                // A distance is below the number of keys, so it fits memory.
-                let d = usize::try_from(d).unwrap_or(usize::MAX);
-                if d >= self.counts.len() {
-                    self.counts.resize(d.saturating_add(1), 0);
-                }
-                if let Some(count) = self.counts.get_mut(d) {
-                    *count += 1;
-                }
-            }
+        let Some(d) = distance else {
+            self.cold += 1;
+            return;
+        };
+        // `counts` never reaches past the depth limit, so a slot found is in range.
+        match usize::try_from(d).ok().and_then(|d| self.counts.get_mut(d)) {
+            Some(count) => *count += 1,
+            None => self.record_deeper(d),
+        }
+    }
+
+    /// A distance past `counts`: beyond the limit, or a new deepest one.
+    #[cold]
+    fn record_deeper(&mut self, distance: u64) {
+        if self.depth_limit.is_some_and(|limit| distance >= limit) {
+            self.beyond += 1;
+            return;
+        }
+        // A distance is below the number of keys, so it fits memory.
+        let d = usize::try_from(distance).unwrap_or(usize::MAX);
+        self.counts.resize(d.saturating_add(1), 0);
+        if let Some(count) = self.counts.get_mut(d) {
+            *count += 1;
         }
     }
 

@@ -48,8 +48,8 @@ enum Stacks {
 #[derive(Clone, Debug)]
 pub struct SetAssocSweep {
     sets: u64,
-    /// `sets - 1` if `sets` is a power of two (a mask, as the TLB indexes), else 0.
-    mask: u64,
+    /// A power-of-two count indexes by a mask, as the TLB does; others by modulo.
+    power_of_two: bool,
     max_ways: u64,
     stacks: Stacks,
     histogram: StackHistogram,
@@ -80,7 +80,7 @@ impl SetAssocSweep {
         };
         Ok(Self {
             sets,
-            mask: if sets.is_power_of_two() { sets - 1 } else { 0 },
+            power_of_two: sets.is_power_of_two(),
             max_ways,
             stacks,
             histogram: StackHistogram::with_depth_limit(max_ways),
@@ -101,7 +101,7 @@ impl SetAssocSweep {
     /// `max_ways` (`None`: cold, or deeper, a miss at every associativity answered).
     #[inline]
     pub fn reference(&mut self, set: u64, key: u64) -> Option<u64> {
-        let set = if self.mask != 0 || self.sets == 1 { set & self.mask } else { set % self.sets };
+        let set = if self.power_of_two { set & (self.sets - 1) } else { set % self.sets };
         let set = set as usize;
         let distance = match &mut self.stacks {
             Stacks::Shallow { ways, keys, depth } => {
@@ -128,8 +128,10 @@ impl SetAssocSweep {
             Stacks::Deep(stacks) => stacks[set].reference(key),
         };
         match distance {
-            Some(d) if d < self.max_ways => self.histogram.record(Some(d)),
-            _ => self.histogram.record_beyond(),
+            // The histogram's depth limit is `max_ways`: it files deeper ones beyond.
+            Some(d) => self.histogram.record(Some(d)),
+            // A shallow stack cannot tell a cold key from one that fell off.
+            None => self.histogram.record_beyond(),
         }
         distance.filter(|&d| d < self.max_ways)
     }
