@@ -6,9 +6,14 @@
 //! property of stack algorithms). Hence misses(size) = cold + #(distance >= size).
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Distances counted from the start in a depth-limited histogram.
 const PREALLOCATED: u64 = 4096;
+/// Distances below this are counted in a vector; deeper ones (which only a stack of
+/// that many distinct keys produces, or a caller's own numbers) in a map, so that
+/// no distance makes the histogram allocate more than 128 MiB.
+const DENSE_DISTANCES: u64 = 1 << 24;
 
 /// Counts of references by stack distance, plus cold misses.
 ///
@@ -21,6 +26,8 @@ const PREALLOCATED: u64 = 4096;
 pub struct StackHistogram {
     /// `counts[d]`: references at distance `d`, below the depth limit.
     counts: Vec<u64>,
+    /// References at distances of [`DENSE_DISTANCES`] or more, below the limit.
+    sparse: BTreeMap<u64, u64>,
     /// First references (or first since a flush): a miss at every size.
     cold: u64,
     /// References not found within the depth limit.
@@ -63,18 +70,19 @@ impl StackHistogram {
         }
     }
 
-    /// A distance past `counts`: beyond the limit, or a new deepest one.
+    /// A distance past `counts`: beyond the limit, a new deepest one, or a very
+    /// deep one.
     #[cold]
     fn record_deeper(&mut self, distance: u64) {
         if self.depth_limit.is_some_and(|limit| distance >= limit) {
             self.beyond += 1;
-            return;
-        }
-        // A distance is below the number of keys, so it fits memory.
-        let d = usize::try_from(distance).unwrap_or(usize::MAX);
-        self.counts.resize(d.saturating_add(1), 0);
-        if let Some(count) = self.counts.get_mut(d) {
-            *count += 1;
+        } else if distance >= DENSE_DISTANCES {
+            *self.sparse.entry(distance).or_insert(0) += 1;
+        } else {
+            // Below DENSE_DISTANCES, so the index fits and the vector stays small.
+            let d = distance as usize;
+            self.counts.resize(d + 1, 0);
+            self.counts[d] += 1;
         }
     }
 
@@ -86,7 +94,7 @@ impl StackHistogram {
 
     /// References recorded.
     pub fn references(&self) -> u64 {
-        self.cold + self.beyond + self.counts.iter().sum::<u64>()
+        self.cold + self.beyond + self.counts.iter().sum::<u64>() + self.sparse.values().sum::<u64>()
     }
 
     /// Cold misses recorded (see the type's note on truncated stacks).
@@ -101,7 +109,8 @@ impl StackHistogram {
 
     /// References at exactly distance `distance` (0 at or beyond the depth limit).
     pub fn at(&self, distance: u64) -> u64 {
-        usize::try_from(distance).ok().and_then(|d| self.counts.get(d)).copied().unwrap_or(0)
+        let dense = usize::try_from(distance).ok().and_then(|d| self.counts.get(d)).copied();
+        dense.or_else(|| self.sparse.get(&distance).copied()).unwrap_or(0)
     }
 
     /// Misses of an LRU (or OPT, for an OPT stack) cache of `size` entries:
@@ -113,7 +122,8 @@ impl StackHistogram {
         }
         let below = usize::try_from(size).unwrap_or(usize::MAX).min(self.counts.len());
         let deep: u64 = self.counts[below..].iter().sum();
-        Some(self.cold + self.beyond + deep)
+        let deeper: u64 = self.sparse.range(size..).map(|(_, n)| n).sum();
+        Some(self.cold + self.beyond + deep + deeper)
     }
 
     /// Hits of a cache of `size` entries: references minus misses.
@@ -123,7 +133,10 @@ impl StackHistogram {
 
     /// Forgets every count, keeping the depth limit.
     pub fn clear(&mut self) {
-        *self = Self { depth_limit: self.depth_limit, ..Self::default() };
+        self.counts.fill(0);
+        self.sparse.clear();
+        self.cold = 0;
+        self.beyond = 0;
     }
 }
 
@@ -157,5 +170,21 @@ mod tests {
         assert_eq!(h.misses(2), Some(3));
         assert_eq!(h.misses(1), Some(4));
         assert_eq!(h.misses(3), None);
+    }
+
+    #[test]
+    fn any_distance_is_counted_without_a_huge_allocation() {
+        let mut h = StackHistogram::new();
+        for d in [u64::MAX, u64::MAX, 1 << 40, DENSE_DISTANCES, 3] {
+            h.record(Some(d));
+        }
+        assert_eq!(h.references(), 5);
+        assert_eq!(h.at(u64::MAX), 2);
+        assert_eq!(h.misses(4), Some(4));
+        assert_eq!(h.misses(1 << 40), Some(3));
+        assert_eq!(h.misses(u64::MAX), Some(2));
+        assert_eq!(h.hits(u64::MAX), Some(3));
+        h.clear();
+        assert_eq!(h.references(), 0);
     }
 }

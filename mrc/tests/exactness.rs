@@ -257,6 +257,30 @@ fn an_empty_stream_and_no_request_give_empty_answers() {
     assert_eq!(StackHistogram::new().misses(0), Some(0));
 }
 
+proptest! {
+    /// Any numbers at all, however meaningless, are taken without panicking.
+    #[test]
+    fn arbitrary_inputs_do_not_panic(
+        sets in 1u64..9,
+        ways in 1u64..50,
+        values in prop::collection::vec(any::<u64>(), 0..200),
+        size in any::<u64>(),
+    ) {
+        let mut sweep = SetAssocSweep::try_new(sets, ways).expect("small");
+        let mut stack = LruStack::new();
+        let mut opt = OptStack::new(size);
+        let mut histogram = StackHistogram::new();
+        for &v in &values {
+            sweep.reference(v, v.rotate_left(7));
+            histogram.record(stack.reference(v % 17));
+            opt.reference(v);
+            histogram.record(Some(v));
+        }
+        let _ = (sweep.misses(size), histogram.misses(size), histogram.hits(size), opt.histogram().misses(size));
+        let _ = (opt_faults(&values, &[size]), lru_faults(&values, &[size]));
+    }
+}
+
 /// Large keys and set numbers of any value are taken without panicking.
 #[test]
 fn extreme_keys_and_set_numbers_do_not_panic() {
