@@ -11,6 +11,23 @@
 //! for page number `vpn` in set `vpn & (sets - 1)`, where `vpn` counts pages of the
 //! entry's own size (`tlb::array`'s `set_base`). So each reference carries the page
 //! number it indexes with, besides its key.
+//!
+//! What makes a curve equal the misses of `tlb::Tlb` with `Replacement::Lru`, one
+//! TLB fed one reference per lookup:
+//! - The key names the entry exactly as the TLB's tag does: page number, stored
+//!   page size (after splintering, `Tlb::stored_size`) and ASID, or global
+//!   ([`tlb_key`]). The page number is counted in that stored size.
+//! - A lookup hit touches, a miss fills (LRU victim, or an invalid way); an
+//!   invalid way is filled before anything is evicted. The stack model assumes
+//!   every miss is filled: a lookup whose walk faults and is retried is two
+//!   references of the same key, as the TLB sees it. A page smaller than every
+//!   size the TLB holds is never stored: leave it out (it misses at every size).
+//! - `invalidate_all` is [`TlbCurve::flush`]. Invalidating one page or one ASID
+//!   cannot be followed exactly by any stack method; an untagged TLB that is
+//!   flushed at each address-space switch can (flush there).
+//! - A curve describes one TLB seeing the whole stream. An L2 behind an L1 sees
+//!   only the L1's misses (feed those), and an inclusive L2's back-invalidations
+//!   of the L1 are not modelled; split instruction and data L1s each see their side.
 
 use crate::{LruStack, SetAssocSweep, StackHistogram};
 use serde::{Deserialize, Serialize};
