@@ -178,6 +178,8 @@ pub struct TlbCurve {
     full_histogram: StackHistogram,
     /// One sweep per set count above 1, in increasing set count.
     sweeps: Vec<SetAssocSweep>,
+    /// The key of the last reference, if not flushed since.
+    previous: Option<u64>,
 }
 
 impl TlbCurve {
@@ -207,6 +209,7 @@ impl TlbCurve {
             full: LruStack::new(),
             full_histogram: StackHistogram::new(),
             sweeps,
+            previous: None,
         })
     }
 
@@ -219,6 +222,17 @@ impl TlbCurve {
     /// page number in the entry's own page size, as the TLB computes its set).
     #[inline]
     pub fn reference(&mut self, key: u64, vpn: u64) {
+        if self.previous == Some(key) {
+            // The same entry again (common: accesses run through a page): it is on
+            // top of every stack, so every structure would leave it there and find
+            // it at distance 0, a hit in every geometry. Only the count of
+            // references changes, kept in the full histogram alone; the sweeps'
+            // own counts omit these hits, which changes none of their misses for
+            // one way or more.
+            self.full_histogram.record(Some(0));
+            return;
+        }
+        self.previous = Some(key);
         self.full_histogram.record(self.full.reference(key));
         for sweep in &mut self.sweeps {
             // Power-of-two set counts, so the sweep masks: exactly `vpn & (sets - 1)`.
@@ -230,6 +244,7 @@ impl TlbCurve {
     /// reference of every key is counted cold. Exact, unlike invalidating single
     /// entries, which no stack method can follow (it breaks inclusion).
     pub fn flush(&mut self) {
+        self.previous = None;
         self.full.flush();
         self.sweeps.iter_mut().for_each(SetAssocSweep::flush);
     }

@@ -43,6 +43,8 @@ pub struct LruStack {
     now: usize,
     /// Renumbering's work space, kept to spare an allocation each time.
     scratch: Vec<usize>,
+    /// The last key referenced, if not flushed since.
+    previous: Option<u64>,
 }
 
 impl LruStack {
@@ -61,6 +63,11 @@ impl LruStack {
     /// before, a cold miss). It hits in every LRU cache of more than that many entries.
     #[inline]
     pub fn reference(&mut self, key: u64) -> Option<u64> {
+        if self.previous == Some(key) {
+            // Still on top: leaving its last use where it is keeps the order.
+            return Some(0);
+        }
+        self.previous = Some(key);
         if self.now >= self.marks.capacity() {
             self.renumber();
         }
@@ -87,6 +94,7 @@ impl LruStack {
     /// Empties the stack, as a full flush empties a cache: every key's next
     /// reference is cold again.
     pub fn flush(&mut self) {
+        self.previous = None;
         self.last_use.clear();
         self.marks.reset_prefix_marked(self.marks.capacity(), 0);
         self.now = 0;

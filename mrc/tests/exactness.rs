@@ -55,6 +55,13 @@ fn mixed_pages() -> impl Strategy<Value = Vec<(u16, u32)>> {
     prop::collection::vec((0u16..3, page), 0..1500)
 }
 
+/// Runs of the same page, 1 to 4 long, as accesses walking through a page make.
+fn runs_of_pages() -> impl Strategy<Value = Vec<(u16, u32)>> {
+    prop::collection::vec((0u16..2, 0u32..30, 1usize..5), 0..500).prop_map(|runs| {
+        runs.into_iter().flat_map(|(asid, vpn, n)| std::iter::repeat_n((asid, vpn), n)).collect()
+    })
+}
+
 fn tlb_references(pages: &[(u16, u32)]) -> Vec<(u64, u64)> {
     pages.iter().map(|&(asid, vpn)| (tlb_key(vpn, 12, Some(asid)), u64::from(vpn))).collect()
 }
@@ -112,6 +119,19 @@ proptest! {
     #[test]
     fn tlb_curve_equals_per_geometry_lru_simulation_mixed_address_spaces(pages in mixed_pages()) {
         check_curve(&pages)?;
+    }
+
+    #[test]
+    fn tlb_curve_equals_per_geometry_lru_simulation_runs_of_pages(pages in runs_of_pages()) {
+        check_curve(&pages)?;
+    }
+
+    #[test]
+    fn lru_stack_distances_equal_mattsons_list_on_runs(pages in runs_of_pages()) {
+        let keys: Vec<u64> = pages.iter().map(|&(asid, vpn)| u64::from(vpn) * 2 + u64::from(asid)).collect();
+        let mut stack = LruStack::new();
+        let got: Vec<_> = keys.iter().map(|&k| stack.reference(k)).collect();
+        prop_assert_eq!(got, oracle::lru_stack_distances(&keys));
     }
 
     #[test]
@@ -229,6 +249,24 @@ fn geometries_no_tlb_could_have_are_refused() {
     assert!(SetAssocSweep::try_new(0, 4).is_err());
     assert!(SetAssocSweep::try_new(4, 0).is_err());
     assert!(SetAssocSweep::try_new(u64::MAX, u64::MAX).is_err());
+}
+
+#[test]
+fn a_key_referenced_again_right_after_a_flush_is_cold() {
+    let requested = [Geometry::new(4, 1), Geometry::fully_associative(4)];
+    let mut curve = TlbCurve::new(&requested).expect("valid");
+    curve.reference(5, 5);
+    curve.flush();
+    curve.reference(5, 5);
+    curve.reference(5, 5);
+    for point in curve.points() {
+        assert_eq!((point.references, point.misses, point.cold_misses), (3, 2, 2), "{point:?}");
+    }
+    let mut stack = LruStack::new();
+    stack.reference(5);
+    stack.flush();
+    assert_eq!(stack.reference(5), None);
+    assert_eq!(stack.reference(5), Some(0));
 }
 
 #[test]
