@@ -16,7 +16,10 @@
 //! Priorities are next-use times, so the stack needs the future: [`next_uses`]
 //! computes them from the whole sequence. The stack is kept only `max_frames` deep,
 //! which is exact for every count up to that (a carry never moves up), so a
-//! reference costs O(max_frames) at worst and O(distance) on a hit.
+//! reference costs O(max_frames) at worst and O(distance) on a hit: with frame
+//! counts up to 1024, 3 to 7 M references per second (`examples/speed.rs`), a
+//! third of LRU's rate. Ask only for the frame counts wanted: the deepest sets
+//! the cost.
 //!
 //! Ties: several keys never used again all have priority [`NEVER`]. The carried key
 //! only displaces a resident one of strictly higher next use, so among equals the
