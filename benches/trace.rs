@@ -98,7 +98,7 @@ fn hits(c: &mut Criterion) {
         b.iter(|| {
             let mut machine = Machine::new(&config).expect("boots");
             let reader = TraceReader::new(black_box(text.as_bytes()), "bench", TraceFormat::Native);
-            machine.run(reader, "bench").expect("runs");
+            cpu_sim::runner::run(&mut machine, reader, "bench").expect("runs");
             let report = machine.report();
             assert!(report.tlb.0[0].1.misses < 100, "only the first touches of the 16 pages miss");
             report.cycles

@@ -30,7 +30,7 @@ const DATA_RW: &str = r#"(name: "data", base: 0x1000, size: 0x2000, perms: "rw-"
 fn machine(text: &str, trace: &str) -> Machine {
     let config = parse_config(text, "test.ron").unwrap_or_else(|e| panic!("{e}"));
     let mut m = Machine::new(&config).unwrap();
-    m.run(Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+    cpu_sim::runner::run(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
     m
 }
 

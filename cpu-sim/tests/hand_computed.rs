@@ -22,7 +22,7 @@ fn config(ad_update: &str, perms: &str) -> String {
 fn run(config_text: &str, trace: &str) -> cpu_sim::Report {
     let config = parse_config(config_text, "test.ron").unwrap();
     let mut m = Machine::new(&config).unwrap();
-    m.run(Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+    cpu_sim::runner::run(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
     m.report()
 }
 
@@ -107,7 +107,9 @@ fn unaligned_accesses_are_alignment_faults_not_panics() {
 fn switching_to_an_unknown_process_is_an_error() {
     let config = parse_config(&config("Hardware", "rw-"), "test.ron").unwrap();
     let mut m = Machine::new(&config).unwrap();
-    let err = m.run(Workload::trace("R 0x1000\nP 4\n".as_bytes(), "t.trace"), "t.trace").unwrap_err();
+    let err =
+        cpu_sim::runner::run(&mut m, Workload::trace("R 0x1000\nP 4\n".as_bytes(), "t.trace"), "t.trace")
+            .unwrap_err();
     assert_eq!(err.to_string(), "t.trace: `P 4` names no process: the config declares 1 (pids 0..1)");
 }
 
@@ -118,7 +120,7 @@ fn page_tables_hold_the_hand_computed_ptes() {
     // by the OS and A set by the walker's load: (2 << 10) | 0b0101_0111 = 0x857.
     let config = parse_config(&config("Hardware", "rw-"), "test.ron").unwrap();
     let mut m = Machine::new(&config).unwrap();
-    m.run(Workload::trace("R 0x1000\n".as_bytes(), "t"), "t").unwrap();
+    cpu_sim::runner::run(&mut m, Workload::trace("R 0x1000\n".as_bytes(), "t"), "t").unwrap();
     assert_eq!(m.peek_phys(0x0000), 0x401);
     assert_eq!(m.peek_phys(0x1004), 0x857);
 }

@@ -34,7 +34,7 @@ fn run(config_text: &str, trace: &str) -> Report {
     if m.needs_future() {
         cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
     }
-    m.run(Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+    cpu_sim::runner::run(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
     m.report()
 }
 
@@ -162,7 +162,9 @@ fn swap_full_is_a_clear_error() {
         .replace("capacity_bytes: 0x100000, read_latency", "capacity_bytes: 0x1000, read_latency");
     let config = parse_config(&text, "test.ron").unwrap();
     let mut m = Machine::new(&config).unwrap();
-    let err = m.run(Workload::trace("W 0x1000\nW 0x2000\nW 0x3000\n".as_bytes(), "t"), "t").unwrap_err();
+    let err =
+        cpu_sim::runner::run(&mut m, Workload::trace("W 0x1000\nW 0x2000\nW 0x3000\n".as_bytes(), "t"), "t")
+            .unwrap_err();
     assert_eq!(
         err.to_string(),
         "swap device full: all 1 slots hold pages when process 0 touched 0x00003000 and a dirty page had to be \
@@ -176,7 +178,8 @@ fn without_swap_running_out_of_frames_is_a_clear_error() {
         .replace("swap: Some((capacity_bytes: 0x100000, read_latency: 1000, write_latency: 2000)),", "");
     let config = parse_config(&text, "test.ron").unwrap();
     let mut m = Machine::new(&config).unwrap();
-    let err = m.run(Workload::trace("W 0x1000\nW 0x2000\n".as_bytes(), "t"), "t").unwrap_err();
+    let err = cpu_sim::runner::run(&mut m, Workload::trace("W 0x1000\nW 0x2000\n".as_bytes(), "t"), "t")
+        .unwrap_err();
     assert!(err.to_string().contains("no swap device is configured (`os.swap`)"), "{err}");
 }
 

@@ -125,7 +125,8 @@ fn run_trace(text: &str, trace: &str) -> Report {
     let config = parse_config(text, "test.ron").unwrap_or_else(|e| panic!("{e}"));
     let mut m = Machine::new(&config).unwrap();
     m.enable_check();
-    m.run(Workload::trace(trace.as_bytes(), "t"), "t").unwrap_or_else(|e| panic!("{e}"));
+    cpu_sim::runner::run(&mut m, Workload::trace(trace.as_bytes(), "t"), "t")
+        .unwrap_or_else(|e| panic!("{e}"));
     m.report()
 }
 

@@ -60,7 +60,7 @@ fn run_checked(config_text: &str, trace: &str) -> (Report, Machine) {
     if m.needs_future() {
         cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
     }
-    if let Err(e) = m.run(Workload::trace(trace.as_bytes(), "t"), "t") {
+    if let Err(e) = cpu_sim::runner::run(&mut m, Workload::trace(trace.as_bytes(), "t"), "t") {
         panic!("{e}\ntrace:\n{trace}");
     }
     (m.report(), m)

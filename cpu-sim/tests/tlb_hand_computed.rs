@@ -32,7 +32,7 @@ const TRACE: &str = "R 0x1000\nR 0x1004\nP 1\nR 0x1000\nP 0\nR 0x1000\nR 0x2000\
 fn run(asids: &str) -> cpu_sim::Report {
     let config = parse_config(&config(asids), "test.ron").unwrap();
     let mut m = Machine::new(&config).unwrap();
-    m.run(Workload::trace(TRACE.as_bytes(), "t"), "t").unwrap();
+    cpu_sim::runner::run(&mut m, Workload::trace(TRACE.as_bytes(), "t"), "t").unwrap();
     m.report()
 }
 

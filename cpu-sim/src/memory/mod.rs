@@ -11,13 +11,14 @@
 //! translation (`AccessContext::space` is `None`) the virtual address is the
 //! physical one.
 
+mod faults;
 pub mod mmu;
 mod oracle;
 
+pub use faults::FaultCounts;
 pub use oracle::CheckStats;
 
 use crate::error::SimError;
-use crate::report::FaultCounts;
 use mmu::Mmu;
 use mmu_core::{
     AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Pid,

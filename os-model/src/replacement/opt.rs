@@ -8,10 +8,7 @@
 
 use super::Residents;
 use crate::error::OsError;
-use crate::os::Os;
-use crate::process::PageKey;
-use mmu_core::{AccessKind, Pid, Ppn, VirtAddr};
-use std::collections::HashMap;
+use mmu_core::Ppn;
 
 /// "Never used again" in a [`Future`].
 pub const NEVER: u64 = u64::MAX;
@@ -78,6 +75,10 @@ pub struct Future {
 }
 
 impl Future {
+    /// The future given by each access's next use ([`NEVER`] for none).
+    pub fn from_next_uses(next_use: Vec<u64>) -> Self {
+        Self { next_use }
+    }
     /// The next use of the page that access `index` touched.
     #[inline]
     pub fn next_use(&self, index: u64) -> u64 {
@@ -90,65 +91,5 @@ impl Future {
     /// Whether no access is covered.
     pub fn is_empty(&self) -> bool {
         self.next_use.is_empty()
-    }
-}
-
-/// Builds a [`Future`] by replaying a workload without simulating it: accesses are
-/// numbered exactly as the CPU numbers them, and a process stops where the OS
-/// would stop it (see `process::admits`), so the two passes agree.
-pub struct FutureBuilder<'a> {
-    os: &'a Os,
-    current: Pid,
-    stopped: Vec<bool>,
-    last: HashMap<PageKey, u64>,
-    next_use: Vec<u64>,
-}
-
-impl<'a> FutureBuilder<'a> {
-    /// A builder for the processes of `os`, starting with process 0.
-    pub fn new(os: &'a Os) -> Self {
-        Self {
-            os,
-            current: Pid::new(0),
-            stopped: vec![false; os.process_count()],
-            last: HashMap::new(),
-            next_use: Vec::new(),
-        }
-    }
-
-    /// Makes `pid` the process whose accesses follow.
-    pub fn switch(&mut self, pid: Pid) {
-        self.current = pid;
-    }
-
-    /// Whether `pid` is still running in the replay.
-    pub fn is_running(&self, pid: Pid) -> bool {
-        !self.stopped.get(pid.as_u32() as usize).copied().unwrap_or(true)
-    }
-
-    /// Replays one access of the current process, as the trace player would
-    /// issue it: accesses of a stopped process and unaligned ones never reach the
-    /// memory system and are not numbered; the others are numbered in order, and
-    /// one the OS would refuse stops its process.
-    pub fn access(&mut self, kind: AccessKind, vaddr: VirtAddr) {
-        let pid = self.current;
-        let p = pid.as_u32() as usize;
-        if self.stopped.get(p).copied().unwrap_or(true) || !vaddr.is_word_aligned() {
-            return;
-        }
-        let index = self.next_use.len() as u64;
-        self.next_use.push(NEVER);
-        let Some(key) = self.os.admitted_page(pid, kind, vaddr) else {
-            self.stopped[p] = true;
-            return;
-        };
-        if let Some(previous) = self.last.insert(key, index) {
-            self.next_use[previous as usize] = index;
-        }
-    }
-
-    /// The future recorded.
-    pub fn finish(self) -> Future {
-        Future { next_use: self.next_use }
     }
 }
