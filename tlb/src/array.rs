@@ -12,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
 /// The random generator of `Replacement::Random`: the simulator's `SimRng` type,
-/// `rand_chacha::ChaCha8Rng`, seeded by the run seed XOR a per-array salt.
+/// `mmu_core::SimRng` (ChaCha8), seeded by the run seed XOR a per-array salt.
 pub type PolicyRng = mmu_core::SimRng;
 
 /// Counters of one TLB or walk cache.
