@@ -12,7 +12,7 @@
 use mmu_core::PageShift;
 use mmu_core::{Asid, Cycles, Perms, PhysAddr, Translation, VirtAddr, Vpn};
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use mmu_core::SimRng as ChaCha8Rng;
 use std::collections::BTreeMap;
 use tlb::{
     AsidMode, Evicted, Inclusion, PageSizes, Replacement, Serves, Tlb, TlbConfig, TlbHierarchy,
