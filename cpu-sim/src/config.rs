@@ -2,6 +2,7 @@
 //! parsed with precise positions and then validated as a whole.
 
 use crate::memory::mmu::MmuConfig;
+use crate::window::Window;
 use crate::workload::WorkloadConfig;
 use mmu_core::config::InvalidField;
 use mmu_core::{AdUpdate, Cycles, DramConfig, PageTableFormat, PagingConfig};
@@ -38,6 +39,10 @@ pub struct MachineConfig {
     pub processes: Vec<ProcessConfig>,
     /// Where accesses come from.
     pub workload: WorkloadConfig,
+    /// Which part of the run counts (default: all of it; see `window`). Left out
+    /// of the effective config when it is the default.
+    #[serde(default, skip_serializing_if = "Window::is_whole_run")]
+    pub window: Window,
 }
 
 impl MachineConfig {
@@ -49,6 +54,7 @@ impl MachineConfig {
         self.tlb.validate().map_err(|e| e.within("tlb"))?;
         self.dram.validate().map_err(|e| e.within("dram"))?;
         self.workload.validate().map_err(|e| e.within("workload"))?;
+        self.window.validate().map_err(|e| e.within("window"))?;
         self.mmu.format.validate().map_err(|e| e.within("format").within("mmu"))?;
         self.validate_format_options()?;
         let format = self.mmu.format.build();

@@ -17,6 +17,7 @@ pub mod player;
 pub mod report;
 pub mod runner;
 pub mod testing;
+pub mod window;
 pub mod workload;
 
 pub use ::workload::{Access, TraceEvent, TraceFormat, TraceReader, TraceStats, WorkloadError};

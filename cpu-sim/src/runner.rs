@@ -40,9 +40,12 @@ where
     I: IntoIterator<Item = Result<TraceEvent, WorkloadError>>,
 {
     let count = machine.config().processes.len();
+    // Accesses the window skips never reach the memory system: not numbered.
+    let mut skip = machine.config().window.skip;
     let mut builder = FutureBuilder::new(machine.os());
     for event in events {
         match event? {
+            TraceEvent::Access(_) if skip > 0 => skip -= 1,
             TraceEvent::Access(a) => builder.access(a.kind, a.vaddr),
             TraceEvent::Switch(pid) => {
                 if pid.as_u32() as usize >= count {
@@ -90,8 +93,15 @@ where
         done += 1;
         if done % PROGRESS_EVERY == 0 {
             progress(done);
+            if machine.is_finished() {
+                break;
+            }
+        }
+        if machine.is_finished() {
+            break;
         }
     }
+    machine.finish();
     Ok(())
 }
 
@@ -149,13 +159,18 @@ pub fn run_synthetic(machine: &mut Machine, progress: &mut dyn FnMut(u64)) -> Re
         WorkloadConfig::Processes { quantum, programs } => {
             let n = programs.len();
             if machine.needs_future() {
-                let mut replay =
-                    Replay { builder: FutureBuilder::new(machine.os()), programs: build(&programs, seed) };
+                let mut replay = Replay {
+                    builder: FutureBuilder::new(machine.os()),
+                    programs: build(&programs, seed),
+                    skip: machine.config().window.skip,
+                };
                 drive(n, quantum, &mut replay)?;
                 let future = replay.builder.finish();
                 machine.set_future(future);
             }
-            drive(n, quantum, &mut Scheduled { machine, programs: build(&programs, seed) })
+            drive(n, quantum, &mut Scheduled { machine: &mut *machine, programs: build(&programs, seed) })?;
+            machine.finish();
+            Ok(())
         }
     }
 }
@@ -183,12 +198,17 @@ struct Scheduled<'a> {
 impl Executor for Scheduled<'_> {
     type Error = SimError;
     fn is_finished(&mut self, pid: Pid) -> bool {
-        self.programs.get_mut(pid.as_u32() as usize).is_none_or(|p| p.peek().is_none())
+        self.machine.is_finished()
+            || self.programs.get_mut(pid.as_u32() as usize).is_none_or(|p| p.peek().is_none())
     }
     fn switch(&mut self, pid: Pid) -> Result<(), SimError> {
-        self.machine.switch(pid, "workload")
+        // Through `step`, so a switch among the window's skipped accesses waits.
+        self.machine.step(TraceEvent::Switch(pid), "workload")
     }
     fn step(&mut self, pid: Pid) -> Result<Step, SimError> {
+        if self.machine.is_finished() {
+            return Ok(Step::Ended);
+        }
         match next(&mut self.programs, pid) {
             None => Ok(Step::Ended),
             Some(TraceEvent::Access(a)) => self.machine.access(a).map(|()| Step::Access),
@@ -211,6 +231,8 @@ impl Executor for Scheduled<'_> {
 struct Replay<'a> {
     builder: FutureBuilder<'a>,
     programs: Vec<Peekable<Generator>>,
+    /// Accesses the window skips: not numbered.
+    skip: u64,
 }
 
 impl Executor for Replay<'_> {
@@ -225,6 +247,10 @@ impl Executor for Replay<'_> {
     fn step(&mut self, pid: Pid) -> Result<Step, SimError> {
         match next(&mut self.programs, pid) {
             None => Ok(Step::Ended),
+            Some(TraceEvent::Access(_)) if self.skip > 0 => {
+                self.skip -= 1;
+                Ok(Step::Access)
+            }
             Some(TraceEvent::Access(a)) => {
                 self.builder.access(a.kind, a.vaddr);
                 Ok(Step::Access)

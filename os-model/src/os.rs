@@ -201,6 +201,23 @@ impl Os {
         }
     }
 
+    /// Zeroes the event counters (faults served, evictions, swap traffic, and each
+    /// process's), keeping the state they describe: frames, tables, pages, swap
+    /// slots. The peak of swap slots restarts at the slots in use. The end of a warm-up.
+    pub fn reset_counters(&mut self) {
+        let kept = OsStats {
+            page_table_frames: self.stats.page_table_frames,
+            frames_total: self.stats.frames_total,
+            data_frames_total: self.stats.data_frames_total,
+            ..OsStats::default()
+        };
+        self.stats = kept;
+        if let Some(swap) = &mut self.swap {
+            swap.reset_peak();
+        }
+        self.processes.reset_counters();
+    }
+
     /// Counts an access by `pid` (made or skipped).
     #[inline]
     pub fn count_access(&mut self, pid: Pid) {

@@ -78,6 +78,10 @@ impl SwapDevice {
     pub fn peak(&self) -> u64 {
         self.peak
     }
+    /// Restarts the peak at the slots in use now (the end of a warm-up).
+    pub fn reset_peak(&mut self) {
+        self.peak = self.used_count;
+    }
     /// Takes the lowest free slot, or `None` if the device is full.
     pub fn alloc(&mut self) -> Option<Slot> {
         let slot = self.used.first_zero()?;

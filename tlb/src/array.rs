@@ -398,6 +398,10 @@ impl<T: Copy> SetAssoc<T> {
     }
 
     /// The counters, `lookups` worked out as hits plus misses (one add fewer per
+    /// Zeroes the counters, keeping the entries (the end of a warm-up).
+    pub fn reset_stats(&mut self) {
+        self.stats = TlbStats::default();
+    }
     /// lookup on the hot path).
     pub fn stats(&self) -> TlbStats {
         TlbStats { lookups: self.stats.hits + self.stats.misses, ..self.stats.clone() }

@@ -85,6 +85,19 @@ impl MemorySystem {
         self.apply(&fences);
     }
 
+    /// Zeroes every counter of the memory system (MMU, DRAM, OS, faults, the
+    /// oracle's counts), keeping all state: the end of a warm-up.
+    pub fn reset_counters(&mut self) {
+        self.mmu.reset_stats();
+        self.dram.reset_stats();
+        self.os.reset_counters();
+        self.faults = FaultCounts::default();
+        self.segfaults.clear();
+        if let Some(oracle) = &mut self.oracle {
+            oracle.reset_counts();
+        }
+    }
+
     /// Page faults by kind so far (the core adds its own alignment faults).
     pub fn faults(&self) -> &FaultCounts {
         &self.faults

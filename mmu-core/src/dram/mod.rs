@@ -340,6 +340,10 @@ impl Dram {
             data,
         }
     }
+    /// Zeroes the counters, keeping contents and bank state (the end of a warm-up).
+    pub fn reset_stats(&mut self) {
+        self.counters = [RequestCounters::default(); 4];
+    }
     /// Bytes of simulated memory.
     pub fn capacity_bytes(&self) -> u64 {
         self.storage.capacity_bytes()
