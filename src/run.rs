@@ -169,6 +169,7 @@ pub fn run_with(
                 origin: origin.clone(),
                 format,
                 skip_bad_lines: options.skip_bad_lines,
+                processes: u32::try_from(config.processes.len()).unwrap_or(u32::MAX),
                 bytes,
                 first: Some(first),
             };
@@ -209,6 +210,8 @@ struct TraceFile<'a> {
     origin: String,
     format: TraceFormat,
     skip_bad_lines: bool,
+    /// How many processes the config declares, for `P n` lines.
+    processes: u32,
     bytes: Rc<Cell<u64>>,
     first: Option<Box<dyn Read>>,
 }
@@ -225,6 +228,8 @@ impl runner::EventSource for TraceFile<'_> {
                 })?
             }
         };
-        Ok(TraceReader::new(source, self.origin.clone(), self.format).skip_bad_lines(self.skip_bad_lines))
+        Ok(TraceReader::new(source, self.origin.clone(), self.format)
+            .skip_bad_lines(self.skip_bad_lines)
+            .processes(self.processes))
     }
 }

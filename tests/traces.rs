@@ -311,3 +311,205 @@ fn the_course_traces_read_with_their_documented_unaligned_counts() {
         assert!(text.contains(&want), "{name}: {text}");
     }
 }
+
+/// Where a test sends the binary's standard output.
+enum Out {
+    /// Captured.
+    Captured,
+    /// `/dev/full`: every write fails with "no space left".
+    Full,
+    /// A pipe whose reading end is closed before the run, as `| head -c1` leaves it.
+    Closed,
+}
+
+/// Runs the binary with standard output to `out`, and standard error captured
+/// or closed (its pipe's reading end dropped before the run).
+fn mmu_sim_to(args: &[&str], out: Out, close_stderr: bool) -> Output {
+    let stdout = match out {
+        Out::Captured | Out::Closed => Stdio::piped(),
+        Out::Full => {
+            Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists"))
+        }
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mmu-sim"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    if let Out::Closed = out {
+        drop(child.stdout.take());
+    }
+    if close_stderr {
+        drop(child.stderr.take());
+    }
+    child.wait_with_output().expect("the binary runs")
+}
+
+/// Every subcommand, and help, with output that can be long enough to matter.
+const EVERY_COMMAND: [&[&str]; 5] = [
+    &["run", SMALL],
+    &["run", SMALL, "--format", "json"],
+    &["inspect", "traces/gcc-20k.trace"],
+    &["generate", SMALL],
+    &["--help"],
+];
+
+#[test]
+fn a_full_disk_is_an_error_with_status_1_never_a_panic() {
+    // The rule: output that cannot be written is an error the user must hear of
+    // (status 1); a panic would exit with 101.
+    for args in EVERY_COMMAND {
+        let out = mmu_sim_to(args, Out::Full, false);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: writing to standard output: No space left on device"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        // With standard error closed too there is nowhere to say it: still status 1.
+        let out = mmu_sim_to(args, Out::Full, true);
+        assert_eq!(out.status.code(), Some(1), "{args:?} with standard error closed");
+    }
+}
+
+#[test]
+fn a_closed_pipe_stops_quietly_with_status_0() {
+    // The rule: a reader that stopped early (`| head -c1`) is not our error.
+    for args in EVERY_COMMAND {
+        let out = mmu_sim_to(args, Out::Closed, false);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn errors_written_to_a_closed_standard_error_keep_their_status_and_never_panic() {
+    // A missing config is the user's error (2), a bad trace line a run's error (1),
+    // a usage error clap's (2), a skipped line a warning (0): the same status
+    // whether or not the message can be written.
+    let dir = Scratch::new("closed-stderr");
+    let bad = dir.file("bad.trace", b"R 0x10000000\nhello\n");
+    let cases: [(&[&str], i32); 4] = [
+        (&["run", "no-such-config.ron"], 2),
+        (&["run", SMALL, "--trace", &bad], 1),
+        (&["run"], 2),
+        (&["run", SMALL, "--trace", &bad, "--skip-bad-lines", "--format", "json"], 0),
+    ];
+    for (args, code) in cases {
+        let out = mmu_sim_to(args, Out::Captured, true);
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}
+
+#[test]
+fn a_trace_without_newlines_stops_at_the_line_limit_at_once() {
+    // /dev/zero never ends and has no newline: the documented line limit (256 KiB)
+    // must stop it, quickly, whether named by --trace or by the config.
+    let dir = Scratch::new("zero");
+    let config = std::fs::read_to_string(root().join(SMALL)).unwrap();
+    let start = config.find("workload:").expect("sv32-small has a workload");
+    let zero_config = dir
+        .file("zero.ron", format!("{}workload: Trace(path: \"/dev/zero\"),\n)", &config[..start]).as_bytes());
+    for args in [
+        vec!["run", SMALL, "--trace", "/dev/zero"],
+        vec!["run", zero_config.as_str()],
+        vec!["inspect", "/dev/zero"],
+    ] {
+        let started = std::time::Instant::now();
+        let out = mmu_sim(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            stderr.contains("/dev/zero:1: the line is longer than 262144 bytes: this is not a text trace"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn the_first_line_gets_the_same_precise_error_as_any_other() {
+    // A 64-bit address or a value wider than a word on line 1 is reported as on
+    // line 2, not hidden behind "cannot tell the trace format".
+    let dir = Scratch::new("first-line");
+    let cases = [
+        (
+            "R 0x1ffefffd58\n",
+            "address 0x1ffefffd58 does not fit in 32 bits: this looks like a trace of a 64-bit program; record a 32-bit build (gcc -m32)",
+        ),
+        (" S 1ffefffd58,8\n", "address 0x1ffefffd58 does not fit in 32 bits"),
+        ("1ffefffd58 W\n", "address 0x1ffefffd58 does not fit in 32 bits"),
+        ("0 1ffefffd58\n", "address 0x1ffefffd58 does not fit in 32 bits"),
+        ("W 0x10000000 0x123456789\n", "value 0x123456789 does not fit in a 32-bit word"),
+    ];
+    for (line, want) in cases {
+        for (name, text) in [("first", line.to_string()), ("second", format!("# header\n{line}"))] {
+            let path = dir.file(&format!("{name}.trace"), text.as_bytes());
+            let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let lineno = if name == "first" { 1 } else { 2 };
+            assert_eq!(out.status.code(), Some(1), "{line:?}: {stderr}");
+            assert!(stderr.contains(&format!("{name}.trace:{lineno}: {want}")), "{line:?}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_switch_to_a_missing_process_names_the_line_and_the_pids_in_words() {
+    let dir = Scratch::new("pid");
+    let path = dir.file("p.trace", b"R 0x10000000\nP 0\nP 1\n");
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("p.trace:3: `P 1` names no process: the config declares pid 0 only"), "{stderr}");
+    let path = dir.file("p4.trace", b"R 0x10000000\nP 4\n");
+    let out = mmu_sim(&["run", "configs/sv32-skylake-like.ron", "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("p4.trace:2: `P 4` names no process: the config declares pids 0 to 3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn control_bytes_and_a_byte_order_mark_are_never_echoed_raw() {
+    let dir = Scratch::new("controls");
+    let path = dir.file("bom.trace", "\u{feff}R 0x10000000\n".as_bytes());
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bom.trace:1: the line starts with a byte-order mark (U+FEFF"), "{stderr}");
+    let path = dir.file("nul.trace", b"R 0x10000000\nR 0x10\x00\x1b[2J\x07\n");
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(r"nul.trace:2: `0x10\0\u{1b}[2J\u{7}` is not a hexadecimal address"), "{stderr}");
+    assert!(!out.stderr.iter().any(|&b| b < 0x20 && b != b'\n'), "a raw control byte in {stderr:?}");
+}
+
+#[test]
+fn a_gz_trace_with_trailing_garbage_or_not_gzip_at_all_says_which() {
+    let dir = Scratch::new("gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"R 0x10000000\n").unwrap();
+    let member = gz.finish().unwrap();
+    // Two members are one trace (`cat a.gz b.gz`): fine.
+    let two = dir.file("two.gz", &[member.clone(), member.clone()].concat());
+    assert_eq!(json(&mmu_sim(&["run", SMALL, "--trace", &two, "--format", "json"]))["accesses"], 2);
+    let trailing = dir.file("trailing.gz", &[member, b"garbage\n".to_vec()].concat());
+    let out = mmu_sim(&["run", SMALL, "--trace", &trailing]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("trailing.gz: read failed: trailing data after the gzip stream"), "{stderr}");
+    let plain = dir.file("plain.gz", b"R 0x10000000\n");
+    let out = mmu_sim(&["inspect", &plain]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("plain.gz: read failed: not gzip data"), "{stderr}");
+}

@@ -33,7 +33,10 @@ pub enum SimError {
         found: u32,
     },
     /// A trace switched to a process the config does not declare.
-    #[error("{origin}: `P {pid}` names no process: the config declares {count} (pids 0..{count})")]
+    #[error(
+        "{origin}: `P {pid}` names no process: the config declares {}",
+        workload::describe_pids(u32::try_from(*count).unwrap_or(u32::MAX))
+    )]
     UnknownProcess {
         /// Where the switch came from.
         origin: String,

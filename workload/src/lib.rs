@@ -74,5 +74,16 @@ pub enum WorkloadError {
     },
 }
 
+/// The pids of `count` processes in words, for messages: "no process",
+/// "pid 0 only", "pids 0 and 1", "pids 0 to 3".
+pub fn describe_pids(count: u32) -> String {
+    match count {
+        0 => "no process".to_string(),
+        1 => "pid 0 only".to_string(),
+        2 => "pids 0 and 1".to_string(),
+        n => format!("pids 0 to {}", n - 1),
+    }
+}
+
 /// Salt of the workload's random stream (see `SimRng`).
 pub const SALT_WORKLOAD: u64 = 0x574f_524b_4c4f_4144;

@@ -71,11 +71,15 @@ pub struct TraceReader<R> {
     buf: Box<[u8]>,
     pos: usize,
     end: usize,
+    /// Bytes before this index (from `pos`) are known to hold no `\n`, so that a
+    /// long line arriving in small reads is searched once, not once per read.
+    searched: usize,
     eof: bool,
-    overlong: bool,
     finished: bool,
     split: Split,
     skip_bad_lines: bool,
+    /// How many processes `P n` may name; `None` accepts any.
+    processes: Option<u32>,
     stats: TraceStats,
     first_bad_line: Option<WorkloadError>,
 }
@@ -91,11 +95,12 @@ impl<R: Read> TraceReader<R> {
             buf: vec![0; BUFFER_BYTES].into_boxed_slice(),
             pos: 0,
             end: 0,
+            searched: 0,
             eof: false,
-            overlong: false,
             finished: false,
             split: Split::EMPTY,
             skip_bad_lines: false,
+            processes: None,
             stats: TraceStats { format, ..TraceStats::default() },
             first_bad_line: None,
         }
@@ -110,6 +115,14 @@ impl<R: Read> TraceReader<R> {
         self
     }
 
+    /// Accepts `P n` only for the `count` processes `0..count` a config declares:
+    /// another `n` is a bad line, with the file, the line and the pids that exist.
+    #[must_use]
+    pub fn processes(mut self, count: u32) -> Self {
+        self.processes = Some(count);
+        self
+    }
+
     /// What was read so far.
     pub fn stats(&self) -> &TraceStats {
         &self.stats
@@ -121,6 +134,7 @@ impl<R: Read> TraceReader<R> {
     }
 
     fn parse_error(&self, message: String) -> WorkloadError {
+        let message = formats::escape_controls(&message);
         WorkloadError::Parse { origin: self.origin.clone(), line: self.stats.lines, message }
     }
 
@@ -138,24 +152,21 @@ impl<R: Read> TraceReader<R> {
         None
     }
 
-    /// The next line's byte range in the buffer, refilling it as needed.
+    /// The next line's byte range in the buffer, refilling it as needed. A line
+    /// that fills the whole buffer is `TooLong` at once, without waiting for its
+    /// end: a source without newlines (`/dev/zero`) never has one.
     #[inline]
     fn next_line(&mut self) -> std::io::Result<Line> {
         loop {
-            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos..self.end]) {
+            let from = self.pos.max(self.searched);
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[from..self.end]) {
                 let start = self.pos;
-                self.pos = start + i + 1;
-                if self.overlong {
-                    self.overlong = false;
-                    return Ok(Line::TooLong);
-                }
-                return Ok(Line::Text(start, start + i));
+                self.pos = from + i + 1;
+                self.searched = self.pos;
+                return Ok(Line::Text(start, from + i));
             }
+            self.searched = self.end;
             if self.eof {
-                if std::mem::take(&mut self.overlong) {
-                    self.pos = self.end;
-                    return Ok(Line::TooLong);
-                }
                 if self.pos < self.end {
                     let start = self.pos;
                     self.pos = self.end;
@@ -163,22 +174,22 @@ impl<R: Read> TraceReader<R> {
                 }
                 return Ok(Line::End);
             }
+            if self.pos == 0 && self.end == self.buf.len() {
+                self.pos = self.end;
+                return Ok(Line::TooLong);
+            }
             self.refill()?;
         }
     }
 
-    /// Moves the partial last line to the front and reads more after it. A line
-    /// that fills the whole buffer is dropped and reported once its end is found.
+    /// Moves the partial last line to the front and reads more after it.
     #[cold]
     fn refill(&mut self) -> std::io::Result<()> {
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
+            self.searched = self.searched.saturating_sub(self.pos);
             self.pos = 0;
-        }
-        if self.end == self.buf.len() {
-            self.overlong = true;
-            self.end = 0;
         }
         loop {
             match self.source.read(&mut self.buf[self.end..]) {
@@ -319,13 +330,25 @@ impl<R: Read> TraceReader<R> {
                 }
             }
             match self.format.parse(&self.buf[start..end]) {
+                Ok(Record::Event(TraceEvent::Switch(pid)))
+                    if self.processes.is_some_and(|count| pid.as_u32() >= count) =>
+                {
+                    let count = self.processes.unwrap_or(0);
+                    let message = format!(
+                        "`P {pid}` names no process: the config declares {}",
+                        crate::describe_pids(count)
+                    );
+                    if let Some(error) = self.bad_line(message) {
+                        return Some(Err(error));
+                    }
+                }
                 Ok(Record::Event(event)) => return Some(Ok(event)),
                 Ok(Record::Nothing) => {}
                 Ok(Record::Span { kind, addr, size, modify }) => {
                     return self.span(kind, addr, size, modify).map(Ok);
                 }
-                Err(message) => {
-                    if let Some(error) = self.bad_line(message) {
+                Err(error) => {
+                    if let Some(error) = self.bad_line(error.message) {
                         return Some(Err(error));
                     }
                 }
@@ -517,6 +540,75 @@ mod tests {
         assert_eq!(got[0], a(R, 0x10));
         let err = got[1].clone().unwrap_err();
         assert!(err.starts_with("t.trace:2: the line is longer than"), "{err}");
+    }
+
+    #[test]
+    fn a_source_without_newlines_stops_at_the_line_limit_at_once() {
+        // `/dev/zero`: endless NULs. The line is over the limit once the buffer is
+        // full; the reader must not wait for a newline that never comes.
+        let mut reader = TraceReader::new(std::io::repeat(0), "/dev/zero", TraceFormat::Auto);
+        let err = reader.next().and_then(Result::err).map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            err,
+            format!("/dev/zero:1: the line is longer than {BUFFER_BYTES} bytes: this is not a text trace")
+        );
+        assert!(reader.next().is_none());
+    }
+
+    /// Hands out `data` one byte per read and counts the reads.
+    struct OneByte<'a>(&'a [u8], usize);
+    impl Read for OneByte<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.1 += 1;
+            let n = self.0.len().min(out.len()).min(1);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_long_line_read_a_byte_at_a_time_is_searched_once() {
+        // A line just under the limit, arriving one byte per read: searching the
+        // whole partial line after each read would scan 2^35 bytes (seconds);
+        // searching only the new bytes scans 2^18.
+        let mut text = vec![b'#'; BUFFER_BYTES - 16];
+        text.extend_from_slice(b"\nR 0x10\nR 0x20\n");
+        let start = std::time::Instant::now();
+        let events: Vec<_> = TraceReader::new(OneByte(&text, 0), "t", TraceFormat::Native).collect();
+        assert!(start.elapsed() < std::time::Duration::from_secs(2), "took {:?}", start.elapsed());
+        let events: Vec<_> = events.into_iter().map(Result::unwrap).collect();
+        assert_eq!(events, vec![a(R, 0x10).unwrap(), a(R, 0x20).unwrap()]);
+    }
+
+    #[test]
+    fn a_switch_to_a_pid_the_config_lacks_names_the_line_and_the_pids() {
+        let text = b"R 0x10\nP 1\nP 4\n";
+        let got: Vec<_> = TraceReader::new(&text[..], "t.trace", TraceFormat::Native)
+            .processes(4)
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(got[1], Ok(TraceEvent::Switch(Pid::new(1))));
+        assert_eq!(got[2], Err("t.trace:3: `P 4` names no process: the config declares pids 0 to 3".into()));
+        let got: Vec<_> = TraceReader::new(&b"P 1\n"[..], "t.trace", TraceFormat::Auto)
+            .processes(1)
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![Err("t.trace:1: `P 1` names no process: the config declares pid 0 only".into())]
+        );
+        assert_eq!(crate::describe_pids(2), "pids 0 and 1");
+    }
+
+    #[test]
+    fn control_bytes_of_a_line_are_escaped_in_its_error() {
+        let got = read(b"R 0x10\x00\x1b[2J\n", TraceFormat::Native);
+        assert_eq!(got, vec![Err("t.trace:1: `0x10\\0\\u{1b}[2J` is not a hexadecimal address".into())]);
+        let got = read("\u{feff}R 0x10\n".as_bytes(), TraceFormat::Auto);
+        let err = got[0].clone().unwrap_err();
+        assert!(err.starts_with("t.trace:1: the line starts with a byte-order mark (U+FEFF"), "{err}");
+        assert!(!err.contains('\u{feff}'));
     }
 
     #[test]
