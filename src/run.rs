@@ -137,7 +137,8 @@ pub fn run_with(
     config_path: &Path,
     options: &RunOptions,
 ) -> Result<RunOutcome, RunError> {
-    let mut machine = Machine::new(config)?;
+    let in_config = |e: SimError| RunError::of_run(config_path, e);
+    let mut machine = Machine::new(config).map_err(in_config)?;
     if options.check {
         machine.enable_check();
     }
@@ -177,7 +178,7 @@ pub fn run_with(
             let result =
                 runner::run_source(&mut machine, &mut source, &origin, &mut |done| progress.update(done));
             progress.finish();
-            let reader = result?;
+            let reader = result.map_err(in_config)?;
             trace_stats = Some(reader.stats().clone());
             first_bad_line = reader.first_bad_line().map(ToString::to_string);
         }
@@ -192,7 +193,7 @@ pub fn run_with(
             start = Instant::now();
             let result = runner::run_synthetic(&mut machine, &mut |done| progress.update(done));
             progress.finish();
-            result?;
+            result.map_err(in_config)?;
         }
     }
     let seconds = start.elapsed().as_secs_f64();

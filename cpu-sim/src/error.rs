@@ -45,6 +45,18 @@ pub enum SimError {
         /// How many processes exist.
         count: usize,
     },
+    /// The simulated clock saturated at 2^64 - 1 cycles: a cost in the config is
+    /// so large that `cycles` would overflow.
+    #[error(
+        "the simulated clock would pass 2^64 - 1 cycles at access {access}, so `cycles` and the other \
+         cycle counters would be wrong: {cause}"
+    )]
+    ClockOverflow {
+        /// The access (1-based, skipped ones included) whose cost overflowed.
+        access: u64,
+        /// The config's largest cost, named, or why the costs add up.
+        cause: String,
+    },
     /// An access kept faulting after the OS handled its fault: a bug in mmu-emu.
     #[error("no progress: {0}")]
     NoProgress(String),
