@@ -139,3 +139,29 @@ fn a_cycle_count_that_would_overflow_stops_the_run_naming_the_cost() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("the simulated clock would pass 2^64 - 1 cycles at access 4"), "{stderr}");
 }
+
+#[test]
+fn opt_on_a_look_ahead_too_large_for_host_memory_is_refused_before_the_run() {
+    // The rule: 8 bytes per access. 2^61 accesses need 2^64 bytes, more than any
+    // host can allocate; the run must stop at once with that figure, not abort.
+    let dir = Scratch::new("opt-huge");
+    let config = dir.small_with(
+        "opt.ron",
+        &[
+            ("demand_zero_cycles: 2000)", "demand_zero_cycles: 2000, replacement: Opt)"),
+            ("accesses: 200000", "accesses: 0x2000000000000000"),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let out = mmu_sim(&["run", &config]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{config}: OPT's look-ahead needs 18446744073709551616 bytes of host memory (8 per access, for \
+             2305843009213693952 accesses)"
+        )),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "refused before the run");
+}

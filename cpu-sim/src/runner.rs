@@ -29,18 +29,34 @@ pub trait EventSource {
     /// # Errors
     /// The source cannot be opened.
     fn open(&mut self) -> Result<Self::Events, SimError>;
+    /// At most how many accesses a reading gives, when known before reading it
+    /// (a generator's count): OPT reserves its look-ahead for them at once.
+    fn accesses_bound(&self) -> Option<u64> {
+        None
+    }
 }
 
-/// Replays `events` without simulating them, to give OPT each access's next use.
+/// Replays `events` without simulating them, to give OPT each access's next use;
+/// `bound`, when known, is at most how many accesses they hold (the look-ahead is
+/// reserved for them at once).
 ///
 /// # Errors
-/// The first workload error, or a switch to an unknown process.
-pub fn learn_future<I>(machine: &mut Machine, events: I, origin: &str) -> Result<(), SimError>
+/// The first workload error, a switch to an unknown process, or a look-ahead
+/// that does not fit in host memory (`LookAheadTooLarge`).
+pub fn learn_future<I>(
+    machine: &mut Machine,
+    events: I,
+    origin: &str,
+    bound: Option<u64>,
+) -> Result<(), SimError>
 where
     I: IntoIterator<Item = Result<TraceEvent, WorkloadError>>,
 {
     let count = machine.config().processes.len();
     let mut builder = FutureBuilder::new(machine.os());
+    if let Some(bound) = bound {
+        builder.reserve(bound)?;
+    }
     for event in events {
         match event? {
             TraceEvent::Access(a) => builder.access(a.kind, a.vaddr),
@@ -52,7 +68,7 @@ where
             }
         }
     }
-    let future = builder.finish();
+    let future = builder.finish()?;
     machine.set_future(future);
     Ok(())
 }
@@ -96,8 +112,9 @@ pub fn run_source<S: EventSource>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<S::Events, SimError> {
     if machine.needs_future() {
+        let bound = source.accesses_bound();
         let mut ahead = source.open()?;
-        learn_future(machine, ahead.by_ref(), origin)?;
+        learn_future(machine, ahead.by_ref(), origin, bound)?;
     }
     let mut events = source.open()?;
     replay(machine, events.by_ref(), origin, progress)?;
@@ -116,6 +133,9 @@ impl EventSource for Generated<'_> {
     type Events = std::iter::Map<Generator, fn(TraceEvent) -> Result<TraceEvent, WorkloadError>>;
     fn open(&mut self) -> Result<Self::Events, SimError> {
         Ok(self.config.build(self.seed).map(Ok))
+    }
+    fn accesses_bound(&self) -> Option<u64> {
+        Some(self.config.accesses())
     }
 }
 
@@ -137,10 +157,11 @@ pub fn run_synthetic(machine: &mut Machine, progress: &mut dyn FnMut(u64)) -> Re
         WorkloadConfig::Processes { quantum, programs } => {
             let n = programs.len();
             if machine.needs_future() {
-                let mut replay =
-                    Replay { builder: FutureBuilder::new(machine.os()), programs: build(&programs, seed) };
+                let mut builder = FutureBuilder::new(machine.os());
+                builder.reserve(programs.iter().fold(0u64, |sum, p| sum.saturating_add(p.accesses())))?;
+                let mut replay = Replay { builder, programs: build(&programs, seed) };
                 drive(n, quantum, &mut replay)?;
-                let future = replay.builder.finish();
+                let future = replay.builder.finish()?;
                 machine.set_future(future);
             }
             drive(n, quantum, &mut Scheduled { machine, programs: build(&programs, seed) })
