@@ -177,6 +177,9 @@ fn main() -> ExitCode {
                     stats.bad_lines_skipped
                 ));
             }
+            if let Some(warning) = mmu_sim::skipped_warning(&report) {
+                say(format_args!("{warning}"));
+            }
             if timing {
                 report.timing = Some(outcome.timing.clone());
             }

@@ -513,3 +513,29 @@ fn a_gz_trace_with_trailing_garbage_or_not_gzip_at_all_says_which() {
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("plain.gz: read failed: not gzip data"), "{stderr}");
 }
+
+#[test]
+fn a_trace_run_that_skips_most_of_its_accesses_warns_and_divides_cycles_by_executed_accesses() {
+    // The second access is outside sv32-small's heap: the process is stopped and
+    // the last three are skipped. 3 of 5 skipped is most: a warning. The table's
+    // cycles/access divides by the 2 executed accesses (skipped ones cost nothing).
+    let dir = Scratch::new("segv");
+    let path =
+        dir.file("segv.trace", b"R 0x10000000\nR 0x50000000\nR 0x10000000\nR 0x10000004\nR 0x10000008\n");
+    let v = json(&mmu_sim(&["run", SMALL, "--trace", &path, "--format", "json"]));
+    assert_eq!((v["accesses"].as_u64(), v["skipped_accesses"].as_u64()), (Some(5), Some(3)));
+    let cycles = v["cycles"].as_u64().unwrap();
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: 3 of the trace's 5 accesses were skipped, because their process was stopped by a segmentation fault; the first: process 0 (`app`) at 0x50000000"),
+        "{stderr}"
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    let want = format!("cycles/access {:.1}", cycles as f64 / 2.0);
+    assert!(table.contains(&want), "{want} in {table}");
+    // Half skipped is not most: no warning.
+    let path = dir.file("half.trace", b"R 0x10000000\nR 0x50000000\nR 0x10000000\n");
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
