@@ -2,7 +2,7 @@
 //! config's synthetic workload out as a trace.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cpu_sim::{TraceFormat, WorkloadConfig};
+use cpu_sim::TraceFormat;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,9 +61,11 @@ enum Command {
         skip_bad_lines: bool,
     },
     /// Write the config's synthetic workload to standard output as a native
-    /// trace, for `mmu-sim run --trace -` or for keeping.
+    /// trace, for `mmu-sim run --trace -` or for keeping. A `Processes` mix is
+    /// written as the scheduler interleaves it, with `P n` lines.
     Generate {
-        /// The RON config file; its workload must be `Synthetic`.
+        /// The RON config file; its workload must be `Synthetic`, or `Processes`
+        /// with a quantum in `Accesses`.
         config: PathBuf,
         /// Write the whole workload this many times over.
         #[arg(long, default_value_t = 1)]
@@ -215,17 +217,11 @@ fn main() -> ExitCode {
                 Ok(loaded) => loaded,
                 Err(e) => return fail(&e),
             };
-            let WorkloadConfig::Synthetic(generator) = &loaded.workload else {
-                say(format_args!(
-                    "error: {}: the workload is a trace already; `generate` needs a Synthetic one",
-                    config.display()
-                ));
-                return ExitCode::from(2);
-            };
             let mut out = std::io::stdout().lock();
-            match mmu_sim::write_generated(generator, loaded.seed, repeat, &mut out) {
+            match mmu_sim::write_config_workload(&loaded, &config, repeat, &mut out) {
                 Ok(_) => ExitCode::SUCCESS,
-                Err(e) => output_failed(&e),
+                Err(mmu_sim::GenerateError::Refused(e)) => fail(&e),
+                Err(mmu_sim::GenerateError::Write(e)) => output_failed(&e),
             }
         }
     }

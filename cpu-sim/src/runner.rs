@@ -216,6 +216,80 @@ impl Executor for Scheduled<'_> {
     }
 }
 
+/// Writes out the events of a `Processes` workload, `programs` under a quantum of
+/// `accesses_per_quantum` accesses, in the order the real run performs them: a
+/// `P i` switch (`TraceEvent::Switch`) each time the scheduler gives process `i`
+/// the CPU, then its accesses. A process stops where the OS would stop it (a
+/// segmentation fault: the same replay as OPT's look-ahead), so its later
+/// accesses are not written. What a trace cannot say: that a process whose
+/// program ended exits (its memory is freed in the real run and stays mapped in a
+/// replay of the trace). Only a quantum in accesses can be written out: with one
+/// in cycles the interleaving depends on the simulation.
+///
+/// # Errors
+/// What `emit` returns.
+pub fn schedule_events<E>(
+    machine: &Machine,
+    programs: &[GeneratorConfig],
+    accesses_per_quantum: u64,
+    emit: &mut dyn FnMut(TraceEvent) -> Result<(), E>,
+) -> Result<(), E> {
+    let seed = machine.config().seed;
+    let mut emitter = Emitter {
+        os: machine.os(),
+        current: Pid::new(0),
+        stopped: vec![false; programs.len()],
+        programs: build(programs, seed),
+        emit,
+    };
+    drive(programs.len(), os_model::Quantum::Accesses(accesses_per_quantum.max(1)), &mut emitter)
+}
+
+/// The scheduler writing events out (see [`schedule_events`]).
+struct Emitter<'a, 'e, E> {
+    os: &'a os_model::Os,
+    current: Pid,
+    /// Processes the OS would have stopped (as `FutureBuilder` tracks them, without
+    /// its look-ahead, so that memory stays flat however long the workload).
+    stopped: Vec<bool>,
+    programs: Vec<Peekable<Generator>>,
+    emit: &'e mut dyn FnMut(TraceEvent) -> Result<(), E>,
+}
+
+impl<E> Executor for Emitter<'_, '_, E> {
+    type Error = E;
+    fn is_finished(&mut self, pid: Pid) -> bool {
+        self.programs.get_mut(pid.as_u32() as usize).is_none_or(|p| p.peek().is_none())
+    }
+    fn switch(&mut self, pid: Pid) -> Result<(), E> {
+        self.current = pid;
+        (self.emit)(TraceEvent::Switch(pid))
+    }
+    fn step(&mut self, pid: Pid) -> Result<Step, E> {
+        match next(&mut self.programs, pid) {
+            None => Ok(Step::Ended),
+            Some(TraceEvent::Access(a)) => {
+                let p = self.current.as_u32() as usize;
+                // As `FutureBuilder::access`: unaligned accesses never reach the OS.
+                if a.vaddr.is_word_aligned() && !self.os.admits(self.current, a.kind, a.vaddr) {
+                    self.stopped[p] = true;
+                }
+                (self.emit)(TraceEvent::Access(a))?;
+                Ok(Step::Access)
+            }
+            Some(TraceEvent::Switch(_)) => Ok(Step::Nothing),
+        }
+    }
+    fn is_running(&self, pid: Pid) -> bool {
+        !self.stopped.get(pid.as_u32() as usize).copied().unwrap_or(true)
+    }
+    fn exit(&mut self, _: Pid) {}
+    fn now(&self) -> Cycle {
+        // The quantum is in accesses: the clock is never read.
+        Cycle::ZERO
+    }
+}
+
 /// OPT's look-ahead: the scheduler drives a replay instead of the machine.
 struct Replay<'a> {
     builder: FutureBuilder<'a>,
