@@ -40,6 +40,12 @@ enum Command {
         /// (`trace.bad_lines_skipped`) and warn about the first, instead of stopping.
         #[arg(long)]
         skip_bad_lines: bool,
+        /// What to do with a native trace record whose address is not word
+        /// aligned: `fault` (count an alignment fault and skip it) or `round-down`
+        /// (access the word that holds it, as the course format does). By
+        /// default the config's `unaligned`, else `fault`.
+        #[arg(long, value_enum)]
+        unaligned: Option<UnalignedArg>,
         /// Add host time and accesses simulated per second to the report (JSON and
         /// RON leave them out otherwise, so that reports stay byte-identical).
         #[arg(long)]
@@ -78,6 +84,21 @@ enum Format {
     Table,
     Json,
     Ron,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UnalignedArg {
+    Fault,
+    RoundDown,
+}
+
+impl From<UnalignedArg> for cpu_sim::Unaligned {
+    fn from(u: UnalignedArg) -> Self {
+        match u {
+            UnalignedArg::Fault => cpu_sim::Unaligned::Fault,
+            UnalignedArg::RoundDown => cpu_sim::Unaligned::RoundDown,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -158,11 +179,12 @@ fn main() -> ExitCode {
         Err(e) => return usage(&e),
     };
     match cli.command {
-        Command::Run { config, trace, check, trace_format, skip_bad_lines, timing, format } => {
+        Command::Run { config, trace, check, trace_format, skip_bad_lines, unaligned, timing, format } => {
             let options = mmu_sim::RunOptions {
                 trace,
                 trace_format: trace_format.map(TraceFormat::from),
                 skip_bad_lines,
+                unaligned: unaligned.map(cpu_sim::Unaligned::from),
                 progress: std::io::stderr().is_terminal(),
                 check,
             };

@@ -627,3 +627,74 @@ fn generate_refuses_a_quantum_in_cycles_with_the_reason() {
         "{stderr}"
     );
 }
+
+/// gcc-20k.trace's accesses, as (kind letter, address).
+fn gcc_20k_records() -> Vec<(String, u32)> {
+    std::fs::read_to_string(root().join("traces/gcc-20k.trace"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (kind, addr) = l.split_once(' ').unwrap();
+            (kind.to_string(), u32::from_str_radix(addr.trim().trim_start_matches("0x"), 16).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn inspect_counts_unaligned_native_addresses_as_a_run_counts_alignment_faults() {
+    let unaligned = gcc_20k_records().iter().filter(|(_, a)| a % 4 != 0).count();
+    assert_eq!(unaligned, 20, "traces/README.md says twenty");
+    let out = mmu_sim(&["inspect", "traces/gcc-20k.trace"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("(0 bad lines skipped, {unaligned} unaligned records)")), "{text}");
+    let v = json(&mmu_sim(&["run", "configs/sv32-gcc-trace.ron", "--format", "json"]));
+    assert_eq!(v["faults"]["alignment"].as_u64(), Some(unaligned as u64));
+}
+
+#[test]
+fn rounding_native_byte_addresses_down_runs_like_the_course_format() {
+    // The rule: `--unaligned round-down` takes an unaligned native address as the
+    // word that holds it, as the course format takes its byte addresses. So the
+    // native trace rounded runs exactly like the same records in course format.
+    let dir = Scratch::new("round-down");
+    let records = gcc_20k_records();
+    let course: String = records.iter().map(|(k, a)| format!("{a:08x} {k}\n")).collect();
+    let course = dir.file("gcc.course", course.as_bytes());
+    let config = "configs/sv32-gcc-trace.ron";
+    let want = json(&mmu_sim(&["run", config, "--trace", &course, "--format", "json"]));
+    assert_eq!(want["trace"]["format"], "Course");
+    let rounded = json(&mmu_sim(&[
+        "run",
+        config,
+        "--trace",
+        "traces/gcc-20k.trace",
+        "--unaligned",
+        "round-down",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(rounded["faults"]["alignment"], 0);
+    assert_eq!(rounded["trace"]["unaligned_records"], want["trace"]["unaligned_records"]);
+    assert_eq!(rounded["trace"]["unaligned_records"], 20);
+    assert_eq!(without_trace(rounded.clone()), without_trace(want));
+
+    // The same from the config's optional `unaligned` field; `--unaligned fault`
+    // overrides it, and a config without the field faults as before.
+    let text = std::fs::read_to_string(root().join(config)).unwrap();
+    let needle = "Trace(path: \"../traces/gcc-20k.trace\")";
+    assert!(text.contains(needle), "sv32-gcc-trace.ron's workload");
+    let with_field = text.replace(
+        needle,
+        &format!("Trace(path: \"{}/traces/gcc-20k.trace\", unaligned: RoundDown)", root().display()),
+    );
+    let path = dir.file("round.ron", with_field.as_bytes());
+    let from_config = json(&mmu_sim(&["run", &path, "--format", "json"]));
+    assert_eq!(from_config["trace"]["unaligned_records"], 20);
+    assert_eq!(from_config["cycles"], rounded["cycles"]);
+    assert_eq!(from_config["config"]["workload"]["Trace"]["unaligned"], "RoundDown");
+    let overridden = json(&mmu_sim(&["run", &path, "--unaligned", "fault", "--format", "json"]));
+    assert_eq!(overridden["faults"]["alignment"], 20);
+    let plain = json(&mmu_sim(&["run", config, "--format", "json"]));
+    assert!(plain["config"]["workload"]["Trace"].get("unaligned").is_none(), "the default is left out");
+}

@@ -18,7 +18,7 @@ pub mod report;
 pub mod runner;
 pub mod workload;
 
-pub use ::workload::{Access, TraceEvent, TraceFormat, TraceReader, TraceStats, WorkloadError};
+pub use ::workload::{Access, TraceEvent, TraceFormat, TraceReader, TraceStats, Unaligned, WorkloadError};
 pub use config::{ConfigError, MachineConfig, parse_config};
 pub use error::SimError;
 pub use machine::Machine;

@@ -29,6 +29,27 @@ use crate::{Access, TraceEvent};
 use mmu_core::{AccessKind, Pid, VirtAddr};
 use serde::{Deserialize, Serialize};
 
+/// What a reader does with a native record whose address is not word aligned
+/// (the other formats take such an address as the word that holds it, or split
+/// the access into the words it touches, always).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Unaligned {
+    /// Pass it on: the core counts an alignment fault and skips the access
+    /// (`faults.alignment`). Today's behaviour, the default.
+    #[default]
+    Fault,
+    /// Round it down to its word, as the course format does with its byte
+    /// addresses, and count it in `trace.unaligned_records`.
+    RoundDown,
+}
+
+impl Unaligned {
+    /// Whether this is the default, [`Unaligned::Fault`] (configs leave it out).
+    pub fn is_fault(&self) -> bool {
+        *self == Unaligned::Fault
+    }
+}
+
 /// The format of a trace file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TraceFormat {

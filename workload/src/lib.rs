@@ -12,7 +12,7 @@ mod formats;
 mod reader;
 mod synthetic;
 
-pub use formats::{TraceFormat, write_native};
+pub use formats::{TraceFormat, Unaligned, write_native};
 pub use reader::{TraceReader, TraceStats};
 pub use synthetic::{
     Generator, GeneratorConfig, MatrixLoops, MatrixMultiply, Phases, PointerChase, Sequential, Strided,

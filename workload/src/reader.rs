@@ -4,7 +4,7 @@
 //! length, and a line costs no allocation.
 
 use crate::formats::{self, Record};
-use crate::{Access, TraceEvent, TraceFormat, WorkloadError};
+use crate::{Access, TraceEvent, TraceFormat, Unaligned, WorkloadError};
 use mmu_core::{AccessKind, VirtAddr};
 use serde::Serialize;
 use std::io::{ErrorKind, Read};
@@ -25,7 +25,10 @@ pub struct TraceStats {
     /// it the first bad line stops the run).
     pub bad_lines_skipped: u64,
     /// lackey, din or course records whose address was not word aligned: split
-    /// into the words they touch or taken as the word that holds them.
+    /// into the words they touch or taken as the word that holds them; and
+    /// native ones rounded down to their word with [`Unaligned::RoundDown`]
+    /// (with [`Unaligned::Fault`] they are passed on, and the core counts them
+    /// as alignment faults).
     pub unaligned_records: u64,
 }
 
@@ -80,6 +83,8 @@ pub struct TraceReader<R> {
     skip_bad_lines: bool,
     /// How many processes `P n` may name; `None` accepts any.
     processes: Option<u32>,
+    /// What to do with an unaligned native address.
+    unaligned: Unaligned,
     stats: TraceStats,
     first_bad_line: Option<WorkloadError>,
 }
@@ -101,6 +106,7 @@ impl<R: Read> TraceReader<R> {
             split: Split::EMPTY,
             skip_bad_lines: false,
             processes: None,
+            unaligned: Unaligned::Fault,
             stats: TraceStats { format, ..TraceStats::default() },
             first_bad_line: None,
         }
@@ -121,6 +127,30 @@ impl<R: Read> TraceReader<R> {
     pub fn processes(mut self, count: u32) -> Self {
         self.processes = Some(count);
         self
+    }
+
+    /// What to do with a native record whose address is not word aligned: pass
+    /// it on (an alignment fault, the default) or round it down to its word.
+    #[must_use]
+    pub fn unaligned(mut self, unaligned: Unaligned) -> Self {
+        self.unaligned = unaligned;
+        self
+    }
+
+    /// A native access as the reader hands it out: an unaligned address rounded
+    /// down and counted when asked to.
+    #[inline(always)]
+    fn native(&mut self, access: Access) -> Access {
+        if access.vaddr.is_word_aligned() || self.unaligned == Unaligned::Fault {
+            return access;
+        }
+        self.round_down(access)
+    }
+
+    #[cold]
+    fn round_down(&mut self, access: Access) -> Access {
+        self.stats.unaligned_records += 1;
+        Access { vaddr: VirtAddr::new(access.vaddr.as_u32() & !3), ..access }
     }
 
     /// What was read so far.
@@ -266,7 +296,7 @@ impl<R: Read> Iterator for TraceReader<R> {
         {
             self.pos += used;
             self.stats.lines += 1;
-            return Some(Ok(TraceEvent::Access(access)));
+            return Some(Ok(TraceEvent::Access(self.native(access))));
         }
         self.next_other()
     }
@@ -341,6 +371,9 @@ impl<R: Read> TraceReader<R> {
                     if let Some(error) = self.bad_line(message) {
                         return Some(Err(error));
                     }
+                }
+                Ok(Record::Event(TraceEvent::Access(access))) => {
+                    return Some(Ok(TraceEvent::Access(self.native(access))));
                 }
                 Ok(Record::Event(event)) => return Some(Ok(event)),
                 Ok(Record::Nothing) => {}
@@ -609,6 +642,25 @@ mod tests {
         let err = got[0].clone().unwrap_err();
         assert!(err.starts_with("t.trace:1: the line starts with a byte-order mark (U+FEFF"), "{err}");
         assert!(!err.contains('\u{feff}'));
+    }
+
+    #[test]
+    fn unaligned_native_addresses_fault_or_round_down_to_their_word() {
+        // Fast path (`R 0x1002`), general path (a value and a comment), aligned
+        // ones untouched. Rounded: the word holding the byte, counted.
+        let text = b"R 0x1002\nW 0x2003 0x7 # c\nR 0x3000\n";
+        let w = |vaddr: u32| {
+            Ok(TraceEvent::Access(Access { kind: W, vaddr: VirtAddr::new(vaddr), value: Some(7) }))
+        };
+        let mut faulting = TraceReader::new(&text[..], "t", TraceFormat::Native);
+        let got: Vec<_> = faulting.by_ref().map(|r| r.map_err(|e| e.to_string())).collect();
+        assert_eq!(got, vec![a(R, 0x1002), w(0x2003), a(R, 0x3000)]);
+        assert_eq!(faulting.stats().unaligned_records, 0);
+        let mut rounding =
+            TraceReader::new(&text[..], "t", TraceFormat::Auto).unaligned(Unaligned::RoundDown);
+        let got: Vec<_> = rounding.by_ref().map(|r| r.map_err(|e| e.to_string())).collect();
+        assert_eq!(got, vec![a(R, 0x1000), w(0x2000), a(R, 0x3000)]);
+        assert_eq!(rounding.stats().unaligned_records, 2);
     }
 
     #[test]
