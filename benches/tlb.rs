@@ -4,6 +4,7 @@
 //! that evict under each replacement policy. Addresses are generated once per size.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use mmu_core::PageShift;
 use mmu_core::{Asid, Cycles, Perms, PhysAddr, Translation, VirtAddr, Vpn};
 use std::hint::black_box;
 use tlb::{PageSizes, Replacement, Serves, Tlb, TlbConfig};
@@ -20,13 +21,13 @@ fn tlb(entries: u32, ways: u32, replacement: Replacement) -> Tlb {
         replacement,
         page_sizes: PageSizes::Any,
     };
-    Tlb::new(&config, &[12, 22], 1)
+    Tlb::new(&config, &[PageShift::new(12), PageShift::new(22)], 1)
 }
 
 fn page(vpn: u32) -> Translation {
     Translation {
         vpn: Vpn::new(vpn),
-        page_bits: 12,
+        page_shift: PageShift::new(12),
         page_base: PhysAddr::new(u64::from(vpn) << 12),
         perms: Perms::ALL,
         global: false,
@@ -37,15 +38,8 @@ fn page(vpn: u32) -> Translation {
 /// A fixed pseudo-random sequence (xorshift, seeded by the size) of word addresses
 /// within `pages` pages starting at page `first`.
 fn addresses(first: u32, pages: u32) -> Vec<VirtAddr> {
-    let mut x = u64::from(pages) | 1;
-    (0..ADDRESSES)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            VirtAddr::new((first << 12) + ((x as u32) % (pages * 1024)) * 4)
-        })
-        .collect()
+    let mut x = mmu_core::testing::XorShift::new(u64::from(pages) | 1);
+    (0..ADDRESSES).map(|_| VirtAddr::new((first << 12) + ((x.next() as u32) % (pages * 1024)) * 4)).collect()
 }
 
 /// The foundation's TLB (issue #2: LRU only, no policy dispatch, no index), kept here
@@ -113,7 +107,7 @@ mod foundation {
                     continue;
                 }
                 let bits = self.sizes[s];
-                let vpn = vaddr.vpn(bits).as_u32();
+                let vpn = vaddr.vpn(mmu_core::PageShift::new(bits)).as_u32();
                 let base = (vpn & self.set_mask) as usize * self.ways;
                 let local = page_key(vpn, bits) | (u64::from(asid.as_u16()) << ASID_SHIFT);
                 let global = page_key(vpn, bits) | GLOBAL;
@@ -157,7 +151,7 @@ fn lookup(c: &mut Criterion) {
         // Hits: `entries` consecutive pages resident (every set full), every address in them.
         let mut t = tlb(entries, ways, Replacement::Lru);
         for vpn in 0..entries {
-            t.fill(Vpn::new(vpn).base(12), page(vpn), asid);
+            t.fill(Vpn::new(vpn).base(mmu_core::PageShift::new(12)), page(vpn), asid);
         }
         assert_eq!(t.occupancy(), entries as usize);
         let hits = addresses(0, entries);
@@ -192,7 +186,8 @@ fn fill(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ADDRESSES as u64));
     let asid = Asid::new(1);
     // Pages from a 16x larger range than the TLB: almost every fill evicts.
-    let pages: Vec<u32> = addresses(0, 1024).iter().map(|va| va.vpn(12).as_u32()).collect();
+    let pages: Vec<u32> =
+        addresses(0, 1024).iter().map(|va| va.vpn(mmu_core::PageShift::new(12)).as_u32()).collect();
     for (policy, name) in [
         (Replacement::Lru, "lru"),
         (Replacement::TreePlru, "tree-plru"),
@@ -204,7 +199,7 @@ fn fill(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new(name, "64x4"), &pages, |b, pages| {
             b.iter(|| {
                 for &vpn in pages {
-                    black_box(t.fill(Vpn::new(vpn).base(12), page(vpn), asid));
+                    black_box(t.fill(Vpn::new(vpn).base(mmu_core::PageShift::new(12)), page(vpn), asid));
                 }
             });
         });

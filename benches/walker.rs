@@ -31,7 +31,7 @@ fn build(format: &Paging) -> (Dram, PhysAddr, Vec<VirtAddr>) {
     let root = if g.levels() == 1 { PhysAddr::new(8 << 30) } else { alloc(g.table_bytes(g.root_level())) };
     let mut vas = Vec::new();
     for i in 0..PAGES {
-        let va = VirtAddr::new(0x1000_0000u32.wrapping_add((i * 7) << g.page_bits()));
+        let va = VirtAddr::new(0x1000_0000u32.wrapping_add((i * 7) << g.page_shift().bits()));
         let mut table = root;
         for level in (1..g.levels()).rev() {
             let pte = g.pte_addr(table, va, level);
@@ -39,13 +39,13 @@ fn build(format: &Paging) -> (Dram, PhysAddr, Vec<VirtAddr>) {
                 PteView::Pointer { next, .. } => next,
                 _ => {
                     let t = alloc(g.table_bytes(level - 1));
-                    dram.poke(pte, format.encode_pointer(t.ppn(g.page_bits())));
+                    dram.poke(pte, format.encode_pointer(t.ppn(g.page_shift())));
                     t
                 }
             };
         }
         let data = alloc(page);
-        let leaf = format.encode_leaf(data.ppn(g.page_bits()), Perms::parse("rw-u").unwrap(), false);
+        let leaf = format.encode_leaf(data.ppn(g.page_shift()), Perms::parse("rw-u").unwrap(), false);
         dram.poke(g.pte_addr(table, va, 0), format.with_dirty(format.with_accessed(leaf)));
         vas.push(va);
     }

@@ -1,8 +1,8 @@
 //! `mmu-sim generate`: a config's synthetic workload written as a native trace.
 
 use crate::error::RunError;
+use cpu_sim::Quantum;
 use cpu_sim::{Machine, MachineConfig, TraceEvent, WorkloadConfig};
-use os_model::Quantum;
 use std::path::Path;
 use workload::GeneratorConfig;
 

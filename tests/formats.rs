@@ -101,7 +101,7 @@ fn four_gib_of_dram_with_a_one_mib_working_set_stays_small_on_the_host() {
     assert_eq!(config.dram.capacity_bytes, 4 << 30);
     let mut m = Machine::new(&config).unwrap();
     let workload: Workload<std::io::Empty> = Workload::synthetic(&config.workload, config.seed).unwrap();
-    m.run(workload, "workload").unwrap();
+    cpu_sim::runner::run(&mut m, workload, "workload").unwrap();
     // Host chunks hold only what was written: at most the 1 MiB heap and the two
     // 4 KiB tables (demand-zero pages are zero until stored to).
     assert!(m.host_memory_bytes() <= (1 << 20) + 2 * 4096, "{}", m.host_memory_bytes());

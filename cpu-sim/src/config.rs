@@ -53,7 +53,7 @@ impl MachineConfig {
         self.validate_format_options()?;
         let format = self.mmu.format.build();
         let geometry = *format.geometry();
-        let leaf_sizes: Vec<u8> = geometry.leaf_sizes().collect();
+        let leaf_sizes: Vec<mmu_core::PageShift> = geometry.leaf_sizes().collect();
         self.tlb.validate_for_format(&leaf_sizes, geometry.levels()).map_err(|e| e.within("tlb"))?;
 
         let max_phys = 1u64 << format.phys_addr_bits();

@@ -251,17 +251,3 @@ impl Machine {
         )
     }
 }
-
-impl Machine {
-    /// Runs every event of `events` (no look-ahead: see [`crate::runner`] for
-    /// OPT); `origin` names the workload in errors.
-    ///
-    /// # Errors
-    /// The first workload or simulation error.
-    pub fn run<I>(&mut self, events: I, origin: &str) -> Result<(), SimError>
-    where
-        I: IntoIterator<Item = Result<TraceEvent, workload::WorkloadError>>,
-    {
-        crate::runner::replay(self, events, origin, &mut |_| {})
-    }
-}

@@ -73,6 +73,18 @@ where
     Ok(())
 }
 
+/// Steps `machine` through every event of `events`, with no look-ahead (see
+/// [`run_source`] for OPT) and no progress; `origin` names the workload in errors.
+///
+/// # Errors
+/// The first workload or simulation error.
+pub fn run<I>(machine: &mut Machine, events: I, origin: &str) -> Result<(), SimError>
+where
+    I: IntoIterator<Item = Result<TraceEvent, WorkloadError>>,
+{
+    replay(machine, events, origin, &mut |_| {})
+}
+
 /// Steps `machine` through every event, calling `progress` with the events done
 /// every [`PROGRESS_EVERY`] events.
 ///

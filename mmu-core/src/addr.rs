@@ -19,6 +19,46 @@ macro_rules! hex_debug {
     };
 }
 
+/// The size of a page as log2 of its bytes: 12 for a 4 KiB page, 22 for an Sv32
+/// megapage or an IA-32 4 MiB page, 2 for the seed's one-word pages. Shifting an
+/// address right by it gives the page number; its low bits are the page offset.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PageShift(u8);
+
+impl PageShift {
+    /// A 4 KiB page, the base page of Sv32 and IA-32.
+    pub const KIB_4: Self = Self(12);
+    /// A page of `2^bits` bytes; every `bits` from 0 to 63 names a size.
+    pub const fn new(bits: u8) -> Self {
+        Self(bits)
+    }
+    /// log2 of the page's bytes.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+    /// Bytes in the page (saturating at 2^63 for nonsense shifts).
+    pub const fn bytes(self) -> u64 {
+        if self.0 >= 64 { 1 << 63 } else { 1 << self.0 }
+    }
+    /// The low `bits()` bits set: the page-offset mask.
+    pub const fn offset_mask(self) -> u64 {
+        self.bytes() - 1
+    }
+}
+
+impl fmt::Debug for PageShift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "2^{} B", self.0)
+    }
+}
+
+impl fmt::Display for PageShift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// A 32-bit virtual address. Every modelled format translates 32-bit VAs.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -45,13 +85,13 @@ impl VirtAddr {
         let shifted = if shift >= 32 { 0 } else { self.0 >> shift };
         if bits >= 32 { shifted } else { shifted & ((1u32 << bits) - 1) }
     }
-    /// The offset of this address inside a page of `2^page_bits` bytes.
-    pub const fn page_offset(self, page_bits: u8) -> u32 {
-        self.field(0, page_bits)
+    /// The offset of this address inside a page of `page` size.
+    pub const fn page_offset(self, page: PageShift) -> u32 {
+        self.field(0, page.0)
     }
-    /// The virtual page number for pages of `2^page_bits` bytes.
-    pub const fn vpn(self, page_bits: u8) -> Vpn {
-        Vpn(if page_bits >= 32 { 0 } else { self.0 >> page_bits })
+    /// The virtual page number for pages of `page` size.
+    pub const fn vpn(self, page: PageShift) -> Vpn {
+        Vpn(if page.0 >= 32 { 0 } else { self.0 >> page.0 })
     }
 }
 hex_debug!(VirtAddr, 10);
@@ -77,9 +117,9 @@ impl PhysAddr {
             None => None,
         }
     }
-    /// The physical page number for pages of `2^page_bits` bytes.
-    pub const fn ppn(self, page_bits: u8) -> Ppn {
-        Ppn((self.0 >> page_bits) as u32)
+    /// The physical page number for pages of `page` size.
+    pub const fn ppn(self, page: PageShift) -> Ppn {
+        Ppn((self.0 >> page.0) as u32)
     }
 }
 hex_debug!(PhysAddr, 11);
@@ -98,9 +138,9 @@ impl Vpn {
     pub const fn as_u32(self) -> u32 {
         self.0
     }
-    /// The first virtual address of this page, for pages of `2^page_bits` bytes.
-    pub const fn base(self, page_bits: u8) -> VirtAddr {
-        VirtAddr(if page_bits >= 32 { 0 } else { self.0 << page_bits })
+    /// The first virtual address of this page, for pages of `page` size.
+    pub const fn base(self, page: PageShift) -> VirtAddr {
+        VirtAddr(if page.0 >= 32 { 0 } else { self.0 << page.0 })
     }
 }
 hex_debug!(Vpn, 7);
@@ -124,9 +164,9 @@ impl Ppn {
     pub const fn as_index(self) -> usize {
         self.0 as usize
     }
-    /// The first physical address of this page, for pages of `2^page_bits` bytes.
-    pub const fn base(self, page_bits: u8) -> PhysAddr {
-        PhysAddr((self.0 as u64) << page_bits)
+    /// The first physical address of this page, for pages of `page` size.
+    pub const fn base(self, page: PageShift) -> PhysAddr {
+        PhysAddr((self.0 as u64) << page.0)
     }
 }
 hex_debug!(Ppn, 7);
@@ -191,9 +231,12 @@ mod tests {
         let va = VirtAddr::new(0x0041_f7a4);
         assert_eq!(va.field(22, 10), 0x001); // VPN[1]
         assert_eq!(va.field(12, 10), 0x01f); // VPN[0]
-        assert_eq!(va.page_offset(12), 0x7a4);
-        assert_eq!(va.vpn(12), Vpn::new(0x41f));
-        assert_eq!(va.vpn(12).base(12), VirtAddr::new(0x0041_f000));
+        assert_eq!(va.page_offset(crate::addr::PageShift::new(12)), 0x7a4);
+        assert_eq!(va.vpn(crate::addr::PageShift::new(12)), Vpn::new(0x41f));
+        assert_eq!(
+            va.vpn(crate::addr::PageShift::new(12)).base(crate::addr::PageShift::new(12)),
+            VirtAddr::new(0x0041_f000)
+        );
     }
 
     #[test]
@@ -201,15 +244,15 @@ mod tests {
         let va = VirtAddr::new(0xffff_ffff);
         assert_eq!(va.field(0, 32), 0xffff_ffff);
         assert_eq!(va.field(32, 0), 0);
-        assert_eq!(va.vpn(32), Vpn::new(0));
-        assert_eq!(va.page_offset(2), 3);
+        assert_eq!(va.vpn(crate::addr::PageShift::new(32)), Vpn::new(0));
+        assert_eq!(va.page_offset(crate::addr::PageShift::new(2)), 3);
     }
 
     #[test]
     fn ppn_base_is_34_bit_capable() {
         // Sv32: a 22-bit PPN times 4 KiB reaches 2^34.
-        assert_eq!(Ppn::new(0x3f_ffff).base(12), PhysAddr::new(0x3_ffff_f000));
-        assert_eq!(PhysAddr::new(0x3_ffff_f123).ppn(12), Ppn::new(0x3f_ffff));
+        assert_eq!(Ppn::new(0x3f_ffff).base(crate::addr::PageShift::new(12)), PhysAddr::new(0x3_ffff_f000));
+        assert_eq!(PhysAddr::new(0x3_ffff_f123).ppn(crate::addr::PageShift::new(12)), Ppn::new(0x3f_ffff));
     }
 
     #[test]

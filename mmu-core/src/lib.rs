@@ -26,7 +26,7 @@ pub mod time;
 pub mod walker;
 
 pub use access::{AccessKind, Privilege, PrivilegeState};
-pub use addr::{Asid, PhysAddr, Pid, Ppn, VirtAddr, Vpn};
+pub use addr::{Asid, PageShift, PhysAddr, Pid, Ppn, VirtAddr, Vpn};
 pub use config::InvalidField;
 pub use dram::{AddressField, Dram, DramConfig, DramStats, DramTiming, DramTrafficStats, RowPolicy};
 pub use fault::{Fault, FaultKind};

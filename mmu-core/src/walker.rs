@@ -11,7 +11,7 @@ mod stats;
 pub use stats::{HistogramBucket, LatencyHistogram, WalkStats};
 
 use crate::access::{AccessKind, PrivilegeState};
-use crate::addr::{Asid, PhysAddr, VirtAddr, Vpn};
+use crate::addr::{Asid, PageShift, PhysAddr, VirtAddr, Vpn};
 use crate::fault::{Fault, FaultKind};
 use crate::format::{AdUpdate, MAX_LEVELS, PageTableFormat, PteView};
 use crate::mem::{PhysMem, Traffic};
@@ -21,10 +21,10 @@ use crate::time::Cycle;
 /// A successful translation: what a TLB entry caches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Translation {
-    /// Virtual page number at the granularity of the mapped page (`vaddr >> page_bits`).
+    /// Virtual page number at the granularity of the mapped page (`vaddr >> page_shift`).
     pub vpn: Vpn,
-    /// log2 of the bytes the mapping covers (12 for a 4 KiB page, 22 for a megapage).
-    pub page_bits: u8,
+    /// The size of the page the mapping covers (4 KiB, or a 4 MiB megapage...).
+    pub page_shift: PageShift,
     /// Physical address of the first byte of the (super)page.
     pub page_base: PhysAddr,
     /// Effective rights (the leaf's, intersected with its pointers' in IA-32).
@@ -39,7 +39,7 @@ impl Translation {
     /// The physical address of `vaddr`, which must lie in this translation's page.
     #[inline]
     pub const fn phys_addr(&self, vaddr: VirtAddr) -> PhysAddr {
-        PhysAddr::new(self.page_base.as_u64() | vaddr.page_offset(self.page_bits) as u64)
+        PhysAddr::new(self.page_base.as_u64() | vaddr.page_offset(self.page_shift) as u64)
     }
 }
 
@@ -217,8 +217,8 @@ where
                     break;
                 }
                 // Step 6: "If i > 0 and pte.ppn[i − 1 : 0] ≠ 0, this is a misaligned superpage."
-                let page_bits = geometry.leaf_page_bits(level);
-                let low_ppn_bits = page_bits - geometry.page_bits();
+                let page_shift = geometry.leaf_page_shift(level);
+                let low_ppn_bits = page_shift.bits() - geometry.page_shift().bits();
                 if low_ppn_bits > 0 && ppn.as_u32() & ((1u32 << low_ppn_bits) - 1) != 0 {
                     out.result = Err(fault(req, FaultKind::MisalignedSuperpage, Some(level)));
                     break;
@@ -251,9 +251,9 @@ where
                 // Step 8: pa.pgoff = va.pgoff; for a superpage the low PPN fields come
                 // from the VA; the rest from the PTE.
                 out.result = Ok(Translation {
-                    vpn: va.vpn(page_bits),
-                    page_bits,
-                    page_base: ppn.base(geometry.page_bits()),
+                    vpn: va.vpn(page_shift),
+                    page_shift,
+                    page_base: ppn.base(geometry.page_shift()),
                     perms,
                     global: global || leaf_global,
                     dirty,

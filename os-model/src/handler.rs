@@ -107,7 +107,7 @@ impl Os {
         va: VirtAddr,
         fences: &mut Vec<Fence>,
     ) -> Result<Cycles, OsError> {
-        let key = page_key(pid, region, va, self.page_bits);
+        let key = page_key(pid, region, va, self.page_shift);
         let pte_perms = region.config.pte_perms();
         let mut cost = Cycles::ZERO;
         let pte_addr = self.build_leaf(mem, pid, va, &mut cost, fences)?;
@@ -126,16 +126,12 @@ impl Os {
             return Ok(cost);
         }
         let frame = self.alloc_data_frame(mem, pid, va, key, &mut cost, fences)?;
-        let base = frame.base(self.page_bits);
+        let base = frame.base(self.page_shift);
         mem.zero(base, self.format().geometry().page_bytes());
         match (info.slot, &self.swap, &self.config.swap) {
             (Some(slot), Some(swap), Some(device)) => {
                 if let Some(words) = swap.read(slot) {
-                    for (i, &w) in words.iter().enumerate() {
-                        if w != 0 {
-                            mem.poke(PhysAddr::new(base.as_u64() + 4 * i as u64), w);
-                        }
-                    }
+                    mem.write_words(base, words);
                 }
                 self.stats.swap_ins += 1;
                 self.stats.swap_reads += 1;
@@ -268,7 +264,7 @@ impl Os {
         if let Some(p) = self.processes.get_mut(pid) {
             p.table_frames.extend((0..frames as u32).map(|i| Ppn::new(ppn.as_u32() + i)));
         }
-        let base = ppn.base(self.page_bits);
+        let base = ppn.base(self.page_shift);
         mem.zero(base, frames * self.tables.page_bytes());
         self.stats.page_table_frames += frames;
         self.tables.record_node(base, frames);
@@ -292,9 +288,9 @@ impl Os {
                 why: "no swap device is configured (`os.swap`) to page out to",
             });
         }
-        let Os { replacer, frames: table, tables, processes, stats, page_bits, .. } = self;
+        let Os { replacer, frames: table, tables, processes, stats, page_shift, .. } = self;
         let mut view =
-            ResidentView { frames: table, tables, processes, stats, page_bits: *page_bits, mem, fences };
+            ResidentView { frames: table, tables, processes, stats, page_shift: *page_shift, mem, fences };
         let victim = replacer.choose_victim(&mut view)?.ok_or(OsError::OutOfMemory {
             frames,
             pid,
@@ -316,7 +312,7 @@ impl Os {
         let FrameUse::Data(key) = self.frames.use_of(frame) else {
             return Err(OsError::Internal(format!("victim frame {frame:?} holds no data page")));
         };
-        let mappings = mappings(&self.tables, &self.processes, self.page_bits, mem, key, frame)?;
+        let mappings = mappings(&self.tables, &self.processes, self.page_shift, mem, key, frame)?;
         let mut info = self.pages.get(&key).copied().unwrap_or_default();
         let dirty = info.dirty || mappings.iter().any(|m| self.tables.accessed_dirty(m.3).1);
         let mut cost = self.config.evict_cycles;
@@ -326,9 +322,9 @@ impl Os {
                 Some(s) => s,
                 None => swap.alloc().ok_or(OsError::SwapFull { slots: swap.slots(), pid, vaddr })?,
             };
-            let base = frame.base(self.page_bits).as_u64();
-            let words: Vec<u32> =
-                (0..swap.words_per_page() as u64).map(|i| mem.peek(PhysAddr::new(base + 4 * i))).collect();
+            let base = frame.base(self.page_shift).as_u64();
+            let mut words = vec![0; swap.words_per_page()];
+            mem.read_words(PhysAddr::new(base), &mut words);
             swap.write(slot, &words);
             info.slot = Some(slot);
             self.stats.dirty_writebacks += 1;
@@ -414,12 +410,12 @@ impl Os {
         let layout = self.layout(mem, root);
         // Dirty bits of its PTEs on shared pages must outlive its page table.
         for (vpn, ppn, raw) in self.tables.leaves(mem, root) {
-            let va = mmu_core::Vpn::new(vpn).base(self.page_bits);
+            let va = mmu_core::Vpn::new(vpn).base(self.page_shift);
             let Some(region) = self.process(pid).and_then(|p| p.region(va)) else { continue };
             if region.object.is_none() {
                 continue;
             }
-            let key = page_key(pid, region, va, self.page_bits);
+            let key = page_key(pid, region, va, self.page_shift);
             let dirty = self.tables.accessed_dirty(raw).1;
             if let Some(info) = self.pages.get_mut(&key) {
                 if info.frame == Some(ppn) {
@@ -448,6 +444,195 @@ impl Os {
         for frame in tables {
             self.free_frame(frame);
             self.stats.page_table_frames -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The fault handler on its own: a test memory, no MMU; the fences it returns
+    //! are the record of what it asked the machine to drop.
+
+    use super::*;
+    use crate::config::OsConfig;
+    use crate::process::{ProcessConfig, ProcessState, RegionConfig};
+    use crate::replacement::PageReplacement;
+    use crate::swap::SwapConfig;
+    use mmu_core::testing::TestMem;
+    use mmu_core::{PageShift, PageTableFormat, Paging, PagingConfig, Perms, PrivilegeState, PteView};
+
+    const TRAP: u64 = 100;
+    const DEMAND_ZERO: u64 = 1_000;
+    const SWAP_IN: u64 = 300;
+    const EVICT: u64 = 50;
+    const READ: u64 = 7_000;
+    const WRITE: u64 = 11_000;
+    /// 16 frames of 4 KiB.
+    const MEMORY: u64 = 16 * 4096;
+
+    fn os_config(data_frames: u64, replacement: PageReplacement) -> OsConfig {
+        OsConfig {
+            trap_cycles: Cycles::new(TRAP),
+            demand_zero_cycles: Cycles::new(DEMAND_ZERO),
+            accessed_dirty_cycles: Cycles::new(5),
+            swap_in_cycles: Cycles::new(SWAP_IN),
+            evict_cycles: Cycles::new(EVICT),
+            context_switch_cycles: Cycles::ZERO,
+            data_frames: Some(data_frames),
+            replacement,
+            swap: Some(SwapConfig {
+                capacity_bytes: 64 * 4096,
+                read_latency: Cycles::new(READ),
+                write_latency: Cycles::new(WRITE),
+            }),
+        }
+    }
+
+    /// One process with a read-write data region of 4 pages at 0x1000_0000.
+    fn boot(data_frames: u64, replacement: PageReplacement) -> (Os, TestMem, Paging) {
+        let format = PagingConfig::Sv32.build();
+        let process = ProcessConfig {
+            name: "p".into(),
+            regions: vec![RegionConfig {
+                name: "data".into(),
+                base: 0x1000_0000,
+                size: 4 * 4096,
+                perms: Perms::parse("rw-").unwrap(),
+                user: true,
+                shared: None,
+            }],
+        };
+        let mut mem = TestMem::new(MEMORY, 1);
+        let os = Os::boot(
+            &os_config(data_frames, replacement),
+            &[process],
+            &format,
+            PrivilegeState::default(),
+            1,
+            MEMORY,
+            &mut mem,
+        )
+        .unwrap();
+        (os, mem, format)
+    }
+
+    fn fault(kind: FaultKind, vaddr: u32, access: AccessKind) -> Fault {
+        Fault { kind, vaddr: VirtAddr::new(vaddr), access, level: Some(0) }
+    }
+
+    const P0: Pid = Pid::new(0);
+
+    /// The leaf PTE of `va` in process 0's table, read from memory.
+    fn leaf(os: &Os, mem: &TestMem, va: u32) -> Option<(PhysAddr, u32)> {
+        let root = os.process(P0).unwrap().root;
+        let addr = os.tables.find_leaf(mem, root, VirtAddr::new(va)).unwrap()?;
+        Some((addr, mem.peek(addr)))
+    }
+
+    fn frame_of(format: &Paging, raw: u32) -> Ppn {
+        match format.decode(raw, 0) {
+            PteView::Leaf { ppn, .. } => ppn,
+            other => panic!("not a leaf: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_first_touch_maps_a_zeroed_frame_and_asks_for_no_fence() {
+        let (mut os, mut mem, format) = boot(4, PageReplacement::Fifo);
+        let r = os
+            .handle_fault(&mut mem, P0, fault(FaultKind::NotPresent, 0x1000_0004, AccessKind::Read))
+            .unwrap();
+        assert_eq!(
+            r,
+            Resolution { cost: Cycles::new(TRAP + DEMAND_ZERO), fences: vec![], outcome: Outcome::Retry }
+        );
+        let (_, raw) = leaf(&os, &mem, 0x1000_0000).expect("the page is mapped");
+        // Data frames are 0..4 (the tables have their own pool): the first is frame 0.
+        assert_eq!(frame_of(&format, raw), Ppn::new(0));
+        assert_eq!((os.stats().demand_zero, os.stats().data_frames), (1, 1));
+    }
+
+    #[test]
+    fn a_touch_outside_every_region_stops_the_process_and_flushes_its_asid() {
+        let (mut os, mut mem, _) = boot(4, PageReplacement::Fifo);
+        let r = os
+            .handle_fault(&mut mem, P0, fault(FaultKind::NotPresent, 0x2000_0000, AccessKind::Write))
+            .unwrap();
+        assert_eq!(r.cost, Cycles::new(TRAP));
+        assert_eq!(r.fences, vec![Fence::address_space(mmu_core::Asid::new(0))]);
+        let Outcome::Stopped(segfault) = r.outcome else { panic!("the process must stop") };
+        assert_eq!(segfault.reason, "address outside every region of the process");
+        assert_eq!(os.process(P0).unwrap().state, ProcessState::Stopped);
+        assert_eq!(os.stats().segfaults, 1);
+    }
+
+    #[test]
+    fn a_dirty_victim_is_written_to_swap_shot_down_and_read_back() {
+        // One data frame: the second page evicts the first.
+        let (mut os, mut mem, format) = boot(1, PageReplacement::Fifo);
+        let (a, b) = (0x1000_0000, 0x1000_1000);
+        os.handle_fault(&mut mem, P0, fault(FaultKind::NotPresent, a, AccessKind::Write)).unwrap();
+        let (pte_addr, raw) = leaf(&os, &mem, a).unwrap();
+        let frame = frame_of(&format, raw);
+        // The program stores 0xfeed at a + 8, and the walker sets A and D.
+        mem.poke(PhysAddr::new(frame.base(PageShift::KIB_4).as_u64() + 8), 0xfeed);
+        mem.poke(pte_addr, format.with_dirty(format.with_accessed(raw)));
+
+        let r = os.handle_fault(&mut mem, P0, fault(FaultKind::NotPresent, b, AccessKind::Read)).unwrap();
+        // trap + eviction work + the write to swap + zero-filling the new page.
+        assert_eq!(r.cost, Cycles::new(TRAP + EVICT + WRITE + DEMAND_ZERO));
+        assert_eq!(r.fences, vec![Fence::page(VirtAddr::new(a), mmu_core::Asid::new(0))]);
+        assert_eq!(leaf(&os, &mem, a).map(|(_, raw)| raw), Some(0), "a's PTE is cleared");
+        let s = os.stats();
+        assert_eq!((s.evictions, s.dirty_writebacks, s.swap_writes, s.shootdowns), (1, 1, 1, 1));
+
+        // a comes back from swap (evicting the clean b: no write), with its data.
+        let r = os.handle_fault(&mut mem, P0, fault(FaultKind::NotPresent, a, AccessKind::Read)).unwrap();
+        assert_eq!(r.cost, Cycles::new(TRAP + EVICT + SWAP_IN + READ));
+        assert_eq!(r.fences, vec![Fence::page(VirtAddr::new(b), mmu_core::Asid::new(0))]);
+        let frame = frame_of(&format, leaf(&os, &mem, a).unwrap().1);
+        assert_eq!(mem.peek(PhysAddr::new(frame.base(PageShift::KIB_4).as_u64() + 8)), 0xfeed);
+        let s = os.stats();
+        assert_eq!((s.swap_ins, s.clean_evictions, s.swap_writes), (1, 1, 1));
+    }
+
+    #[test]
+    fn clock_clears_a_bits_with_a_fence_each_before_it_evicts() {
+        let (mut os, mut mem, format) = boot(2, PageReplacement::Clock);
+        let pages = [0x1000_0000u32, 0x1000_1000];
+        for va in pages {
+            os.handle_fault(&mut mem, P0, fault(FaultKind::NotPresent, va, AccessKind::Read)).unwrap();
+            let (addr, raw) = leaf(&os, &mem, va).unwrap();
+            mem.poke(addr, format.with_accessed(raw));
+        }
+        // Both referenced: the hand clears both A bits (a fence each), then takes frame 0.
+        let r = os
+            .handle_fault(&mut mem, P0, fault(FaultKind::NotPresent, 0x1000_2000, AccessKind::Read))
+            .unwrap();
+        let asid = mmu_core::Asid::new(0);
+        assert_eq!(
+            r.fences,
+            vec![
+                Fence::page(VirtAddr::new(pages[0]), asid),
+                Fence::page(VirtAddr::new(pages[1]), asid),
+                Fence::page(VirtAddr::new(pages[0]), asid),
+            ]
+        );
+        assert_eq!(os.stats().accessed_clears, 2);
+        assert_eq!(leaf(&os, &mem, pages[0]).map(|(_, raw)| raw), Some(0), "frame 0's page was evicted");
+    }
+
+    #[test]
+    fn a_software_a_d_fault_sets_both_bits_for_a_store() {
+        let (mut os, mut mem, format) = boot(4, PageReplacement::Fifo);
+        let va = 0x1000_3000;
+        os.handle_fault(&mut mem, P0, fault(FaultKind::NotPresent, va, AccessKind::Write)).unwrap();
+        let r =
+            os.handle_fault(&mut mem, P0, fault(FaultKind::AccessedDirty, va, AccessKind::Write)).unwrap();
+        assert_eq!((r.cost, r.outcome), (Cycles::new(TRAP + 5), Outcome::Retry));
+        match format.decode(leaf(&os, &mem, va).unwrap().1, 0) {
+            PteView::Leaf { accessed, dirty, .. } => assert!(accessed && dirty),
+            other => panic!("{other:?}"),
         }
     }
 }

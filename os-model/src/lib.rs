@@ -18,6 +18,7 @@
 mod config;
 mod error;
 pub mod frames;
+mod future;
 mod handler;
 mod os;
 pub mod page_table;
@@ -29,6 +30,7 @@ pub mod swap;
 pub use config::OsConfig;
 pub use error::OsError;
 pub use frames::{FrameBitmap, FrameTable};
+pub use future::FutureBuilder;
 pub use handler::{Outcome, Resolution};
 pub use os::{Os, OsStats, SALT_PAGE_REPLACEMENT, Segfault};
 pub use page_table::MemoryPlan;
@@ -36,6 +38,6 @@ pub use process::{
     Owner, PageKey, Process, ProcessConfig, ProcessState, ProcessStats, ProcessTable, RegionConfig,
     validate_shared,
 };
-pub use replacement::{Future, FutureBuilder, NEVER, PageReplacement};
+pub use replacement::{Future, LOOK_AHEAD_BYTES_PER_ACCESS, NEVER, PageReplacement};
 pub use scheduler::{Executor, Quantum, Step};
 pub use swap::{Slot, SwapConfig, SwapDevice};

@@ -13,8 +13,8 @@ use crate::process::{
 use crate::replacement::{Future, PageReplacement, Replacer, Residents};
 use crate::swap::{Slot, SwapDevice};
 use mmu_core::{
-    AccessKind, FaultKind, Fence, PageTableFormat, Paging, PhysAddr, PhysBackdoor, Pid, Ppn, PrivilegeState,
-    SimRng, VirtAddr,
+    AccessKind, FaultKind, Fence, PageShift, PageTableFormat, Paging, PhysAddr, PhysBackdoor, Pid, Ppn,
+    PrivilegeState, SimRng, VirtAddr,
 };
 use rand::SeedableRng;
 use serde::Serialize;
@@ -107,7 +107,7 @@ pub(crate) struct PageInfo {
 pub struct Os {
     pub(crate) config: OsConfig,
     pub(crate) privilege: PrivilegeState,
-    pub(crate) page_bits: u8,
+    pub(crate) page_shift: PageShift,
     pub(crate) frames: FrameTable,
     pub(crate) tables: PageTables,
     pub(crate) pages: BTreeMap<PageKey, PageInfo>,
@@ -139,7 +139,7 @@ impl Os {
         let mut os = Os {
             config: config.clone(),
             privilege,
-            page_bits: format.geometry().page_bits(),
+            page_shift: format.geometry().page_shift(),
             frames: FrameTable::new(data, total - data),
             tables: PageTables::new(format.clone(), plan, processes.len()),
             pages: BTreeMap::new(),
@@ -226,7 +226,7 @@ impl Os {
     #[inline]
     pub fn touched(&mut self, paddr: PhysAddr, index: u64) {
         if self.replacer.watches_uses() {
-            self.replacer.touched(paddr.ppn(self.page_bits), index);
+            self.replacer.touched(paddr.ppn(self.page_shift), index);
         }
     }
 
@@ -245,7 +245,7 @@ impl Os {
         if !admits(region, kind, self.format(), &self.privilege) {
             return None;
         }
-        region.map(|r| page_key(pid, r, vaddr, self.page_bits))
+        region.map(|r| page_key(pid, r, vaddr, self.page_shift))
     }
 
     /// The word `va` of process `pid` names, as the `--check` oracle keys it:
@@ -313,7 +313,7 @@ impl Os {
                     FrameUse::Data(k) => Some(k),
                     FrameUse::Free | FrameUse::Table => None,
                 };
-                out.push((p.pid, mmu_core::Vpn::new(vpn).base(self.page_bits), ppn, owner));
+                out.push((p.pid, mmu_core::Vpn::new(vpn).base(self.page_shift), ppn, owner));
             }
         }
         out
@@ -324,13 +324,13 @@ impl Os {
 pub(crate) fn mappings(
     tables: &PageTables,
     processes: &ProcessTable,
-    page_bits: u8,
+    page_shift: PageShift,
     mem: &dyn PhysBackdoor,
     key: PageKey,
     frame: Ppn,
 ) -> Result<Vec<(Pid, VirtAddr, PhysAddr, u32)>, OsError> {
     let mut found = Vec::new();
-    for (pid, va) in processes.mappers(key, page_bits) {
+    for (pid, va) in processes.mappers(key, page_shift) {
         let Some(root) = processes.get(pid).map(|p| p.root) else { continue };
         let Some(addr) = tables.find_leaf(mem, root, va)? else { continue };
         let raw = mem.peek(addr);
@@ -350,7 +350,7 @@ pub(crate) struct ResidentView<'a> {
     pub(crate) tables: &'a PageTables,
     pub(crate) processes: &'a ProcessTable,
     pub(crate) stats: &'a mut OsStats,
-    pub(crate) page_bits: u8,
+    pub(crate) page_shift: PageShift,
     pub(crate) mem: &'a mut dyn PhysBackdoor,
     pub(crate) fences: &'a mut Vec<Fence>,
 }
@@ -366,7 +366,7 @@ impl Residents for ResidentView<'_> {
         let FrameUse::Data(key) = self.frames.use_of(frame) else { return Ok(false) };
         let mut referenced = false;
         for (pid, va, addr, raw) in
-            mappings(self.tables, self.processes, self.page_bits, self.mem, key, frame)?
+            mappings(self.tables, self.processes, self.page_shift, self.mem, key, frame)?
         {
             let (accessed, _) = self.tables.accessed_dirty(raw);
             if accessed {

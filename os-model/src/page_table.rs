@@ -145,7 +145,7 @@ impl PageTables {
         if self.plan.flat_tables.is_some() {
             return Vec::new();
         }
-        let first = root.ppn(self.format.geometry().page_bits());
+        let first = root.ppn(self.format.geometry().page_shift());
         let count = self.plan.frames_per_node(self.format.geometry().root_level()) as u32;
         (0..count).map(|i| Ppn::new(first.as_u32() + i)).collect()
     }
@@ -167,10 +167,10 @@ impl PageTables {
             touched += mem.touched_bytes(base, bytes * self.processes);
         }
         // Pool nodes may share a chunk (pages under 4 KiB): count each chunk once.
-        let page_bits = self.format.geometry().page_bits();
+        let page_shift = self.format.geometry().page_shift();
         let mut chunks = BTreeSet::new();
         for &(start, bytes) in &self.nodes {
-            if !is_table(start.ppn(page_bits)) {
+            if !is_table(start.ppn(page_shift)) {
                 continue; // freed when its process ended
             }
             let first = start.as_u64() / CHUNK_BYTES;
@@ -228,8 +228,8 @@ impl PageTables {
 
     /// Points the invalid pointer PTE at `pte_addr` to the new table at `next`.
     pub(crate) fn link(&self, mem: &mut dyn PhysBackdoor, pte_addr: PhysAddr, next: PhysAddr) {
-        let page_bits = self.format.geometry().page_bits();
-        mem.poke(pte_addr, self.format.encode_pointer(next.ppn(page_bits)));
+        let page_shift = self.format.geometry().page_shift();
+        mem.poke(pte_addr, self.format.encode_pointer(next.ppn(page_shift)));
     }
 
     /// Every valid base-page leaf of the page table at `root`, in VA order:
@@ -240,7 +240,7 @@ impl PageTables {
         let mut stack = vec![(root, geometry.root_level(), 0u32)];
         // Depth-first with the children pushed in reverse, so leaves come out in VA order.
         while let Some((table, level, prefix)) = stack.pop() {
-            let shift = geometry.index_shift(level) - geometry.page_bits();
+            let shift = geometry.index_shift(level) - geometry.page_shift().bits();
             let mut children = Vec::new();
             let pte_bytes = u64::from(geometry.pte_bytes());
             let mut i = 0;

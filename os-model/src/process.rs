@@ -3,7 +3,7 @@
 
 use mmu_core::config::InvalidField;
 use mmu_core::{
-    AccessKind, Asid, PageTableFormat, Paging, Perms, PhysAddr, Pid, Ppn, PrivilegeState, VirtAddr,
+    AccessKind, Asid, PageShift, PageTableFormat, Paging, Perms, PhysAddr, Pid, Ppn, PrivilegeState, VirtAddr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -270,12 +270,13 @@ pub(crate) fn admits(
 }
 
 /// The page `va` of `region` belongs to, for process `pid`.
-pub(crate) fn page_key(pid: Pid, region: &Region, va: VirtAddr, page_bits: u8) -> PageKey {
+pub(crate) fn page_key(pid: Pid, region: &Region, va: VirtAddr, page_shift: PageShift) -> PageKey {
     match region.object {
-        None => PageKey { owner: Owner::Process(pid), page: va.vpn(page_bits).as_u32() },
-        Some(object) => {
-            PageKey { owner: Owner::Shared(object), page: (va.as_u32() - region.config.base) >> page_bits }
-        }
+        None => PageKey { owner: Owner::Process(pid), page: va.vpn(page_shift).as_u32() },
+        Some(object) => PageKey {
+            owner: Owner::Shared(object),
+            page: (va.as_u32() - region.config.base) >> page_shift.bits(),
+        },
     }
 }
 
@@ -362,14 +363,14 @@ impl ProcessTable {
     }
 
     /// The running processes mapping `key`, at which addresses.
-    pub(crate) fn mappers(&self, key: PageKey, page_bits: u8) -> Vec<(Pid, VirtAddr)> {
+    pub(crate) fn mappers(&self, key: PageKey, page_shift: PageShift) -> Vec<(Pid, VirtAddr)> {
         match key.owner {
-            Owner::Process(pid) => vec![(pid, mmu_core::Vpn::new(key.page).base(page_bits))],
+            Owner::Process(pid) => vec![(pid, mmu_core::Vpn::new(key.page).base(page_shift))],
             Owner::Shared(o) => self.objects[o as usize]
                 .mappers
                 .iter()
                 .filter(|(pid, _)| self.is_running(*pid))
-                .map(|&(pid, base)| (pid, VirtAddr::new(base + (key.page << page_bits))))
+                .map(|&(pid, base)| (pid, VirtAddr::new(base + (key.page << page_shift.bits()))))
                 .collect(),
         }
     }

@@ -7,12 +7,12 @@ use crate::config::Replacement;
 use crate::index::TagIndex;
 use crate::plru::PlruTree;
 use bitvec::prelude::{BitVec, Lsb0};
-use mmu_core::Asid;
+use mmu_core::{Asid, PageShift};
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
 /// The random generator of `Replacement::Random`: the simulator's `SimRng` type,
-/// `rand_chacha::ChaCha8Rng`, seeded by the run seed XOR a per-array salt.
+/// `mmu_core::SimRng` (ChaCha8), seeded by the run seed XOR a per-array salt.
 pub type PolicyRng = mmu_core::SimRng;
 
 /// Counters of one TLB or walk cache.
@@ -46,10 +46,10 @@ pub(crate) const SPACE_MASK: u64 = GLOBAL | ASID_MASK;
 /// Everything that names the page: valid, size and VPN, but not the address space.
 pub(crate) const PAGE_MASK: u64 = VALID | (0xff << BITS_SHIFT) | 0xffff_ffff;
 
-/// The tag part naming page `vpn` of `2^bits` bytes.
+/// The tag part naming page `vpn` of `page` size.
 #[inline]
-pub(crate) const fn page_tag(vpn: u32, bits: u8) -> u64 {
-    VALID | ((bits as u64) << BITS_SHIFT) | vpn as u64
+pub(crate) const fn page_tag(vpn: u32, page: PageShift) -> u64 {
+    VALID | ((page.bits() as u64) << BITS_SHIFT) | vpn as u64
 }
 
 /// The tag part naming address space `asid` (non-global).
@@ -64,10 +64,10 @@ pub(crate) const fn tag_vpn(tag: u64) -> u32 {
     tag as u32
 }
 
-/// The page size (log2 bytes) of a tag.
+/// The page size of a tag.
 #[inline]
-pub(crate) const fn tag_bits(tag: u64) -> u8 {
-    (tag >> BITS_SHIFT) as u8
+pub(crate) const fn tag_page(tag: u64) -> PageShift {
+    PageShift::new((tag >> BITS_SHIFT) as u8)
 }
 
 /// The ASID of a non-global tag, `None` for a global one.
@@ -175,10 +175,10 @@ impl<T: Copy> SetAssoc<T> {
     pub fn len(&self) -> usize {
         self.tags.len()
     }
-    /// Whether some valid entry counts its page in `2^bits` bytes.
+    /// Whether some valid entry holds a page of `page` size.
     #[inline]
-    pub fn holds_any(&self, bits: u8) -> bool {
-        self.present & (1 << (bits & 63)) != 0
+    pub fn holds_any(&self, page: PageShift) -> bool {
+        self.present & (1 << (page.bits() & 63)) != 0
     }
 
     /// The page sizes with at least one valid entry, as a mask (bit `b`: `2^b` bytes).
@@ -200,26 +200,26 @@ impl<T: Copy> SetAssoc<T> {
         base..base + self.ways
     }
 
-    /// The entry for page `vpn` of `2^bits` bytes seen from `asid`: its own entry
+    /// The entry for page `vpn` of `page` size seen from `asid`: its own entry
     /// if there is one, else a global one. Does not count or touch.
     #[inline(always)]
-    pub fn find(&self, vpn: u32, bits: u8, asid: Asid) -> Option<usize> {
+    pub fn find(&self, vpn: u32, page: PageShift, asid: Asid) -> Option<usize> {
         if self.globals == 0 {
             // The common case, kept small enough to inline into the MMU: no global
             // entries (the OS model maps none), so only the ASID's own tag can match.
-            let local = page_tag(vpn, bits) | space_tag(asid);
+            let local = page_tag(vpn, page) | space_tag(asid);
             if let Some(index) = &self.index {
                 return index.find(local).map(|i| i as usize);
             }
             let base = self.set_base(vpn);
             return self.tags[base..base + self.ways].iter().position(|&t| t == local).map(|way| base + way);
         }
-        self.find_with_globals(vpn, bits, asid)
+        self.find_with_globals(vpn, page, asid)
     }
 
     #[inline(never)]
-    fn find_with_globals(&self, vpn: u32, bits: u8, asid: Asid) -> Option<usize> {
-        let page = page_tag(vpn, bits);
+    fn find_with_globals(&self, vpn: u32, page: PageShift, asid: Asid) -> Option<usize> {
+        let page = page_tag(vpn, page);
         let local = page | space_tag(asid);
         let global = page | GLOBAL;
         if let Some(index) = &self.index {
@@ -346,7 +346,7 @@ impl<T: Copy> SetAssoc<T> {
         self.tags[i] = tag;
         self.data[i] = value;
         self.valid_in_set[set] += 1;
-        let bits = tag_bits(tag) as usize & 63;
+        let bits = tag_page(tag).bits() as usize & 63;
         self.per_size[bits] += 1;
         self.present |= 1 << bits;
         if tag & GLOBAL != 0 {
@@ -365,7 +365,7 @@ impl<T: Copy> SetAssoc<T> {
         let tag = self.tags[i];
         self.tags[i] = 0;
         self.valid_in_set[set] -= 1;
-        let bits = tag_bits(tag) as usize & 63;
+        let bits = tag_page(tag).bits() as usize & 63;
         self.per_size[bits] -= 1;
         if self.per_size[bits] == 0 {
             self.present &= !(1 << bits);

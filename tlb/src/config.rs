@@ -1,8 +1,8 @@
 //! TLB configs: one level's geometry and policy, the hierarchy they form, and the
 //! page-walk caches beside it.
 
-use mmu_core::Cycles;
 use mmu_core::config::{InvalidField, is_power_of_two};
+use mmu_core::{Cycles, PageShift};
 use serde::{Deserialize, Serialize};
 
 /// Which accesses a TLB serves.
@@ -188,21 +188,21 @@ impl TlbConfig {
         Ok(())
     }
 
-    /// The page sizes (log2 bytes) this TLB holds, smallest first, given the sizes
-    /// the format maps (`format_sizes`, log2 bytes).
+    /// The page sizes this TLB holds, smallest first, given the sizes the format
+    /// maps (`format_sizes`).
     ///
     /// # Errors
     /// `page_sizes` names a size the format cannot produce.
-    pub fn resolve_sizes(&self, format_sizes: &[u8]) -> Result<Vec<u8>, InvalidField> {
+    pub fn resolve_sizes(&self, format_sizes: &[PageShift]) -> Result<Vec<PageShift>, InvalidField> {
         let mut out = match &self.page_sizes {
             PageSizes::Any => format_sizes.to_vec(),
             PageSizes::Only(sizes) => {
                 let mut out = Vec::with_capacity(sizes.len());
                 for (i, &bytes) in sizes.iter().enumerate() {
-                    let bits = bytes.trailing_zeros() as u8;
-                    if !format_sizes.contains(&bits) {
+                    let size = PageShift::new(bytes.trailing_zeros() as u8);
+                    if !format_sizes.contains(&size) {
                         let offered: Vec<String> =
-                            format_sizes.iter().map(|b| (1u64 << b).to_string()).collect();
+                            format_sizes.iter().map(|p| p.bytes().to_string()).collect();
                         return Err(InvalidField::new(
                             format!("page_sizes[{i}]"),
                             format!(
@@ -211,7 +211,7 @@ impl TlbConfig {
                             ),
                         ));
                     }
-                    out.push(bits);
+                    out.push(size);
                 }
                 out
             }
@@ -314,12 +314,12 @@ impl TlbHierarchyConfig {
 
     /// Checks the rules that depend on the paging format: page sizes each TLB holds,
     /// the split of sizes between L1s of one side, inclusion, and walk-cache levels.
-    /// `format_sizes` are the leaf page sizes (log2 bytes) of the format, `levels`
+    /// `format_sizes` are the leaf page sizes of the format, `levels`
     /// its number of page-table levels.
     ///
     /// # Errors
     /// The first field that breaks a rule, named relative to this struct.
-    pub fn validate_for_format(&self, format_sizes: &[u8], levels: u8) -> Result<(), InvalidField> {
+    pub fn validate_for_format(&self, format_sizes: &[PageShift], levels: u8) -> Result<(), InvalidField> {
         let mut l1_sizes = Vec::with_capacity(self.l1.len());
         for (i, tlb) in self.l1.iter().enumerate() {
             l1_sizes
@@ -335,14 +335,14 @@ impl TlbHierarchyConfig {
                 (0..self.l1.len()).filter(|&i| self.l1[i].serves.serves(is_fetch)).collect();
             for (n, &i) in serving.iter().enumerate() {
                 for &j in &serving[..n] {
-                    if let Some(bits) = l1_sizes[i].iter().find(|b| l1_sizes[j].contains(b)) {
+                    if let Some(size) = l1_sizes[i].iter().find(|b| l1_sizes[j].contains(b)) {
                         return Err(InvalidField::new(
                             format!("l1[{i}].page_sizes"),
                             format!(
                                 "{:?} and {:?} both serve {side} and both hold {}-byte pages; L1 TLBs of one side must split the page sizes between them",
                                 self.l1[j].name,
                                 self.l1[i].name,
-                                1u64 << bits
+                                size.bytes()
                             ),
                         ));
                     }
@@ -367,13 +367,13 @@ impl TlbHierarchyConfig {
                         ),
                     ));
                 }
-                if let Some(bits) = l1_sizes[i].iter().find(|b| !l2_sizes.contains(b)) {
+                if let Some(size) = l1_sizes[i].iter().find(|b| !l2_sizes.contains(b)) {
                     return Err(InvalidField::new(
                         "inclusion",
                         format!(
                             "`Inclusive`: L1 {:?} holds {}-byte pages but L2 {:?} does not",
                             tlb.name,
-                            1u64 << bits,
+                            size.bytes(),
                             l2.name
                         ),
                     ));
@@ -437,7 +437,7 @@ mod tests {
         }
     }
 
-    const SV32: &[u8] = &[12, 22];
+    const SV32: &[PageShift] = &[PageShift::new(12), PageShift::new(22)];
 
     #[test]
     fn geometry_rules() {
@@ -463,11 +463,11 @@ mod tests {
         assert_eq!(only(vec![]).validate().unwrap_err().field, "page_sizes");
         assert_eq!(only(vec![4096, 3000]).validate().unwrap_err().field, "page_sizes[1]");
         assert_eq!(only(vec![4096, 4096]).validate().unwrap_err().field, "page_sizes[1]");
-        assert_eq!(only(vec![0x40_0000, 4096]).resolve_sizes(SV32).unwrap(), [12, 22]);
+        assert_eq!(only(vec![0x40_0000, 4096]).resolve_sizes(SV32).unwrap(), SV32);
         let e = only(vec![8192]).resolve_sizes(SV32).unwrap_err();
         assert_eq!(e.field, "page_sizes[0]");
         assert!(e.message.contains("4096, 4194304"), "{}", e.message);
-        assert_eq!(tlb(64, 4).resolve_sizes(SV32).unwrap(), [12, 22]);
+        assert_eq!(tlb(64, 4).resolve_sizes(SV32).unwrap(), SV32);
     }
 
     #[test]

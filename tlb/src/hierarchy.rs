@@ -12,7 +12,7 @@
 
 use crate::config::{Inclusion, TlbHierarchyConfig};
 use crate::set_assoc::{Resident, Tlb, TlbStats};
-use mmu_core::{AccessKind, Asid, Cycle, Cycles, Translation, VirtAddr};
+use mmu_core::{AccessKind, Asid, Cycle, Cycles, PageShift, Translation, VirtAddr};
 use serde::Serialize;
 
 /// Salt of the TLBs' random streams (XORed with the run seed and the name's hash).
@@ -69,11 +69,11 @@ pub struct TlbHierarchy {
 
 impl TlbHierarchy {
     /// Empty TLBs from a config validated for a format whose leaf page sizes are
-    /// `format_sizes` (log2 bytes); random policies draw from `seed` salted per TLB.
+    /// `format_sizes`; random policies draw from `seed` salted per TLB.
     ///
     /// # Panics
     /// If the config was not validated against these sizes.
-    pub fn new(config: &TlbHierarchyConfig, format_sizes: &[u8], seed: u64) -> Self {
+    pub fn new(config: &TlbHierarchyConfig, format_sizes: &[PageShift], seed: u64) -> Self {
         let build = |c: &crate::config::TlbConfig| {
             let sizes = c.resolve_sizes(format_sizes).expect("config validated against the format");
             Tlb::new(c, &sizes, seed ^ SALT_TLB ^ name_salt(&c.name))
@@ -125,18 +125,18 @@ impl TlbHierarchy {
         HierarchyLookup { translation: None, done_at: t }
     }
 
-    /// The L1 of the side that stores `page_bits` pages best: the one holding that
-    /// size, else the one splintering it into the largest pieces.
-    fn l1_for(&self, page_bits: u8, access: AccessKind) -> Option<usize> {
+    /// The L1 of the side that stores pages of `page` size best: the one holding
+    /// that size, else the one splintering it into the largest pieces.
+    fn l1_for(&self, page: PageShift, access: AccessKind) -> Option<usize> {
         let side = if access.is_fetch() { &self.fetch } else { &self.data };
         if let [only] = side.l1[..] {
-            return self.l1[only].stored_size(page_bits).map(|_| only);
+            return self.l1[only].stored_size(page).map(|_| only);
         }
-        let mut best: Option<(u8, usize)> = None;
+        let mut best: Option<(PageShift, usize)> = None;
         for &i in &side.l1 {
-            if let Some(bits) = self.l1[i].stored_size(page_bits) {
-                if best.is_none_or(|(b, _)| bits > b) {
-                    best = Some((bits, i));
+            if let Some(size) = self.l1[i].stored_size(page) {
+                if best.is_none_or(|(b, _)| size > b) {
+                    best = Some((size, i));
                 }
             }
         }
@@ -144,7 +144,7 @@ impl TlbHierarchy {
     }
 
     fn fill_l1(&mut self, vaddr: VirtAddr, t: Translation, asid: Asid, access: AccessKind) {
-        if let Some(i) = self.l1_for(t.page_bits, access) {
+        if let Some(i) = self.l1_for(t.page_shift, access) {
             // An L1 eviction needs nothing further in either inclusion mode.
             let _ = self.l1[i].fill(vaddr, t, asid);
         }
@@ -161,7 +161,7 @@ impl TlbHierarchy {
                     if self.inclusion == Inclusion::Inclusive {
                         let e = evicted.translation;
                         for l1 in &mut self.l1 {
-                            l1.back_invalidate(e.vpn.as_u32(), e.page_bits, evicted.asid);
+                            l1.back_invalidate(e.vpn.as_u32(), e.page_shift, evicted.asid);
                         }
                     }
                 }

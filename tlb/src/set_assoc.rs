@@ -12,11 +12,11 @@
 
 pub use crate::array::TlbStats;
 use crate::array::{
-    GLOBAL, PAGE_MASK, SPACE_MASK, SetAssoc, page_tag, space_tag, tag_asid, tag_bits, tag_vpn,
+    GLOBAL, PAGE_MASK, SPACE_MASK, SetAssoc, page_tag, space_tag, tag_asid, tag_page, tag_vpn,
 };
 use crate::config::{Serves, TlbConfig};
 use mmu_core::format::MAX_LEVELS;
-use mmu_core::{Asid, Cycles, Perms, PhysAddr, Translation, VirtAddr, Vpn};
+use mmu_core::{Asid, Cycles, PageShift, Perms, PhysAddr, Translation, VirtAddr, Vpn};
 
 /// An entry a fill pushed out: its translation and address space (`None`: global).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,23 +38,23 @@ pub struct Resident {
 
 const EMPTY: Translation = Translation {
     vpn: Vpn::new(0),
-    page_bits: 0,
+    page_shift: PageShift::new(0),
     page_base: PhysAddr::new(0),
     perms: Perms::NONE,
     global: false,
     dirty: false,
 };
 
-/// The piece of page `t` of `2^bits` bytes (`bits` no larger than `t.page_bits`)
-/// that contains `vaddr`, which lies in `t`.
-fn splinter(t: Translation, vaddr: VirtAddr, bits: u8) -> Translation {
-    if bits == t.page_bits {
+/// The piece of `piece` size (no larger than `t`'s page) of page `t` that contains
+/// `vaddr`, which lies in `t`.
+fn splinter(t: Translation, vaddr: VirtAddr, piece: PageShift) -> Translation {
+    if piece == t.page_shift {
         return t;
     }
-    let offset = u64::from(vaddr.page_offset(t.page_bits)) & !((1u64 << bits) - 1);
+    let offset = u64::from(vaddr.page_offset(t.page_shift)) & !piece.offset_mask();
     Translation {
-        vpn: vaddr.vpn(bits),
-        page_bits: bits,
+        vpn: vaddr.vpn(piece),
+        page_shift: piece,
         page_base: PhysAddr::new(t.page_base.as_u64() | offset),
         ..t
     }
@@ -67,8 +67,8 @@ pub struct Tlb {
     serves: Serves,
     hit_latency: Cycles,
     array: SetAssoc<Translation>,
-    /// The page sizes (log2 bytes) this TLB holds, smallest first.
-    sizes: [u8; MAX_LEVELS],
+    /// The page sizes this TLB holds, smallest first.
+    sizes: [PageShift; MAX_LEVELS],
     size_slots: usize,
     /// The same sizes as a mask: bit `b` for `2^b` bytes.
     held: u64,
@@ -76,16 +76,18 @@ pub struct Tlb {
 
 impl Tlb {
     /// An empty TLB from a validated config, holding the page sizes `page_sizes`
-    /// (log2 bytes, as [`TlbConfig::resolve_sizes`] gives them); `seed` seeds the
-    /// random policy.
+    /// (as [`TlbConfig::resolve_sizes`] gives them); `seed` seeds the random policy.
     ///
     /// # Panics
     /// If `page_sizes` is empty or longer than [`MAX_LEVELS`], or a size is 2^32
     /// bytes or more (a bug in the caller: formats map 32-bit addresses).
-    pub fn new(config: &TlbConfig, page_sizes: &[u8], seed: u64) -> Self {
+    pub fn new(config: &TlbConfig, page_sizes: &[PageShift], seed: u64) -> Self {
         assert!(!page_sizes.is_empty() && page_sizes.len() <= MAX_LEVELS, "1..={MAX_LEVELS} page sizes");
-        assert!(page_sizes.iter().all(|&b| b < 32), "a page of a 32-bit address space is under 2^32 bytes");
-        let mut sizes = [0; MAX_LEVELS];
+        assert!(
+            page_sizes.iter().all(|&p| p.bits() < 32),
+            "a page of a 32-bit address space is under 2^32 bytes"
+        );
+        let mut sizes = [PageShift::new(0); MAX_LEVELS];
         sizes[..page_sizes.len()].copy_from_slice(page_sizes);
         sizes[..page_sizes.len()].sort_unstable();
         Self {
@@ -101,7 +103,7 @@ impl Tlb {
             ),
             sizes,
             size_slots: page_sizes.len(),
-            held: page_sizes.iter().fold(0, |m, &b| m | 1 << b),
+            held: page_sizes.iter().fold(0, |m, &p| m | 1 << p.bits()),
         }
     }
 
@@ -125,8 +127,8 @@ impl Tlb {
     pub fn occupancy(&self) -> usize {
         self.array.occupancy()
     }
-    /// The page sizes held (log2 bytes), smallest first.
-    pub fn page_sizes(&self) -> &[u8] {
+    /// The page sizes held, smallest first.
+    pub fn page_sizes(&self) -> &[PageShift] {
         &self.sizes[..self.size_slots]
     }
 
@@ -139,7 +141,7 @@ impl Tlb {
             let bits = sizes.trailing_zeros() as u8;
             sizes &= sizes - 1;
             // Sizes are below 32 bits (checked in `new`), so the shift is total.
-            if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), bits, asid) {
+            if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), PageShift::new(bits), asid) {
                 self.array.touch(i);
                 self.array.stats.hits += 1;
                 return Some(self.array.value(i));
@@ -149,19 +151,19 @@ impl Tlb {
         None
     }
 
-    /// Whether this TLB holds pages of exactly `2^page_bits` bytes.
-    pub fn holds_size(&self, page_bits: u8) -> bool {
-        self.page_sizes().contains(&page_bits)
+    /// Whether this TLB holds pages of exactly `page` size.
+    pub fn holds_size(&self, page: PageShift) -> bool {
+        self.page_sizes().contains(&page)
     }
 
-    /// The size an entry for a page of `2^page_bits` bytes is stored as: that size
-    /// if held, else the largest smaller size held (a splinter), else `None`.
+    /// The size an entry for a page of `page` size is stored as: that size if held,
+    /// else the largest smaller size held (a splinter), else `None`.
     #[inline]
-    pub fn stored_size(&self, page_bits: u8) -> Option<u8> {
-        if self.held & (1 << (page_bits & 63)) != 0 {
-            return Some(page_bits);
+    pub fn stored_size(&self, page: PageShift) -> Option<PageShift> {
+        if self.held & (1 << (page.bits() & 63)) != 0 {
+            return Some(page);
         }
-        self.page_sizes().iter().rev().copied().find(|&b| b <= page_bits)
+        self.page_sizes().iter().rev().copied().find(|&p| p <= page)
     }
 
     /// Inserts translation `t` (of the page containing `vaddr`) for `asid`, stored at
@@ -169,10 +171,10 @@ impl Tlb {
     /// there is one, else takes an invalid way, else evicts the policy's victim,
     /// which is returned. A page smaller than every size held is not stored.
     pub fn fill(&mut self, vaddr: VirtAddr, t: Translation, asid: Asid) -> Option<Evicted> {
-        let bits = self.stored_size(t.page_bits)?;
-        let t = splinter(t, vaddr, bits);
+        let size = self.stored_size(t.page_shift)?;
+        let t = splinter(t, vaddr, size);
         let space = if t.global { GLOBAL } else { space_tag(asid) };
-        let (_, displaced) = self.array.fill(page_tag(t.vpn.as_u32(), bits) | space, t);
+        let (_, displaced) = self.array.fill(page_tag(t.vpn.as_u32(), size) | space, t);
         displaced.map(|d| Evicted { translation: d.value, asid: tag_asid(d.tag) })
     }
 
@@ -208,12 +210,12 @@ impl Tlb {
     fn invalidate_va_where(&mut self, vaddr: VirtAddr, pred: impl Fn(u64) -> bool + Copy) -> u64 {
         let mut n = 0;
         for s in 0..self.size_slots {
-            let bits = self.sizes[s];
-            if !self.array.holds_any(bits) {
+            let size = self.sizes[s];
+            if !self.array.holds_any(size) {
                 continue;
             }
-            let vpn = vaddr.vpn(bits).as_u32();
-            let page = page_tag(vpn, bits);
+            let vpn = vaddr.vpn(size).as_u32();
+            let page = page_tag(vpn, size);
             let range = self.array.set_range(vpn);
             n += self.invalidate_where(range, move |t| t & PAGE_MASK == page && pred(t));
         }
@@ -221,20 +223,22 @@ impl Tlb {
     }
 
     /// Removes the entries of address-space tag `space` (an ASID's, or global) that
-    /// overlap page `vpn` of `2^bits` bytes: what an inclusive L2 does to its L1s
+    /// overlap page `vpn` of `page` size: what an inclusive L2 does to its L1s
     /// when it evicts that page. Counted as back-invalidations.
-    pub(crate) fn back_invalidate(&mut self, vpn: u32, bits: u8, asid: Option<Asid>) -> u64 {
+    pub(crate) fn back_invalidate(&mut self, vpn: u32, page: PageShift, asid: Option<Asid>) -> u64 {
         let space = asid.map_or(GLOBAL, space_tag);
+        let bits = page.bits();
         let mut n = 0;
         for s in 0..self.size_slots {
-            let held = self.sizes[s];
-            if !self.array.holds_any(held) {
+            let held_size = self.sizes[s];
+            if !self.array.holds_any(held_size) {
                 continue;
             }
+            let held = held_size.bits();
             if held >= bits {
                 // One entry of this size can contain the whole page.
                 let v = ((u64::from(vpn) << bits) >> held) as u32;
-                let page = page_tag(v, held);
+                let page = page_tag(v, held_size);
                 let range = self.array.set_range(v);
                 n += self.array.remove_where(range, |t| t & PAGE_MASK == page && t & SPACE_MASK == space);
             } else {
@@ -243,7 +247,7 @@ impl Tlb {
                 let pieces = 1u64 << (bits - held);
                 let first = u64::from(vpn) << (bits - held);
                 let inside = move |t: u64| {
-                    tag_bits(t) == held
+                    tag_page(t) == held_size
                         && (first..first + pieces).contains(&u64::from(tag_vpn(t)))
                         && t & SPACE_MASK == space
                 };

@@ -14,7 +14,7 @@ use crate::config::WalkCacheConfig;
 use crate::hierarchy::name_salt;
 use crate::set_assoc::TlbStats;
 use mmu_core::walker::{WalkCache, WalkStart};
-use mmu_core::{Asid, Cycle, Cycles, Geometry, Perms, PhysAddr, VirtAddr};
+use mmu_core::{Asid, Cycle, Cycles, Geometry, PageShift, Perms, PhysAddr, VirtAddr};
 
 /// Salt of the walk caches' random streams (XORed with the run seed and the name's hash).
 pub const SALT_WALK_CACHE: u64 = 0x5057_435f_5245_504c;
@@ -26,8 +26,9 @@ const EMPTY: WalkStart = WalkStart { level: 0, table: PhysAddr::new(0), perms: P
 struct Level {
     name: String,
     pte_level: u8,
-    /// `index_shift(pte_level)`: the tag is `vaddr >> shift`.
-    shift: u8,
+    /// The span one PTE of `pte_level` maps (`index_shift(pte_level)`): the tag is
+    /// the VA's page number at that size.
+    shift: PageShift,
     array: SetAssoc<WalkStart>,
 }
 
@@ -68,7 +69,7 @@ impl WalkCaches {
                 Level {
                     name: c.name.clone(),
                     pte_level: c.pte_level,
-                    shift: geometry.index_shift(c.pte_level),
+                    shift: geometry.leaf_page_shift(c.pte_level),
                     array: SetAssoc::new(
                         c.entries as usize,
                         c.ways as usize,
@@ -93,7 +94,7 @@ impl WalkCaches {
     }
 
     #[inline]
-    fn vpn(vaddr: VirtAddr, shift: u8) -> u32 {
+    fn vpn(vaddr: VirtAddr, shift: PageShift) -> u32 {
         vaddr.vpn(shift).as_u32()
     }
 
@@ -152,7 +153,7 @@ impl WalkCaches {
                 l.array.entries().map(move |(tag, start)| CachedPointer {
                     pte_level: l.pte_level,
                     asid: tag_asid(tag),
-                    vaddr: VirtAddr::new(((u64::from(tag_vpn(tag)) << l.shift) & 0xffff_ffff) as u32),
+                    vaddr: VirtAddr::new(((u64::from(tag_vpn(tag)) << l.shift.bits()) & 0xffff_ffff) as u32),
                     start,
                 })
             })

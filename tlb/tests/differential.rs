@@ -9,9 +9,10 @@
 //! (depth, index) in a `BTreeMap`, NRU as a `Vec<bool>`, random as a draw from the
 //! same seeded ChaCha8 stream. No tag packing, no hash index, no counters.
 
+use mmu_core::PageShift;
+use mmu_core::SimRng as ChaCha8Rng;
 use mmu_core::{Asid, Cycles, Perms, PhysAddr, Translation, VirtAddr, Vpn};
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use tlb::{
     AsidMode, Evicted, Inclusion, PageSizes, Replacement, Serves, Tlb, TlbConfig, TlbHierarchy,
@@ -131,7 +132,7 @@ impl RefTlb {
             let vpn = vaddr.as_u32() >> bits;
             let set = self.set_of(vpn);
             let matches = |e: &Option<Entry>, want: Option<Asid>| {
-                e.is_some_and(|e| e.t.page_bits == bits && e.t.vpn.as_u32() == vpn && e.asid == want)
+                e.is_some_and(|e| e.t.page_shift.bits() == bits && e.t.vpn.as_u32() == vpn && e.asid == want)
             };
             let ways = &self.sets[set].ways;
             let way = ways
@@ -148,19 +149,21 @@ impl RefTlb {
     }
 
     fn fill(&mut self, vaddr: VirtAddr, t: Translation, asid: Asid) -> Option<Evicted> {
-        let bits = *self.sizes.iter().rev().find(|&&b| b <= t.page_bits)?;
+        let bits = *self.sizes.iter().rev().find(|&&b| b <= t.page_shift.bits())?;
         let vpn = vaddr.as_u32() >> bits;
-        let piece_offset = (u64::from(vaddr.as_u32()) & ((1u64 << t.page_bits) - 1)) >> bits << bits;
+        let piece_offset = (u64::from(vaddr.as_u32()) & ((1u64 << t.page_shift.bits()) - 1)) >> bits << bits;
         let t = Translation {
             vpn: Vpn::new(vpn),
-            page_bits: bits,
+            page_shift: PageShift::new(bits),
             page_base: PhysAddr::new(t.page_base.as_u64() + piece_offset),
             ..t
         };
         let entry = Entry { asid: if t.global { None } else { Some(asid) }, t };
         let set = self.set_of(vpn);
         let same = self.sets[set].ways.iter().position(|e| {
-            e.is_some_and(|e| e.asid == entry.asid && e.t.page_bits == bits && e.t.vpn.as_u32() == vpn)
+            e.is_some_and(|e| {
+                e.asid == entry.asid && e.t.page_shift.bits() == bits && e.t.vpn.as_u32() == vpn
+            })
         });
         if let Some(way) = same {
             self.sets[set].ways[way] = Some(entry);
@@ -197,7 +200,7 @@ impl RefTlb {
     }
 
     fn covers(e: &Entry, vaddr: VirtAddr) -> bool {
-        vaddr.as_u32() >> e.t.page_bits == e.t.vpn.as_u32()
+        vaddr.as_u32() >> e.t.page_shift.bits() == e.t.vpn.as_u32()
     }
 
     fn entries(&self) -> Vec<(Option<Asid>, Translation)> {
@@ -238,7 +241,7 @@ impl Ops {
         let vpn = vaddr.as_u32() >> bits;
         Translation {
             vpn: Vpn::new(vpn),
-            page_bits: bits,
+            page_shift: PageShift::new(bits),
             page_base: PhysAddr::new(u64::from(vpn ^ 0x155) << bits),
             perms: if self.rng.random_range(0..2) == 0 { Perms::ALL } else { Perms::NONE },
             global: self.rng.random_range(0..100) < 10,
@@ -287,7 +290,8 @@ const SIZE_SETS: [&[u8]; 3] = [&[12], &[22], &[12, 22]];
 
 fn run(entries: u32, ways: u32, policy: Replacement, sizes: &[u8], seed: u64, steps: usize) {
     let case = format!("{entries}x{ways} {policy:?} sizes {sizes:?} seed {seed}");
-    let mut fast = Tlb::new(&config(entries, ways, policy), sizes, seed);
+    let shifts: Vec<PageShift> = sizes.iter().map(|&b| PageShift::new(b)).collect();
+    let mut fast = Tlb::new(&config(entries, ways, policy), &shifts, seed);
     let mut slow = RefTlb::new(entries as usize, ways as usize, policy, sizes, seed);
     // As many pages as entries, in three address spaces: both hits and evictions
     // are frequent.
@@ -377,8 +381,8 @@ fn an_inclusive_hierarchy_keeps_every_l1_entry_in_the_l2() {
             walk_caches: vec![],
         };
         c.validate().unwrap();
-        c.validate_for_format(&[12, 22], 2).unwrap();
-        let mut h = TlbHierarchy::new(&c, &[12, 22], 3);
+        c.validate_for_format(&[PageShift::new(12), PageShift::new(22)], 2).unwrap();
+        let mut h = TlbHierarchy::new(&c, &[PageShift::new(12), PageShift::new(22)], 3);
         let mut ops = Ops { rng: ChaCha8Rng::seed_from_u64(5), pool: 96 };
         for step in 0..5000 {
             let access = if ops.rng.random_range(0..2) == 0 {
@@ -410,8 +414,8 @@ fn an_inclusive_hierarchy_keeps_every_l1_entry_in_the_l2() {
                     let t = e.translation;
                     let covered = l2.iter().any(|o| {
                         o.asid == e.asid
-                            && o.translation.page_bits >= t.page_bits
-                            && t.vpn.as_u32() >> (o.translation.page_bits - t.page_bits)
+                            && o.translation.page_shift.bits() >= t.page_shift.bits()
+                            && t.vpn.as_u32() >> (o.translation.page_shift.bits() - t.page_shift.bits())
                                 == o.translation.vpn.as_u32()
                     });
                     assert!(covered, "{policy:?} step {step}: {} holds {e:?}, the L2 does not", tlb.name());

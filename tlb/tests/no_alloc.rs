@@ -3,6 +3,7 @@
 //! are counted by an instrumented global allocator. One test in this binary, so no
 //! other test thread allocates while it counts.
 
+use mmu_core::PageShift;
 use mmu_core::walker::WalkCache;
 use mmu_core::{
     AccessKind, Asid, Cycle, Cycles, PageTableFormat, PagingConfig, Perms, PhysAddr, Translation,
@@ -34,7 +35,7 @@ fn config(name: &str, entries: u32, ways: u32, replacement: Replacement) -> TlbC
 fn page(vpn: u32) -> Translation {
     Translation {
         vpn: Vpn::new(vpn),
-        page_bits: 12,
+        page_shift: PageShift::new(12),
         page_base: PhysAddr::new(u64::from(vpn) << 12),
         perms: Perms::ALL,
         global: false,
@@ -53,7 +54,11 @@ fn lookups_and_fills_allocate_nothing() {
             if policy == Replacement::TreePlru && ways == 12 {
                 continue;
             }
-            tlbs.push(Tlb::new(&config("t", entries, ways, policy), &[12, 22], 1));
+            tlbs.push(Tlb::new(
+                &config("t", entries, ways, policy),
+                &[PageShift::new(12), PageShift::new(22)],
+                1,
+            ));
         }
     }
     let hierarchy_config = TlbHierarchyConfig {
@@ -63,7 +68,7 @@ fn lookups_and_fills_allocate_nothing() {
         asids: AsidMode::Tagged,
         walk_caches: vec![],
     };
-    let mut hierarchy = TlbHierarchy::new(&hierarchy_config, &[12, 22], 1);
+    let mut hierarchy = TlbHierarchy::new(&hierarchy_config, &[PageShift::new(12), PageShift::new(22)], 1);
     let walk_config = WalkCacheConfig {
         name: "pde".into(),
         pte_level: 1,
@@ -81,15 +86,15 @@ fn lookups_and_fills_allocate_nothing() {
         // Fills that evict (pages 0..2048 through at most 1536 entries), then hits
         // on the last page filled, then a miss.
         for vpn in 0..2048 {
-            black_box(t.fill(Vpn::new(vpn).base(12), page(vpn), asid));
+            black_box(t.fill(Vpn::new(vpn).base(mmu_core::PageShift::new(12)), page(vpn), asid));
         }
         for _ in 0..8 {
-            found += u64::from(t.lookup(Vpn::new(2047).base(12), asid).is_some());
+            found += u64::from(t.lookup(Vpn::new(2047).base(mmu_core::PageShift::new(12)), asid).is_some());
         }
         found += u64::from(t.lookup(VirtAddr::new(0xfff0_0000), asid).is_some());
     }
     for vpn in 0..256 {
-        let va = Vpn::new(vpn).base(12);
+        let va = Vpn::new(vpn).base(mmu_core::PageShift::new(12));
         if hierarchy.lookup(Cycle::ZERO, va, asid, AccessKind::Read).translation.is_none() {
             hierarchy.fill(va, page(vpn), asid, AccessKind::Read);
         }

@@ -48,7 +48,7 @@ impl Mmu {
     /// replacement policies draw from `seed` (the run seed), salted per structure.
     pub fn new(config: &MmuConfig, tlbs: &TlbHierarchyConfig, seed: u64) -> Self {
         let format = config.format.build();
-        let sizes: Vec<u8> = format.geometry().leaf_sizes().collect();
+        let sizes: Vec<mmu_core::PageShift> = format.geometry().leaf_sizes().collect();
         Self {
             tlbs: TlbHierarchy::new(tlbs, &sizes, seed),
             walk_caches: WalkCaches::new(&tlbs.walk_caches, format.geometry(), seed),

@@ -11,17 +11,18 @@
 //! translation (`AccessContext::space` is `None`) the virtual address is the
 //! physical one.
 
+mod faults;
 pub mod mmu;
 mod oracle;
 
+pub use faults::FaultCounts;
 pub use oracle::CheckStats;
 
 use crate::error::SimError;
-use crate::report::FaultCounts;
 use mmu::Mmu;
 use mmu_core::{
     AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Pid,
-    Timed, Traffic, Trap, TrapCause,
+    Timed, Traffic, Trap, TrapCause, Width,
 };
 use oracle::Oracle;
 use os_model::{Os, Outcome, Segfault};
@@ -115,16 +116,23 @@ impl MemorySystem {
     }
 
     /// The data access itself, once translated to `paddr`.
-    #[inline]
+    #[inline(always)]
     fn data(&mut self, now: Cycle, paddr: PhysAddr, request: MemRequest) -> Timed<u32> {
+        let whole_word = request.width == Width::Word;
         match request.kind {
             AccessKind::Read | AccessKind::Fetch => {
                 let read = self.dram.read(now, paddr, Traffic::Data);
-                Timed { value: request.width.extract(read.value, paddr.as_u64()), ready_at: read.ready_at }
+                let value =
+                    if whole_word { read.value } else { request.width.extract(read.value, paddr.as_u64()) };
+                Timed { value, ready_at: read.ready_at }
             }
             AccessKind::Write => {
                 // A byte or halfword store is a word write with the other lanes kept.
-                let word = request.width.insert(self.dram.peek(paddr), paddr.as_u64(), request.value);
+                let word = if whole_word {
+                    request.value
+                } else {
+                    request.width.insert(self.dram.peek(paddr), paddr.as_u64(), request.value)
+                };
                 Timed { value: 0, ready_at: self.dram.write(now, paddr, word, Traffic::Data) }
             }
         }

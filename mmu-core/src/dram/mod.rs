@@ -439,4 +439,10 @@ impl crate::port::PhysBackdoor for Dram {
     fn touched_bytes(&self, start: PhysAddr, bytes: u64) -> u64 {
         self.host_bytes_in(start, bytes)
     }
+    fn read_words(&self, addr: PhysAddr, out: &mut [u32]) {
+        self.storage.load_words(addr, out);
+    }
+    fn write_words(&mut self, addr: PhysAddr, words: &[u32]) {
+        self.storage.store_words(addr, words);
+    }
 }

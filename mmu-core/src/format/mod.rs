@@ -14,7 +14,7 @@ pub use sv32::Sv32Pte;
 pub use x86::{X86_32, X86Pte};
 
 use crate::access::{AccessKind, PrivilegeState};
-use crate::addr::{PhysAddr, Ppn, VirtAddr};
+use crate::addr::{PageShift, PhysAddr, Ppn, VirtAddr};
 use crate::config::{InvalidField, is_power_of_two};
 use crate::perms::Perms;
 use serde::{Deserialize, Serialize};
@@ -65,9 +65,9 @@ impl Geometry {
     pub const fn index_bits(&self, level: u8) -> u8 {
         self.index_bits[level as usize]
     }
-    /// Bits of the page offset of a base page.
-    pub const fn page_bits(&self) -> u8 {
-        self.page_bits
+    /// The size of a base page.
+    pub const fn page_shift(&self) -> PageShift {
+        PageShift::new(self.page_bits)
     }
     /// Bytes in one base page.
     pub const fn page_bytes(&self) -> u64 {
@@ -87,9 +87,9 @@ impl Geometry {
         }
         shift
     }
-    /// log2 of the bytes a leaf at `level` maps (4 KiB at level 0, 4 MiB at 1 in Sv32).
-    pub const fn leaf_page_bits(&self, level: u8) -> u8 {
-        self.index_shift(level)
+    /// The size of the page a leaf at `level` maps (4 KiB at level 0, 4 MiB at 1 in Sv32).
+    pub const fn leaf_page_shift(&self, level: u8) -> PageShift {
+        PageShift::new(self.index_shift(level))
     }
     /// VPN\[level\] of `vaddr`.
     pub const fn index(&self, vaddr: VirtAddr, level: u8) -> u32 {
@@ -107,9 +107,9 @@ impl Geometry {
     pub const fn pte_addr(&self, table: PhysAddr, vaddr: VirtAddr, level: u8) -> PhysAddr {
         PhysAddr::new(table.as_u64() + self.index(vaddr, level) as u64 * self.pte_bytes as u64)
     }
-    /// Page sizes (log2 bytes) a leaf may map, smallest first.
-    pub fn leaf_sizes(&self) -> impl Iterator<Item = u8> + '_ {
-        (0..self.levels).map(|l| self.leaf_page_bits(l))
+    /// Page sizes a leaf may map, smallest first.
+    pub fn leaf_sizes(&self) -> impl Iterator<Item = PageShift> + '_ {
+        (0..self.levels).map(|l| self.leaf_page_shift(l))
     }
 }
 
@@ -353,9 +353,9 @@ mod tests {
         assert_eq!(g.root_level(), 1);
         assert_eq!(g.index_shift(0), 12);
         assert_eq!(g.index_shift(1), 22);
-        assert_eq!(g.leaf_page_bits(1), 22); // 4 MiB megapage
+        assert_eq!(g.leaf_page_shift(1), PageShift::new(22)); // 4 MiB megapage
         assert_eq!(g.table_bytes(1), 4096);
-        assert_eq!(g.leaf_sizes().collect::<Vec<_>>(), vec![12, 22]);
+        assert_eq!(g.leaf_sizes().map(PageShift::bits).collect::<Vec<_>>(), vec![12, 22]);
         // VPN[1] = 0x3ff, VPN[0] = 0x001 -> PTE at table + 4 * index.
         let va = VirtAddr::new(0xffc0_1abc);
         assert_eq!(g.index(va, 1), 0x3ff);
@@ -393,9 +393,9 @@ mod tests {
     #[test]
     fn configs_build_their_geometry() {
         let g = *PagingConfig::Flat { page_bytes: 4 }.build().geometry();
-        assert_eq!((g.levels(), g.page_bits(), g.table_bytes(0)), (1, 2, 4 << 30));
+        assert_eq!((g.levels(), g.page_shift().bits(), g.table_bytes(0)), (1, 2, 4 << 30));
         let g = *radix(&[4, 8, 8], 12).build().geometry();
-        assert_eq!(g.leaf_sizes().collect::<Vec<_>>(), vec![12, 20, 28]);
+        assert_eq!(g.leaf_sizes().map(PageShift::bits).collect::<Vec<_>>(), vec![12, 20, 28]);
         let p = PagingConfig::X86_32 { pse: false }.build();
         assert_eq!((p.ppn_bits(), p.phys_addr_bits()), (20, 32));
     }

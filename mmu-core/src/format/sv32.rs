@@ -179,7 +179,7 @@ pub(crate) fn decode_riscv(raw: u32, geometry: &Geometry) -> PteView {
     } else {
         // "let a = pte.ppn × PAGESIZE"
         PteView::Pointer {
-            next: pte.ppn().base(geometry.page_bits()),
+            next: pte.ppn().base(geometry.page_shift()),
             perms: Perms::ALL,
             accessed: None,
             global: pte.is_global(),

@@ -501,7 +501,7 @@ fn translation_carries_page_size_global_and_perms() {
     };
     let t = run(&row).0.result.unwrap();
     assert_eq!(t.vpn, Vpn::new(VA >> 12));
-    assert_eq!(t.page_bits, 12);
+    assert_eq!(t.page_shift.bits(), 12);
     assert!(t.global, "a global pointer makes every mapping below it global");
     assert!(!t.dirty);
     assert_eq!(t.perms, Perms::parse("r--u").unwrap());
@@ -516,7 +516,7 @@ fn translation_carries_page_size_global_and_perms() {
         expect: Expect::Ok(0, 0),
     };
     let t = run(&mega).0.result.unwrap();
-    assert_eq!((t.page_bits, t.vpn, t.page_base), (22, Vpn::new(1), PhysAddr::new(0x00c0_0000)));
+    assert_eq!((t.page_shift.bits(), t.vpn, t.page_base), (22, Vpn::new(1), PhysAddr::new(0x00c0_0000)));
     assert!(t.global);
 }
 

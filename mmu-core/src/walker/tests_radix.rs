@@ -433,7 +433,7 @@ proptest! {
                 Some(&ppn) => {
                     let t = out.result.map_err(|f| TestCaseError::fail(format!("{f:?}")))?;
                     let offset = u64::from(va) & ((1 << page_bits) - 1);
-                    prop_assert_eq!(t.phys_addr(VirtAddr::new(va)), Ppn::new(ppn).base(page_bits).checked_add(offset).unwrap());
+                    prop_assert_eq!(t.phys_addr(VirtAddr::new(va)), Ppn::new(ppn).base(crate::addr::PageShift::new(page_bits)).checked_add(offset).unwrap());
                     prop_assert_eq!(out.pte_reads as usize, bits.len());
                 }
                 None => {

@@ -414,7 +414,7 @@ fn ia32_translations_carry_size_rights_and_global() {
     assert_eq!(t.perms, Perms::parse("r-xu").unwrap());
     assert!(t.global, "G in the PTE (CR4.PGE = 1)");
     assert!(!t.dirty);
-    assert_eq!((t.page_bits, t.vpn), (12, Vpn::new(VA >> 12)));
+    assert_eq!((t.page_shift.bits(), t.vpn), (12, Vpn::new(VA >> 12)));
 
     // G in a PDE that points to a table is ignored.
     let t = run(&Row { pde: pde(P | RW | US | A | G), pte: pte(P | RW | US | A), ..base }).0.result.unwrap();
@@ -422,7 +422,7 @@ fn ia32_translations_carry_size_rights_and_global() {
 
     let large = Row { pde: pde_4m(P | RW | US | A | D | G), ..base };
     let t = run(&large).0.result.unwrap();
-    assert_eq!((t.page_bits, t.vpn, t.page_base), (22, Vpn::new(1), PhysAddr::new(0x00c0_0000)));
+    assert_eq!((t.page_shift.bits(), t.vpn, t.page_base), (22, Vpn::new(1), PhysAddr::new(0x00c0_0000)));
     assert!(t.global && t.dirty);
     assert_eq!(t.perms, Perms::parse("rwxu").unwrap());
 }

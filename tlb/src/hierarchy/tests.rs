@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::{AsidMode, PageSizes, Replacement, Serves, TlbConfig};
+use mmu_core::PageShift;
 use mmu_core::{Perms, PhysAddr, Vpn};
 
 fn tlb(name: &str, serves: Serves, entries: u32, latency: u64) -> TlbConfig {
@@ -17,7 +18,7 @@ fn tlb(name: &str, serves: Serves, entries: u32, latency: u64) -> TlbConfig {
 fn config(l1: Vec<TlbConfig>, l2: Option<TlbConfig>, inclusion: Inclusion) -> TlbHierarchyConfig {
     let c = TlbHierarchyConfig { l1, l2, inclusion, asids: AsidMode::Tagged, walk_caches: vec![] };
     c.validate().unwrap();
-    c.validate_for_format(&[12, 22], 2).unwrap();
+    c.validate_for_format(&[PageShift::new(12), PageShift::new(22)], 2).unwrap();
     c
 }
 
@@ -27,13 +28,13 @@ fn hierarchy() -> TlbHierarchy {
         Some(tlb("l2", Serves::Both, 16, 7)),
         Inclusion::NonInclusive,
     );
-    TlbHierarchy::new(&c, &[12, 22], 0)
+    TlbHierarchy::new(&c, &[PageShift::new(12), PageShift::new(22)], 0)
 }
 
 fn page(vpn: u32) -> Translation {
     Translation {
         vpn: Vpn::new(vpn),
-        page_bits: 12,
+        page_shift: PageShift::new(12),
         page_base: PhysAddr::new(u64::from(vpn) << 12),
         perms: Perms::ALL,
         global: false,
@@ -117,14 +118,18 @@ fn split_sizes() -> TlbHierarchy {
     let small = TlbConfig { page_sizes: PageSizes::Only(vec![4096]), ..tlb("l1d", Serves::Data, 4, 1) };
     let big = TlbConfig { page_sizes: PageSizes::Only(vec![0x40_0000]), ..tlb("l1d_4m", Serves::Data, 2, 3) };
     let c = config(vec![small, big], None, Inclusion::NonInclusive);
-    TlbHierarchy::new(&c, &[12, 22], 0)
+    TlbHierarchy::new(&c, &[PageShift::new(12), PageShift::new(22)], 0)
 }
 
 #[test]
 fn split_l1s_take_their_own_sizes_and_cost_the_slower_of_the_two() {
     let mut h = split_sizes();
-    let mega =
-        Translation { vpn: Vpn::new(1), page_bits: 22, page_base: PhysAddr::new(0x80_0000), ..page(0) };
+    let mega = Translation {
+        vpn: Vpn::new(1),
+        page_shift: PageShift::new(22),
+        page_base: PhysAddr::new(0x80_0000),
+        ..page(0)
+    };
     h.fill(VirtAddr::new(0x0040_1000), mega, A, AccessKind::Read);
     fill(&mut h, 0x900, AccessKind::Read);
     let l1 = h.l1();
@@ -146,7 +151,7 @@ fn an_inclusive_l2_eviction_removes_the_l1_copy() {
             Some(TlbConfig { ways: 1, ..tlb("l2", Serves::Both, 4, 5) }),
             inclusion,
         );
-        TlbHierarchy::new(&c, &[12, 22], 0)
+        TlbHierarchy::new(&c, &[PageShift::new(12), PageShift::new(22)], 0)
     };
     // The L2 is direct mapped with 4 sets: pages 0 and 4 collide in set 0, while the
     // 4-way L1 holds both.

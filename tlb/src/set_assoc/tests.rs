@@ -1,6 +1,7 @@
 use super::*;
 use crate::array::PolicyRng;
 use crate::config::{PageSizes, Replacement};
+use mmu_core::PageShift;
 use mmu_core::{Perms, PhysAddr, Vpn};
 use rand::{RngExt, SeedableRng};
 
@@ -17,14 +18,14 @@ fn config(entries: u32, ways: u32, replacement: Replacement) -> TlbConfig {
 }
 
 fn lru(entries: u32, ways: u32) -> Tlb {
-    Tlb::new(&config(entries, ways, Replacement::Lru), &[12, 22], 0)
+    Tlb::new(&config(entries, ways, Replacement::Lru), &[PageShift::new(12), PageShift::new(22)], 0)
 }
 
 /// A 4 KiB translation of page `vpn` to frame `vpn + 0x100`.
 fn page(vpn: u32) -> Translation {
     Translation {
         vpn: Vpn::new(vpn),
-        page_bits: 12,
+        page_shift: PageShift::new(12),
         page_base: PhysAddr::new(u64::from(vpn + 0x100) << 12),
         perms: Perms::ALL,
         global: false,
@@ -64,7 +65,7 @@ fn miss_fill_hit() {
 
 #[test]
 fn lru_by_hand() {
-    let mut t = Tlb::new(&config(4, 4, Replacement::Lru), &[12], 0);
+    let mut t = Tlb::new(&config(4, 4, Replacement::Lru), &[PageShift::new(12)], 0);
     for vpn in 0..4 {
         assert_eq!(fill(&mut t, vpn), None);
     }
@@ -81,7 +82,7 @@ fn lru_by_hand() {
 
 #[test]
 fn fifo_by_hand() {
-    let mut t = Tlb::new(&config(4, 4, Replacement::Fifo), &[12], 0);
+    let mut t = Tlb::new(&config(4, 4, Replacement::Fifo), &[PageShift::new(12)], 0);
     for vpn in 0..4 {
         fill(&mut t, vpn);
     }
@@ -98,7 +99,7 @@ fn fifo_by_hand() {
 #[test]
 fn tree_plru_by_hand() {
     // Bits b0 (ways 0-1 | 2-3), b1 (0 | 1), b2 (2 | 3); 0 = victim on the left.
-    let mut t = Tlb::new(&config(4, 4, Replacement::TreePlru), &[12], 0);
+    let mut t = Tlb::new(&config(4, 4, Replacement::TreePlru), &[PageShift::new(12)], 0);
     for vpn in 0..4 {
         fill(&mut t, vpn);
     }
@@ -116,7 +117,7 @@ fn tree_plru_by_hand() {
 
 #[test]
 fn nru_by_hand() {
-    let mut t = Tlb::new(&config(4, 4, Replacement::Nru), &[12], 0);
+    let mut t = Tlb::new(&config(4, 4, Replacement::Nru), &[PageShift::new(12)], 0);
     // Reference bits after each fill: [1000] [1100] [1110], and the fill of way 3
     // would set the last clear bit, so the others clear: [0001].
     for vpn in 0..4 {
@@ -139,7 +140,7 @@ fn random_draws_its_victims_from_the_seeded_stream() {
     // The policy's victim is `random_range(0..ways)` of ChaCha8 seeded with the seed
     // given: replay that stream here and predict every victim from it.
     for seed in [1u64, 2, 99] {
-        let mut t = Tlb::new(&config(4, 4, Replacement::Random), &[12], seed);
+        let mut t = Tlb::new(&config(4, 4, Replacement::Random), &[PageShift::new(12)], seed);
         let mut ways: Vec<u32> = (0..4).collect(); // page held by each way
         for vpn in 0..4 {
             fill(&mut t, vpn);
@@ -224,7 +225,7 @@ fn global_entries_match_every_asid_and_own_entries_win() {
 fn megapage(vpn1: u32, base: u64) -> Translation {
     Translation {
         vpn: Vpn::new(vpn1),
-        page_bits: 22,
+        page_shift: PageShift::new(22),
         page_base: PhysAddr::new(base),
         perms: Perms::ALL,
         global: false,
@@ -247,19 +248,19 @@ fn megapage_entries_cover_their_whole_range() {
 #[test]
 fn a_small_page_tlb_stores_the_touched_piece_of_a_megapage() {
     let config = TlbConfig { page_sizes: PageSizes::Only(vec![4096]), ..config(8, 2, Replacement::Lru) };
-    let mut t = Tlb::new(&config, &[12], 0);
-    assert_eq!(t.stored_size(22), Some(12));
+    let mut t = Tlb::new(&config, &[PageShift::new(12)], 0);
+    assert_eq!(t.stored_size(PageShift::new(22)), Some(PageShift::new(12)));
     // Megapage 1 (VA 0x0040_0000..) at PA 0x00c0_0000; the access is at 0x0043_5678,
     // so the piece is the 4 KiB page 0x435 at PA 0x00c3_5000.
     t.fill(VirtAddr::new(0x0043_5678), megapage(1, 0x00c0_0000), A1);
     let piece = t.lookup(VirtAddr::new(0x0043_5ffc), A1).expect("same 4 KiB piece");
-    assert_eq!((piece.vpn, piece.page_bits), (Vpn::new(0x435), 12));
+    assert_eq!((piece.vpn, piece.page_shift.bits()), (Vpn::new(0x435), 12));
     assert_eq!(piece.phys_addr(VirtAddr::new(0x0043_5ffc)), PhysAddr::new(0x00c3_5ffc));
     assert!(t.lookup(VirtAddr::new(0x0043_6000), A1).is_none(), "another piece was not stored");
     // A 4 MiB-only TLB cannot store a 4 KiB page at all.
     let big = TlbConfig { page_sizes: PageSizes::Only(vec![0x40_0000]), ..config };
-    let mut t = Tlb::new(&big, &[22], 0);
-    assert_eq!(t.stored_size(12), None);
+    let mut t = Tlb::new(&big, &[PageShift::new(22)], 0);
+    assert_eq!(t.stored_size(PageShift::new(12)), None);
     assert_eq!(t.fill(va(1), page(1), A1), None);
     assert_eq!(t.occupancy(), 0);
 }
@@ -303,11 +304,11 @@ fn back_invalidation_removes_every_overlapping_entry_of_the_same_space() {
     }
     t.fill(va(0x400), page(0x400), A2);
     t.fill(va(5), page(5), A1);
-    assert_eq!(t.back_invalidate(1, 22, Some(A1)), 3);
+    assert_eq!(t.back_invalidate(1, PageShift::new(22), Some(A1)), 3);
     assert_eq!(t.occupancy(), 2);
     assert_eq!(t.stats().back_invalidations, 3);
     assert_eq!(t.stats().invalidations, 0, "counted apart from shootdowns");
     // A 4 KiB eviction removes a megapage entry containing it.
     t.fill(VirtAddr::new(0x0080_0000), megapage(2, 0x40_0000), A1);
-    assert_eq!(t.back_invalidate(0x812, 12, Some(A1)), 1);
+    assert_eq!(t.back_invalidate(0x812, PageShift::new(12), Some(A1)), 1);
 }
