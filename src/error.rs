@@ -18,21 +18,45 @@ pub enum RunError {
     /// The config is malformed or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The simulation stopped with an error.
+    /// The simulation stopped with an error that names its own origin (a trace
+    /// file and line).
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// The simulation stopped with an error of the machine the config describes
+    /// (memory exhausted, swap full, the clock overflowed): named by the config
+    /// file, as load errors are.
+    #[error("{}: {source}", config.display())]
+    Machine {
+        /// The config file.
+        config: PathBuf,
+        /// What stopped the run.
+        source: SimError,
+    },
     /// A combination of options that cannot work.
     #[error("{0}")]
     Unsupported(String),
 }
 
 impl RunError {
+    /// A simulation error of the run of `config`: an error of the machine is
+    /// prefixed with the config file; one of a trace already names the trace.
+    pub fn of_run(config: &std::path::Path, error: SimError) -> Self {
+        match error {
+            SimError::Workload(_) | SimError::UnknownProcess { .. } => RunError::Sim(error),
+            SimError::Os(_)
+            | SimError::CheckFailed { .. }
+            | SimError::ClockOverflow { .. }
+            | SimError::NoProgress(_)
+            | SimError::Internal(_) => RunError::Machine { config: config.to_path_buf(), source: error },
+        }
+    }
+
     /// The process exit code: 2 for bad input the user must fix before running,
     /// 1 for a simulation that started and stopped with an error.
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Io { .. } | RunError::Config(_) | RunError::Unsupported(_) => 2,
-            RunError::Sim(_) => 1,
+            RunError::Sim(_) | RunError::Machine { .. } => 1,
         }
     }
 }

@@ -18,8 +18,8 @@ pub mod render;
 pub mod run;
 
 pub use error::RunError;
-pub use generate::write_generated;
+pub use generate::{GenerateError, write_config_workload, write_generated};
 pub use inspect::{TraceSummary, inspect_trace, render_summary};
 pub use io::{load_config, open_trace, trace_path};
-pub use render::{render_table, render_timing};
+pub use render::{executed_accesses, render_table, render_timing, skipped_warning};
 pub use run::{RunOptions, RunOutcome, run_config, run_config_with, run_file, run_with};

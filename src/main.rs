@@ -2,7 +2,7 @@
 //! config's synthetic workload out as a trace.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cpu_sim::{TraceFormat, WorkloadConfig};
+use cpu_sim::TraceFormat;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +40,12 @@ enum Command {
         /// (`trace.bad_lines_skipped`) and warn about the first, instead of stopping.
         #[arg(long)]
         skip_bad_lines: bool,
+        /// What to do with a native trace record whose address is not word
+        /// aligned: `fault` (count an alignment fault and skip it) or `round-down`
+        /// (access the word that holds it, as the course format does). By
+        /// default the config's `unaligned`, else `fault`.
+        #[arg(long, value_enum)]
+        unaligned: Option<UnalignedArg>,
         /// Add host time and accesses simulated per second to the report (JSON and
         /// RON leave them out otherwise, so that reports stay byte-identical).
         #[arg(long)]
@@ -61,9 +67,11 @@ enum Command {
         skip_bad_lines: bool,
     },
     /// Write the config's synthetic workload to standard output as a native
-    /// trace, for `mmu-sim run --trace -` or for keeping.
+    /// trace, for `mmu-sim run --trace -` or for keeping. A `Processes` mix is
+    /// written as the scheduler interleaves it, with `P n` lines.
     Generate {
-        /// The RON config file; its workload must be `Synthetic`.
+        /// The RON config file; its workload must be `Synthetic`, or `Processes`
+        /// with a quantum in `Accesses`.
         config: PathBuf,
         /// Write the whole workload this many times over.
         #[arg(long, default_value_t = 1)]
@@ -76,6 +84,21 @@ enum Format {
     Table,
     Json,
     Ron,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UnalignedArg {
+    Fault,
+    RoundDown,
+}
+
+impl From<UnalignedArg> for cpu_sim::Unaligned {
+    fn from(u: UnalignedArg) -> Self {
+        match u {
+            UnalignedArg::Fault => cpu_sim::Unaligned::Fault,
+            UnalignedArg::RoundDown => cpu_sim::Unaligned::RoundDown,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -99,19 +122,69 @@ impl From<FormatArg> for TraceFormat {
     }
 }
 
+/// Writes a message to standard error, ignoring failures: with standard error
+/// closed or full there is nowhere left to say anything (`eprintln!` would panic).
+fn say(message: std::fmt::Arguments) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(message).and_then(|()| err.write_all(b"\n"));
+}
+
 fn fail(e: &mmu_sim::RunError) -> ExitCode {
-    eprintln!("error: {e}");
+    say(format_args!("error: {e}"));
     ExitCode::from(e.exit_code() as u8)
 }
 
+/// Writes `text` to standard output. A reader that stopped early (`| head`) is
+/// not an error of ours: stop quietly with success. Any other failure (a full
+/// disk) is reported with exit status 1 (`print!` would panic on either).
+fn emit(text: &[u8]) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => output_failed(&e),
+    }
+}
+
+/// The exit of a write to standard output that failed: quiet success for a
+/// closed pipe, an error and status 1 otherwise.
+fn output_failed(e: &std::io::Error) -> ExitCode {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return ExitCode::SUCCESS;
+    }
+    say(format_args!("error: writing to standard output: {e}"));
+    ExitCode::FAILURE
+}
+
+/// Help, version and usage errors, written like everything else (clap's own
+/// printing ignores a failed write): help on standard output, errors on standard
+/// error, in colour on a terminal.
+fn usage(e: &clap::Error) -> ExitCode {
+    let rendered = e.render();
+    if e.use_stderr() {
+        let text =
+            if std::io::stderr().is_terminal() { rendered.ansi().to_string() } else { rendered.to_string() };
+        say(format_args!("{}", text.trim_end()));
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    }
+    let text =
+        if std::io::stdout().is_terminal() { rendered.ansi().to_string() } else { rendered.to_string() };
+    emit(text.as_bytes())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     match cli.command {
-        Command::Run { config, trace, check, trace_format, skip_bad_lines, timing, format } => {
+        Command::Run { config, trace, check, trace_format, skip_bad_lines, unaligned, timing, format } => {
             let options = mmu_sim::RunOptions {
                 trace,
                 trace_format: trace_format.map(TraceFormat::from),
                 skip_bad_lines,
+                unaligned: unaligned.map(cpu_sim::Unaligned::from),
                 progress: std::io::stderr().is_terminal(),
                 check,
             };
@@ -123,7 +196,13 @@ fn main() -> ExitCode {
             };
             let mut report = outcome.report;
             if let (Some(first), Some(stats)) = (&outcome.first_bad_line, &report.trace) {
-                eprintln!("warning: skipped {} bad trace lines; the first: {first}", stats.bad_lines_skipped);
+                say(format_args!(
+                    "warning: skipped {} bad trace lines; the first: {first}",
+                    stats.bad_lines_skipped
+                ));
+            }
+            if let Some(warning) = mmu_sim::skipped_warning(&report) {
+                say(format_args!("{warning}"));
             }
             if timing {
                 report.timing = Some(outcome.timing.clone());
@@ -145,14 +224,12 @@ fn main() -> ExitCode {
                         + "\n"
                 }
             };
-            print!("{text}");
-            ExitCode::SUCCESS
+            emit(text.as_bytes())
         }
         Command::Inspect { trace, trace_format, skip_bad_lines } => {
             match mmu_sim::inspect_trace(&trace, trace_format.into(), skip_bad_lines) {
                 Ok(summary) => {
-                    print!("{}", mmu_sim::render_summary(&summary, &trace.display().to_string()));
-                    ExitCode::SUCCESS
+                    emit(mmu_sim::render_summary(&summary, &trace.display().to_string()).as_bytes())
                 }
                 Err(e) => fail(&e),
             }
@@ -162,22 +239,11 @@ fn main() -> ExitCode {
                 Ok(loaded) => loaded,
                 Err(e) => return fail(&e),
             };
-            let WorkloadConfig::Synthetic(generator) = &loaded.workload else {
-                eprintln!(
-                    "error: {}: the workload is a trace already; `generate` needs a Synthetic one",
-                    config.display()
-                );
-                return ExitCode::from(2);
-            };
             let mut out = std::io::stdout().lock();
-            match mmu_sim::write_generated(generator, loaded.seed, repeat, &mut out) {
+            match mmu_sim::write_config_workload(&loaded, &config, repeat, &mut out) {
                 Ok(_) => ExitCode::SUCCESS,
-                // The reader stopped early (`| head`): not an error of ours.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: writing the trace: {e}");
-                    ExitCode::FAILURE
-                }
+                Err(mmu_sim::GenerateError::Refused(e)) => fail(&e),
+                Err(mmu_sim::GenerateError::Write(e)) => output_failed(&e),
             }
         }
     }

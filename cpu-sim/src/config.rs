@@ -132,7 +132,18 @@ impl MachineConfig {
                 ));
             }
         }
-        Ok(())
+        match &self.workload {
+            WorkloadConfig::Synthetic(generator) => {
+                inside_regions(generator, &self.processes[0], 0, "workload")
+            }
+            WorkloadConfig::Processes { programs, .. } => {
+                for (i, (program, process)) in programs.iter().zip(&self.processes).enumerate() {
+                    inside_regions(program, process, i, &format!("workload.programs[{i}]"))?;
+                }
+                Ok(())
+            }
+            WorkloadConfig::Trace { .. } => Ok(()),
+        }
     }
 
     /// MMU options that only some formats have.
@@ -159,6 +170,46 @@ impl MachineConfig {
             PagingConfig::Sv32 | PagingConfig::Flat { .. } | PagingConfig::Radix { .. } => Ok(()),
         }
     }
+}
+
+/// Checks that every address `generator` may touch lies in a region of
+/// `process` (pid `pid`): a synthetic workload outside them would only segfault,
+/// which is a mistake in the config, not an experiment.
+fn inside_regions(
+    generator: &workload::GeneratorConfig,
+    process: &ProcessConfig,
+    pid: usize,
+    field: &str,
+) -> Result<(), InvalidField> {
+    let mut regions: Vec<(u64, u64)> =
+        process.regions.iter().map(|r| (u64::from(r.base), u64::from(r.base) + r.size)).collect();
+    regions.sort_unstable();
+    for (start, end) in generator.ranges() {
+        // Regions do not overlap: walk them from `start` until `end` is covered.
+        let mut cursor = start;
+        for &(base, region_end) in &regions {
+            if base <= cursor && cursor < region_end {
+                cursor = region_end;
+            }
+        }
+        if cursor < end {
+            let listed: Vec<String> = process
+                .regions
+                .iter()
+                .map(|r| format!("`{}` {:#x}..{:#x}", r.name, r.base, u64::from(r.base) + r.size))
+                .collect();
+            return Err(InvalidField::new(
+                field,
+                format!(
+                    "the generator touches {start:#x}..{end:#x}, but {cursor:#x} lies outside every region of \
+                     process {pid} (`{}`: {}), which runs it; keep a synthetic workload inside its process's regions",
+                    process.name,
+                    if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A config that cannot be used, with where and why.

@@ -269,6 +269,7 @@ impl Machine {
             self.context_switches += 1;
             self.player.charge(self.config.os.context_switch_cycles);
             self.memory.os.count_switch_in(pid);
+            self.check_clock()?;
         }
         Ok(())
     }
@@ -321,7 +322,48 @@ impl Machine {
         if self.seen == self.checkpoint {
             self.cross_checkpoint();
         }
+        self.check_clock()
+    }
+
+    /// Stops the run when the clock has saturated (`Cycle + Cycles` saturates
+    /// rather than wraps): every later cycle count would be wrong.
+    #[inline]
+    fn check_clock(&self) -> Result<(), SimError> {
+        if self.player.now() == mmu_core::Cycle::new(u64::MAX) {
+            return Err(self.clock_overflow());
+        }
         Ok(())
+    }
+
+    #[cold]
+    fn clock_overflow(&self) -> SimError {
+        let os = &self.config.os;
+        let mut costs = vec![
+            ("cpu.cycles_per_access", self.config.cpu.cycles_per_access),
+            ("os.trap_cycles", os.trap_cycles),
+            ("os.demand_zero_cycles", os.demand_zero_cycles),
+            ("os.accessed_dirty_cycles", os.accessed_dirty_cycles),
+            ("os.swap_in_cycles", os.swap_in_cycles),
+            ("os.evict_cycles", os.evict_cycles),
+            ("os.context_switch_cycles", os.context_switch_cycles),
+        ];
+        if let Some(swap) = &os.swap {
+            costs.push(("os.swap.read_latency", swap.read_latency));
+            costs.push(("os.swap.write_latency", swap.write_latency));
+        }
+        let (name, largest) =
+            costs.into_iter().max_by_key(|(_, c)| c.as_u64()).unwrap_or(("", mmu_core::Cycles::ZERO));
+        let cause = if largest.as_u64() >= 1 << 40 {
+            format!("`{name}` is {} cycles; make it smaller", largest.as_u64())
+        } else {
+            format!(
+                "the costs of {} accesses add up past 2^64 cycles (the largest OS or CPU cost is `{name}`, {} cycles); \
+                 check the config's latencies: TLB `hit_latency`, `dram.timing`, the OS's costs",
+                self.accesses,
+                largest.as_u64()
+            )
+        };
+        SimError::ClockOverflow { access: self.accesses, cause }
     }
 
     /// Whether `pid` still runs.

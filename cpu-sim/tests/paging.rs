@@ -27,7 +27,7 @@ fn run(config_text: &str, trace: &str) -> Report {
     let mut m = Machine::new(&config).unwrap();
     m.enable_check();
     if m.needs_future() {
-        cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+        cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t", None).unwrap();
     }
     cpu_sim::runner::run(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
     m.report()

@@ -52,7 +52,7 @@ fn run_checked(config_text: &str, trace: &str) -> (Report, Machine) {
     let mut m = Machine::new(&config).unwrap();
     m.enable_check();
     if m.needs_future() {
-        cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+        cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t", None).unwrap();
     }
     if let Err(e) = cpu_sim::runner::run(&mut m, Workload::trace(trace.as_bytes(), "t"), "t") {
         panic!("{e}\ntrace:\n{trace}");

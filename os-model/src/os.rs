@@ -247,6 +247,12 @@ impl Os {
         }
     }
 
+    /// Whether the OS lets an access by `pid` complete (otherwise it stops the
+    /// process with a segmentation fault): [`Os::admitted_page`] without the page.
+    pub fn admits(&self, pid: Pid, kind: AccessKind, vaddr: VirtAddr) -> bool {
+        self.admitted_page(pid, kind, vaddr).is_some()
+    }
+
     /// The page an access by `pid` touches, if the OS lets it complete: the same
     /// rule decides, in the real run and in OPT's look-ahead, which accesses
     /// complete and which stop their process.
