@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod io;
 pub mod render;
 pub mod run;
+pub mod window;
 
 pub use error::RunError;
 pub use generate::{GenerateError, write_config_workload, write_generated};

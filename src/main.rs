@@ -53,6 +53,28 @@ enum Command {
         /// How to print the report: a table for people, or the full report as JSON or RON.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Read and discard the first N accesses (no state changes); overrides the
+        /// config's `window.skip`.
+        #[arg(long, value_name = "N")]
+        skip: Option<u64>,
+        /// Run the next N accesses to warm the machine up, then reset every counter;
+        /// overrides `window.warmup`.
+        #[arg(long, value_name = "N")]
+        warmup: Option<u64>,
+        /// End the measured window after N accesses and report normally (exit 0);
+        /// overrides `window.max`.
+        #[arg(long, value_name = "N")]
+        max: Option<u64>,
+        /// Record the counters' deltas every N measured accesses (needs
+        /// --interval-out or --plot-intervals); overrides `window.interval`.
+        #[arg(long, value_name = "N")]
+        interval: Option<u64>,
+        /// Where the interval records go: CSV if FILE ends in .csv, JSON lines if .jsonl.
+        #[arg(long, value_name = "FILE")]
+        interval_out: Option<PathBuf>,
+        /// Draw miss rates and cycles per access over the intervals as an SVG.
+        #[arg(long, value_name = "FILE.svg")]
+        plot_intervals: Option<PathBuf>,
     },
     /// Read a trace without simulating it and say what it holds: format, lines,
     /// accesses by kind, pages touched, and how fast it parsed.
@@ -179,7 +201,23 @@ fn main() -> ExitCode {
         Err(e) => return usage(&e),
     };
     match cli.command {
-        Command::Run { config, trace, check, trace_format, skip_bad_lines, unaligned, timing, format } => {
+        Command::Run {
+            config,
+            trace,
+            check,
+            trace_format,
+            skip_bad_lines,
+            unaligned,
+            timing,
+            format,
+            skip,
+            warmup,
+            max,
+            interval,
+            interval_out,
+            plot_intervals,
+        } => {
+            let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
             let options = mmu_sim::RunOptions {
                 trace,
                 trace_format: trace_format.map(TraceFormat::from),
@@ -188,12 +226,45 @@ fn main() -> ExitCode {
                 progress: std::io::stderr().is_terminal(),
                 check,
             };
-            let outcome = match mmu_sim::load_config(&config)
-                .and_then(|loaded| mmu_sim::run_with(&loaded, &config, &options))
-            {
+            let loaded = match mmu_sim::load_config(&config).and_then(|mut loaded| {
+                flags.apply(&mut loaded.window)?;
+                if loaded.window.interval.is_some() && interval_out.is_none() && plot_intervals.is_none() {
+                    return Err(mmu_sim::RunError::Unsupported(
+                        "--interval records the counters every N accesses: say where with --interval-out FILE.csv|.jsonl or --plot-intervals FILE.svg".into(),
+                    ));
+                }
+                if loaded.window.interval.is_none() && (interval_out.is_some() || plot_intervals.is_some()) {
+                    return Err(mmu_sim::RunError::Unsupported(
+                        "--interval-out and --plot-intervals need --interval N (or the config's `window.interval`)".into(),
+                    ));
+                }
+                Ok(loaded)
+            }) {
+                Ok(loaded) => loaded,
+                Err(e) => return fail(&e),
+            };
+            let outcome = match mmu_sim::run_with(&loaded, &config, &options) {
                 Ok(outcome) => outcome,
                 Err(e) => return fail(&e),
             };
+            if let Some((columns, records)) = &outcome.intervals {
+                let written = interval_out
+                    .as_deref()
+                    .map_or(Ok(()), |path| mmu_sim::window::write_intervals(path, columns, records))
+                    .and_then(|()| {
+                        plot_intervals
+                            .as_deref()
+                            .map_or(Ok(()), |path| mmu_sim::window::plot_intervals(path, columns, records))
+                    });
+                if let Err(e) = written {
+                    return fail(&e);
+                }
+            }
+            if let Some(warning) =
+                mmu_sim::window::window_warning(&loaded.window, outcome.report.window.as_ref())
+            {
+                say(format_args!("{warning}"));
+            }
             let mut report = outcome.report;
             if let (Some(first), Some(stats)) = (&outcome.first_bad_line, &report.trace) {
                 say(format_args!(

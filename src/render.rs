@@ -241,6 +241,16 @@ pub fn render_table(report: &Report, origin: &str) -> String {
             );
         }
     }
+    if let Some(w) = &r.window {
+        let _ = writeln!(
+            s,
+            "  window      {} accesses skipped, {} warm-up (counters reset after it), {} measured{}",
+            w.skipped,
+            w.warmup,
+            w.measured,
+            if w.stopped_at_max { ", stopped at --max" } else { "" }
+        );
+    }
     if let Some(c) = &r.check {
         let _ = writeln!(
             s,

@@ -3,6 +3,7 @@
 
 use crate::error::RunError;
 use crate::io::{STDIN, load_config, open_trace, trace_path};
+use cpu_sim::window::{IntervalColumns, IntervalRecord};
 use cpu_sim::{
     HostTiming, Machine, MachineConfig, Report, SimError, TraceFormat, TraceReader, Unaligned,
     WorkloadConfig, runner,
@@ -45,6 +46,8 @@ pub struct RunOutcome {
     pub timing: HostTiming,
     /// The first bad line skipped, as `path:line: message`.
     pub first_bad_line: Option<String>,
+    /// The interval columns and records, when the window asked for intervals.
+    pub intervals: Option<(IntervalColumns, Vec<IntervalRecord>)>,
 }
 
 /// Runs the config at `config_path`, reading `trace_override` instead of the
@@ -210,7 +213,9 @@ pub fn run_with(
     let mut report = machine.report();
     report.trace = trace_stats;
     let timing = HostTiming { seconds, accesses_per_second: report.accesses as f64 / seconds.max(1e-9) };
-    Ok(RunOutcome { report, timing, first_bad_line })
+    let intervals =
+        config.window.interval.map(|_| (machine.interval_columns(), machine.intervals().to_vec()));
+    Ok(RunOutcome { report, timing, first_bad_line, intervals })
 }
 
 /// A trace file, read from its start for each reading (OPT reads it twice): the

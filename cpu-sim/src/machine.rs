@@ -84,6 +84,7 @@ impl Machine {
 
     fn with_first_checkpoint(mut self) -> Self {
         self.checkpoint = self.next_checkpoint();
+        self.interval_base = self.interval_counters();
         self
     }
 

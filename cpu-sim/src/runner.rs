@@ -109,9 +109,6 @@ where
         done += 1;
         if done % PROGRESS_EVERY == 0 {
             progress(done);
-            if machine.is_finished() {
-                break;
-            }
         }
         if machine.is_finished() {
             break;
@@ -239,7 +236,10 @@ impl Executor for Scheduled<'_> {
         self.machine.is_running(pid)
     }
     fn exit(&mut self, pid: Pid) {
-        self.machine.exit(pid);
+        // At the end of a measured window (`max`) the programs stop; they do not end.
+        if !self.machine.is_finished() {
+            self.machine.exit(pid);
+        }
     }
     fn now(&self) -> Cycle {
         self.machine.now()
