@@ -14,8 +14,10 @@ pub mod error;
 pub mod generate;
 pub mod inspect;
 pub mod io;
+pub mod overrides;
 pub mod render;
 pub mod run;
+pub mod sweep;
 pub mod window;
 
 pub use error::RunError;

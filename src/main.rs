@@ -75,6 +75,38 @@ enum Command {
         /// Draw miss rates and cycles per access over the intervals as an SVG.
         #[arg(long, value_name = "FILE.svg")]
         plot_intervals: Option<PathBuf>,
+        /// Replace a config field: PATH names it with dots and [i] (tlb.l1[0].entries),
+        /// VALUE is RON (128, Fixed(latency: 50)). Any number of times, in order.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<mmu_sim::overrides::Override>,
+    },
+    /// Run the config once per point of a grid of values, in parallel, and print
+    /// one row of counters per point.
+    Sweep {
+        /// The RON config file.
+        config: PathBuf,
+        /// A field and its values: PATH=V1,V2,... (split at top-level commas, so
+        /// Some((1, 2)) stays one value). The grid is the product of every --vary.
+        #[arg(long = "vary", value_name = "PATH=V1,V2,...", required = true)]
+        varies: Vec<mmu_sim::sweep::Vary>,
+        /// Replace a config field for every point (PATH=VALUE, RON), as `run --set`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<mmu_sim::overrides::Override>,
+        /// Read this trace instead of the config's workload (a file: every point reads it).
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Threads running points at once (default: every core).
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// csv (a header line, then a row per point) or jsonl (an object per point).
+        #[arg(long, value_enum, default_value_t = SweepFormatArg::Csv)]
+        format: SweepFormatArg,
+        /// Write the rows to FILE instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run a grid larger than the limit (4096 points) without refusing.
+        #[arg(long)]
+        yes: bool,
     },
     /// Read a trace without simulating it and say what it holds: format, lines,
     /// accesses by kind, pages touched, and how fast it parsed.
@@ -99,6 +131,12 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         repeat: u64,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SweepFormatArg {
+    Csv,
+    Jsonl,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -216,6 +254,7 @@ fn main() -> ExitCode {
             interval,
             interval_out,
             plot_intervals,
+            sets,
         } => {
             let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
             let options = mmu_sim::RunOptions {
@@ -226,7 +265,8 @@ fn main() -> ExitCode {
                 progress: std::io::stderr().is_terminal(),
                 check,
             };
-            let loaded = match mmu_sim::load_config(&config).and_then(|mut loaded| {
+            let loaded = match mmu_sim::load_config(&config).and_then(|loaded| {
+                let mut loaded = mmu_sim::overrides::apply(&loaded, &config.display().to_string(), &sets)?;
                 flags.apply(&mut loaded.window)?;
                 if loaded.window.interval.is_some() && interval_out.is_none() && plot_intervals.is_none() {
                     return Err(mmu_sim::RunError::Unsupported(
@@ -296,6 +336,56 @@ fn main() -> ExitCode {
                 }
             };
             emit(text.as_bytes())
+        }
+        Command::Sweep { config, varies, sets, trace, jobs, format, out, yes } => {
+            let origin = config.display().to_string();
+            let points = match mmu_sim::load_config(&config)
+                .and_then(|base| mmu_sim::sweep::grid(&base, &origin, &sets, &varies, yes))
+            {
+                Ok(points) => points,
+                Err(e) => return fail(&e),
+            };
+            if trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
+                return fail(&mmu_sim::RunError::Unsupported(
+                    "sweep reads the trace once per point: pass it as a file, not standard input".into(),
+                ));
+            }
+            let options = mmu_sim::RunOptions { trace, ..mmu_sim::RunOptions::default() };
+            let bar = std::io::stderr().is_terminal().then(|| {
+                let bar = indicatif::ProgressBar::new(points.len() as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{elapsed_precise} [{wide_bar}] {pos}/{len} points",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            });
+            let progress = |done: u64| {
+                if let Some(bar) = &bar {
+                    bar.set_position(done);
+                }
+            };
+            let reports = mmu_sim::sweep::run_points(&points, &varies, &config, &options, jobs, &progress);
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            let reports = match reports {
+                Ok(reports) => reports,
+                Err(e) => return fail(&e),
+            };
+            let format = match format {
+                SweepFormatArg::Csv => mmu_sim::sweep::SweepFormat::Csv,
+                SweepFormatArg::Jsonl => mmu_sim::sweep::SweepFormat::Jsonl,
+            };
+            let text = mmu_sim::sweep::render(&varies, &points, &reports, format);
+            match out {
+                Some(path) => match std::fs::write(&path, text) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(source) => fail(&mmu_sim::RunError::Io { path, source }),
+                },
+                None => emit(text.as_bytes()),
+            }
         }
         Command::Inspect { trace, trace_format, skip_bad_lines } => {
             match mmu_sim::inspect_trace(&trace, trace_format.into(), skip_bad_lines) {

@@ -318,3 +318,133 @@ fn interval_files_are_csv_or_json_lines_and_a_plot() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("ended during the warm-up (200000 of 999999999"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn set_overrides_show_in_the_effective_config_and_bad_ones_name_the_path() {
+    let out = mmu_sim(&[
+        "run",
+        "configs/sv32-small.ron",
+        "--set",
+        "tlb.l1[0].entries=128",
+        "--set",
+        "dram.timing=Fixed(latency: 50)",
+        "--set",
+        "tlb.l2.hit_latency=9",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["config"]["tlb"]["l1"][0]["entries"], 128);
+    assert_eq!(v["config"]["tlb"]["l2"]["hit_latency"], 9, "through the Option's Some");
+    assert_eq!(v["config"]["dram"]["timing"]["Fixed"]["latency"], 50);
+    // The same run from a file with those values gives the same counters.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/sv32-small.ron");
+    let mut config = mmu_sim::load_config(&path).unwrap();
+    config.tlb.l1[0].entries = 128;
+    config.dram.timing = mmu_core::DramTiming::Fixed { latency: mmu_core::Cycles::new(50) };
+    config.tlb.l2.as_mut().unwrap().hit_latency = mmu_core::Cycles::new(9);
+    let direct = mmu_sim::run_config(&config, &path, None).unwrap();
+    assert_eq!(v["cycles"], direct.cycles);
+    for (set, expected) in [
+        ("tlb.l1[0].entriez=128", "`tlb.l1[0]` has no field `entriez` (its fields: name, serves, entries"),
+        ("tlb.l1[7].entries=128", "`tlb.l1` has 1 element(s), so `[7]` is out of range"),
+        ("tlb.l1[0].ways=3", "field `tlb.l1[0].ways`: `ways` (3) must be between 1 and `entries`"),
+        ("seed.x=1", "`seed` is a value, not a struct"),
+        ("dram.timing=Fast", "dram.timing"),
+        ("nonsense", "is not PATH=VALUE"),
+    ] {
+        let out = mmu_sim(&["run", "configs/sv32-small.ron", "--set", set]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{set}: {err}");
+        assert!(err.contains(expected), "{set}: {err}");
+        assert!(!err.contains("panicked"), "{set}: {err}");
+    }
+}
+
+#[test]
+fn every_shipped_config_survives_the_override_round_trip() {
+    // --set rewrites the config as RON with every field written out: that text
+    // must parse back to the same config.
+    for path in configs() {
+        let config = mmu_sim::load_config(&path).unwrap();
+        let same = mmu_sim::overrides::apply(
+            &config,
+            "x",
+            &["seed=".to_string() + &config.seed.to_string()]
+                .iter()
+                .map(|s| s.parse().unwrap())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(same, config, "{}", path.display());
+    }
+}
+
+#[test]
+fn a_sweep_gives_the_same_bytes_for_any_number_of_jobs_and_names_bad_points() {
+    let args = |jobs: &str| {
+        mmu_sim(&[
+            "sweep",
+            "configs/sv32-small.ron",
+            "--vary",
+            "tlb.l1[0].entries=16,64",
+            "--vary",
+            "dram.timing=Fixed(latency: 50),Fixed(latency: 100)",
+            "--jobs",
+            jobs,
+        ])
+    };
+    let one = args("1");
+    let eight = args("8");
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    assert_eq!(one.stdout, eight.stdout, "byte-identical output for --jobs 1 and --jobs 8");
+    let text = String::from_utf8(one.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 4, "a header and one row per point");
+    assert!(lines[0].starts_with(
+        "tlb.l1[0].entries,dram.timing,accesses,skipped_accesses,context_switches,cycles,tlb.l1d.lookups"
+    ));
+    assert!(lines[1].starts_with("16,Fixed(latency: 50),200000,"), "{}", lines[1]);
+    assert!(lines[4].starts_with("64,Fixed(latency: 100),200000,"), "{}", lines[4]);
+    // Each row's cycles equal a separate run of that point.
+    let cycles = |row: &str| row.split(',').nth(5).unwrap().parse::<u64>().unwrap();
+    let single = mmu_sim(&[
+        "run",
+        "configs/sv32-small.ron",
+        "--set",
+        "tlb.l1[0].entries=64",
+        "--set",
+        "dram.timing=Fixed(latency: 100)",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
+    assert_eq!(cycles(lines[4]), v["cycles"].as_u64().unwrap());
+    // A value list splits at top-level commas only.
+    let out = mmu_sim(&[
+        "sweep",
+        "configs/sv32-small.ron",
+        "--vary",
+        "tlb.l2=None,Some((name: \"l2\", serves: Both, entries: 64, ways: 4, hit_latency: 7))",
+        "--format",
+        "jsonl",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    // Every point is validated before any runs, and an invalid one is named.
+    let out = mmu_sim(&["sweep", "configs/sv32-small.ron", "--vary", "tlb.l1[0].ways=4,3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("grid point 1 (tlb.l1[0].ways=3) is invalid"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing ran");
+    let out = mmu_sim(&["sweep", "configs/sv32-small.ron", "--vary", "tlb.l1[0].entries=(1,2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("leaves a bracket or a string open"));
+    // The guard: a grid over the limit is refused unless --yes.
+    let many: Vec<String> = (1..=65).map(|i| i.to_string()).collect();
+    let vary = format!("seed={}", many.join(","));
+    let out = mmu_sim(&["sweep", "configs/sv32-small.ron", "--vary", &vary, "--vary", &vary]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("4225 points, more than the limit of 4096") && err.contains("--yes"), "{err}");
+}
