@@ -107,6 +107,15 @@ enum Command {
         /// Run a grid larger than the limit (4096 points) without refusing.
         #[arg(long)]
         yes: bool,
+        /// Read and discard the first N accesses of every point (as `run --skip`).
+        #[arg(long, value_name = "N")]
+        skip: Option<u64>,
+        /// Warm every point up for N accesses, then reset its counters (as `run --warmup`).
+        #[arg(long, value_name = "N")]
+        warmup: Option<u64>,
+        /// Measure at most N accesses per point (as `run --max`).
+        #[arg(long, value_name = "N")]
+        max: Option<u64>,
     },
     /// Read a trace without simulating it and say what it holds: format, lines,
     /// accesses by kind, pages touched, and how fast it parsed.
@@ -337,11 +346,13 @@ fn main() -> ExitCode {
             };
             emit(text.as_bytes())
         }
-        Command::Sweep { config, varies, sets, trace, jobs, format, out, yes } => {
+        Command::Sweep { config, varies, sets, trace, jobs, format, out, yes, skip, warmup, max } => {
             let origin = config.display().to_string();
-            let points = match mmu_sim::load_config(&config)
-                .and_then(|base| mmu_sim::sweep::grid(&base, &origin, &sets, &varies, yes))
-            {
+            let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval: None };
+            let points = match mmu_sim::load_config(&config).and_then(|mut base| {
+                flags.apply(&mut base.window)?;
+                mmu_sim::sweep::grid(&base, &origin, &sets, &varies, yes)
+            }) {
                 Ok(points) => points,
                 Err(e) => return fail(&e),
             };
