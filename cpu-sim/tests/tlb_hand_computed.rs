@@ -1,6 +1,8 @@
-//! Page-walk caches and ASIDs through the whole machine, every cycle derived by hand.
+//! Page-walk caches and ASIDs through the whole machine, every cycle derived by hand;
+//! fences on superpages held as 4 KiB pieces.
 
 use cpu_sim::{Machine, Workload, parse_config};
+use mmu_core::{Cycle, Fence, PhysAddr, VirtAddr};
 
 /// 1 cycle per access; a 4-entry 2-way L1 dTLB of 1 cycle, no L2; a 4-entry 2-way
 /// cache of root PTEs costing 2 cycles per walk; DRAM at 10 cycles; a trap of 100
@@ -81,4 +83,72 @@ fn without_asids_every_switch_flushes_the_tlb_and_the_walk_cache() {
     assert_eq!((l1.lookups, l1.hits, l1.invalidations), (8, 1, 2));
     assert_eq!(r.tlb_invalidations.context_switch_flushes, 2);
     assert_eq!(r.context_switches, 2);
+}
+
+/// The MMU of a config on `format` with a 4 KiB-only L1 dTLB, an any-size L2 and a
+/// cache of root PTEs, over 1 MiB of DRAM at 10 cycles; no OS: the test is the kernel.
+fn splintering_mmu(format: &str) -> (cpu_sim::memory::mmu::Mmu, mmu_core::Dram) {
+    let text = format!(
+        r#"(
+    seed: 1,
+    cpu: (cycles_per_access: 1),
+    mmu: (format: {format}),
+    tlb: (
+        l1: [(name: "l1d", serves: Data, entries: 8, ways: 2, hit_latency: 1, page_sizes: Only([4096]))],
+        l2: Some((name: "l2", serves: Both, entries: 16, ways: 4, hit_latency: 5)),
+        walk_caches: [(name: "pde", pte_level: 1, entries: 4, ways: 2, hit_latency: 1)],
+    ),
+    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 10)),
+    os: (trap_cycles: 1, demand_zero_cycles: 1),
+    processes: [(name: "A", regions: [(name: "data", base: 0x1000, size: 0x1000, perms: "rw-")])],
+    workload: Trace(path: "unused"),
+)"#
+    );
+    let config = parse_config(&text, "splinter.ron").unwrap_or_else(|e| panic!("{e}"));
+    let dram = mmu_core::Dram::new(&config.dram);
+    (cpu_sim::memory::mmu::Mmu::new(&config.mmu, &config.tlb, 1), dram)
+}
+
+/// Maps the megapage at VA 0x0040_0000 to `pa` through root PTE 1 of the table at
+/// 0x1000 (PTE `leaf_bits` | the frame), translates 0x0040_0000 and 0x0040_1000
+/// (two 4 KiB pieces in the L1, one 4 MiB entry in the L2), rewrites the PTE to
+/// PA 0x00c0_0000, applies `fence`, and gives the translation of 0x0040_1234.
+fn remap_megapage_and_fence(format: &str, pte: impl Fn(u64) -> u32, fence: Fence) -> u64 {
+    use mmu_core::{AccessKind, AddressSpace, Asid, PrivilegeState};
+    let (mut mmu, mut dram) = splintering_mmu(format);
+    let space = AddressSpace { asid: Asid::new(1), root: PhysAddr::new(0x1000) };
+    let root_pte = PhysAddr::new(0x1000 + 4);
+    dram.poke(root_pte, pte(0x0080_0000));
+    let translate = |mmu: &mut cpu_sim::memory::mmu::Mmu, dram: &mut mmu_core::Dram, va: u32| {
+        let p = PrivilegeState::default();
+        let t = mmu.translate(Cycle::ZERO, dram, space, &p, VirtAddr::new(va), AccessKind::Read);
+        t.value.expect("mapped").as_u64()
+    };
+    assert_eq!(translate(&mut mmu, &mut dram, 0x0040_0000), 0x0080_0000);
+    assert_eq!(translate(&mut mmu, &mut dram, 0x0040_1000), 0x0080_1000);
+    let pieces: Vec<_> = mmu.tlbs().l1()[0].entries();
+    assert_eq!(pieces.len(), 2, "two 4 KiB pieces in the L1: {pieces:?}");
+    assert_eq!(mmu.tlbs().l2().unwrap().entries().len(), 1, "one megapage entry in the L2");
+    dram.poke(root_pte, pte(0x00c0_0000));
+    mmu.fence(fence);
+    assert!(mmu.tlbs().entries().is_empty(), "every piece of the leaf is gone");
+    translate(&mut mmu, &mut dram, 0x0040_1234)
+}
+
+#[test]
+fn sfence_vma_on_a_megapage_drops_its_pieces_at_every_offset() {
+    // Sv32 leaf PTE: PPN in bits 31..10, V R W U A D = 0xd7 (a megapage's PPN[0] is 0).
+    let sv32 = |pa: u64| ((pa >> 12) << 10) as u32 | 0xd7;
+    // sfence.vma rs1 = 0x0040_0000, rs2 = ASID 1.
+    let fence = Fence::page(VirtAddr::new(0x0040_0000), mmu_core::Asid::new(1));
+    assert_eq!(remap_megapage_and_fence("Sv32", sv32, fence), 0x00c0_1234);
+}
+
+#[test]
+fn invlpg_on_a_4_mib_page_drops_its_pieces_at_every_offset() {
+    // IA-32 PDE with PS: base in bits 31..22, P R/W U/S A D PS = 0xe7.
+    let pse = |pa: u64| pa as u32 | 0xe7;
+    // INVLPG 0x0040_0000: the address in every address space.
+    let fence = Fence { vaddr: Some(VirtAddr::new(0x0040_0000)), asid: None };
+    assert_eq!(remap_megapage_and_fence("X86_32(pse: true)", pse, fence), 0x00c0_1234);
 }

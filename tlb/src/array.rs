@@ -386,10 +386,20 @@ impl<T: Copy> SetAssoc<T> {
 
     /// Removes the valid entries of `range` whose tag satisfies `pred`; returns how many.
     pub fn remove_where(&mut self, range: core::ops::Range<usize>, pred: impl Fn(u64) -> bool) -> u64 {
+        self.remove_where_entry(range, |tag, _| pred(tag))
+    }
+
+    /// Removes the valid entries of `range` whose tag and payload satisfy `pred`;
+    /// returns how many.
+    pub fn remove_where_entry(
+        &mut self,
+        range: core::ops::Range<usize>,
+        pred: impl Fn(u64, &T) -> bool,
+    ) -> u64 {
         let mut n = 0;
         for i in range {
             let tag = self.tags[i];
-            if tag != 0 && pred(tag) {
+            if tag != 0 && pred(tag, &self.data[i]) {
                 self.remove(i, i / self.ways);
                 n += 1;
             }

@@ -9,6 +9,12 @@
 //!
 //! Within one size, an entry of the looking-up ASID wins over a global one; a TLB
 //! never holds two entries with the same tag (a fill of an existing tag rewrites it).
+//!
+//! An entry is tagged by the page it covers (a piece, when the TLB splinters a larger
+//! page) but remembers the whole leaf it came from, as hardware entries record the
+//! size of their page: a lookup returns that leaf's translation, and a fence for an
+//! address removes every entry derived from the leaf that maps it, the pieces at
+//! other offsets included (otherwise a stale piece outlives `sfence.vma` / `INVLPG`).
 
 pub use crate::array::TlbStats;
 use crate::array::{
@@ -21,7 +27,7 @@ use mmu_core::{Asid, Cycles, PageShift, Perms, PhysAddr, Translation, VirtAddr, 
 /// An entry a fill pushed out: its translation and address space (`None`: global).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Evicted {
-    /// The translation the entry held.
+    /// The translation of the page the entry covered (the piece, if splintered).
     pub translation: Translation,
     /// Its ASID, or `None` for a global entry.
     pub asid: Option<Asid>,
@@ -32,7 +38,7 @@ pub struct Evicted {
 pub struct Resident {
     /// Its ASID, or `None` for a global entry.
     pub asid: Option<Asid>,
-    /// What it translates.
+    /// What it translates: the page it covers (the piece, if splintered).
     pub translation: Translation,
 }
 
@@ -60,6 +66,18 @@ fn splinter(t: Translation, vaddr: VirtAddr, piece: PageShift) -> Translation {
     }
 }
 
+/// The piece an entry tagged `tag` covers of the leaf `leaf` it remembers.
+fn piece_of(tag: u64, leaf: Translation) -> Translation {
+    let size = tag_page(tag);
+    splinter(leaf, Vpn::new(tag_vpn(tag)).base(size), size)
+}
+
+/// Whether `leaf` maps `vaddr`.
+#[inline]
+fn leaf_maps(leaf: &Translation, vaddr: VirtAddr) -> bool {
+    vaddr.vpn(leaf.page_shift) == leaf.vpn
+}
+
 /// A set-associative TLB.
 #[derive(Clone, Debug)]
 pub struct Tlb {
@@ -72,6 +90,9 @@ pub struct Tlb {
     size_slots: usize,
     /// The same sizes as a mask: bit `b` for `2^b` bytes.
     held: u64,
+    /// Leaf sizes (as a mask) stored as smaller pieces since the last full flush:
+    /// a fence must then look for the other pieces of the leaf it names.
+    splintered: u64,
 }
 
 impl Tlb {
@@ -104,6 +125,7 @@ impl Tlb {
             sizes,
             size_slots: page_sizes.len(),
             held: page_sizes.iter().fold(0, |m, &p| m | 1 << p.bits()),
+            splintered: 0,
         }
     }
 
@@ -132,7 +154,8 @@ impl Tlb {
         &self.sizes[..self.size_slots]
     }
 
-    /// Looks `vaddr` up for address space `asid`; a hit counts as a use for the policy.
+    /// Looks `vaddr` up for address space `asid`; a hit counts as a use for the policy
+    /// and gives the translation of the whole leaf the entry came from.
     #[inline(always)]
     pub fn lookup(&mut self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
         // Only the sizes with entries now, smallest first (lowest set bit first).
@@ -166,16 +189,19 @@ impl Tlb {
         self.page_sizes().iter().rev().copied().find(|&p| p <= page)
     }
 
-    /// Inserts translation `t` (of the page containing `vaddr`) for `asid`, stored at
-    /// [`Tlb::stored_size`]; replaces an entry for the same page and address space if
-    /// there is one, else takes an invalid way, else evicts the policy's victim,
-    /// which is returned. A page smaller than every size held is not stored.
+    /// Inserts translation `t` (of the leaf containing `vaddr`) for `asid`, stored at
+    /// [`Tlb::stored_size`] (the piece containing `vaddr`, remembering the leaf);
+    /// replaces an entry for the same page and address space if there is one, else
+    /// takes an invalid way, else evicts the policy's victim, which is returned. A
+    /// page smaller than every size held is not stored.
     pub fn fill(&mut self, vaddr: VirtAddr, t: Translation, asid: Asid) -> Option<Evicted> {
         let size = self.stored_size(t.page_shift)?;
-        let t = splinter(t, vaddr, size);
+        if size != t.page_shift {
+            self.splintered |= 1 << (t.page_shift.bits() & 63);
+        }
         let space = if t.global { GLOBAL } else { space_tag(asid) };
-        let (_, displaced) = self.array.fill(page_tag(t.vpn.as_u32(), size) | space, t);
-        displaced.map(|d| Evicted { translation: d.value, asid: tag_asid(d.tag) })
+        let (_, displaced) = self.array.fill(page_tag(vaddr.vpn(size).as_u32(), size) | space, t);
+        displaced.map(|d| Evicted { translation: piece_of(d.tag, d.value), asid: tag_asid(d.tag) })
     }
 
     fn invalidate_where(&mut self, range: core::ops::Range<usize>, pred: impl Fn(u64) -> bool) -> u64 {
@@ -186,6 +212,7 @@ impl Tlb {
 
     /// Removes every entry (a full flush). Returns how many were valid.
     pub fn invalidate_all(&mut self) -> u64 {
+        self.splintered = 0;
         self.invalidate_where(0..self.array.len(), |_| true)
     }
 
@@ -195,12 +222,13 @@ impl Tlb {
         self.invalidate_where(0..self.array.len(), |t| t & SPACE_MASK == want)
     }
 
-    /// Removes every entry that translates `vaddr`, in any address space, global or not.
+    /// Removes every entry derived from a leaf that maps `vaddr` (the entry covering
+    /// it and any other piece of the same leaf), in any address space, global or not.
     pub fn invalidate_va(&mut self, vaddr: VirtAddr) -> u64 {
         self.invalidate_va_where(vaddr, |_| true)
     }
 
-    /// Removes the non-global entries of `asid` that translate `vaddr`
+    /// Removes the non-global entries of `asid` derived from a leaf that maps `vaddr`
     /// (`sfence.vma` with both operands: global mappings are kept).
     pub fn invalidate_va_asid(&mut self, vaddr: VirtAddr, asid: Asid) -> u64 {
         let want = space_tag(asid);
@@ -218,6 +246,51 @@ impl Tlb {
             let page = page_tag(vpn, size);
             let range = self.array.set_range(vpn);
             n += self.invalidate_where(range, move |t| t & PAGE_MASK == page && pred(t));
+        }
+        if self.splintered != 0 {
+            n += self.invalidate_pieces(vaddr, pred);
+        }
+        n
+    }
+
+    /// The pieces of a splintered leaf mapping `vaddr` at other offsets: for each
+    /// leaf size ever splintered, every smaller entry inside that size's page around
+    /// `vaddr` whose remembered leaf maps `vaddr` (only pieces of that leaf, not
+    /// entries of other leaves in the region).
+    #[cold]
+    fn invalidate_pieces(&mut self, vaddr: VirtAddr, pred: impl Fn(u64) -> bool + Copy) -> u64 {
+        let mut n = 0;
+        let mut leaves = self.splintered;
+        while leaves != 0 {
+            let leaf_bits = leaves.trailing_zeros() as u8;
+            leaves &= leaves - 1;
+            for s in 0..self.size_slots {
+                let size = self.sizes[s];
+                if size.bits() >= leaf_bits || !self.array.holds_any(size) {
+                    continue;
+                }
+                let pieces = 1u64 << (leaf_bits - size.bits());
+                let first =
+                    u64::from(vaddr.vpn(PageShift::new(leaf_bits)).as_u32()) << (leaf_bits - size.bits());
+                let inside = move |t: u64, leaf: &Translation| {
+                    tag_page(t) == size
+                        && (first..first + pieces).contains(&u64::from(tag_vpn(t)))
+                        && leaf_maps(leaf, vaddr)
+                        && pred(t)
+                };
+                let removed = if pieces >= self.array.sets() as u64 {
+                    self.array.remove_where_entry(0..self.array.len(), inside)
+                } else {
+                    (first..first + pieces)
+                        .map(|v| {
+                            let range = self.array.set_range(v as u32);
+                            self.array.remove_where_entry(range, inside)
+                        })
+                        .sum()
+                };
+                self.array.stats.invalidations += removed;
+                n += removed;
+            }
         }
         n
     }
@@ -267,7 +340,10 @@ impl Tlb {
 
     /// Every valid entry, in entry order (for checkers and tools, not the hot path).
     pub fn entries(&self) -> Vec<Resident> {
-        self.array.entries().map(|(tag, t)| Resident { asid: tag_asid(tag), translation: t }).collect()
+        self.array
+            .entries()
+            .map(|(tag, leaf)| Resident { asid: tag_asid(tag), translation: piece_of(tag, leaf) })
+            .collect()
     }
 
     /// Ways per set.
