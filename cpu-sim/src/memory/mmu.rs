@@ -121,6 +121,26 @@ impl Mmu {
         Timed { value: result, ready_at: out.done_at }
     }
 
+    /// [`Mmu::translate`] for an access re-executed after a page fault: its TLB and
+    /// walk-cache lookups also count in their `retry_lookups` and `retry_misses`.
+    #[inline(never)]
+    pub fn retranslate(
+        &mut self,
+        now: Cycle,
+        dram: &mut Dram,
+        space: AddressSpace,
+        privilege: &PrivilegeState,
+        vaddr: VirtAddr,
+        access: AccessKind,
+    ) -> Translated {
+        self.tlbs.begin_retry();
+        self.walk_caches.begin_retry();
+        let out = self.translate(now, dram, space, privilege, vaddr, access);
+        self.tlbs.end_retry();
+        self.walk_caches.end_retry();
+        out
+    }
+
     /// Makes `space` the address space being translated for (a context switch).
     ///
     /// With ASID tags nothing needs flushing: entries of other address spaces simply
