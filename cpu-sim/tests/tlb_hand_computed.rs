@@ -235,3 +235,46 @@ fn by_side_counters_add_up_to_the_totals() {
     }
     assert_eq!(r.os.demand_zero, 12);
 }
+
+#[test]
+fn a_store_setting_d_refreshes_the_l1_and_leaves_the_l2_alone() {
+    let text = r#"(
+    seed: 1,
+    cpu: (cycles_per_access: 1),
+    mmu: (format: Sv32),
+    tlb: (
+        l1: [(name: "l1d", serves: Data, entries: 2, ways: 2, hit_latency: 1)],
+        l2: Some((name: "l2", serves: Data, entries: 2, ways: 2, hit_latency: 5)),
+    ),
+    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 10)),
+    os: (trap_cycles: 1, demand_zero_cycles: 1),
+    processes: [(name: "A", regions: [(name: "data", base: 0x1000, size: 0x3000, perms: "rw-")])],
+    workload: Trace(path: "unused"),
+)"#;
+    let config = parse_config(text, "d-bit.ron").unwrap_or_else(|e| panic!("{e}"));
+    let mut m = Machine::new(&config).unwrap();
+    let trace = "R 0x1000\nR 0x2000\nW 0x1000\nR 0x3000\nR 0x2000\n";
+    m.run(Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+    let r = m.report();
+    // Pages 1, 2, 3; both TLBs 2-entry fully associative LRU. Each first touch
+    // faults (L1 and L2 miss, walk to an invalid root PTE), then retries (L1 and L2
+    // miss again, walk, fill both with D clear).
+    //   R 1: L1 {1}, L2 {1}.  R 2: L1 {1, 2}, L2 {1, 2} (LRU order, oldest first).
+    //   W 1: L1 hit with D clear: a walk sets D and refreshes the L1 entry (L1 LRU
+    //        order 2, 1); the L2 is neither looked up nor filled (still 1, 2).
+    //   R 3: L1 miss (evicts 2: L1 1, 3), L2 miss (evicts 1: L2 2, 3); fault, retry.
+    //   R 2: L1 miss (evicts 1: L1 3, 2), L2 hit.
+    // L2: lookups 2 + 2 + 0 + 2 + 1 = 7, misses 6, of them 3 by retries: the 3
+    // misses (pages 1, 2, 3) an LRU TLB of this geometry sees on the L1's misses.
+    let l2 = &r.tlb.0[1].1;
+    let l2_counts = (l2.lookups, l2.hits, l2.misses, l2.retry_lookups, l2.retry_misses);
+    assert_eq!(l2_counts, (7, 1, 6, 3, 3));
+    assert_eq!(l2.misses - l2.retry_misses, 3);
+    assert_eq!((l2.fills, l2.evictions), (3, 1), "walks after misses only");
+    // L1: lookups 2 + 2 + 1 + 2 + 1 = 8, one hit (W 1); fills: three walks after
+    // misses, W 1's refresh, R 2's copy from the L2 = 5; evictions: 2 by R 3, 1 by R 2.
+    let l1 = &r.tlb.0[0].1;
+    assert_eq!((l1.lookups, l1.hits, l1.fills, l1.evictions), (8, 1, 5, 2));
+    // Walks: 2 per first touch (the faulting one and the retry's) and W 1's.
+    assert_eq!(r.walker.walks, 7);
+}

@@ -171,6 +171,13 @@ impl TlbHierarchy {
         self.fill_l1(vaddr, translation, asid, access);
     }
 
+    /// Installs a walked translation of `vaddr` in the side's L1 only: the walk
+    /// that sets D after a store hit an L1 entry with D clear, which refreshes that
+    /// entry and, not having looked the L2 up, leaves the L2 alone.
+    pub fn refill_l1(&mut self, vaddr: VirtAddr, translation: Translation, asid: Asid, access: AccessKind) {
+        self.fill_l1(vaddr, translation, asid, access);
+    }
+
     fn all(&mut self) -> impl Iterator<Item = &mut Tlb> {
         self.l1.iter_mut().chain(self.l2.iter_mut())
     }

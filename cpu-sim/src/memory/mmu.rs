@@ -77,7 +77,11 @@ impl Mmu {
     /// Translates `vaddr` for `access` in `space` at `privilege`, starting at `now`.
     ///
     /// A TLB hit checks the cached rights exactly as the walker would; a store that
-    /// hits an entry whose D bit is clear walks again so the PTE's D bit gets set.
+    /// hits an entry whose D bit is clear walks again so the PTE's D bit gets set,
+    /// and refreshes the L1 entry it hit but leaves the L2 alone: the L2 was not
+    /// looked up, so it is not filled either (every L2 fill follows a counted L2
+    /// lookup, and its replacement order sees only L1 misses). An L2 copy with D
+    /// clear costs at most one more walk, if a store later finds it there.
     #[inline]
     pub fn translate(
         &mut self,
@@ -98,6 +102,15 @@ impl Mmu {
             if access != AccessKind::Write || t.dirty {
                 return Timed { value: Ok(t.phys_addr(vaddr)), ready_at: lookup.done_at };
             }
+            let request = WalkRequest {
+                root: space.root,
+                asid: tag,
+                vaddr,
+                access,
+                state: *privilege,
+                ad_update: self.ad_update,
+            };
+            return self.walk(lookup.done_at, dram, &request, Fill::L1Only);
         }
         let request = WalkRequest {
             root: space.root,
@@ -107,15 +120,18 @@ impl Mmu {
             state: *privilege,
             ad_update: self.ad_update,
         };
-        self.walk(lookup.done_at, dram, &request)
+        self.walk(lookup.done_at, dram, &request, Fill::Hierarchy)
     }
 
     #[inline(never)]
-    fn walk(&mut self, now: Cycle, dram: &mut Dram, request: &WalkRequest) -> Translated {
+    fn walk(&mut self, now: Cycle, dram: &mut Dram, request: &WalkRequest, fill: Fill) -> Translated {
         let out = walk(&self.format, dram, &mut self.walk_caches, now, request);
         self.stats.walker.record(&out);
         let result = out.result.map(|t| {
-            self.tlbs.fill(request.vaddr, t, request.asid, request.access);
+            match fill {
+                Fill::Hierarchy => self.tlbs.fill(request.vaddr, t, request.asid, request.access),
+                Fill::L1Only => self.tlbs.refill_l1(request.vaddr, t, request.asid, request.access),
+            }
             t.phys_addr(request.vaddr)
         });
         Timed { value: result, ready_at: out.done_at }
@@ -219,6 +235,16 @@ impl Mmu {
     pub fn walk_caches(&self) -> &WalkCaches {
         &self.walk_caches
     }
+}
+
+/// Which TLBs a walk's translation goes into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fill {
+    /// The L2 (if it serves the side) and the side's L1: a walk after a TLB miss.
+    Hierarchy,
+    /// The side's L1 only: the walk that sets D after a store hit an entry with D
+    /// clear, where the L2 was not looked up.
+    L1Only,
 }
 
 /// The one tag every entry carries when the machine has no ASIDs.
