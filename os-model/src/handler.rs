@@ -292,9 +292,17 @@ impl Os {
                 why: "no swap device is configured (`os.swap`) to page out to",
             });
         }
-        let Os { replacer, frames: table, tables, processes, stats, page_shift, .. } = self;
-        let mut view =
-            ResidentView { frames: table, tables, processes, stats, page_shift: *page_shift, mem, fences };
+        let Os { replacer, frames: table, tables, processes, stats, page_shift, pages, .. } = self;
+        let mut view = ResidentView {
+            frames: table,
+            tables,
+            processes,
+            stats,
+            page_shift: *page_shift,
+            pages,
+            mem,
+            fences,
+        };
         let victim = replacer.choose_victim(&mut view)?.ok_or(OsError::OutOfMemory {
             frames,
             pid,

@@ -314,6 +314,24 @@ impl Os {
     }
 }
 
+/// Whether the page `key` in `frame` must be written back when evicted: a dirty
+/// bit left by a mapper that is gone, or set in a PTE mapping it now.
+pub(crate) fn is_dirty(
+    tables: &PageTables,
+    processes: &ProcessTable,
+    page_shift: PageShift,
+    mem: &dyn PhysBackdoor,
+    pages: &BTreeMap<PageKey, PageInfo>,
+    key: PageKey,
+    frame: Ppn,
+) -> Result<bool, OsError> {
+    if pages.get(&key).is_some_and(|info| info.dirty) {
+        return Ok(true);
+    }
+    let mappings = mappings(tables, processes, page_shift, mem, key, frame)?;
+    Ok(mappings.iter().any(|m| tables.accessed_dirty(m.3).1))
+}
+
 /// The valid leaf PTEs mapping `frame` for `key`: (pid, va, PTE address, raw PTE).
 pub(crate) fn mappings(
     tables: &PageTables,
@@ -345,6 +363,7 @@ pub(crate) struct ResidentView<'a> {
     pub(crate) processes: &'a ProcessTable,
     pub(crate) stats: &'a mut OsStats,
     pub(crate) page_shift: PageShift,
+    pub(crate) pages: &'a BTreeMap<PageKey, PageInfo>,
     pub(crate) mem: &'a mut dyn PhysBackdoor,
     pub(crate) fences: &'a mut Vec<Fence>,
 }
@@ -355,6 +374,16 @@ impl Residents for ResidentView<'_> {
     }
     fn holds_data(&self, frame: Ppn) -> bool {
         matches!(self.frames.use_of(frame), FrameUse::Data(_))
+    }
+    fn page(&self, frame: Ppn) -> Option<PageKey> {
+        match self.frames.use_of(frame) {
+            FrameUse::Data(key) => Some(key),
+            FrameUse::Free | FrameUse::Table => None,
+        }
+    }
+    fn is_dirty(&self, frame: Ppn) -> Result<bool, OsError> {
+        let FrameUse::Data(key) = self.frames.use_of(frame) else { return Ok(false) };
+        is_dirty(self.tables, self.processes, self.page_shift, &*self.mem, self.pages, key, frame)
     }
     fn clear_accessed(&mut self, frame: Ppn) -> Result<bool, OsError> {
         let FrameUse::Data(key) = self.frames.use_of(frame) else { return Ok(false) };
