@@ -237,7 +237,7 @@ fn by_side_counters_add_up_to_the_totals() {
 }
 
 #[test]
-fn a_store_setting_d_refreshes_the_l1_and_leaves_the_l2_alone() {
+fn a_store_finding_d_clear_in_the_l1_goes_on_to_the_l2_as_a_counted_lookup() {
     let text = r#"(
     seed: 1,
     cpu: (cycles_per_access: 1),
@@ -256,25 +256,28 @@ fn a_store_setting_d_refreshes_the_l1_and_leaves_the_l2_alone() {
     let trace = "R 0x1000\nR 0x2000\nW 0x1000\nR 0x3000\nR 0x2000\n";
     m.run(Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
     let r = m.report();
-    // Pages 1, 2, 3; both TLBs 2-entry fully associative LRU. Each first touch
-    // faults (L1 and L2 miss, walk to an invalid root PTE), then retries (L1 and L2
-    // miss again, walk, fill both with D clear).
-    //   R 1: L1 {1}, L2 {1}.  R 2: L1 {1, 2}, L2 {1, 2} (LRU order, oldest first).
-    //   W 1: L1 hit with D clear: a walk sets D and refreshes the L1 entry (L1 LRU
-    //        order 2, 1); the L2 is neither looked up nor filled (still 1, 2).
-    //   R 3: L1 miss (evicts 2: L1 1, 3), L2 miss (evicts 1: L2 2, 3); fault, retry.
-    //   R 2: L1 miss (evicts 1: L1 3, 2), L2 hit.
-    // L2: lookups 2 + 2 + 0 + 2 + 1 = 7, misses 6, of them 3 by retries: the 3
-    // misses (pages 1, 2, 3) an LRU TLB of this geometry sees on the L1's misses.
+    // Pages 1, 2, 3; both TLBs 2-entry fully associative LRU (orders oldest first).
+    // Each first touch faults (L1 and L2 miss, walk to an invalid root PTE), then
+    // retries (L1 and L2 miss again, walk, fill both with D clear).
+    //   R 1: L1 1, L2 1.  R 2: L1 1 2, L2 1 2.
+    //   W 1: L1 hit, D clear: on to the L2 as a miss would go, a counted lookup
+    //        that hits (D clear too) and refills the L1; the walk sets D and fills
+    //        both: L1 2 1, L2 2 1.
+    //   R 3: L1 miss, L2 miss; fault; retry misses both; the walk fills both,
+    //        evicting page 2 from each: L1 1 3, L2 1 3.
+    //   R 2: L1 miss, L2 miss, walk; fills evict page 1: L1 3 2, L2 3 2.
+    // L2: lookups 2 + 2 + 1 + 2 + 1 = 8, one hit (W 1), misses 7, of them 3 by
+    // retries: 4 misses (pages 1, 2, 3, 2), what an LRU TLB of this geometry sees
+    // on the L2's lookups (1, 2, 1, 3, 2); every one of its 5 fills follows one.
     let l2 = &r.tlb.0[1].1;
     let l2_counts = (l2.lookups, l2.hits, l2.misses, l2.retry_lookups, l2.retry_misses);
-    assert_eq!(l2_counts, (7, 1, 6, 3, 3));
-    assert_eq!(l2.misses - l2.retry_misses, 3);
-    assert_eq!((l2.fills, l2.evictions), (3, 1), "walks after misses only");
-    // L1: lookups 2 + 2 + 1 + 2 + 1 = 8, one hit (W 1); fills: three walks after
-    // misses, W 1's refresh, R 2's copy from the L2 = 5; evictions: 2 by R 3, 1 by R 2.
+    assert_eq!(l2_counts, (8, 1, 7, 3, 3));
+    assert_eq!(l2.misses - l2.retry_misses, 4);
+    assert_eq!((l2.fills, l2.evictions), (5, 2));
+    // L1: lookups 2 + 2 + 1 + 2 + 1 = 8, one hit (W 1); fills 1 + 1 + 2 (the L2
+    // hit's copy and the walk's) + 1 + 1 = 6; evictions by R 3 and R 2.
     let l1 = &r.tlb.0[0].1;
-    assert_eq!((l1.lookups, l1.hits, l1.fills, l1.evictions), (8, 1, 5, 2));
-    // Walks: 2 per first touch (the faulting one and the retry's) and W 1's.
-    assert_eq!(r.walker.walks, 7);
+    assert_eq!((l1.lookups, l1.hits, l1.fills, l1.evictions), (8, 1, 6, 2));
+    // Walks: 2 per first touch (the faulting one and the retry's), W 1's, R 2's.
+    assert_eq!(r.walker.walks, 8);
 }

@@ -46,6 +46,8 @@ pub struct HierarchyLookup {
     pub translation: Option<Translation>,
     /// When the answer is known: each level looked up adds its latency.
     pub done_at: Cycle,
+    /// The translation came from an L1 (the L2 was not looked up).
+    pub from_l1: bool,
 }
 
 /// The L1s of one side and what a lookup there costs.
@@ -95,11 +97,11 @@ impl TlbHierarchy {
     pub fn lookup(&mut self, now: Cycle, vaddr: VirtAddr, asid: Asid, access: AccessKind) -> HierarchyLookup {
         let on = Side::of(access);
         let side = if access.is_fetch() { &self.fetch } else { &self.data };
-        let mut t = now + side.latency;
+        let t = now + side.latency;
         if let [only] = side.l1[..] {
             // One L1 for the side, the common case: no parallel probes to merge.
             if let Some(hit) = self.l1[only].lookup_on(on, vaddr, asid) {
-                return HierarchyLookup { translation: Some(hit), done_at: t };
+                return HierarchyLookup { translation: Some(hit), done_at: t, from_l1: true };
             }
         } else {
             let mut found = None;
@@ -111,19 +113,35 @@ impl TlbHierarchy {
                 }
             }
             if found.is_some() {
-                return HierarchyLookup { translation: found, done_at: t };
+                return HierarchyLookup { translation: found, done_at: t, from_l1: true };
             }
         }
+        self.lookup_l2(t, vaddr, asid, access)
+    }
+
+    /// Looks `vaddr` up in the L2 alone, if it serves the access's side, adding its
+    /// latency: what follows an L1 miss, and a store that found its L1 entry with
+    /// D clear (it goes on as a miss would, so the L2 fill that follows its walk
+    /// comes after a counted L2 lookup). A hit is copied into the side's L1.
+    pub fn lookup_l2(
+        &mut self,
+        now: Cycle,
+        vaddr: VirtAddr,
+        asid: Asid,
+        access: AccessKind,
+    ) -> HierarchyLookup {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        let mut t = now;
         if side.l2 {
             if let Some(l2) = &mut self.l2 {
                 t += l2.hit_latency();
-                if let Some(hit) = l2.lookup_on(on, vaddr, asid) {
+                if let Some(hit) = l2.lookup_on(Side::of(access), vaddr, asid) {
                     self.fill_l1(vaddr, hit, asid, access);
-                    return HierarchyLookup { translation: Some(hit), done_at: t };
+                    return HierarchyLookup { translation: Some(hit), done_at: t, from_l1: false };
                 }
             }
         }
-        HierarchyLookup { translation: None, done_at: t }
+        HierarchyLookup { translation: None, done_at: t, from_l1: false }
     }
 
     /// The L1 of the side that stores pages of `page` size best: the one holding
@@ -168,13 +186,6 @@ impl TlbHierarchy {
                 }
             }
         }
-        self.fill_l1(vaddr, translation, asid, access);
-    }
-
-    /// Installs a walked translation of `vaddr` in the side's L1 only: the walk
-    /// that sets D after a store hit an L1 entry with D clear, which refreshes that
-    /// entry and, not having looked the L2 up, leaves the L2 alone.
-    pub fn refill_l1(&mut self, vaddr: VirtAddr, translation: Translation, asid: Asid, access: AccessKind) {
         self.fill_l1(vaddr, translation, asid, access);
     }
 

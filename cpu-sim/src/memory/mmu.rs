@@ -76,12 +76,12 @@ impl Mmu {
 
     /// Translates `vaddr` for `access` in `space` at `privilege`, starting at `now`.
     ///
-    /// A TLB hit checks the cached rights exactly as the walker would; a store that
-    /// hits an entry whose D bit is clear walks again so the PTE's D bit gets set,
-    /// and refreshes the L1 entry it hit but leaves the L2 alone: the L2 was not
-    /// looked up, so it is not filled either (every L2 fill follows a counted L2
-    /// lookup, and its replacement order sees only L1 misses). An L2 copy with D
-    /// clear costs at most one more walk, if a store later finds it there.
+    /// A TLB hit checks the cached rights exactly as the walker would. A store that
+    /// finds its L1 entry with D clear goes on to the L2 as a miss would (a counted,
+    /// timed L2 lookup): an L2 entry with D set serves it; otherwise it walks again
+    /// so the PTE's D bit gets set, and the walk fills the L2 and the L1. So every L2
+    /// fill follows a counted L2 lookup, and the L2's replacement order sees every
+    /// lookup that reached it.
     #[inline]
     pub fn translate(
         &mut self,
@@ -94,6 +94,7 @@ impl Mmu {
     ) -> Translated {
         let tag = self.tag(space.asid);
         let lookup = self.tlbs.lookup(now, vaddr, tag, access);
+        let mut done = lookup.done_at;
         if let Some(t) = lookup.translation {
             if !self.format.permits(t.perms, access, privilege) {
                 let fault = Fault { kind: FaultKind::Protection, vaddr, access, level: None };
@@ -102,15 +103,15 @@ impl Mmu {
             if access != AccessKind::Write || t.dirty {
                 return Timed { value: Ok(t.phys_addr(vaddr)), ready_at: lookup.done_at };
             }
-            let request = WalkRequest {
-                root: space.root,
-                asid: tag,
-                vaddr,
-                access,
-                state: *privilege,
-                ad_update: self.ad_update,
-            };
-            return self.walk(lookup.done_at, dram, &request, Fill::L1Only);
+            if lookup.from_l1 {
+                let l2 = self.tlbs.lookup_l2(done, vaddr, tag, access);
+                done = l2.done_at;
+                if let Some(t) = l2.translation {
+                    if t.dirty && self.format.permits(t.perms, access, privilege) {
+                        return Timed { value: Ok(t.phys_addr(vaddr)), ready_at: done };
+                    }
+                }
+            }
         }
         let request = WalkRequest {
             root: space.root,
@@ -120,18 +121,15 @@ impl Mmu {
             state: *privilege,
             ad_update: self.ad_update,
         };
-        self.walk(lookup.done_at, dram, &request, Fill::Hierarchy)
+        self.walk(done, dram, &request)
     }
 
     #[inline(never)]
-    fn walk(&mut self, now: Cycle, dram: &mut Dram, request: &WalkRequest, fill: Fill) -> Translated {
+    fn walk(&mut self, now: Cycle, dram: &mut Dram, request: &WalkRequest) -> Translated {
         let out = walk(&self.format, dram, &mut self.walk_caches, now, request);
         self.stats.walker.record(&out);
         let result = out.result.map(|t| {
-            match fill {
-                Fill::Hierarchy => self.tlbs.fill(request.vaddr, t, request.asid, request.access),
-                Fill::L1Only => self.tlbs.refill_l1(request.vaddr, t, request.asid, request.access),
-            }
+            self.tlbs.fill(request.vaddr, t, request.asid, request.access);
             t.phys_addr(request.vaddr)
         });
         Timed { value: result, ready_at: out.done_at }
@@ -235,16 +233,6 @@ impl Mmu {
     pub fn walk_caches(&self) -> &WalkCaches {
         &self.walk_caches
     }
-}
-
-/// Which TLBs a walk's translation goes into.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fill {
-    /// The L2 (if it serves the side) and the side's L1: a walk after a TLB miss.
-    Hierarchy,
-    /// The side's L1 only: the walk that sets D after a store hit an entry with D
-    /// clear, where the L2 was not looked up.
-    L1Only,
 }
 
 /// The one tag every entry carries when the machine has no ASIDs.
