@@ -54,6 +54,8 @@ pub struct WalkCaches {
     latency: Cycles,
     /// Config order of the levels, for the report.
     report_order: Vec<usize>,
+    /// Hits and misses per level when the retry under way began.
+    retry_mark: Vec<(u64, u64)>,
 }
 
 impl WalkCaches {
@@ -85,12 +87,12 @@ impl WalkCaches {
             report_order[i] = pos;
         }
         let latency = configs.iter().map(|c| c.hit_latency).max().unwrap_or(Cycles::ZERO);
-        Self { levels, latency, report_order }
+        Self { levels, latency, report_order, retry_mark: Vec::new() }
     }
 
     /// No walk cache at all.
     pub fn none() -> Self {
-        Self { levels: Vec::new(), latency: Cycles::ZERO, report_order: Vec::new() }
+        Self { levels: Vec::new(), latency: Cycles::ZERO, report_order: Vec::new(), retry_mark: Vec::new() }
     }
 
     #[inline]
@@ -141,6 +143,22 @@ impl WalkCaches {
     pub fn reset_stats(&mut self) {
         for level in &mut self.levels {
             level.array.reset_stats();
+        }
+    }
+
+    /// Marks the start of an access re-executed after a page fault: the lookups
+    /// until [`WalkCaches::end_retry`] count as retries too.
+    pub fn begin_retry(&mut self) {
+        self.retry_mark.clear();
+        self.retry_mark.extend(self.levels.iter().map(|l| (l.array.stats.hits, l.array.stats.misses)));
+    }
+
+    /// Marks the end of the retried access.
+    pub fn end_retry(&mut self) {
+        for (l, &(hits, misses)) in self.levels.iter_mut().zip(&self.retry_mark) {
+            let s = &mut l.array.stats;
+            s.retry_lookups += s.hits - hits + s.misses - misses;
+            s.retry_misses += s.misses - misses;
         }
     }
 
