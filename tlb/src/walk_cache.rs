@@ -14,7 +14,7 @@ use crate::config::WalkCacheConfig;
 use crate::hierarchy::name_salt;
 use crate::set_assoc::TlbStats;
 use mmu_core::walker::{WalkCache, WalkStart};
-use mmu_core::{Asid, Cycle, Cycles, Geometry, PageShift, Perms, PhysAddr, VirtAddr};
+use mmu_core::{Asid, Cycle, Cycles, Geometry, PageShift, Perms, PhysAddr, Timed, VirtAddr};
 
 /// Salt of the walk caches' random streams (XORed with the run seed and the name's hash).
 pub const SALT_WALK_CACHE: u64 = 0x5057_435f_5245_504c;
@@ -188,7 +188,7 @@ impl WalkCaches {
 
 impl WalkCache for WalkCaches {
     #[inline]
-    fn lookup(&mut self, now: Cycle, asid: Asid, vaddr: VirtAddr) -> (Option<WalkStart>, Cycle) {
+    fn lookup(&mut self, now: Cycle, asid: Asid, vaddr: VirtAddr) -> Timed<Option<WalkStart>> {
         let mut found = None;
         for l in &mut self.levels {
             let vpn = Self::vpn(vaddr, l.shift);
@@ -202,7 +202,7 @@ impl WalkCache for WalkCaches {
                 None => l.array.stats.misses += 1,
             }
         }
-        (found, now + self.latency)
+        Timed { value: found, ready_at: now + self.latency }
     }
 
     fn fill(&mut self, asid: Asid, vaddr: VirtAddr, start: WalkStart) {
