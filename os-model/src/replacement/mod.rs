@@ -45,7 +45,8 @@ pub enum PageReplacement {
 pub trait Residents {
     /// Frames `0..n` of the data pool that may hold a page (the bound of a scan).
     fn scanned(&self) -> u32;
-    /// Whether `frame` holds a data page now.
+    /// Whether `frame` holds a data page now, as the policy sees it: a superpage
+    /// is one page, held by its first frame only.
     fn holds_data(&self, frame: Ppn) -> bool;
     /// The page `frame` holds, if it holds a data page.
     fn page(&self, frame: Ppn) -> Option<PageKey>;
