@@ -35,6 +35,14 @@ pub enum RunError {
     /// A combination of options that cannot work.
     #[error("{0}")]
     Unsupported(String),
+    /// An output file (interval records, a plot) could not be written after the run.
+    #[error("writing {}: {message}", path.display())]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl RunError {
@@ -56,7 +64,7 @@ impl RunError {
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Io { .. } | RunError::Config(_) | RunError::Unsupported(_) => 2,
-            RunError::Sim(_) | RunError::Machine { .. } => 1,
+            RunError::Sim(_) | RunError::Machine { .. } | RunError::Output { .. } => 1,
         }
     }
 }
