@@ -14,6 +14,7 @@ pub mod error;
 pub mod generate;
 pub mod inspect;
 pub mod io;
+pub mod mrc;
 pub mod overrides;
 pub mod render;
 pub mod run;
