@@ -47,6 +47,19 @@ enum Command {
         /// How to print the report: a table for people, or the full report as JSON or RON.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Run this RV32 ELF program on the RV32 core; the config's workload must
+        /// be `Elf` (configs/rv32-virt.ron). The exit status is the program's: 0 on
+        /// pass, n when bare-metal test n fails.
+        #[arg(long)]
+        elf: Option<PathBuf>,
+        /// The runaway guard: stop an ELF run with an error after N instructions
+        /// (overrides the workload's `max_instructions`).
+        #[arg(long, value_name = "N")]
+        max_instructions: Option<u64>,
+        /// Write the program's console output to FILE instead of standard output
+        /// (table) or standard error (JSON, RON).
+        #[arg(long, value_name = "FILE")]
+        console: Option<PathBuf>,
     },
     /// Read a trace without simulating it and say what it holds: format, lines,
     /// accesses by kind, pages touched, and how fast it parsed.
@@ -99,6 +112,21 @@ impl From<FormatArg> for TraceFormat {
     }
 }
 
+/// Where a program's console output goes: `--console FILE`, else standard output
+/// before a table report, else standard error (JSON and RON keep standard output
+/// for exactly one report).
+fn write_console(bytes: &[u8], console: Option<&std::path::Path>, format: Format) -> Result<(), String> {
+    use std::io::Write as _;
+    if let Some(path) = console {
+        return std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let result = match format {
+        Format::Table => std::io::stdout().lock().write_all(bytes).and_then(|()| std::io::stdout().flush()),
+        Format::Json | Format::Ron => std::io::stderr().lock().write_all(bytes),
+    };
+    result.map_err(|e| format!("writing the console output: {e}"))
+}
+
 fn fail(e: &mmu_sim::RunError) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::from(e.exit_code() as u8)
@@ -107,20 +135,48 @@ fn fail(e: &mmu_sim::RunError) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { config, trace, check, trace_format, skip_bad_lines, timing, format } => {
+        Command::Run {
+            config,
+            trace,
+            check,
+            trace_format,
+            skip_bad_lines,
+            timing,
+            format,
+            elf,
+            max_instructions,
+            console,
+        } => {
             let options = mmu_sim::RunOptions {
                 trace,
                 trace_format: trace_format.map(TraceFormat::from),
                 skip_bad_lines,
                 progress: std::io::stderr().is_terminal(),
                 check,
+                elf,
+                max_instructions,
             };
             let outcome = match mmu_sim::load_config(&config)
                 .and_then(|loaded| mmu_sim::run_with(&loaded, &config, &options))
             {
                 Ok(outcome) => outcome,
-                Err(e) => return fail(&e),
+                Err(e) => {
+                    if let mmu_sim::RunError::Stopped { console: bytes, .. } = &e {
+                        if let Err(message) = write_console(bytes, console.as_deref(), format) {
+                            eprintln!("error: {message}");
+                        }
+                    }
+                    return fail(&e);
+                }
             };
+            let mut status = ExitCode::SUCCESS;
+            if let Some(program) = &outcome.program {
+                if let Err(message) = write_console(&program.console, console.as_deref(), format) {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+                status = ExitCode::from(program.end.exit_status());
+            }
             let mut report = outcome.report;
             if let (Some(first), Some(stats)) = (&outcome.first_bad_line, &report.trace) {
                 eprintln!("warning: skipped {} bad trace lines; the first: {first}", stats.bad_lines_skipped);
@@ -146,7 +202,7 @@ fn main() -> ExitCode {
                 }
             };
             print!("{text}");
-            ExitCode::SUCCESS
+            status
         }
         Command::Inspect { trace, trace_format, skip_bad_lines } => {
             match mmu_sim::inspect_trace(&trace, trace_format.into(), skip_bad_lines) {

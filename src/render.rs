@@ -5,7 +5,19 @@ use std::fmt::Write as _;
 
 /// The host-throughput line/// The host-throughput line the table shows on a terminal or with `--timing`.
 pub fn render_timing(timing: &HostTiming) -> String {
-    format!("  host        {:.3} s, {:.2} M accesses/s\n", timing.seconds, timing.accesses_per_second / 1e6)
+    match timing.instructions_per_second {
+        Some(ips) => format!(
+            "  host        {:.3} s, {:.2} M instructions/s, {:.2} M accesses/s\n",
+            timing.seconds,
+            ips / 1e6,
+            timing.accesses_per_second / 1e6
+        ),
+        None => format!(
+            "  host        {:.3} s, {:.2} M accesses/s\n",
+            timing.seconds,
+            timing.accesses_per_second / 1e6
+        ),
+    }
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -40,6 +52,30 @@ pub fn render_table(report: &Report, origin: &str) -> String {
         r.cycles,
         per(r.cycles, r.accesses)
     );
+    if let Some(core) = &r.core {
+        let c = &core.counts;
+        let _ = writeln!(
+            s,
+            "  instructions {:>8}   CPI {}   traps {}",
+            core.instructions,
+            core.cpi.map_or("-".to_string(), |x| format!("{x:.2}")),
+            c.traps.total()
+        );
+        let _ = writeln!(
+            s,
+            "  alu {} mul/div {} loads {} stores {} branches {} jumps {} system {} atomics {} fences {} syscalls {}",
+            c.alu,
+            c.mul_div,
+            c.loads,
+            c.stores,
+            c.branches,
+            c.jumps,
+            c.system,
+            c.atomics,
+            c.fences,
+            c.syscalls
+        );
+    }
     if r.skipped_accesses > 0 || r.context_switches > 0 {
         let _ = writeln!(s, "  skipped {:>13}   context switches {}", r.skipped_accesses, r.context_switches);
     }

@@ -3,6 +3,7 @@
 
 use crate::error::RunError;
 use crate::io::{STDIN, load_config, open_trace, trace_path};
+use crate::program::{ProgramRun, run_program};
 use cpu_sim::{
     HostTiming, Machine, MachineConfig, Report, SimError, TraceFormat, TraceReader, WorkloadConfig, runner,
 };
@@ -29,6 +30,10 @@ pub struct RunOptions {
     /// Check every load against a reference memory (`--check`); a mismatch stops
     /// the run with `CheckFailed`.
     pub check: bool,
+    /// Run this RV32 ELF file (`--elf`) instead of the `Elf` workload's own path.
+    pub elf: Option<PathBuf>,
+    /// The runaway guard (`--max-instructions`), overriding the workload's.
+    pub max_instructions: Option<u64>,
 }
 
 /// A finished run: its report, the host time it took, and the first trace line
@@ -41,6 +46,8 @@ pub struct RunOutcome {
     pub timing: HostTiming,
     /// The first bad line skipped, as `path:line: message`.
     pub first_bad_line: Option<String>,
+    /// An ELF run's console output and end.
+    pub program: Option<ProgramRun>,
 }
 
 /// Runs the config at `config_path`, reading `trace_override` instead of the
@@ -137,6 +144,10 @@ pub fn run_with(
     config_path: &Path,
     options: &RunOptions,
 ) -> Result<RunOutcome, RunError> {
+    if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
+        let (report, timing, program) = run_program(config, config_path, options)?;
+        return Ok(RunOutcome { report, timing, first_bad_line: None, program: Some(program) });
+    }
     let mut machine = Machine::new(config)?;
     if options.check {
         machine.enable_check();
@@ -185,7 +196,9 @@ pub fn run_with(
             // scheduled by the runner. FIXME(#6): no progress bar for a mix.
             let length = match &config.workload {
                 WorkloadConfig::Synthetic(generator) => Some(generator.accesses()),
-                WorkloadConfig::Processes { .. } | WorkloadConfig::Trace { .. } => None,
+                WorkloadConfig::Processes { .. }
+                | WorkloadConfig::Trace { .. }
+                | WorkloadConfig::Elf { .. } => None,
             };
             let progress = Progress::new(options.progress && length.is_some(), length, None);
             start = Instant::now();
@@ -197,8 +210,12 @@ pub fn run_with(
     let seconds = start.elapsed().as_secs_f64();
     let mut report = machine.report();
     report.trace = trace_stats;
-    let timing = HostTiming { seconds, accesses_per_second: report.accesses as f64 / seconds.max(1e-9) };
-    Ok(RunOutcome { report, timing, first_bad_line })
+    let timing = HostTiming {
+        seconds,
+        accesses_per_second: report.accesses as f64 / seconds.max(1e-9),
+        instructions_per_second: None,
+    };
+    Ok(RunOutcome { report, timing, first_bad_line, program: None })
 }
 
 /// A trace file, read from its start for each reading (OPT reads it twice): the

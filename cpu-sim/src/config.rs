@@ -34,7 +34,9 @@ pub struct MachineConfig {
     pub dram: DramConfig,
     /// Fault-handling costs.
     pub os: OsConfig,
-    /// The processes; the first runs first. Pids are indices in this list.
+    /// The processes; the first runs first. Pids are indices in this list. Default
+    /// empty, which only an ELF workload allows (its processes come from the ELF).
+    #[serde(default)]
     pub processes: Vec<ProcessConfig>,
     /// Where accesses come from.
     pub workload: WorkloadConfig,
@@ -51,6 +53,15 @@ impl MachineConfig {
         self.workload.validate().map_err(|e| e.within("workload"))?;
         self.mmu.format.validate().map_err(|e| e.within("format").within("mmu"))?;
         self.validate_format_options()?;
+        if let WorkloadConfig::Elf { environment, .. } = &self.workload {
+            return self.validate_elf(*environment);
+        }
+        if self.dram.base != 0 {
+            return Err(InvalidField::new(
+                "dram.base",
+                "only a bare-metal `Elf` workload runs on RAM that does not start at 0 (the OS model numbers frames from 0)",
+            ));
+        }
         let format = self.mmu.format.build();
         let geometry = *format.geometry();
         let leaf_sizes: Vec<mmu_core::PageShift> = geometry.leaf_sizes().collect();
@@ -127,6 +138,49 @@ impl MachineConfig {
             }
         }
         Ok(())
+    }
+
+    /// The rules of an ELF workload: the RV32 core translates with Sv32; bare metal
+    /// needs RAM that fits Sv32's 34-bit physical addresses and misses the devices.
+    fn validate_elf(&self, environment: rv32::Environment) -> Result<(), InvalidField> {
+        if self.mmu.format != PagingConfig::Sv32 {
+            return Err(InvalidField::new(
+                "mmu.format",
+                "an `Elf` workload runs on the RV32 core, which translates with `Sv32`",
+            ));
+        }
+        let format = self.mmu.format.build();
+        let geometry = *format.geometry();
+        let leaf_sizes: Vec<mmu_core::PageShift> = geometry.leaf_sizes().collect();
+        self.tlb.validate_for_format(&leaf_sizes, geometry.levels()).map_err(|e| e.within("tlb"))?;
+        match environment {
+            rv32::Environment::BareMetal => {
+                let end = self.dram.base.saturating_add(self.dram.capacity_bytes);
+                if end > 1 << format.phys_addr_bits() {
+                    return Err(InvalidField::new(
+                        "dram",
+                        format!(
+                            "RAM [{:#x}, {end:#x}) goes past Sv32's 34-bit physical addresses",
+                            self.dram.base
+                        ),
+                    ));
+                }
+                if let Some(device) = crate::virt::overlapping_device(self.dram.base, end) {
+                    return Err(InvalidField::new(
+                        "dram.base",
+                        format!(
+                            "RAM [{:#x}, {end:#x}) overlaps the {device} of the virt board",
+                            self.dram.base
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+            rv32::Environment::UserProcess => Err(InvalidField::new(
+                "workload.environment",
+                "`UserProcess` is not supported yet (FIXME(#10): user programs on the OS model)",
+            )),
+        }
     }
 
     /// MMU options that only some formats have.

@@ -143,6 +143,31 @@ pub struct Report {
     /// Host time and throughput of the run: only with `--timing`, since it differs
     /// from run to run and every other field does not.
     pub timing: Option<HostTiming>,
+    /// What the RV32 core did: only for ELF runs (absent otherwise, so trace and
+    /// synthetic reports keep their form).
+    pub core: Option<CoreReport>,
+}
+
+/// The RV32 core's section of a report: instructions retired, CPI, and the
+/// counts by instruction class and traps by cause.
+#[derive(Clone, Debug, Serialize)]
+pub struct CoreReport {
+    /// Bare metal or user process.
+    pub environment: rv32::Environment,
+    /// Instructions retired.
+    pub instructions: u64,
+    /// Cycles per instruction retired (two decimals); `None` before the first.
+    pub cpi: Option<f64>,
+    /// Instructions by class, traps by cause.
+    pub counts: rv32::CoreStats,
+}
+
+impl CoreReport {
+    /// The section for a core with `stats` whose clock reads `cycles`.
+    pub fn new(environment: rv32::Environment, stats: &rv32::CoreStats, cycles: u64) -> Self {
+        let cpi = (stats.instructions > 0).then(|| cycles as f64 / stats.instructions as f64);
+        Self { environment, instructions: stats.instructions, cpi: rounded(cpi), counts: stats.clone() }
+    }
 }
 
 impl Report {
@@ -189,13 +214,16 @@ impl Report {
             check,
             trace: None,
             timing: None,
+            core: None,
         }
     }
 }
 
 impl Serialize for Report {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let optional = usize::from(self.trace.is_some()) + usize::from(self.timing.is_some());
+        let optional = usize::from(self.trace.is_some())
+            + usize::from(self.timing.is_some())
+            + usize::from(self.core.is_some());
         let mut r = s.serialize_struct("Report", 17 + WalkStats::FIELDS + optional)?;
         r.serialize_field("seed", &self.seed)?;
         r.serialize_field("config", &self.config)?;
@@ -225,6 +253,9 @@ impl Serialize for Report {
         if self.timing.is_some() {
             r.serialize_field("timing", &self.timing)?;
         }
+        if self.core.is_some() {
+            r.serialize_field("core", &self.core)?;
+        }
         r.end()
     }
 }
@@ -236,4 +267,7 @@ pub struct HostTiming {
     pub seconds: f64,
     /// Accesses simulated per wall-clock second.
     pub accesses_per_second: f64,
+    /// Instructions retired per wall-clock second: ELF runs only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions_per_second: Option<f64>,
 }

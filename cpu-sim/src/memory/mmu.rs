@@ -2,8 +2,8 @@
 //! over the page table in DRAM.
 
 use mmu_core::{
-    AccessKind, AdUpdate, AddressSpace, Asid, Cycle, Dram, Fault, FaultKind, Fence, PageTableFormat, Paging,
-    PagingConfig, PhysAddr, PrivilegeState, Timed, VirtAddr, WalkRequest, WalkStats, walk,
+    AccessKind, AdUpdate, AddressSpace, Asid, Cycle, Fault, FaultKind, Fence, PageTableFormat, Paging,
+    PagingConfig, PhysAddr, PhysMem, PrivilegeState, Timed, VirtAddr, WalkRequest, WalkStats, walk,
 };
 use serde::{Deserialize, Serialize};
 use tlb::{AsidMode, InvalidationStats, TlbHierarchy, TlbHierarchyConfig, TlbStats, WalkCaches};
@@ -79,10 +79,10 @@ impl Mmu {
     /// A TLB hit checks the cached rights exactly as the walker would; a store that
     /// hits an entry whose D bit is clear walks again so the PTE's D bit gets set.
     #[inline]
-    pub fn translate(
+    pub fn translate<M: PhysMem>(
         &mut self,
         now: Cycle,
-        dram: &mut Dram,
+        dram: &mut M,
         space: AddressSpace,
         privilege: &PrivilegeState,
         vaddr: VirtAddr,
@@ -111,7 +111,7 @@ impl Mmu {
     }
 
     #[inline(never)]
-    fn walk(&mut self, now: Cycle, dram: &mut Dram, request: &WalkRequest) -> Translated {
+    fn walk<M: PhysMem>(&mut self, now: Cycle, dram: &mut M, request: &WalkRequest) -> Translated {
         let out = walk(&self.format, dram, &mut self.walk_caches, now, request);
         self.stats.walker.record(&out);
         let result = out.result.map(|t| {
