@@ -267,6 +267,11 @@ impl VirtMachine {
     fn fast_forward(&mut self) -> Result<(), SimError> {
         const MTIE: u32 = 1 << 7;
         let mie = self.hart.csr(rv32::csr::addr::MIE).unwrap_or(0);
+        let mip = self.hart.csr(rv32::csr::addr::MIP).unwrap_or(0);
+        if mip & mie != 0 {
+            // Already pending and enabled (the `wfi` retired with it): the next step wakes.
+            return Ok(());
+        }
         let mtimecmp = self.memory.bus.clint.mtimecmp;
         let mtime = self.mtime();
         if mie & MTIE != 0 && mtimecmp > mtime && mtimecmp != u64::MAX {
