@@ -33,3 +33,9 @@ $CC $ARCH -static -nostdlib -nostartfiles -Wl,--build-id=none \
     -Wl,--no-warn-rwx-segments -T sv32-demo/link.ld \
     -o sv32-demo/sv32-demo.elf sv32-demo/sv32-demo.S
 echo "built sv32-demo/sv32-demo.elf"
+
+# Bare-metal compute loop for the speed figures (benches/README.md).
+$CC $ARCH -static -nostdlib -nostartfiles -Wl,--build-id=none \
+    -Wl,--no-warn-rwx-segments -T compute/link.ld \
+    -o compute/compute.elf compute/compute.S
+echo "built compute/compute.elf"
