@@ -43,6 +43,8 @@ pub enum RunError {
     Stopped {
         /// The console output before the stop.
         console: Vec<u8>,
+        /// What a user program wrote to fd 2 before the stop.
+        stderr: Vec<u8>,
         /// Why it stopped.
         source: SimError,
     },

@@ -127,6 +127,12 @@ fn write_console(bytes: &[u8], console: Option<&std::path::Path>, format: Format
     result.map_err(|e| format!("writing the console output: {e}"))
 }
 
+/// A user program's fd 2: always standard error.
+fn write_stderr(bytes: &[u8]) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(bytes);
+}
+
 fn fail(e: &mmu_sim::RunError) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::from(e.exit_code() as u8)
@@ -161,10 +167,11 @@ fn main() -> ExitCode {
             {
                 Ok(outcome) => outcome,
                 Err(e) => {
-                    if let mmu_sim::RunError::Stopped { console: bytes, .. } = &e {
+                    if let mmu_sim::RunError::Stopped { console: bytes, stderr, .. } = &e {
                         if let Err(message) = write_console(bytes, console.as_deref(), format) {
                             eprintln!("error: {message}");
                         }
+                        write_stderr(stderr);
                     }
                     return fail(&e);
                 }
@@ -175,6 +182,7 @@ fn main() -> ExitCode {
                     eprintln!("error: {message}");
                     return ExitCode::from(2);
                 }
+                write_stderr(&program.stderr);
                 status = ExitCode::from(program.end.exit_status());
             }
             let mut report = outcome.report;

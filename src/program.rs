@@ -4,6 +4,7 @@
 
 use crate::error::RunError;
 use crate::run::RunOptions;
+use cpu_sim::user::UserMachine;
 use cpu_sim::virt::{Halt, VirtMachine};
 use cpu_sim::{HostTiming, MachineConfig, Report, WorkloadConfig};
 use std::path::{Path, PathBuf};
@@ -15,6 +16,9 @@ pub enum ProgramEnd {
     /// Bare metal: the finisher or `tohost` said pass (exit status 0), or that
     /// test n failed (exit status n, at most 255; a failure numbered 0 gives 1).
     Halted(Halt),
+    /// A user program called `exit` or `exit_group` with this status (the exit
+    /// status is its low 8 bits, as on Linux).
+    Exited(u32),
 }
 
 impl ProgramEnd {
@@ -25,6 +29,7 @@ impl ProgramEnd {
             ProgramEnd::Halted(Halt::Fail(n)) => (*n).clamp(1, 255) as u8,
             // Refused as errors before they get here.
             ProgramEnd::Halted(Halt::Reset | Halt::HostRequest(_)) => 1,
+            ProgramEnd::Exited(status) => *status as u8,
         }
     }
 }
@@ -32,8 +37,10 @@ impl ProgramEnd {
 /// A finished program run.
 #[derive(Clone, Debug)]
 pub struct ProgramRun {
-    /// What the program wrote to its console (the UART, or `write` to fd 1 and 2).
+    /// What the program wrote to its console (the UART, or `write` to fd 1).
     pub console: Vec<u8>,
+    /// What a user program wrote to fd 2 (the binary copies it to standard error).
+    pub stderr: Vec<u8>,
     /// How it ended.
     pub end: ProgramEnd,
 }
@@ -87,6 +94,12 @@ pub fn run_program(
             *max_instructions = options.max_instructions;
         }
     }
+    let WorkloadConfig::Elf { environment, .. } = config.workload else {
+        return Err(RunError::Unsupported("not an ELF workload".into()));
+    };
+    if environment == rv32::Environment::UserProcess {
+        return run_user(&config, &program, options);
+    }
     if options.check {
         return Err(RunError::Unsupported(
             "--check compares loads with the OS model's view of memory; a bare-metal program owns its memory"
@@ -99,9 +112,14 @@ pub fn run_program(
     let result = machine.run();
     let seconds = start.elapsed().as_secs_f64();
     let console = machine.console().to_vec();
-    let halt = result.map_err(|source| RunError::Stopped { console: console.clone(), source })?;
+    let halt = result.map_err(|source| RunError::Stopped {
+        console: console.clone(),
+        stderr: Vec::new(),
+        source,
+    })?;
     let refuse = |what: String| RunError::Stopped {
         console: console.clone(),
+        stderr: Vec::new(),
         source: cpu_sim::SimError::Unsupported(what),
     };
     match halt {
@@ -125,5 +143,30 @@ pub fn run_program(
         accesses_per_second: report.accesses as f64 / seconds.max(1e-9),
         instructions_per_second: Some(instructions as f64 / seconds.max(1e-9)),
     };
-    Ok((report, timing, ProgramRun { console, end: ProgramEnd::Halted(halt) }))
+    Ok((report, timing, ProgramRun { console, stderr: Vec::new(), end: ProgramEnd::Halted(halt) }))
+}
+
+/// Runs a user program as process 0 of the OS model.
+fn run_user(
+    config: &MachineConfig,
+    program: &rv32::elf::Program,
+    options: &RunOptions,
+) -> Result<(Report, HostTiming, ProgramRun), RunError> {
+    let mut machine = UserMachine::new(config, program, options.check)?;
+    let start = Instant::now();
+    let result = machine.run();
+    let seconds = start.elapsed().as_secs_f64();
+    let (console, stderr) = (machine.stdout().to_vec(), machine.stderr().to_vec());
+    let status = match result {
+        Ok(status) => status,
+        Err(source) => return Err(RunError::Stopped { console, stderr, source }),
+    };
+    let report = machine.report();
+    let instructions = report.core.as_ref().map_or(0, |c| c.instructions);
+    let timing = HostTiming {
+        seconds,
+        accesses_per_second: report.accesses as f64 / seconds.max(1e-9),
+        instructions_per_second: Some(instructions as f64 / seconds.max(1e-9)),
+    };
+    Ok((report, timing, ProgramRun { console, stderr, end: ProgramEnd::Exited(status) }))
 }

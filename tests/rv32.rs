@@ -164,3 +164,72 @@ fn bad_programs_get_one_clear_error_and_no_panic() {
     let missing = run_elf(VIRT, Path::new("no/such.elf"), None).expect_err("missing");
     assert_eq!(missing.exit_code(), 2);
 }
+
+const USER: &str = "configs/rv32-user.ron";
+
+#[test]
+fn hello_prints_its_expected_output_in_user_mode() {
+    let expected = std::fs::read(root().join("programs/hello/expected.txt")).expect("expected.txt");
+    let expected_err = std::fs::read(root().join("programs/hello/expected-stderr.txt")).expect("stderr file");
+    let out = mmu_sim(&["run", USER, "--elf", "programs/hello/hello.elf", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // With JSON, fd 1 goes to standard error too, before fd 2's line.
+    assert_eq!(out.stderr, [expected.clone(), expected_err.clone()].concat());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one report");
+    assert_eq!(report.pointer("/core/environment").and_then(serde_json::Value::as_str), Some("UserProcess"));
+    assert!(report.pointer("/os/demand_zero").and_then(serde_json::Value::as_u64).is_some_and(|n| n > 0));
+
+    let out = mmu_sim(&["run", USER, "--elf", "programs/hello/hello.elf"]);
+    assert!(out.stdout.starts_with(&expected), "table format: the console first");
+    assert_eq!(out.stderr, expected_err);
+}
+
+#[test]
+fn exit_code_exits_with_its_status() {
+    let out = mmu_sim(&["run", USER, "--elf", "programs/exit-code/exit-code.elf"]);
+    assert_eq!(out.status.code(), Some(3));
+    let expected = std::fs::read(root().join("programs/exit-code/expected.txt")).expect("expected.txt");
+    assert!(out.stdout.starts_with(&expected));
+}
+
+#[test]
+fn an_illegal_instruction_or_a_runaway_loop_stops_the_process_with_the_reason() {
+    let err = run_elf(USER, &root().join("programs/bad/illegal.elf"), None).expect_err("stopped");
+    assert!(err.to_string().contains("IllegalInstruction at pc"), "{err}");
+    let RunError::Stopped { console, .. } = &err else { panic!("{err:?}") };
+    let expected = std::fs::read(root().join("programs/bad/illegal-expected.txt")).expect("expected");
+    assert_eq!(console, &expected, "what it printed before the trap");
+    let err = run_elf(USER, &root().join("programs/bad/loop.elf"), Some(200_000)).expect_err("runaway");
+    assert!(err.to_string().contains("within 200000 instructions"), "{err}");
+    assert_eq!(err.exit_code(), 1);
+}
+
+/// programs/swapper grows its heap by 8 MiB on rv32-user.ron's 4 MiB of DRAM:
+/// it swaps under every policy the OS model has for programs, and every load
+/// returns the last value stored (`--check`).
+#[test]
+fn swapper_swaps_under_every_replacement_policy_and_passes_check() {
+    let expected = std::fs::read(root().join("programs/swapper/expected.txt")).expect("expected.txt");
+    let text = std::fs::read_to_string(root().join(USER)).expect("the config");
+    for policy in ["Fifo", "Lru", "Clock", "Random"] {
+        let config_text = text.replace("replacement: Clock", &format!("replacement: {policy}"));
+        let config = cpu_sim::parse_config(&config_text, policy).expect("valid");
+        let options = RunOptions {
+            elf: Some(root().join("programs/swapper/swapper.elf")),
+            check: true,
+            ..RunOptions::default()
+        };
+        let outcome = mmu_sim::run_with(&config, &root().join(USER), &options)
+            .unwrap_or_else(|e| panic!("{policy}: {e}"));
+        let program = outcome.program.expect("a program run");
+        assert_eq!(program.console, expected, "{policy}");
+        assert_eq!(program.end, ProgramEnd::Exited(0), "{policy}");
+        let r = &outcome.report;
+        assert!(r.os.swap_ins > 0 && r.os.evictions > 0, "{policy}: it swaps ({:?})", r.os);
+        assert!(r.check.as_ref().is_some_and(|c| c.loads_checked > 1_000_000), "{policy}: {:?}", r.check);
+        assert!(
+            r.core.as_ref().is_some_and(|c| c.instructions < 10_000_000),
+            "{policy}: under 10 M instructions"
+        );
+    }
+}

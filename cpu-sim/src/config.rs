@@ -54,7 +54,12 @@ impl MachineConfig {
         self.mmu.format.validate().map_err(|e| e.within("format").within("mmu"))?;
         self.validate_format_options()?;
         if let WorkloadConfig::Elf { environment, .. } = &self.workload {
-            return self.validate_elf(*environment);
+            self.validate_elf(*environment)?;
+            // A user program's process is built from its ELF when it is loaded
+            // (`cpu_sim::user`), which validates the config again with it.
+            if *environment == rv32::Environment::BareMetal || self.processes.is_empty() {
+                return Ok(());
+            }
         }
         if self.dram.base != 0 {
             return Err(InvalidField::new(
@@ -176,10 +181,16 @@ impl MachineConfig {
                 }
                 Ok(())
             }
-            rv32::Environment::UserProcess => Err(InvalidField::new(
-                "workload.environment",
-                "`UserProcess` is not supported yet (FIXME(#10): user programs on the OS model)",
-            )),
+            rv32::Environment::UserProcess => {
+                if self.dram.base != 0 {
+                    return Err(InvalidField::new(
+                        "dram.base",
+                        "a user program runs on the OS model, whose frames start at physical address 0",
+                    ));
+                }
+                // Its process comes from its ELF file (`cpu_sim::user` builds it).
+                Ok(())
+            }
         }
     }
 

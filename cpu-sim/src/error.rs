@@ -56,6 +56,10 @@ pub enum SimError {
         /// Where the program was.
         pc: u32,
     },
+    /// A user program was stopped: an exception it cannot survive (illegal
+    /// instruction, segmentation fault) or a system call the machine lacks.
+    #[error("the process was stopped: {0}")]
+    ProcessStopped(String),
     /// The program asked for something the machine does not model.
     #[error("{0}")]
     Unsupported(String),

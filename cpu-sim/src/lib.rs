@@ -16,6 +16,7 @@ pub mod memory;
 pub mod player;
 pub mod report;
 pub mod runner;
+pub mod user;
 pub mod virt;
 pub mod workload;
 

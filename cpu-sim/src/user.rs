@@ -1,0 +1,351 @@
+//! A user program on the OS model: a statically linked RV32 Linux executable runs
+//! as process 0, in U-mode, with its system calls emulated here (Linux RISC-V ABI:
+//! number in a7, arguments in a0-a5, result in a0, a negative errno on error).
+//!
+//! The process: one region per `PT_LOAD` segment (page-rounded, with the
+//! segment's rights), a heap region from the page after the last segment
+//! ([`HEAP_BYTES`], in which `brk` moves), and a stack region below
+//! [`STACK_TOP`] ([`STACK_BYTES`]). Every page is demand paged by the OS model;
+//! a segment's file bytes and the initial stack are the pages' initial contents
+//! (`Os::preload`), so they are read in on first touch and after a clean
+//! eviction, and swapped like any page once written.
+//!
+//! System calls: `write` 64 (fd 1 and 2; the kernel copies the buffer byte by
+//! byte through the memory port, so its loads are timed and translated like the
+//! program's), `exit` 93, `exit_group` 94, `brk` 214. Any other number stops the
+//! process with an error naming it; so does an exception (illegal instruction, a
+//! segmentation fault the OS refused).
+//!
+//! Approximations: the heap region is reserved whole at load, so a touch above
+//! the break but inside the region is not a fault as on Linux; there is no
+//! signal delivery, `mmap`, file system or time. OPT replacement is refused: it
+//! needs the program's future accesses (FIXME(#10): a functional run ahead).
+
+use crate::config::MachineConfig;
+use crate::error::SimError;
+use crate::memory::MemorySystem;
+use crate::memory::mmu::Mmu;
+use crate::report::{CoreReport, Report};
+use crate::workload::WorkloadConfig;
+use mmu_core::{AddressSpace, Dram, MemRequest, MemoryPort, Perms, Pid, VirtAddr, Width};
+use os_model::{Os, PageReplacement, ProcessConfig, RegionConfig};
+use rv32::elf::Program;
+use rv32::{CoreConfig, Environment, Hart, Step};
+use std::collections::BTreeMap;
+
+/// One past the top of the stack (Linux on RV32 puts it just below 2 GiB).
+pub const STACK_TOP: u32 = 0x8000_0000;
+/// Bytes of stack region.
+pub const STACK_BYTES: u64 = 8 << 20;
+/// Bytes the heap may grow by through `brk`: more than the 64 MiB issue #10 asks.
+pub const HEAP_BYTES: u64 = 128 << 20;
+const PAGE: u64 = 4096;
+
+/// Linux errno values the emulated calls return (negated).
+const EBADF: i32 = 9;
+const EFAULT: i32 = 14;
+
+/// The running process.
+const PID: Pid = Pid::new(0);
+
+/// A user program on the OS model.
+pub struct UserMachine {
+    config: MachineConfig,
+    hart: Hart,
+    memory: MemorySystem,
+    brk_start: u32,
+    brk: u32,
+    heap_end: u32,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    max_instructions: Option<u64>,
+    steps: u64,
+}
+
+fn round_up(x: u64) -> u64 {
+    x.div_ceil(PAGE) * PAGE
+}
+
+impl UserMachine {
+    /// Loads `program` as process 0 of the OS model a validated config describes;
+    /// with `check`, the `--check` oracle verifies every load.
+    ///
+    /// # Errors
+    /// Segments that overlap or leave no room for the heap and stack, a config
+    /// the process does not fit (`Unsupported`), OPT replacement, or memory too
+    /// small for the page tables.
+    pub fn new(config: &MachineConfig, program: &Program, check: bool) -> Result<Self, SimError> {
+        if config.os.replacement == PageReplacement::Opt {
+            return Err(SimError::Unsupported(
+                "`Opt` replacement needs the program's future accesses, which a user program's run does not \
+                 know ahead (FIXME(#10): record them in a functional run first); choose Fifo, Lru, Clock or Random"
+                    .into(),
+            ));
+        }
+        let mut regions = Vec::new();
+        let mut end = 0u64;
+        for (i, segment) in program.segments.iter().enumerate() {
+            if segment.mem_size == 0 {
+                continue;
+            }
+            let base = u64::from(segment.vaddr) & !(PAGE - 1);
+            let top = round_up(u64::from(segment.vaddr) + u64::from(segment.mem_size));
+            if base < end {
+                return Err(SimError::Unsupported(format!(
+                    "segment {i} at {:#x} shares a page with the segment before it; this loader maps each \
+                     segment's pages with its own rights",
+                    segment.vaddr
+                )));
+            }
+            end = top;
+            let f = segment.flags;
+            let perms = [(f.read, Perms::R), (f.write, Perms::W), (f.execute, Perms::X)]
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .fold(Perms::NONE, |p, (_, bit)| p.union(bit));
+            regions.push(RegionConfig {
+                name: format!("segment{i}"),
+                base: base as u32,
+                size: top - base,
+                perms,
+                user: true,
+                shared: None,
+            });
+        }
+        let heap_base = end;
+        let stack_base = u64::from(STACK_TOP) - STACK_BYTES;
+        if heap_base + HEAP_BYTES > stack_base {
+            return Err(SimError::Unsupported(format!(
+                "the segments end at {heap_base:#x}: no room for a {HEAP_BYTES}-byte heap below the stack at {stack_base:#x}"
+            )));
+        }
+        let rw = Perms::R.union(Perms::W);
+        regions.push(RegionConfig {
+            name: "heap".into(),
+            base: heap_base as u32,
+            size: HEAP_BYTES,
+            perms: rw,
+            user: true,
+            shared: None,
+        });
+        regions.push(RegionConfig {
+            name: "stack".into(),
+            base: stack_base as u32,
+            size: STACK_BYTES,
+            perms: rw,
+            user: true,
+            shared: None,
+        });
+        let mut config = config.clone();
+        config.processes = vec![ProcessConfig { name: "program".into(), regions }];
+        config
+            .validate()
+            .map_err(|e| SimError::Unsupported(format!("the program does not fit the config: {e}")))?;
+
+        let mut dram = Dram::new(&config.dram);
+        let mmu = Mmu::new(&config.mmu, &config.tlb, config.seed);
+        let capacity = dram.capacity_bytes();
+        let os = Os::boot(
+            &config.os,
+            &config.processes,
+            mmu.format(),
+            config.mmu.privilege,
+            config.seed,
+            capacity,
+            &mut dram,
+        )?;
+        let process = os.process(PID).ok_or_else(|| SimError::Internal("no process 0".into()))?;
+        let space = AddressSpace { asid: process.asid, root: process.root };
+        let mut memory = MemorySystem::new(mmu, dram, os);
+        if check {
+            memory.enable_check();
+        }
+        // The segments' file bytes, page by page.
+        let mut pages: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for segment in &program.segments {
+            for (i, &byte) in segment.file_bytes.iter().enumerate() {
+                let va = segment.vaddr.wrapping_add(i as u32);
+                let words =
+                    pages.entry(va & !(PAGE as u32 - 1)).or_insert_with(|| vec![0; PAGE as usize / 4]);
+                let w = &mut words[(va as usize % PAGE as usize) / 4];
+                *w = Width::Byte.insert(*w, u64::from(va), u32::from(byte));
+            }
+        }
+        // The stack as Linux leaves it: argc = 1, argv[0], NULL, envp NULL, auxv AT_NULL,
+        // then the string argv[0] points at.
+        let sp = STACK_TOP - 64;
+        let name_at = sp + 32;
+        let mut stack = vec![0u32; PAGE as usize / 4];
+        let top_page = STACK_TOP - PAGE as u32;
+        let at = |va: u32| ((va - top_page) / 4) as usize;
+        stack[at(sp)] = 1;
+        stack[at(sp + 4)] = name_at;
+        for (i, chunk) in b"program\0".chunks(4).enumerate() {
+            stack[at(name_at) + i] = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        }
+        pages.insert(top_page, stack);
+        for (va, words) in &pages {
+            if words.iter().any(|&w| w != 0) {
+                memory.preload(PID, VirtAddr::new(*va), words)?;
+            }
+        }
+        let core = CoreConfig {
+            cycles_per_instruction: config.cpu.cycles_per_access,
+            environment: Environment::UserProcess,
+            hart_id: 0,
+        };
+        let mut hart = Hart::new(core, program.entry);
+        hart.set_address_space(Some(space)).map_err(|e| SimError::Internal(e.to_string()))?;
+        hart.set_reg(2, sp);
+        let max_instructions = match &config.workload {
+            WorkloadConfig::Elf { max_instructions, .. } => *max_instructions,
+            _ => None,
+        };
+        Ok(Self {
+            config,
+            hart,
+            memory,
+            brk_start: heap_base as u32,
+            brk: heap_base as u32,
+            heap_end: (heap_base + HEAP_BYTES) as u32,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            max_instructions,
+            steps: 0,
+        })
+    }
+
+    /// What the program wrote to fd 1.
+    pub fn stdout(&self) -> &[u8] {
+        &self.stdout
+    }
+
+    /// What the program wrote to fd 2.
+    pub fn stderr(&self) -> &[u8] {
+        &self.stderr
+    }
+
+    /// Runs the program until it exits; returns its exit status.
+    ///
+    /// # Errors
+    /// The instruction limit, an exception or an unsupported system call
+    /// (`ProcessStopped`), or what the memory system stops with.
+    pub fn run(&mut self) -> Result<u32, SimError> {
+        let limit = self.max_instructions.unwrap_or(u64::MAX);
+        loop {
+            if self.steps >= limit {
+                return Err(SimError::InstructionLimit { limit, pc: self.hart.pc() });
+            }
+            self.steps += 1;
+            match self.hart.step(&mut self.memory)? {
+                Step::Retired | Step::Trapped(_) => {}
+                Step::Waiting => {
+                    return Err(SimError::ProcessStopped(format!(
+                        "wfi at pc {:#x}: a user process has no interrupt to wait for",
+                        self.hart.pc()
+                    )));
+                }
+                Step::Syscall => {
+                    if let Some(status) = self.syscall()? {
+                        return Ok(status);
+                    }
+                }
+                Step::Exception { cause, tval, pc } => {
+                    let why = match self.memory.segfaults().last() {
+                        Some(segfault) => format!("segmentation fault: {segfault:?}"),
+                        None => format!("{cause:?}"),
+                    };
+                    return Err(SimError::ProcessStopped(format!(
+                        "{why} at pc {pc:#010x} (tval {tval:#010x})"
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Emulates the `ecall` the hart stopped at; `Some(status)` when the program exits.
+    fn syscall(&mut self) -> Result<Option<u32>, SimError> {
+        let number = self.hart.reg(17);
+        let (a0, a1, a2) = (self.hart.reg(10), self.hart.reg(11), self.hart.reg(12));
+        let result = match number {
+            64 => self.write(a0, a1, a2)?,
+            93 | 94 => return Ok(Some(a0)),
+            214 => {
+                if a0 >= self.brk_start && a0 <= self.heap_end {
+                    self.brk = a0;
+                }
+                self.brk as i32
+            }
+            n => {
+                return Err(SimError::ProcessStopped(format!(
+                    "unsupported system call {n} (a7) at pc {:#010x}; this machine has write (64), exit (93), \
+                     exit_group (94) and brk (214)",
+                    self.hart.pc()
+                )));
+            }
+        };
+        self.hart.set_reg(10, result as u32);
+        self.hart.skip_ecall();
+        Ok(None)
+    }
+
+    /// `write(fd, buf, len)`: the bytes, loaded through the memory port.
+    fn write(&mut self, fd: u32, buf: u32, len: u32) -> Result<i32, SimError> {
+        if fd != 1 && fd != 2 {
+            return Ok(-EBADF);
+        }
+        let context = *self.hart.data_context();
+        let mut bytes = Vec::with_capacity(len as usize);
+        for i in 0..len {
+            let request = MemRequest::load(VirtAddr::new(buf.wrapping_add(i)), Width::Byte);
+            let answer = self.memory.access(self.hart.now(), &context, request)?;
+            self.hart.advance_to(answer.ready_at);
+            match answer.value {
+                Ok(byte) => bytes.push(byte as u8),
+                Err(_) if !self.memory.os().is_running(PID) => {
+                    return Err(SimError::ProcessStopped(format!(
+                        "segmentation fault in write({fd}, {buf:#x}, {len}) at byte {i}"
+                    )));
+                }
+                Err(_) => return Ok(-EFAULT),
+            }
+        }
+        if fd == 1 { &mut self.stdout } else { &mut self.stderr }.extend_from_slice(&bytes);
+        Ok(len as i32)
+    }
+
+    /// The report of the run so far, with the core's section.
+    pub fn report(&self) -> Report {
+        let memory = &self.memory;
+        let mmu = memory.mmu();
+        let mut report = Report::assemble(
+            self.config.clone(),
+            crate::report::RunCounts {
+                accesses: memory.accesses(),
+                skipped_accesses: 0,
+                context_switches: 0,
+                cycles: self.hart.now().as_u64(),
+            },
+            crate::report::MmuReport {
+                tlb: crate::report::TlbReport(mmu.tlb_stats()),
+                walk_cache: crate::report::TlbReport(mmu.walk_cache_stats()),
+                tlb_invalidations: mmu.invalidation_stats(),
+                walker: mmu.stats().walker.clone(),
+            },
+            memory.faults().clone(),
+            crate::report::OsReport {
+                stats: memory.os().stats(),
+                page_table_bytes: memory.os().page_table_bytes(),
+                page_table_touched_bytes: memory.os().page_table_touched_bytes(memory.dram()),
+                segfaults: memory.segfaults().to_vec(),
+                processes: memory.os().process_stats(memory.dram()),
+            },
+            memory.dram().stats(),
+            0,
+            memory.check_stats(),
+        );
+        report.core =
+            Some(CoreReport::new(Environment::UserProcess, self.hart.stats(), self.hart.now().as_u64()));
+        report
+    }
+}
