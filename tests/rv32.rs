@@ -205,13 +205,14 @@ fn an_illegal_instruction_or_a_runaway_loop_stops_the_process_with_the_reason() 
 }
 
 /// programs/swapper grows its heap by 8 MiB on rv32-user.ron's 4 MiB of DRAM:
-/// it swaps under every policy the OS model has for programs, and every load
-/// returns the last value stored (`--check`).
+/// it swaps under every replacement policy, and every load returns the last value
+/// stored (`--check`). OPT (its future learnt by a run ahead) swaps in the least.
 #[test]
 fn swapper_swaps_under_every_replacement_policy_and_passes_check() {
     let expected = std::fs::read(root().join("programs/swapper/expected.txt")).expect("expected.txt");
     let text = std::fs::read_to_string(root().join(USER)).expect("the config");
-    for policy in ["Fifo", "Lru", "Clock", "Random"] {
+    let mut swap_ins: Vec<u64> = Vec::new();
+    for policy in ["Fifo", "Lru", "Clock", "Random", "Opt"] {
         let config_text = text.replace("replacement: Clock", &format!("replacement: {policy}"));
         let config = cpu_sim::parse_config(&config_text, policy).expect("valid");
         let options = RunOptions {
@@ -231,5 +232,8 @@ fn swapper_swaps_under_every_replacement_policy_and_passes_check() {
             r.core.as_ref().is_some_and(|c| c.instructions < 10_000_000),
             "{policy}: under 10 M instructions"
         );
+        swap_ins.push(r.os.swap_ins);
     }
+    let opt = swap_ins[4];
+    assert!(swap_ins.iter().all(|&s| opt <= s), "OPT swaps in the least: {swap_ins:?}");
 }

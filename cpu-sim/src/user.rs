@@ -18,8 +18,13 @@
 //!
 //! Approximations: the heap region is reserved whole at load, so a touch above
 //! the break but inside the region is not a fault as on Linux; there is no
-//! signal delivery, `mmap`, file system or time. OPT replacement is refused: it
-//! needs the program's future accesses (FIXME(#10): a functional run ahead).
+//! signal delivery, `mmap`, file system or time.
+//!
+//! OPT replacement needs every future access: the program is run once ahead on a
+//! second machine (same config, FIFO), whose port accesses are recorded in the
+//! numbering the memory system uses. A program's accesses do not depend on the
+//! replacement policy as long as it does not read the clock (`rdcycle`, `rdtime`):
+//! one that does gets a valid but not exactly optimal OPT.
 
 use crate::config::MachineConfig;
 use crate::error::SimError;
@@ -27,8 +32,11 @@ use crate::memory::MemorySystem;
 use crate::memory::mmu::Mmu;
 use crate::report::{CoreReport, Report};
 use crate::workload::WorkloadConfig;
-use mmu_core::{AddressSpace, Dram, MemRequest, MemoryPort, Perms, Pid, VirtAddr, Width};
-use os_model::{Os, PageReplacement, ProcessConfig, RegionConfig};
+use mmu_core::{
+    AccessContext, AddressSpace, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, Perms, Pid, VirtAddr,
+    Width,
+};
+use os_model::{FutureBuilder, Os, PageReplacement, ProcessConfig, RegionConfig};
 use rv32::elf::Program;
 use rv32::{CoreConfig, Environment, Hart, Step};
 use std::collections::BTreeMap;
@@ -53,13 +61,73 @@ pub struct UserMachine {
     config: MachineConfig,
     hart: Hart,
     memory: MemorySystem,
+    io: ProcessIo,
+    max_instructions: Option<u64>,
+}
+
+/// The kernel-side state of the process: its break and what it wrote.
+#[derive(Clone, Debug)]
+struct ProcessIo {
     brk_start: u32,
     brk: u32,
     heap_end: u32,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
-    max_instructions: Option<u64>,
     steps: u64,
+}
+
+/// What the system-call emulation needs of the memory behind the port.
+trait UserPort: MemoryPort<Error = SimError> {
+    /// Whether the OS still runs the process (a refused fault stops it).
+    fn is_running(&self) -> bool;
+    /// The last segmentation fault, described.
+    fn last_segfault(&self) -> Option<String>;
+}
+
+impl UserPort for MemorySystem {
+    fn is_running(&self) -> bool {
+        self.os().is_running(PID)
+    }
+    fn last_segfault(&self) -> Option<String> {
+        self.segfaults().last().map(|s| format!("{s:?}"))
+    }
+}
+
+/// OPT's look-ahead: a run of the program on a second machine whose every access
+/// is recorded (the program's accesses do not depend on the replacement policy:
+/// it reads no clock here).
+struct Recording<'a, 'b> {
+    inner: &'b mut MemorySystem,
+    builder: FutureBuilder<'a>,
+}
+
+impl MemoryPort for Recording<'_, '_> {
+    type Error = SimError;
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, SimError> {
+        // The memory system numbers the aligned accesses it is given: the same ones
+        // (as the word that holds them: the builder numbers word accesses).
+        if request.width.is_aligned(request.vaddr) {
+            self.builder.access(request.kind, VirtAddr::new(request.vaddr.as_u32() & !3));
+        }
+        self.inner.access(now, context, request)
+    }
+    fn fence(&mut self, fence: Fence) {
+        self.inner.fence(fence);
+    }
+}
+
+impl UserPort for Recording<'_, '_> {
+    fn is_running(&self) -> bool {
+        self.inner.is_running()
+    }
+    fn last_segfault(&self) -> Option<String> {
+        self.inner.last_segfault()
+    }
 }
 
 fn round_up(x: u64) -> u64 {
@@ -75,13 +143,24 @@ impl UserMachine {
     /// the process does not fit (`Unsupported`), OPT replacement, or memory too
     /// small for the page tables.
     pub fn new(config: &MachineConfig, program: &Program, check: bool) -> Result<Self, SimError> {
-        if config.os.replacement == PageReplacement::Opt {
-            return Err(SimError::Unsupported(
-                "`Opt` replacement needs the program's future accesses, which a user program's run does not \
-                 know ahead (FIXME(#10): record them in a functional run first); choose Fifo, Lru, Clock or Random"
-                    .into(),
-            ));
+        let mut machine = Self::load(config, program, check)?;
+        if machine.memory.os().needs_future() {
+            // OPT: run the program once ahead, under FIFO, recording its accesses.
+            let mut ahead_config = config.clone();
+            ahead_config.os.replacement = PageReplacement::Fifo;
+            let mut ahead = Self::load(&ahead_config, program, false)?;
+            let limit = ahead.max_instructions;
+            let mut recording =
+                Recording { inner: &mut ahead.memory, builder: FutureBuilder::new(machine.memory.os()) };
+            execute(&mut ahead.hart, &mut recording, &mut ahead.io, limit)?;
+            let future = recording.builder.finish();
+            machine.memory.set_future(future);
         }
+        Ok(machine)
+    }
+
+    /// Builds the process and loads the program.
+    fn load(config: &MachineConfig, program: &Program, check: bool) -> Result<Self, SimError> {
         let mut regions = Vec::new();
         let mut end = 0u64;
         for (i, segment) in program.segments.iter().enumerate() {
@@ -201,28 +280,25 @@ impl UserMachine {
             WorkloadConfig::Elf { max_instructions, .. } => *max_instructions,
             _ => None,
         };
-        Ok(Self {
-            config,
-            hart,
-            memory,
+        let io = ProcessIo {
             brk_start: heap_base as u32,
             brk: heap_base as u32,
             heap_end: (heap_base + HEAP_BYTES) as u32,
             stdout: Vec::new(),
             stderr: Vec::new(),
-            max_instructions,
             steps: 0,
-        })
+        };
+        Ok(Self { config, hart, memory, io, max_instructions })
     }
 
     /// What the program wrote to fd 1.
     pub fn stdout(&self) -> &[u8] {
-        &self.stdout
+        &self.io.stdout
     }
 
     /// What the program wrote to fd 2.
     pub fn stderr(&self) -> &[u8] {
-        &self.stderr
+        &self.io.stderr
     }
 
     /// Runs the program until it exits; returns its exit status.
@@ -231,87 +307,7 @@ impl UserMachine {
     /// The instruction limit, an exception or an unsupported system call
     /// (`ProcessStopped`), or what the memory system stops with.
     pub fn run(&mut self) -> Result<u32, SimError> {
-        let limit = self.max_instructions.unwrap_or(u64::MAX);
-        loop {
-            if self.steps >= limit {
-                return Err(SimError::InstructionLimit { limit, pc: self.hart.pc() });
-            }
-            self.steps += 1;
-            match self.hart.step(&mut self.memory)? {
-                Step::Retired | Step::Trapped(_) => {}
-                Step::Waiting => {
-                    return Err(SimError::ProcessStopped(format!(
-                        "wfi at pc {:#x}: a user process has no interrupt to wait for",
-                        self.hart.pc()
-                    )));
-                }
-                Step::Syscall => {
-                    if let Some(status) = self.syscall()? {
-                        return Ok(status);
-                    }
-                }
-                Step::Exception { cause, tval, pc } => {
-                    let why = match self.memory.segfaults().last() {
-                        Some(segfault) => format!("segmentation fault: {segfault:?}"),
-                        None => format!("{cause:?}"),
-                    };
-                    return Err(SimError::ProcessStopped(format!(
-                        "{why} at pc {pc:#010x} (tval {tval:#010x})"
-                    )));
-                }
-            }
-        }
-    }
-
-    /// Emulates the `ecall` the hart stopped at; `Some(status)` when the program exits.
-    fn syscall(&mut self) -> Result<Option<u32>, SimError> {
-        let number = self.hart.reg(17);
-        let (a0, a1, a2) = (self.hart.reg(10), self.hart.reg(11), self.hart.reg(12));
-        let result = match number {
-            64 => self.write(a0, a1, a2)?,
-            93 | 94 => return Ok(Some(a0)),
-            214 => {
-                if a0 >= self.brk_start && a0 <= self.heap_end {
-                    self.brk = a0;
-                }
-                self.brk as i32
-            }
-            n => {
-                return Err(SimError::ProcessStopped(format!(
-                    "unsupported system call {n} (a7) at pc {:#010x}; this machine has write (64), exit (93), \
-                     exit_group (94) and brk (214)",
-                    self.hart.pc()
-                )));
-            }
-        };
-        self.hart.set_reg(10, result as u32);
-        self.hart.skip_ecall();
-        Ok(None)
-    }
-
-    /// `write(fd, buf, len)`: the bytes, loaded through the memory port.
-    fn write(&mut self, fd: u32, buf: u32, len: u32) -> Result<i32, SimError> {
-        if fd != 1 && fd != 2 {
-            return Ok(-EBADF);
-        }
-        let context = *self.hart.data_context();
-        let mut bytes = Vec::with_capacity(len as usize);
-        for i in 0..len {
-            let request = MemRequest::load(VirtAddr::new(buf.wrapping_add(i)), Width::Byte);
-            let answer = self.memory.access(self.hart.now(), &context, request)?;
-            self.hart.advance_to(answer.ready_at);
-            match answer.value {
-                Ok(byte) => bytes.push(byte as u8),
-                Err(_) if !self.memory.os().is_running(PID) => {
-                    return Err(SimError::ProcessStopped(format!(
-                        "segmentation fault in write({fd}, {buf:#x}, {len}) at byte {i}"
-                    )));
-                }
-                Err(_) => return Ok(-EFAULT),
-            }
-        }
-        if fd == 1 { &mut self.stdout } else { &mut self.stderr }.extend_from_slice(&bytes);
-        Ok(len as i32)
+        execute(&mut self.hart, &mut self.memory, &mut self.io, self.max_instructions)
     }
 
     /// The report of the run so far, with the core's section.
@@ -348,4 +344,100 @@ impl UserMachine {
             Some(CoreReport::new(Environment::UserProcess, self.hart.stats(), self.hart.now().as_u64()));
         report
     }
+}
+
+/// Runs the hart on `port` until the program exits; returns its exit status.
+fn execute<P: UserPort>(
+    hart: &mut Hart,
+    port: &mut P,
+    io: &mut ProcessIo,
+    max_instructions: Option<u64>,
+) -> Result<u32, SimError> {
+    let limit = max_instructions.unwrap_or(u64::MAX);
+    loop {
+        if io.steps >= limit {
+            return Err(SimError::InstructionLimit { limit, pc: hart.pc() });
+        }
+        io.steps += 1;
+        match hart.step(port)? {
+            Step::Retired | Step::Trapped(_) => {}
+            Step::Waiting => {
+                return Err(SimError::ProcessStopped(format!(
+                    "wfi at pc {:#x}: a user process has no interrupt to wait for",
+                    hart.pc()
+                )));
+            }
+            Step::Syscall => {
+                if let Some(status) = syscall(hart, port, io)? {
+                    return Ok(status);
+                }
+            }
+            Step::Exception { cause, tval, pc } => {
+                let why = match port.last_segfault() {
+                    Some(segfault) => format!("segmentation fault: {segfault}"),
+                    None => format!("{cause:?}"),
+                };
+                return Err(SimError::ProcessStopped(format!("{why} at pc {pc:#010x} (tval {tval:#010x})")));
+            }
+        }
+    }
+}
+
+/// Emulates the `ecall` the hart stopped at; `Some(status)` when the program exits.
+fn syscall<P: UserPort>(hart: &mut Hart, port: &mut P, io: &mut ProcessIo) -> Result<Option<u32>, SimError> {
+    let number = hart.reg(17);
+    let (a0, a1, a2) = (hart.reg(10), hart.reg(11), hart.reg(12));
+    let result = match number {
+        64 => write(hart, port, io, a0, a1, a2)?,
+        93 | 94 => return Ok(Some(a0)),
+        214 => {
+            // Linux: the new break on success, the current one otherwise (brk(0) asks).
+            if a0 >= io.brk_start && a0 <= io.heap_end {
+                io.brk = a0;
+            }
+            io.brk as i32
+        }
+        n => {
+            return Err(SimError::ProcessStopped(format!(
+                "unsupported system call {n} (a7) at pc {:#010x}; this machine has write (64), exit (93), \
+                 exit_group (94) and brk (214)",
+                hart.pc()
+            )));
+        }
+    };
+    hart.set_reg(10, result as u32);
+    hart.skip_ecall();
+    Ok(None)
+}
+
+/// `write(fd, buf, len)`: the bytes, loaded through the memory port.
+fn write<P: UserPort>(
+    hart: &mut Hart,
+    port: &mut P,
+    io: &mut ProcessIo,
+    fd: u32,
+    buf: u32,
+    len: u32,
+) -> Result<i32, SimError> {
+    if fd != 1 && fd != 2 {
+        return Ok(-EBADF);
+    }
+    let context = *hart.data_context();
+    let mut bytes = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let request = MemRequest::load(VirtAddr::new(buf.wrapping_add(i)), Width::Byte);
+        let answer = port.access(hart.now(), &context, request)?;
+        hart.advance_to(answer.ready_at);
+        match answer.value {
+            Ok(byte) => bytes.push(byte as u8),
+            Err(_) if !port.is_running() => {
+                return Err(SimError::ProcessStopped(format!(
+                    "segmentation fault in write({fd}, {buf:#x}, {len}) at byte {i}"
+                )));
+            }
+            Err(_) => return Ok(-EFAULT),
+        }
+    }
+    if fd == 1 { &mut io.stdout } else { &mut io.stderr }.extend_from_slice(&bytes);
+    Ok(len as i32)
 }

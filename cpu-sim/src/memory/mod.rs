@@ -67,6 +67,11 @@ impl MemorySystem {
         self.oracle = Some(Oracle::default());
     }
 
+    /// Gives OPT the future of the accesses about to be made.
+    pub fn set_future(&mut self, future: os_model::Future) {
+        self.os.set_future(future);
+    }
+
     /// Accesses that reached the port so far.
     pub fn accesses(&self) -> u64 {
         self.issued
