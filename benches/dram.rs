@@ -35,15 +35,8 @@ fn banked(policy: RowPolicy) -> DramTiming {
 /// A fixed pseudo-random sequence (xorshift, seeded by the span) of word addresses
 /// below `span` bytes.
 fn addresses(span: u64) -> Vec<PhysAddr> {
-    let mut x = span | 1;
-    (0..REQUESTS)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            PhysAddr::new((x % span) & !3)
-        })
-        .collect()
+    let mut x = mmu_core::testing::XorShift::new(span | 1);
+    (0..REQUESTS).map(|_| PhysAddr::new(x.below(span) & !3)).collect()
 }
 
 fn read(c: &mut Criterion) {

@@ -38,15 +38,8 @@ fn page(vpn: u32) -> Translation {
 /// A fixed pseudo-random sequence (xorshift, seeded by the size) of word addresses
 /// within `pages` pages starting at page `first`.
 fn addresses(first: u32, pages: u32) -> Vec<VirtAddr> {
-    let mut x = u64::from(pages) | 1;
-    (0..ADDRESSES)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            VirtAddr::new((first << 12) + ((x as u32) % (pages * 1024)) * 4)
-        })
-        .collect()
+    let mut x = mmu_core::testing::XorShift::new(u64::from(pages) | 1);
+    (0..ADDRESSES).map(|_| VirtAddr::new((first << 12) + ((x.next() as u32) % (pages * 1024)) * 4)).collect()
 }
 
 /// The foundation's TLB (issue #2: LRU only, no policy dispatch, no index), kept here

@@ -14,15 +14,8 @@ const LINES: usize = 1 << 20;
 /// Word addresses inside 16 pages from 0x1000_0000 (xorshift seeded by a
 /// constant): after the first touch of each page, every access hits a 64-entry L1.
 fn addresses() -> Vec<u32> {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    (0..LINES)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            0x1000_0000 + ((x as u32) % (16 * 1024)) * 4
-        })
-        .collect()
+    let mut x = mmu_core::testing::XorShift::new(0x9e37_79b9_7f4a_7c15);
+    (0..LINES).map(|_| 0x1000_0000 + ((x.next() as u32) % (16 * 1024)) * 4).collect()
 }
 
 /// The same accesses, one per line, in `format`; one store in four.

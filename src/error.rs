@@ -18,7 +18,8 @@ pub enum RunError {
     /// The config is malformed or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The simulation stopped with an error.
+    /// The simulation stopped with an error that names its own origin (a trace
+    /// file and line).
     #[error(transparent)]
     Sim(#[from] SimError),
     /// The program file is not an RV32 executable this machine runs.
@@ -39,13 +40,16 @@ pub enum RunError {
     },
     /// The program started and the run stopped with an error; what it printed
     /// so far comes with it, for the console.
-    #[error("{source}")]
-    Stopped {
-        /// The console output before the stop.
-        console: Vec<u8>,
-        /// What a user program wrote to fd 2 before the stop.
-        stderr: Vec<u8>,
-        /// Why it stopped.
+    #[error("{}", .0.source)]
+    Stopped(Box<StoppedProgram>),
+    /// The simulation stopped with an error of the machine the config describes
+    /// (memory exhausted, swap full, the clock overflowed): named by the config
+    /// file, as load errors are.
+    #[error("{}: {source}", config.display())]
+    Machine {
+        /// The config file.
+        config: PathBuf,
+        /// What stopped the run.
         source: SimError,
     },
     /// A combination of options that cannot work.
@@ -53,7 +57,39 @@ pub enum RunError {
     Unsupported(String),
 }
 
+/// A program run that stopped with an error, and what it printed before.
+#[derive(Debug)]
+pub struct StoppedProgram {
+    /// The console output before the stop.
+    pub console: Vec<u8>,
+    /// What a user program wrote to fd 2 before the stop.
+    pub stderr: Vec<u8>,
+    /// Why it stopped.
+    pub source: SimError,
+}
+
 impl RunError {
+    /// A program run that stopped with `source` after printing `console` and `stderr`.
+    pub fn stopped(console: Vec<u8>, stderr: Vec<u8>, source: SimError) -> Self {
+        RunError::Stopped(Box::new(StoppedProgram { console, stderr, source }))
+    }
+
+    /// A simulation error of the run of `config`: an error of the machine is
+    /// prefixed with the config file; one of a trace already names the trace.
+    pub fn of_run(config: &std::path::Path, error: SimError) -> Self {
+        match error {
+            SimError::Workload(_) | SimError::UnknownProcess { .. } => RunError::Sim(error),
+            SimError::Os(_)
+            | SimError::CheckFailed { .. }
+            | SimError::ClockOverflow { .. }
+            | SimError::NoProgress(_)
+            | SimError::InstructionLimit { .. }
+            | SimError::ProcessStopped(_)
+            | SimError::Unsupported(_)
+            | SimError::Internal(_) => RunError::Machine { config: config.to_path_buf(), source: error },
+        }
+    }
+
     /// The process exit code: 2 for bad input the user must fix before running,
     /// 1 for a simulation that started and stopped with an error.
     pub fn exit_code(&self) -> i32 {
@@ -63,7 +99,7 @@ impl RunError {
             | RunError::Unsupported(_)
             | RunError::Elf { .. }
             | RunError::Load { .. } => 2,
-            RunError::Sim(_) | RunError::Stopped { .. } => 1,
+            RunError::Sim(_) | RunError::Machine { .. } | RunError::Stopped(_) => 1,
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct TraceSummary {
     pub writes: u64,
     /// `P n` context switches.
     pub switches: u64,
+    /// Native accesses whose address is not word aligned (a run counts each as
+    /// an alignment fault); the other formats' are in `stats.unaligned_records`.
+    pub unaligned_accesses: u64,
     /// Distinct 4 KiB pages touched by any process.
     pub pages: u64,
     /// Lowest and highest address accessed.
@@ -57,6 +60,9 @@ pub fn inspect_trace(
                     mmu_core::AccessKind::Write => summary.writes += 1,
                 }
                 let addr = access.vaddr.as_u32();
+                if !access.vaddr.is_word_aligned() {
+                    summary.unaligned_accesses += 1;
+                }
                 let page = (addr >> 12) as usize;
                 pages[page / 64] |= 1 << (page % 64);
                 summary.range = Some(match summary.range {
@@ -80,7 +86,9 @@ pub fn render_summary(summary: &TraceSummary, origin: &str) -> String {
     let _ = writeln!(
         s,
         "  lines     {} ({} bad lines skipped, {} unaligned records)",
-        t.lines, t.bad_lines_skipped, t.unaligned_records
+        t.lines,
+        t.bad_lines_skipped,
+        t.unaligned_records + summary.unaligned_accesses
     );
     let _ = writeln!(
         s,

@@ -5,7 +5,7 @@ use crate::error::RunError;
 use cpu_sim::{MachineConfig, WorkloadConfig};
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -55,10 +55,88 @@ pub fn open_trace(path: &Path, bytes_read: Rc<Cell<u64>>) -> Result<Box<dyn Read
     let file = Counting { inner: File::open(path).map_err(io_error)?, bytes: bytes_read };
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     Ok(match extension {
-        "gz" => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file))),
+        "gz" => Box::new(GzMembers::new(BufReader::with_capacity(1 << 16, file))),
         "zst" | "zstd" => Box::new(zstd::Decoder::new(file).map_err(io_error)?),
         _ => Box::new(file),
     })
+}
+
+/// The gzip magic number, the first two bytes of every member.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// A gzip file of one or more members (`cat a.gz b.gz`), decompressed as it is
+/// read. Unlike flate2's `MultiGzDecoder`, which calls anything after a member an
+/// "invalid gzip header", it says what is wrong: a file that is not gzip at all,
+/// or bytes after the last member that do not start another one.
+struct GzMembers<R: BufRead> {
+    state: GzState<R>,
+}
+
+enum GzState<R: BufRead> {
+    /// Between members (or at the start): the next bytes must be a gzip header.
+    Between { input: R, members: u64 },
+    /// Inside a member.
+    Member { decoder: Box<flate2::bufread::GzDecoder<R>>, members: u64 },
+    /// The end, or after an error.
+    Done,
+}
+
+impl<R: BufRead> GzMembers<R> {
+    fn new(input: R) -> Self {
+        Self { state: GzState::Between { input, members: 0 } }
+    }
+}
+
+impl<R: BufRead> Read for GzMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match std::mem::replace(&mut self.state, GzState::Done) {
+                GzState::Done => return Ok(0),
+                GzState::Member { mut decoder, members } => {
+                    let n = decoder.read(buf)?;
+                    if n > 0 || buf.is_empty() {
+                        self.state = GzState::Member { decoder, members };
+                        return Ok(n);
+                    }
+                    self.state = GzState::Between { input: decoder.into_inner(), members };
+                }
+                GzState::Between { mut input, members } => {
+                    // Peek, without consuming, at the next bytes: a new member's
+                    // header, the end, or something else. (When only one byte is
+                    // buffered, the decoder checks the second.)
+                    let available = input.fill_buf()?;
+                    let head = &available[..available.len().min(2)];
+                    if head.is_empty() {
+                        return if members == 0 { Err(not_gzip("the file is empty")) } else { Ok(0) };
+                    }
+                    if head != &GZIP_MAGIC[..head.len()] {
+                        return Err(if members == 0 {
+                            not_gzip("it does not start with the gzip magic bytes 1f 8b")
+                        } else {
+                            std::io::Error::new(
+                                std::io::ErrorKind::InvalidData,
+                                format!(
+                                    "trailing data after the gzip stream (after {members} member(s)): \
+                                     the bytes that follow are not another gzip member"
+                                ),
+                            )
+                        });
+                    }
+                    self.state = GzState::Member {
+                        decoder: Box::new(flate2::bufread::GzDecoder::new(input)),
+                        members: members + 1,
+                    };
+                }
+            }
+        }
+    }
+}
+
+fn not_gzip(why: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("not gzip data ({why}), though the name ends in `.gz`: rename it or compress it"),
+    )
 }
 
 /// A reader that counts the bytes it hands out.

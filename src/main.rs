@@ -2,7 +2,7 @@
 //! config's synthetic workload out as a trace.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cpu_sim::{TraceFormat, WorkloadConfig};
+use cpu_sim::TraceFormat;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +40,12 @@ enum Command {
         /// (`trace.bad_lines_skipped`) and warn about the first, instead of stopping.
         #[arg(long)]
         skip_bad_lines: bool,
+        /// What to do with a native trace record whose address is not word
+        /// aligned: `fault` (count an alignment fault and skip it) or `round-down`
+        /// (access the word that holds it, as the course format does). By
+        /// default the config's `unaligned`, else `fault`.
+        #[arg(long, value_enum)]
+        unaligned: Option<UnalignedArg>,
         /// Add host time and accesses simulated per second to the report (JSON and
         /// RON leave them out otherwise, so that reports stay byte-identical).
         #[arg(long)]
@@ -47,6 +53,32 @@ enum Command {
         /// How to print the report: a table for people, or the full report as JSON or RON.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Read and discard the first N accesses (no state changes); overrides the
+        /// config's `window.skip`.
+        #[arg(long, value_name = "N")]
+        skip: Option<u64>,
+        /// Run the next N accesses to warm the machine up, then reset every counter;
+        /// overrides `window.warmup`.
+        #[arg(long, value_name = "N")]
+        warmup: Option<u64>,
+        /// End the measured window after N accesses and report normally (exit 0);
+        /// overrides `window.max`.
+        #[arg(long, value_name = "N")]
+        max: Option<u64>,
+        /// Record the counters' deltas every N measured accesses (needs
+        /// --interval-out or --plot-intervals); overrides `window.interval`.
+        #[arg(long, value_name = "N")]
+        interval: Option<u64>,
+        /// Where the interval records go: CSV if FILE ends in .csv, JSON lines if .jsonl.
+        #[arg(long, value_name = "FILE")]
+        interval_out: Option<PathBuf>,
+        /// Draw miss rates and cycles per access over the intervals as an SVG.
+        #[arg(long, value_name = "FILE.svg")]
+        plot_intervals: Option<PathBuf>,
+        /// Replace a config field: PATH names it with dots and [i] (tlb.l1[0].entries),
+        /// VALUE is RON (128, Fixed(latency: 50)). Any number of times, in order.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<mmu_sim::overrides::Override>,
         /// Run this RV32 ELF program on the RV32 core; the config's workload must
         /// be `Elf` (configs/rv32-virt.ron). The exit status is the program's: 0 on
         /// pass, n when bare-metal test n fails.
@@ -61,6 +93,43 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         console: Option<PathBuf>,
     },
+    /// Run the config once per point of a grid of values, in parallel, and print
+    /// one row of counters per point.
+    Sweep {
+        /// The RON config file.
+        config: PathBuf,
+        /// A field and its values: PATH=V1,V2,... (split at top-level commas, so
+        /// Some((1, 2)) stays one value). The grid is the product of every --vary.
+        #[arg(long = "vary", value_name = "PATH=V1,V2,...", required = true)]
+        varies: Vec<mmu_sim::sweep::Vary>,
+        /// Replace a config field for every point (PATH=VALUE, RON), as `run --set`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<mmu_sim::overrides::Override>,
+        /// Read this trace instead of the config's workload (a file: every point reads it).
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Threads running points at once (default: every core).
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// csv (a header line, then a row per point) or jsonl (an object per point).
+        #[arg(long, value_enum, default_value_t = SweepFormatArg::Csv)]
+        format: SweepFormatArg,
+        /// Write the rows to FILE instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run a grid larger than the limit (4096 points) without refusing.
+        #[arg(long)]
+        yes: bool,
+        /// Read and discard the first N accesses of every point (as `run --skip`).
+        #[arg(long, value_name = "N")]
+        skip: Option<u64>,
+        /// Warm every point up for N accesses, then reset its counters (as `run --warmup`).
+        #[arg(long, value_name = "N")]
+        warmup: Option<u64>,
+        /// Measure at most N accesses per point (as `run --max`).
+        #[arg(long, value_name = "N")]
+        max: Option<u64>,
+    },
     /// Read a trace without simulating it and say what it holds: format, lines,
     /// accesses by kind, pages touched, and how fast it parsed.
     Inspect {
@@ -74,9 +143,11 @@ enum Command {
         skip_bad_lines: bool,
     },
     /// Write the config's synthetic workload to standard output as a native
-    /// trace, for `mmu-sim run --trace -` or for keeping.
+    /// trace, for `mmu-sim run --trace -` or for keeping. A `Processes` mix is
+    /// written as the scheduler interleaves it, with `P n` lines.
     Generate {
-        /// The RON config file; its workload must be `Synthetic`.
+        /// The RON config file; its workload must be `Synthetic`, or `Processes`
+        /// with a quantum in `Accesses`.
         config: PathBuf,
         /// Write the whole workload this many times over.
         #[arg(long, default_value_t = 1)]
@@ -85,10 +156,31 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum SweepFormatArg {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Table,
     Json,
     Ron,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UnalignedArg {
+    Fault,
+    RoundDown,
+}
+
+impl From<UnalignedArg> for cpu_sim::Unaligned {
+    fn from(u: UnalignedArg) -> Self {
+        match u {
+            UnalignedArg::Fault => cpu_sim::Unaligned::Fault,
+            UnalignedArg::RoundDown => cpu_sim::Unaligned::RoundDown,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -133,13 +225,62 @@ fn write_stderr(bytes: &[u8]) {
     let _ = std::io::stderr().lock().write_all(bytes);
 }
 
+/// Writes a message to standard error, ignoring failures: with standard error
+/// closed or full there is nowhere left to say anything (`eprintln!` would panic).
+fn say(message: std::fmt::Arguments) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(message).and_then(|()| err.write_all(b"\n"));
+}
+
 fn fail(e: &mmu_sim::RunError) -> ExitCode {
-    eprintln!("error: {e}");
+    say(format_args!("error: {e}"));
     ExitCode::from(e.exit_code() as u8)
 }
 
+/// Writes `text` to standard output. A reader that stopped early (`| head`) is
+/// not an error of ours: stop quietly with success. Any other failure (a full
+/// disk) is reported with exit status 1 (`print!` would panic on either).
+fn emit(text: &[u8]) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => output_failed(&e),
+    }
+}
+
+/// The exit of a write to standard output that failed: quiet success for a
+/// closed pipe, an error and status 1 otherwise.
+fn output_failed(e: &std::io::Error) -> ExitCode {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return ExitCode::SUCCESS;
+    }
+    say(format_args!("error: writing to standard output: {e}"));
+    ExitCode::FAILURE
+}
+
+/// Help, version and usage errors, written like everything else (clap's own
+/// printing ignores a failed write): help on standard output, errors on standard
+/// error, in colour on a terminal.
+fn usage(e: &clap::Error) -> ExitCode {
+    let rendered = e.render();
+    if e.use_stderr() {
+        let text =
+            if std::io::stderr().is_terminal() { rendered.ansi().to_string() } else { rendered.to_string() };
+        say(format_args!("{}", text.trim_end()));
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    }
+    let text =
+        if std::io::stdout().is_terminal() { rendered.ansi().to_string() } else { rendered.to_string() };
+    emit(text.as_bytes())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     match cli.command {
         Command::Run {
             config,
@@ -147,47 +288,97 @@ fn main() -> ExitCode {
             check,
             trace_format,
             skip_bad_lines,
+            unaligned,
             timing,
             format,
+            skip,
+            warmup,
+            max,
+            interval,
+            interval_out,
+            plot_intervals,
+            sets,
             elf,
             max_instructions,
             console,
         } => {
+            let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
             let options = mmu_sim::RunOptions {
                 trace,
                 trace_format: trace_format.map(TraceFormat::from),
                 skip_bad_lines,
+                unaligned: unaligned.map(cpu_sim::Unaligned::from),
                 progress: std::io::stderr().is_terminal(),
                 check,
                 elf,
                 max_instructions,
             };
-            let outcome = match mmu_sim::load_config(&config)
-                .and_then(|loaded| mmu_sim::run_with(&loaded, &config, &options))
-            {
+            let loaded = match mmu_sim::load_config(&config).and_then(|loaded| {
+                let mut loaded = mmu_sim::overrides::apply(&loaded, &config.display().to_string(), &sets)?;
+                flags.apply(&mut loaded.window)?;
+                if loaded.window.interval.is_some() && interval_out.is_none() && plot_intervals.is_none() {
+                    return Err(mmu_sim::RunError::Unsupported(
+                        "--interval records the counters every N accesses: say where with --interval-out FILE.csv|.jsonl or --plot-intervals FILE.svg".into(),
+                    ));
+                }
+                if loaded.window.interval.is_none() && (interval_out.is_some() || plot_intervals.is_some()) {
+                    return Err(mmu_sim::RunError::Unsupported(
+                        "--interval-out and --plot-intervals need --interval N (or the config's `window.interval`)".into(),
+                    ));
+                }
+                Ok(loaded)
+            }) {
+                Ok(loaded) => loaded,
+                Err(e) => return fail(&e),
+            };
+            let outcome = match mmu_sim::run_with(&loaded, &config, &options) {
                 Ok(outcome) => outcome,
                 Err(e) => {
-                    if let mmu_sim::RunError::Stopped { console: bytes, stderr, .. } = &e {
-                        if let Err(message) = write_console(bytes, console.as_deref(), format) {
+                    if let mmu_sim::RunError::Stopped(stopped) = &e {
+                        if let Err(message) = write_console(&stopped.console, console.as_deref(), format) {
                             eprintln!("error: {message}");
                         }
-                        write_stderr(stderr);
+                        write_stderr(&stopped.stderr);
                     }
                     return fail(&e);
                 }
             };
-            let mut status = ExitCode::SUCCESS;
+            if let Some((columns, records)) = &outcome.intervals {
+                let written = interval_out
+                    .as_deref()
+                    .map_or(Ok(()), |path| mmu_sim::window::write_intervals(path, columns, records))
+                    .and_then(|()| {
+                        plot_intervals
+                            .as_deref()
+                            .map_or(Ok(()), |path| mmu_sim::window::plot_intervals(path, columns, records))
+                    });
+                if let Err(e) = written {
+                    return fail(&e);
+                }
+            }
+            if let Some(warning) =
+                mmu_sim::window::window_warning(&loaded.window, outcome.report.window.as_ref())
+            {
+                say(format_args!("{warning}"));
+            }
+            let mut status = None;
             if let Some(program) = &outcome.program {
                 if let Err(message) = write_console(&program.console, console.as_deref(), format) {
                     eprintln!("error: {message}");
                     return ExitCode::from(2);
                 }
                 write_stderr(&program.stderr);
-                status = ExitCode::from(program.end.exit_status());
+                status = Some(program.end.exit_status());
             }
             let mut report = outcome.report;
             if let (Some(first), Some(stats)) = (&outcome.first_bad_line, &report.trace) {
-                eprintln!("warning: skipped {} bad trace lines; the first: {first}", stats.bad_lines_skipped);
+                say(format_args!(
+                    "warning: skipped {} bad trace lines; the first: {first}",
+                    stats.bad_lines_skipped
+                ));
+            }
+            if let Some(warning) = mmu_sim::skipped_warning(&report) {
+                say(format_args!("{warning}"));
             }
             if timing {
                 report.timing = Some(outcome.timing.clone());
@@ -209,14 +400,71 @@ fn main() -> ExitCode {
                         + "\n"
                 }
             };
-            print!("{text}");
-            status
+            match status {
+                // The program's failure status wins over a successful write.
+                Some(code) if code != 0 => {
+                    let _ = emit(text.as_bytes());
+                    ExitCode::from(code)
+                }
+                _ => emit(text.as_bytes()),
+            }
+        }
+        Command::Sweep { config, varies, sets, trace, jobs, format, out, yes, skip, warmup, max } => {
+            let origin = config.display().to_string();
+            let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval: None };
+            let points = match mmu_sim::load_config(&config).and_then(|mut base| {
+                flags.apply(&mut base.window)?;
+                mmu_sim::sweep::grid(&base, &origin, &sets, &varies, yes)
+            }) {
+                Ok(points) => points,
+                Err(e) => return fail(&e),
+            };
+            if trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
+                return fail(&mmu_sim::RunError::Unsupported(
+                    "sweep reads the trace once per point: pass it as a file, not standard input".into(),
+                ));
+            }
+            let options = mmu_sim::RunOptions { trace, ..mmu_sim::RunOptions::default() };
+            let bar = std::io::stderr().is_terminal().then(|| {
+                let bar = indicatif::ProgressBar::new(points.len() as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{elapsed_precise} [{wide_bar}] {pos}/{len} points",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            });
+            let progress = |done: u64| {
+                if let Some(bar) = &bar {
+                    bar.set_position(done);
+                }
+            };
+            let reports = mmu_sim::sweep::run_points(&points, &varies, &config, &options, jobs, &progress);
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            let reports = match reports {
+                Ok(reports) => reports,
+                Err(e) => return fail(&e),
+            };
+            let format = match format {
+                SweepFormatArg::Csv => mmu_sim::sweep::SweepFormat::Csv,
+                SweepFormatArg::Jsonl => mmu_sim::sweep::SweepFormat::Jsonl,
+            };
+            let text = mmu_sim::sweep::render(&varies, &points, &reports, format);
+            match out {
+                Some(path) => match std::fs::write(&path, text) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(source) => fail(&mmu_sim::RunError::Io { path, source }),
+                },
+                None => emit(text.as_bytes()),
+            }
         }
         Command::Inspect { trace, trace_format, skip_bad_lines } => {
             match mmu_sim::inspect_trace(&trace, trace_format.into(), skip_bad_lines) {
                 Ok(summary) => {
-                    print!("{}", mmu_sim::render_summary(&summary, &trace.display().to_string()));
-                    ExitCode::SUCCESS
+                    emit(mmu_sim::render_summary(&summary, &trace.display().to_string()).as_bytes())
                 }
                 Err(e) => fail(&e),
             }
@@ -226,22 +474,11 @@ fn main() -> ExitCode {
                 Ok(loaded) => loaded,
                 Err(e) => return fail(&e),
             };
-            let WorkloadConfig::Synthetic(generator) = &loaded.workload else {
-                eprintln!(
-                    "error: {}: the workload is a trace already; `generate` needs a Synthetic one",
-                    config.display()
-                );
-                return ExitCode::from(2);
-            };
             let mut out = std::io::stdout().lock();
-            match mmu_sim::write_generated(generator, loaded.seed, repeat, &mut out) {
+            match mmu_sim::write_config_workload(&loaded, &config, repeat, &mut out) {
                 Ok(_) => ExitCode::SUCCESS,
-                // The reader stopped early (`| head`): not an error of ours.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: writing the trace: {e}");
-                    ExitCode::FAILURE
-                }
+                Err(mmu_sim::GenerateError::Refused(e)) => fail(&e),
+                Err(mmu_sim::GenerateError::Write(e)) => output_failed(&e),
             }
         }
     }

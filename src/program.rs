@@ -112,16 +112,9 @@ pub fn run_program(
     let result = machine.run();
     let seconds = start.elapsed().as_secs_f64();
     let console = machine.console().to_vec();
-    let halt = result.map_err(|source| RunError::Stopped {
-        console: console.clone(),
-        stderr: Vec::new(),
-        source,
-    })?;
-    let refuse = |what: String| RunError::Stopped {
-        console: console.clone(),
-        stderr: Vec::new(),
-        source: cpu_sim::SimError::Unsupported(what),
-    };
+    let halt = result.map_err(|source| RunError::stopped(console.clone(), Vec::new(), source))?;
+    let refuse =
+        |what: String| RunError::stopped(console.clone(), Vec::new(), cpu_sim::SimError::Unsupported(what));
     match halt {
         Halt::Reset => {
             return Err(refuse(
@@ -159,7 +152,7 @@ fn run_user(
     let (console, stderr) = (machine.stdout().to_vec(), machine.stderr().to_vec());
     let status = match result {
         Ok(status) => status,
-        Err(source) => return Err(RunError::Stopped { console, stderr, source }),
+        Err(source) => return Err(RunError::stopped(console, stderr, source)),
     };
     let report = machine.report();
     let instructions = report.core.as_ref().map_or(0, |c| c.instructions);

@@ -40,6 +40,29 @@ fn size(bytes: u64) -> String {
     if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
+/// Accesses the core executed: all but those of processes stopped by a
+/// segmentation fault (unaligned ones count: they cost their cycles).
+pub fn executed_accesses(report: &Report) -> u64 {
+    report.accesses.saturating_sub(report.skipped_accesses)
+}
+
+/// The warning for a trace run that skipped most of its accesses, because
+/// the process making them was stopped by a segmentation fault: the report
+/// then describes a small part of the trace, which is easy to miss.
+pub fn skipped_warning(report: &Report) -> Option<String> {
+    if report.trace.is_none() || report.skipped_accesses <= report.accesses / 2 {
+        return None;
+    }
+    let first = report.segfaults.first().map_or(String::new(), |f| {
+        format!("; the first: process {} (`{}`) at {} ({})", f.pid, f.process, f.vaddr, f.reason)
+    });
+    Some(format!(
+        "warning: {} of the trace's {} accesses were skipped, because their process was stopped by a \
+         segmentation fault{first}; do the config's regions cover the trace's addresses (`mmu-sim inspect`)?",
+        report.skipped_accesses, report.accesses
+    ))
+}
+
 /// The report as a table for people.
 pub fn render_table(report: &Report, origin: &str) -> String {
     let mut s = String::new();
@@ -50,7 +73,8 @@ pub fn render_table(report: &Report, origin: &str) -> String {
         "  accesses {:>12}   cycles {:>14}   cycles/access {}",
         r.accesses,
         r.cycles,
-        per(r.cycles, r.accesses)
+        // Skipped accesses (of a stopped process) cost nothing: divide by the others.
+        per(r.cycles, executed_accesses(r))
     );
     if let Some(core) = &r.core {
         let c = &core.counts;
@@ -252,6 +276,16 @@ pub fn render_table(report: &Report, origin: &str) -> String {
                 p.physical_runs
             );
         }
+    }
+    if let Some(w) = &r.window {
+        let _ = writeln!(
+            s,
+            "  window      {} accesses skipped, {} warm-up (counters reset after it), {} measured{}",
+            w.skipped,
+            w.warmup,
+            w.measured,
+            if w.stopped_at_max { ", stopped at --max" } else { "" }
+        );
     }
     if let Some(c) = &r.check {
         let _ = writeln!(

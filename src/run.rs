@@ -4,8 +4,10 @@
 use crate::error::RunError;
 use crate::io::{STDIN, load_config, open_trace, trace_path};
 use crate::program::{ProgramRun, run_program};
+use cpu_sim::window::{IntervalColumns, IntervalRecord};
 use cpu_sim::{
-    HostTiming, Machine, MachineConfig, Report, SimError, TraceFormat, TraceReader, WorkloadConfig, runner,
+    HostTiming, Machine, MachineConfig, Report, SimError, TraceFormat, TraceReader, Unaligned,
+    WorkloadConfig, runner,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::cell::Cell;
@@ -24,6 +26,9 @@ pub struct RunOptions {
     pub trace_format: Option<TraceFormat>,
     /// Count and skip trace lines that do not parse instead of stopping.
     pub skip_bad_lines: bool,
+    /// What to do with unaligned native addresses. Without it: the config's
+    /// `unaligned` for the config's own trace, `Fault` for a `--trace` override.
+    pub unaligned: Option<Unaligned>,
     /// Draw a progress bar on standard error (the binary turns it on only when
     /// standard error is a terminal).
     pub progress: bool,
@@ -48,6 +53,8 @@ pub struct RunOutcome {
     pub first_bad_line: Option<String>,
     /// An ELF run's console output and end.
     pub program: Option<ProgramRun>,
+    /// The interval columns and records, when the window asked for intervals.
+    pub intervals: Option<(IntervalColumns, Vec<IntervalRecord>)>,
 }
 
 /// Runs the config at `config_path`, reading `trace_override` instead of the
@@ -146,9 +153,16 @@ pub fn run_with(
 ) -> Result<RunOutcome, RunError> {
     if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
         let (report, timing, program) = run_program(config, config_path, options)?;
-        return Ok(RunOutcome { report, timing, first_bad_line: None, program: Some(program) });
+        return Ok(RunOutcome {
+            report,
+            timing,
+            first_bad_line: None,
+            program: Some(program),
+            intervals: None,
+        });
     }
-    let mut machine = Machine::new(config)?;
+    let in_config = |e: SimError| RunError::of_run(config_path, e);
+    let mut machine = Machine::new(config).map_err(in_config)?;
     if options.check {
         machine.enable_check();
     }
@@ -161,6 +175,11 @@ pub fn run_with(
                 (Some(format), _, _) => *format,
                 (None, None, WorkloadConfig::Trace { format, .. }) => *format,
                 (None, _, _) => TraceFormat::Auto,
+            };
+            let unaligned = match (&options.unaligned, &options.trace, &config.workload) {
+                (Some(unaligned), _, _) => *unaligned,
+                (None, None, WorkloadConfig::Trace { unaligned, .. }) => *unaligned,
+                (None, _, _) => Unaligned::Fault,
             };
             let origin = path.display().to_string();
             if machine.needs_future() && path.as_os_str() == STDIN {
@@ -180,6 +199,8 @@ pub fn run_with(
                 origin: origin.clone(),
                 format,
                 skip_bad_lines: options.skip_bad_lines,
+                unaligned,
+                processes: u32::try_from(config.processes.len()).unwrap_or(u32::MAX),
                 bytes,
                 first: Some(first),
             };
@@ -187,7 +208,7 @@ pub fn run_with(
             let result =
                 runner::run_source(&mut machine, &mut source, &origin, &mut |done| progress.update(done));
             progress.finish();
-            let reader = result?;
+            let reader = result.map_err(in_config)?;
             trace_stats = Some(reader.stats().clone());
             first_bad_line = reader.first_bad_line().map(ToString::to_string);
         }
@@ -204,7 +225,7 @@ pub fn run_with(
             start = Instant::now();
             let result = runner::run_synthetic(&mut machine, &mut |done| progress.update(done));
             progress.finish();
-            result?;
+            result.map_err(in_config)?;
         }
     }
     let seconds = start.elapsed().as_secs_f64();
@@ -215,7 +236,9 @@ pub fn run_with(
         accesses_per_second: report.accesses as f64 / seconds.max(1e-9),
         instructions_per_second: None,
     };
-    Ok(RunOutcome { report, timing, first_bad_line, program: None })
+    let intervals =
+        config.window.interval.map(|_| (machine.interval_columns(), machine.intervals().to_vec()));
+    Ok(RunOutcome { report, timing, first_bad_line, program: None, intervals })
 }
 
 /// A trace file, read from its start for each reading (OPT reads it twice): the
@@ -226,6 +249,9 @@ struct TraceFile<'a> {
     origin: String,
     format: TraceFormat,
     skip_bad_lines: bool,
+    unaligned: Unaligned,
+    /// How many processes the config declares, for `P n` lines.
+    processes: u32,
     bytes: Rc<Cell<u64>>,
     first: Option<Box<dyn Read>>,
 }
@@ -242,6 +268,9 @@ impl runner::EventSource for TraceFile<'_> {
                 })?
             }
         };
-        Ok(TraceReader::new(source, self.origin.clone(), self.format).skip_bad_lines(self.skip_bad_lines))
+        Ok(TraceReader::new(source, self.origin.clone(), self.format)
+            .skip_bad_lines(self.skip_bad_lines)
+            .unaligned(self.unaligned)
+            .processes(self.processes))
     }
 }

@@ -150,3 +150,301 @@ fn cycles_are_the_sum_of_every_cost_in_the_report() {
     assert_eq!(r.walker.walk_cycles, (r.walker.pte_reads + r.walker.pte_writes) * latency.as_u64());
     assert_eq!(r.cycles, cpu + tlb_cycles + r.walker.walk_cycles + data + faults);
 }
+
+/// Runs the shipped config at `name` with its window replaced by `window`.
+fn run_window(name: &str, window: cpu_sim::window::Window, check: bool) -> mmu_sim::RunOutcome {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(name);
+    let mut config = mmu_sim::load_config(&path).unwrap();
+    config.window = window;
+    let options = mmu_sim::RunOptions { check, ..mmu_sim::RunOptions::default() };
+    mmu_sim::run_with(&config, &path, &options).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Every integer leaf of a report's counters, by JSON path, for subtraction.
+fn counters(report: &cpu_sim::Report) -> Vec<(String, u64)> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, u64)>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    walk(&format!("{prefix}/{k}"), v, out);
+                }
+            }
+            serde_json::Value::Number(n) => {
+                if let Some(n) = n.as_u64() {
+                    out.push((prefix.to_string(), n));
+                }
+            }
+            _ => {}
+        }
+    }
+    let v = serde_json::to_value(report).unwrap();
+    let mut out = Vec::new();
+    for section in ["tlb", "walk_cache", "tlb_invalidations", "faults", "dram"] {
+        walk(&format!("/{section}"), &v[section], &mut out);
+    }
+    for key in ["accesses", "cycles", "walks", "pte_reads", "pte_writes", "walk_cycles", "faulting_walks"] {
+        out.push((format!("/{key}"), v[key].as_u64().unwrap()));
+    }
+    // The OS's event counters (the rest of `os` are gauges: frames, slots in use).
+    for key in [
+        "demand_zero",
+        "swap_ins",
+        "evictions",
+        "dirty_writebacks",
+        "clean_evictions",
+        "shootdowns",
+        "swap_reads",
+        "swap_writes",
+    ] {
+        out.push((format!("/os/{key}"), v["os"][key].as_u64().unwrap()));
+    }
+    out
+}
+
+#[test]
+fn a_warm_up_run_counts_the_whole_run_minus_its_prefix() {
+    use cpu_sim::window::Window;
+    // swapping-lru: three processes, 30 000 accesses, heavy swapping; deterministic.
+    let config = "swapping-lru.ron";
+    let whole = run_window(config, Window::default(), false).report;
+    let k = 12_345;
+    let prefix = run_window(config, Window { max: Some(k), ..Window::default() }, false).report;
+    let warm = run_window(config, Window { warmup: k, ..Window::default() }, false).report;
+    assert_eq!(prefix.accesses, k);
+    let w = warm.window.as_ref().expect("a window section");
+    assert_eq!((w.skipped, w.warmup, w.measured), (0, k, whole.accesses - k));
+    assert_eq!(w.skipped + w.warmup + w.measured, whole.accesses, "skip + warm-up + counted = the whole run");
+    let (whole, prefix, warm) = (counters(&whole), counters(&prefix), counters(&warm));
+    assert!(whole.len() > 40, "{} counters compared", whole.len());
+    for (((path, a), (_, b)), (_, c)) in whole.iter().zip(&prefix).zip(&warm) {
+        assert_eq!(*c, a - b, "{path}: whole {a} - prefix {b}");
+    }
+}
+
+#[test]
+fn skip_warm_up_and_count_add_up_and_opt_and_check_still_hold() {
+    use cpu_sim::window::Window;
+    let whole = run_window("swapping-opt.ron", Window::default(), true).report;
+    let window = Window { skip: 5_000, warmup: 7_000, max: Some(9_000), interval: None };
+    let out = run_window("swapping-opt.ron", window, true).report;
+    let w = out.window.as_ref().unwrap();
+    assert_eq!((w.skipped, w.warmup, w.measured, w.stopped_at_max), (5_000, 7_000, 9_000, true));
+    assert_eq!(out.accesses, 9_000);
+    assert!(out.check.as_ref().is_some_and(|c| c.loads_checked > 0), "--check held over the window");
+    // Without max: the three parts are the whole run.
+    let out = run_window("swapping-opt.ron", Window { max: None, ..window }, true).report;
+    let w = out.window.as_ref().unwrap();
+    assert_eq!(w.skipped + w.warmup + w.measured, whole.accesses);
+}
+
+#[test]
+fn the_interval_deltas_add_up_to_the_report_totals() {
+    use cpu_sim::window::Window;
+    let out =
+        run_window("sv32-skylake-like.ron", Window { interval: Some(1_000), ..Window::default() }, false);
+    let (columns, records) = out.intervals.expect("interval records");
+    assert_eq!(records.len(), 16, "16 000 accesses in intervals of 1000");
+    let total = |name: &str| {
+        let i = columns.0.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+        records.iter().map(|r| r.values[i]).sum::<u64>()
+    };
+    let r = &out.report;
+    assert_eq!(total("accesses"), r.accesses);
+    assert_eq!(total("cycles"), r.cycles);
+    assert_eq!(total("walks"), r.walker.walks);
+    for (name, t) in &r.tlb.0 {
+        assert_eq!(total(&format!("tlb.{name}.lookups")), t.lookups, "{name}");
+        assert_eq!(total(&format!("tlb.{name}.misses")), t.misses, "{name}");
+    }
+    let f = &r.faults;
+    let faults = f.not_present
+        + f.protection
+        + f.reserved
+        + f.misaligned_superpage
+        + f.accessed_dirty
+        + f.access_fault;
+    assert_eq!(total("faults"), faults);
+    assert_eq!(total("dram.row_hits"), r.dram.row_hits);
+    assert_eq!(total("os.swap_reads"), r.os.swap_reads);
+}
+
+#[test]
+fn interval_files_are_csv_or_json_lines_and_a_plot() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-intervals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("i.csv");
+    let svg = dir.join("i.svg");
+    let out = mmu_sim(&[
+        "run",
+        "configs/sv32-small.ron",
+        "--warmup",
+        "50000",
+        "--interval",
+        "50000",
+        "--interval-out",
+        csv.to_str().unwrap(),
+        "--plot-intervals",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("interval,accesses,cycles,tlb.l1d.lookups,tlb.l1d.misses,"), "{}", lines[0]);
+    assert_eq!(lines.len(), 1 + 3, "150 000 measured accesses after the warm-up: 3 intervals");
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        plot.contains("<svg") && plot.contains("cycles per access") && plot.contains("l1d"),
+        "the plot has its series"
+    );
+    let jsonl = dir.join("i.jsonl");
+    let out = mmu_sim(&[
+        "run",
+        "configs/sv32-small.ron",
+        "--interval",
+        "100000",
+        "--interval-out",
+        jsonl.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let first: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&jsonl).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(first["accesses"], 100_000);
+    // Bad uses are named errors.
+    let out = mmu_sim(&["run", "configs/sv32-small.ron", "--interval", "10"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--interval-out"));
+    let out = mmu_sim(&["run", "configs/sv32-small.ron", "--warmup", "999999999"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ended during the warm-up (200000 of 999999999"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn set_overrides_show_in_the_effective_config_and_bad_ones_name_the_path() {
+    let out = mmu_sim(&[
+        "run",
+        "configs/sv32-small.ron",
+        "--set",
+        "tlb.l1[0].entries=128",
+        "--set",
+        "dram.timing=Fixed(latency: 50)",
+        "--set",
+        "tlb.l2.hit_latency=9",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["config"]["tlb"]["l1"][0]["entries"], 128);
+    assert_eq!(v["config"]["tlb"]["l2"]["hit_latency"], 9, "through the Option's Some");
+    assert_eq!(v["config"]["dram"]["timing"]["Fixed"]["latency"], 50);
+    // The same run from a file with those values gives the same counters.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/sv32-small.ron");
+    let mut config = mmu_sim::load_config(&path).unwrap();
+    config.tlb.l1[0].entries = 128;
+    config.dram.timing = mmu_core::DramTiming::Fixed { latency: mmu_core::Cycles::new(50) };
+    config.tlb.l2.as_mut().unwrap().hit_latency = mmu_core::Cycles::new(9);
+    let direct = mmu_sim::run_config(&config, &path, None).unwrap();
+    assert_eq!(v["cycles"], direct.cycles);
+    for (set, expected) in [
+        ("tlb.l1[0].entriez=128", "`tlb.l1[0]` has no field `entriez` (its fields: name, serves, entries"),
+        ("tlb.l1[7].entries=128", "`tlb.l1` has 1 element(s), so `[7]` is out of range"),
+        ("tlb.l1[0].ways=3", "field `tlb.l1[0].ways`: `ways` (3) must be between 1 and `entries`"),
+        ("seed.x=1", "`seed` is a value, not a struct"),
+        ("dram.timing=Fast", "dram.timing"),
+        ("nonsense", "is not PATH=VALUE"),
+    ] {
+        let out = mmu_sim(&["run", "configs/sv32-small.ron", "--set", set]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{set}: {err}");
+        assert!(err.contains(expected), "{set}: {err}");
+        assert!(!err.contains("panicked"), "{set}: {err}");
+    }
+}
+
+#[test]
+fn every_shipped_config_survives_the_override_round_trip() {
+    // --set rewrites the config as RON with every field written out: that text
+    // must parse back to the same config.
+    for path in configs() {
+        let config = mmu_sim::load_config(&path).unwrap();
+        let same = mmu_sim::overrides::apply(
+            &config,
+            "x",
+            &["seed=".to_string() + &config.seed.to_string()]
+                .iter()
+                .map(|s| s.parse().unwrap())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(same, config, "{}", path.display());
+    }
+}
+
+#[test]
+fn a_sweep_gives_the_same_bytes_for_any_number_of_jobs_and_names_bad_points() {
+    let args = |jobs: &str| {
+        mmu_sim(&[
+            "sweep",
+            "configs/sv32-small.ron",
+            "--vary",
+            "tlb.l1[0].entries=16,64",
+            "--vary",
+            "dram.timing=Fixed(latency: 50),Fixed(latency: 100)",
+            "--jobs",
+            jobs,
+        ])
+    };
+    let one = args("1");
+    let eight = args("8");
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    assert_eq!(one.stdout, eight.stdout, "byte-identical output for --jobs 1 and --jobs 8");
+    let text = String::from_utf8(one.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 4, "a header and one row per point");
+    assert!(lines[0].starts_with(
+        "tlb.l1[0].entries,dram.timing,accesses,skipped_accesses,context_switches,cycles,tlb.l1d.lookups"
+    ));
+    assert!(lines[1].starts_with("16,Fixed(latency: 50),200000,"), "{}", lines[1]);
+    assert!(lines[4].starts_with("64,Fixed(latency: 100),200000,"), "{}", lines[4]);
+    // Each row's cycles equal a separate run of that point.
+    let cycles = |row: &str| row.split(',').nth(5).unwrap().parse::<u64>().unwrap();
+    let single = mmu_sim(&[
+        "run",
+        "configs/sv32-small.ron",
+        "--set",
+        "tlb.l1[0].entries=64",
+        "--set",
+        "dram.timing=Fixed(latency: 100)",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
+    assert_eq!(cycles(lines[4]), v["cycles"].as_u64().unwrap());
+    // A value list splits at top-level commas only.
+    let out = mmu_sim(&[
+        "sweep",
+        "configs/sv32-small.ron",
+        "--vary",
+        "tlb.l2=None,Some((name: \"l2\", serves: Both, entries: 64, ways: 4, hit_latency: 7))",
+        "--format",
+        "jsonl",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    // Every point is validated before any runs, and an invalid one is named.
+    let out = mmu_sim(&["sweep", "configs/sv32-small.ron", "--vary", "tlb.l1[0].ways=4,3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("grid point 1 (tlb.l1[0].ways=3) is invalid"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing ran");
+    let out = mmu_sim(&["sweep", "configs/sv32-small.ron", "--vary", "tlb.l1[0].entries=(1,2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("leaves a bracket or a string open"));
+    // The guard: a grid over the limit is refused unless --yes.
+    let many: Vec<String> = (1..=65).map(|i| i.to_string()).collect();
+    let vary = format!("seed={}", many.join(","));
+    let out = mmu_sim(&["sweep", "configs/sv32-small.ron", "--vary", &vary, "--vary", &vary]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("4225 points, more than the limit of 4096") && err.contains("--yes"), "{err}");
+}

@@ -57,3 +57,111 @@ fn opt_reads_a_trace_file_ahead_and_beats_fifo_on_the_book_string() {
     assert_eq!((config("Opt"), config("Fifo")), (9, 15));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A scratch directory for one test, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("mmu-sim-os-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Scratch(dir)
+    }
+    /// `configs/sv32-small.ron` with each `(from, to)` replacement made, written as `name`.
+    fn small_with(&self, name: &str, edits: &[(&str, &str)]) -> String {
+        let mut text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/sv32-small.ron"),
+        )
+        .unwrap();
+        for (from, to) in edits {
+            assert!(text.contains(from), "sv32-small.ron has no `{from}`");
+            text = text.replace(from, to);
+        }
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+#[test]
+fn run_time_errors_of_the_machine_name_the_config_file() {
+    let dir = Scratch::new("runtime");
+    // 64 KiB of DRAM: 16 frames, fewer than the 512 heap pages touched, no swap.
+    let small = dir.small_with("small-dram.ron", &[("capacity_bytes: 0x1000000", "capacity_bytes: 0x10000")]);
+    let out = mmu_sim(&["run", &small]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with(&format!("error: {small}: physical memory exhausted: ")), "{stderr}");
+    // One page of swap fills at the second dirty eviction.
+    let swap = dir.small_with(
+        "small-swap.ron",
+        &[
+            ("capacity_bytes: 0x1000000", "capacity_bytes: 0x10000"),
+            (
+                "demand_zero_cycles: 2000)",
+                "demand_zero_cycles: 2000, swap: Some((capacity_bytes: 0x1000, read_latency: 1, write_latency: 1)))",
+            ),
+        ],
+    );
+    let out = mmu_sim(&["run", &swap]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with(&format!("error: {swap}: swap device full: ")), "{stderr}");
+}
+
+#[test]
+fn a_cycle_count_that_would_overflow_stops_the_run_naming_the_cost() {
+    // The rule: `Cycle + Cycles` saturates at 2^64 - 1, so a run that reaches it
+    // has lost cycles; it must stop with an error, not report a saturated count.
+    let dir = Scratch::new("overflow");
+    let huge = dir.small_with("huge.ron", &[("trap_cycles: 200", "trap_cycles: 0xffffffffffffffff")]);
+    let out = mmu_sim(&["run", &huge, "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains(&format!(
+            "{huge}: the simulated clock would pass 2^64 - 1 cycles at access 1, so `cycles` and the other cycle \
+             counters would be wrong: `os.trap_cycles` is 18446744073709551615 cycles"
+        )),
+        "{stderr}"
+    );
+    // Costs that are each fine but add up past 2^64: 2^62 cycles per access.
+    let sum = dir.small_with("sum.ron", &[("cycles_per_access: 1", "cycles_per_access: 0x4000000000000000")]);
+    let out = mmu_sim(&["run", &sum]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the simulated clock would pass 2^64 - 1 cycles at access 4"), "{stderr}");
+}
+
+#[test]
+fn opt_on_a_look_ahead_too_large_for_host_memory_is_refused_before_the_run() {
+    // The rule: 8 bytes per access. 2^61 accesses need 2^64 bytes, more than any
+    // host can allocate; the run must stop at once with that figure, not abort.
+    let dir = Scratch::new("opt-huge");
+    let config = dir.small_with(
+        "opt.ron",
+        &[
+            ("demand_zero_cycles: 2000)", "demand_zero_cycles: 2000, replacement: Opt)"),
+            ("accesses: 200000", "accesses: 0x2000000000000000"),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let out = mmu_sim(&["run", &config]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{config}: OPT's look-ahead needs 18446744073709551616 bytes of host memory (8 per access, for \
+             2305843009213693952 accesses)"
+        )),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "refused before the run");
+}

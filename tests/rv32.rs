@@ -196,9 +196,9 @@ fn exit_code_exits_with_its_status() {
 fn an_illegal_instruction_or_a_runaway_loop_stops_the_process_with_the_reason() {
     let err = run_elf(USER, &root().join("programs/bad/illegal.elf"), None).expect_err("stopped");
     assert!(err.to_string().contains("IllegalInstruction at pc"), "{err}");
-    let RunError::Stopped { console, .. } = &err else { panic!("{err:?}") };
+    let RunError::Stopped(stopped) = &err else { panic!("{err:?}") };
     let expected = std::fs::read(root().join("programs/bad/illegal-expected.txt")).expect("expected");
-    assert_eq!(console, &expected, "what it printed before the trap");
+    assert_eq!(stopped.console, expected, "what it printed before the trap");
     let err = run_elf(USER, &root().join("programs/bad/loop.elf"), Some(200_000)).expect_err("runaway");
     assert!(err.to_string().contains("within 200000 instructions"), "{err}");
     assert_eq!(err.exit_code(), 1);

@@ -22,13 +22,8 @@ const STACK_PAGES: u32 = 2;
 /// 24 data pages and 2 stack pages. The working set of all four, 136 pages, is
 /// more than a 64-entry L1 holds and far less than a 1536-entry L2 does.
 fn multiprocess_trace() -> String {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move |n: u32| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x % u64::from(n)) as u32
-    };
+    let mut x = mmu_core::testing::XorShift::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move |n: u32| x.below(u64::from(n)) as u32;
     let mut out = String::from(
         "# Four processes in turn, 40 quanta of 400 accesses: written by multiprocess_trace()\n\
          # in tests/tlb_designs.rs, which checks that this file is exactly its output.\n",
@@ -72,13 +67,8 @@ const COLD_PAGES: u32 = 1024;
 /// L2, which never sees the hot pages' L1 hits: the classic case where inclusion
 /// costs L1 hits.
 fn hot_cold_trace() -> String {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move |n: u32| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x % u64::from(n)) as u32
-    };
+    let mut x = mmu_core::testing::XorShift::new(0x2545_f491_4f6c_dd1d);
+    let mut next = move |n: u32| x.below(u64::from(n)) as u32;
     let mut out = String::from(
         "# 85% loads to 16 hot pages, 15% to 1024 cold pages in turn: written by hot_cold_trace()\n\
          # in tests/tlb_designs.rs, which checks that this file is exactly its output.\n",

@@ -253,7 +253,7 @@ fn generate_repeats_and_refuses_trace_configs() {
     assert_eq!(twice.stdout, [once.stdout.clone(), once.stdout].concat());
     let out = mmu_sim(&["generate", "configs/sv32-gcc-trace.ron"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a Synthetic one"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a Synthetic or Processes one"));
 }
 
 #[test]
@@ -310,4 +310,391 @@ fn the_course_traces_read_with_their_documented_unaligned_counts() {
         let want = format!("lines     1000000 (0 bad lines skipped, {unaligned} unaligned records)");
         assert!(text.contains(&want), "{name}: {text}");
     }
+}
+
+/// Where a test sends the binary's standard output.
+enum Out {
+    /// Captured.
+    Captured,
+    /// `/dev/full`: every write fails with "no space left".
+    Full,
+    /// A pipe whose reading end is closed before the run, as `| head -c1` leaves it.
+    Closed,
+}
+
+/// Runs the binary with standard output to `out`, and standard error captured
+/// or closed (its pipe's reading end dropped before the run).
+fn mmu_sim_to(args: &[&str], out: Out, close_stderr: bool) -> Output {
+    let stdout = match out {
+        Out::Captured | Out::Closed => Stdio::piped(),
+        Out::Full => {
+            Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists"))
+        }
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mmu-sim"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    if let Out::Closed = out {
+        drop(child.stdout.take());
+    }
+    if close_stderr {
+        drop(child.stderr.take());
+    }
+    child.wait_with_output().expect("the binary runs")
+}
+
+/// Every subcommand, and help, with output that can be long enough to matter.
+const EVERY_COMMAND: [&[&str]; 5] = [
+    &["run", SMALL],
+    &["run", SMALL, "--format", "json"],
+    &["inspect", "traces/gcc-20k.trace"],
+    &["generate", SMALL],
+    &["--help"],
+];
+
+#[test]
+fn a_full_disk_is_an_error_with_status_1_never_a_panic() {
+    // The rule: output that cannot be written is an error the user must hear of
+    // (status 1); a panic would exit with 101.
+    for args in EVERY_COMMAND {
+        let out = mmu_sim_to(args, Out::Full, false);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: writing to standard output: No space left on device"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        // With standard error closed too there is nowhere to say it: still status 1.
+        let out = mmu_sim_to(args, Out::Full, true);
+        assert_eq!(out.status.code(), Some(1), "{args:?} with standard error closed");
+    }
+}
+
+#[test]
+fn a_closed_pipe_stops_quietly_with_status_0() {
+    // The rule: a reader that stopped early (`| head -c1`) is not our error.
+    for args in EVERY_COMMAND {
+        let out = mmu_sim_to(args, Out::Closed, false);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn errors_written_to_a_closed_standard_error_keep_their_status_and_never_panic() {
+    // A missing config is the user's error (2), a bad trace line a run's error (1),
+    // a usage error clap's (2), a skipped line a warning (0): the same status
+    // whether or not the message can be written.
+    let dir = Scratch::new("closed-stderr");
+    let bad = dir.file("bad.trace", b"R 0x10000000\nhello\n");
+    let cases: [(&[&str], i32); 4] = [
+        (&["run", "no-such-config.ron"], 2),
+        (&["run", SMALL, "--trace", &bad], 1),
+        (&["run"], 2),
+        (&["run", SMALL, "--trace", &bad, "--skip-bad-lines", "--format", "json"], 0),
+    ];
+    for (args, code) in cases {
+        let out = mmu_sim_to(args, Out::Captured, true);
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}
+
+#[test]
+fn a_trace_without_newlines_stops_at_the_line_limit_at_once() {
+    // /dev/zero never ends and has no newline: the documented line limit (256 KiB)
+    // must stop it, quickly, whether named by --trace or by the config.
+    let dir = Scratch::new("zero");
+    let config = std::fs::read_to_string(root().join(SMALL)).unwrap();
+    let start = config.find("workload:").expect("sv32-small has a workload");
+    let zero_config = dir
+        .file("zero.ron", format!("{}workload: Trace(path: \"/dev/zero\"),\n)", &config[..start]).as_bytes());
+    for args in [
+        vec!["run", SMALL, "--trace", "/dev/zero"],
+        vec!["run", zero_config.as_str()],
+        vec!["inspect", "/dev/zero"],
+    ] {
+        let started = std::time::Instant::now();
+        let out = mmu_sim(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            stderr.contains("/dev/zero:1: the line is longer than 262144 bytes: this is not a text trace"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn the_first_line_gets_the_same_precise_error_as_any_other() {
+    // A 64-bit address or a value wider than a word on line 1 is reported as on
+    // line 2, not hidden behind "cannot tell the trace format".
+    let dir = Scratch::new("first-line");
+    let cases = [
+        (
+            "R 0x1ffefffd58\n",
+            "address 0x1ffefffd58 does not fit in 32 bits: this looks like a trace of a 64-bit program; record a 32-bit build (gcc -m32)",
+        ),
+        (" S 1ffefffd58,8\n", "address 0x1ffefffd58 does not fit in 32 bits"),
+        ("1ffefffd58 W\n", "address 0x1ffefffd58 does not fit in 32 bits"),
+        ("0 1ffefffd58\n", "address 0x1ffefffd58 does not fit in 32 bits"),
+        ("W 0x10000000 0x123456789\n", "value 0x123456789 does not fit in a 32-bit word"),
+    ];
+    for (line, want) in cases {
+        for (name, text) in [("first", line.to_string()), ("second", format!("# header\n{line}"))] {
+            let path = dir.file(&format!("{name}.trace"), text.as_bytes());
+            let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let lineno = if name == "first" { 1 } else { 2 };
+            assert_eq!(out.status.code(), Some(1), "{line:?}: {stderr}");
+            assert!(stderr.contains(&format!("{name}.trace:{lineno}: {want}")), "{line:?}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_switch_to_a_missing_process_names_the_line_and_the_pids_in_words() {
+    let dir = Scratch::new("pid");
+    let path = dir.file("p.trace", b"R 0x10000000\nP 0\nP 1\n");
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("p.trace:3: `P 1` names no process: the config declares pid 0 only"), "{stderr}");
+    let path = dir.file("p4.trace", b"R 0x10000000\nP 4\n");
+    let out = mmu_sim(&["run", "configs/sv32-skylake-like.ron", "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("p4.trace:2: `P 4` names no process: the config declares pids 0 to 3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn control_bytes_and_a_byte_order_mark_are_never_echoed_raw() {
+    let dir = Scratch::new("controls");
+    let path = dir.file("bom.trace", "\u{feff}R 0x10000000\n".as_bytes());
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bom.trace:1: the line starts with a byte-order mark (U+FEFF"), "{stderr}");
+    let path = dir.file("nul.trace", b"R 0x10000000\nR 0x10\x00\x1b[2J\x07\n");
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(r"nul.trace:2: `0x10\0\u{1b}[2J\u{7}` is not a hexadecimal address"), "{stderr}");
+    assert!(!out.stderr.iter().any(|&b| b < 0x20 && b != b'\n'), "a raw control byte in {stderr:?}");
+}
+
+#[test]
+fn a_gz_trace_with_trailing_garbage_or_not_gzip_at_all_says_which() {
+    let dir = Scratch::new("gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"R 0x10000000\n").unwrap();
+    let member = gz.finish().unwrap();
+    // Two members are one trace (`cat a.gz b.gz`): fine.
+    let two = dir.file("two.gz", &[member.clone(), member.clone()].concat());
+    assert_eq!(json(&mmu_sim(&["run", SMALL, "--trace", &two, "--format", "json"]))["accesses"], 2);
+    let trailing = dir.file("trailing.gz", &[member, b"garbage\n".to_vec()].concat());
+    let out = mmu_sim(&["run", SMALL, "--trace", &trailing]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("trailing.gz: read failed: trailing data after the gzip stream"), "{stderr}");
+    let plain = dir.file("plain.gz", b"R 0x10000000\n");
+    let out = mmu_sim(&["inspect", &plain]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("plain.gz: read failed: not gzip data"), "{stderr}");
+}
+
+#[test]
+fn a_trace_run_that_skips_most_of_its_accesses_warns_and_divides_cycles_by_executed_accesses() {
+    // The second access is outside sv32-small's heap: the process is stopped and
+    // the last three are skipped. 3 of 5 skipped is most: a warning. The table's
+    // cycles/access divides by the 2 executed accesses (skipped ones cost nothing).
+    let dir = Scratch::new("segv");
+    let path =
+        dir.file("segv.trace", b"R 0x10000000\nR 0x50000000\nR 0x10000000\nR 0x10000004\nR 0x10000008\n");
+    let v = json(&mmu_sim(&["run", SMALL, "--trace", &path, "--format", "json"]));
+    assert_eq!((v["accesses"].as_u64(), v["skipped_accesses"].as_u64()), (Some(5), Some(3)));
+    let cycles = v["cycles"].as_u64().unwrap();
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: 3 of the trace's 5 accesses were skipped, because their process was stopped by a segmentation fault; the first: process 0 (`app`) at 0x50000000"),
+        "{stderr}"
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    let want = format!("cycles/access {:.1}", cycles as f64 / 2.0);
+    assert!(table.contains(&want), "{want} in {table}");
+    // Half skipped is not most: no warning.
+    let path = dir.file("half.trace", b"R 0x10000000\nR 0x50000000\nR 0x10000000\n");
+    let out = mmu_sim(&["run", SMALL, "--trace", &path]);
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The report without what a trace of a `Processes` workload cannot say: that a
+/// process whose program ended exits (in the real run its address space is then
+/// flushed from the TLBs (`by_asid`, and the entries counted as invalidations)
+/// and its frames and page tables freed; replayed from a trace it stays `Running`).
+fn without_exits(mut v: serde_json::Value) -> serde_json::Value {
+    let o = v.as_object_mut().expect("a report is an object");
+    for key in ["config", "trace", "page_table_bytes", "page_table_touched_bytes"] {
+        o.remove(key);
+    }
+    // The end state of memory: what the exited processes held is free again.
+    for key in
+        ["exits", "data_frames", "frames_free", "largest_free_run", "page_table_frames", "swap_slots_used"]
+    {
+        o["os"].as_object_mut().unwrap().remove(key);
+    }
+    o["tlb_invalidations"].as_object_mut().unwrap().remove("by_asid");
+    for tlb in o["tlb"].as_object_mut().unwrap().values_mut() {
+        tlb.as_object_mut().unwrap().remove("invalidations");
+    }
+    for p in o["processes"].as_array_mut().unwrap() {
+        p.as_object_mut().unwrap().remove("state");
+    }
+    v
+}
+
+#[test]
+fn a_generated_processes_workload_runs_like_the_config() {
+    // The rule: `generate` writes the scheduler's interleaving (a `P i` line at
+    // each switch, round-robin by accesses, a segfaulted process's later accesses
+    // left out), so the trace replays the same accesses in the same order: every
+    // counter agrees but those of exits, which a trace cannot express.
+    let dir = Scratch::new("gen-processes");
+    for name in [
+        "shared-memory",
+        "swapping-clock",
+        "swapping-fifo",
+        "swapping-lru",
+        "swapping-random",
+        "swapping-opt",
+    ] {
+        let config = format!("configs/{name}.ron");
+        let generated = mmu_sim(&["generate", &config]);
+        assert!(generated.status.success(), "{name}: {}", String::from_utf8_lossy(&generated.stderr));
+        assert!(generated.stdout.starts_with(b"P 0\n"), "{name}");
+        let direct = json(&mmu_sim(&["run", &config, "--format", "json"]));
+        let replayed = if name == "swapping-opt" {
+            // OPT reads its trace twice, so not from standard input: it says so.
+            let out = mmu_sim(&["run", &config, "--trace", "-"]);
+            assert_eq!(out.status.code(), Some(2));
+            assert!(
+                String::from_utf8_lossy(&out.stderr)
+                    .contains("cannot read standard input: pass the trace as a file")
+            );
+            let path = dir.file("opt.trace", &generated.stdout);
+            json(&mmu_sim(&["run", &config, "--trace", &path, "--format", "json"]))
+        } else {
+            json(&mmu_sim_with_input(
+                &["run", &config, "--trace", "-", "--format", "json"],
+                Some(&generated.stdout),
+            ))
+        };
+        let processes = direct["processes"].as_array().unwrap().len() as u64;
+        let ended =
+            direct["processes"].as_array().unwrap().iter().filter(|p| p["state"] == "Exited").count() as u64;
+        assert_eq!(direct["os"]["exits"].as_u64(), Some(ended), "{name}");
+        assert_eq!(replayed["os"]["exits"].as_u64(), Some(0), "{name}");
+        assert!(ended > 0 && ended <= processes, "{name}");
+        assert_eq!(without_exits(replayed), without_exits(direct), "{name}");
+    }
+}
+
+#[test]
+fn generate_refuses_a_quantum_in_cycles_with_the_reason() {
+    let dir = Scratch::new("gen-cycles");
+    let text = std::fs::read_to_string(root().join("configs/shared-memory.ron")).unwrap();
+    assert!(text.contains("quantum: Accesses(500)"));
+    let path =
+        dir.file("cycles.ron", text.replace("quantum: Accesses(500)", "quantum: Cycles(5000)").as_bytes());
+    let out = mmu_sim(&["generate", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("cycles.ron: the workload's quantum is in cycles, so when each process is switched out depends on the simulated time of its accesses"),
+        "{stderr}"
+    );
+}
+
+/// gcc-20k.trace's accesses, as (kind letter, address).
+fn gcc_20k_records() -> Vec<(String, u32)> {
+    std::fs::read_to_string(root().join("traces/gcc-20k.trace"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (kind, addr) = l.split_once(' ').unwrap();
+            (kind.to_string(), u32::from_str_radix(addr.trim().trim_start_matches("0x"), 16).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn inspect_counts_unaligned_native_addresses_as_a_run_counts_alignment_faults() {
+    let unaligned = gcc_20k_records().iter().filter(|(_, a)| a % 4 != 0).count();
+    assert_eq!(unaligned, 20, "traces/README.md says twenty");
+    let out = mmu_sim(&["inspect", "traces/gcc-20k.trace"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("(0 bad lines skipped, {unaligned} unaligned records)")), "{text}");
+    let v = json(&mmu_sim(&["run", "configs/sv32-gcc-trace.ron", "--format", "json"]));
+    assert_eq!(v["faults"]["alignment"].as_u64(), Some(unaligned as u64));
+}
+
+#[test]
+fn rounding_native_byte_addresses_down_runs_like_the_course_format() {
+    // The rule: `--unaligned round-down` takes an unaligned native address as the
+    // word that holds it, as the course format takes its byte addresses. So the
+    // native trace rounded runs exactly like the same records in course format.
+    let dir = Scratch::new("round-down");
+    let records = gcc_20k_records();
+    let course: String = records.iter().map(|(k, a)| format!("{a:08x} {k}\n")).collect();
+    let course = dir.file("gcc.course", course.as_bytes());
+    let config = "configs/sv32-gcc-trace.ron";
+    let want = json(&mmu_sim(&["run", config, "--trace", &course, "--format", "json"]));
+    assert_eq!(want["trace"]["format"], "Course");
+    let rounded = json(&mmu_sim(&[
+        "run",
+        config,
+        "--trace",
+        "traces/gcc-20k.trace",
+        "--unaligned",
+        "round-down",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(rounded["faults"]["alignment"], 0);
+    assert_eq!(rounded["trace"]["unaligned_records"], want["trace"]["unaligned_records"]);
+    assert_eq!(rounded["trace"]["unaligned_records"], 20);
+    assert_eq!(without_trace(rounded.clone()), without_trace(want));
+
+    // The same from the config's optional `unaligned` field; `--unaligned fault`
+    // overrides it, and a config without the field faults as before.
+    let text = std::fs::read_to_string(root().join(config)).unwrap();
+    let needle = "Trace(path: \"../traces/gcc-20k.trace\")";
+    assert!(text.contains(needle), "sv32-gcc-trace.ron's workload");
+    let with_field = text.replace(
+        needle,
+        &format!("Trace(path: \"{}/traces/gcc-20k.trace\", unaligned: RoundDown)", root().display()),
+    );
+    let path = dir.file("round.ron", with_field.as_bytes());
+    let from_config = json(&mmu_sim(&["run", &path, "--format", "json"]));
+    assert_eq!(from_config["trace"]["unaligned_records"], 20);
+    assert_eq!(from_config["cycles"], rounded["cycles"]);
+    assert_eq!(from_config["config"]["workload"]["Trace"]["unaligned"], "RoundDown");
+    let overridden = json(&mmu_sim(&["run", &path, "--unaligned", "fault", "--format", "json"]));
+    assert_eq!(overridden["faults"]["alignment"], 20);
+    let plain = json(&mmu_sim(&["run", config, "--format", "json"]));
+    assert!(plain["config"]["workload"]["Trace"].get("unaligned").is_none(), "the default is left out");
 }

@@ -2,6 +2,7 @@
 //! parsed with precise positions and then validated as a whole.
 
 use crate::memory::mmu::MmuConfig;
+use crate::window::Window;
 use crate::workload::WorkloadConfig;
 use mmu_core::config::InvalidField;
 use mmu_core::{AdUpdate, Cycles, DramConfig, PageTableFormat, PagingConfig};
@@ -40,6 +41,10 @@ pub struct MachineConfig {
     pub processes: Vec<ProcessConfig>,
     /// Where accesses come from.
     pub workload: WorkloadConfig,
+    /// Which part of the run counts (default: all of it; see `window`). Left out
+    /// of the effective config when it is the default.
+    #[serde(default, skip_serializing_if = "Window::is_whole_run")]
+    pub window: Window,
 }
 
 impl MachineConfig {
@@ -51,9 +56,16 @@ impl MachineConfig {
         self.tlb.validate().map_err(|e| e.within("tlb"))?;
         self.dram.validate().map_err(|e| e.within("dram"))?;
         self.workload.validate().map_err(|e| e.within("workload"))?;
+        self.window.validate().map_err(|e| e.within("window"))?;
         self.mmu.format.validate().map_err(|e| e.within("format").within("mmu"))?;
         self.validate_format_options()?;
         if let WorkloadConfig::Elf { environment, .. } = &self.workload {
+            if !self.window.is_whole_run() {
+                return Err(InvalidField::new(
+                    "window",
+                    "an `Elf` workload runs whole: windows count accesses of trace and synthetic workloads (FIXME(#10))",
+                ));
+            }
             self.validate_elf(*environment)?;
             // A user program's process is built from its ELF when it is loaded
             // (`cpu_sim::user`), which validates the config again with it.
@@ -142,7 +154,18 @@ impl MachineConfig {
                 ));
             }
         }
-        Ok(())
+        match &self.workload {
+            WorkloadConfig::Synthetic(generator) => {
+                inside_regions(generator, &self.processes[0], 0, "workload")
+            }
+            WorkloadConfig::Processes { programs, .. } => {
+                for (i, (program, process)) in programs.iter().zip(&self.processes).enumerate() {
+                    inside_regions(program, process, i, &format!("workload.programs[{i}]"))?;
+                }
+                Ok(())
+            }
+            WorkloadConfig::Trace { .. } | WorkloadConfig::Elf { .. } => Ok(()),
+        }
     }
 
     /// The rules of an ELF workload: the RV32 core translates with Sv32; bare metal
@@ -218,6 +241,46 @@ impl MachineConfig {
             PagingConfig::Sv32 | PagingConfig::Flat { .. } | PagingConfig::Radix { .. } => Ok(()),
         }
     }
+}
+
+/// Checks that every address `generator` may touch lies in a region of
+/// `process` (pid `pid`): a synthetic workload outside them would only segfault,
+/// which is a mistake in the config, not an experiment.
+fn inside_regions(
+    generator: &workload::GeneratorConfig,
+    process: &ProcessConfig,
+    pid: usize,
+    field: &str,
+) -> Result<(), InvalidField> {
+    let mut regions: Vec<(u64, u64)> =
+        process.regions.iter().map(|r| (u64::from(r.base), u64::from(r.base) + r.size)).collect();
+    regions.sort_unstable();
+    for (start, end) in generator.ranges() {
+        // Regions do not overlap: walk them from `start` until `end` is covered.
+        let mut cursor = start;
+        for &(base, region_end) in &regions {
+            if base <= cursor && cursor < region_end {
+                cursor = region_end;
+            }
+        }
+        if cursor < end {
+            let listed: Vec<String> = process
+                .regions
+                .iter()
+                .map(|r| format!("`{}` {:#x}..{:#x}", r.name, r.base, u64::from(r.base) + r.size))
+                .collect();
+            return Err(InvalidField::new(
+                field,
+                format!(
+                    "the generator touches {start:#x}..{end:#x}, but {cursor:#x} lies outside every region of \
+                     process {pid} (`{}`: {}), which runs it; keep a synthetic workload inside its process's regions",
+                    process.name,
+                    if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A config that cannot be used, with where and why.

@@ -33,7 +33,10 @@ pub enum SimError {
         found: u32,
     },
     /// A trace switched to a process the config does not declare.
-    #[error("{origin}: `P {pid}` names no process: the config declares {count} (pids 0..{count})")]
+    #[error(
+        "{origin}: `P {pid}` names no process: the config declares {}",
+        workload::describe_pids(u32::try_from(*count).unwrap_or(u32::MAX))
+    )]
     UnknownProcess {
         /// Where the switch came from.
         origin: String,
@@ -41,6 +44,18 @@ pub enum SimError {
         pid: Pid,
         /// How many processes exist.
         count: usize,
+    },
+    /// The simulated clock saturated at 2^64 - 1 cycles: a cost in the config is
+    /// so large that `cycles` would overflow.
+    #[error(
+        "the simulated clock would pass 2^64 - 1 cycles at access {access}, so `cycles` and the other \
+         cycle counters would be wrong: {cause}"
+    )]
+    ClockOverflow {
+        /// The access (1-based, skipped ones included) whose cost overflowed.
+        access: u64,
+        /// The config's largest cost, named, or why the costs add up.
+        cause: String,
     },
     /// An access kept faulting after the OS handled its fault: a bug in mmu-emu.
     #[error("no progress: {0}")]

@@ -16,14 +16,17 @@ pub mod memory;
 pub mod player;
 pub mod report;
 pub mod runner;
+pub mod testing;
 pub mod user;
 pub mod virt;
+pub mod window;
 pub mod workload;
 
-pub use ::workload::{Access, TraceEvent, TraceFormat, TraceReader, TraceStats, WorkloadError};
+pub use ::workload::{Access, TraceEvent, TraceFormat, TraceReader, TraceStats, Unaligned, WorkloadError};
 pub use config::{ConfigError, MachineConfig, parse_config};
 pub use error::SimError;
 pub use machine::Machine;
 pub use mmu_core::SimRng;
+pub use os_model::Quantum;
 pub use report::{HostTiming, Report};
 pub use workload::{Workload, WorkloadConfig};

@@ -8,6 +8,7 @@ use crate::memory::MemorySystem;
 use crate::memory::mmu::Mmu;
 use crate::player::TracePlayer;
 use crate::report::Report;
+use crate::window::{IntervalColumns, IntervalRecord, WindowReport};
 use mmu_core::{AccessContext, AddressSpace, Dram, Pid};
 use os_model::{Future, Os};
 use workload::{Access, TraceEvent};
@@ -22,6 +23,20 @@ pub struct Machine {
     skipped_accesses: u64,
     context_switches: u64,
     future_known: bool,
+    /// Accesses read from the workload so far, skipped ones included.
+    seen: u64,
+    /// `window.skip`: accesses below this count are discarded.
+    skip_until: u64,
+    /// The next count of `seen` at which the window does something (the end of
+    /// the warm-up, an interval's end, `max`): one compare per access.
+    checkpoint: u64,
+    /// A context switch read among the skipped accesses, performed when they end.
+    pending_switch: Option<Pid>,
+    window: WindowReport,
+    finished: bool,
+    /// The counters at the start of the current interval, and the records so far.
+    interval_base: Vec<u64>,
+    intervals: Vec<IntervalRecord>,
 }
 
 impl Machine {
@@ -55,7 +70,147 @@ impl Machine {
             skipped_accesses: 0,
             context_switches: 0,
             future_known: false,
-        })
+            seen: 0,
+            skip_until: config.window.skip,
+            checkpoint: 0,
+            pending_switch: None,
+            window: WindowReport::default(),
+            finished: false,
+            interval_base: Vec::new(),
+            intervals: Vec::new(),
+        }
+        .with_first_checkpoint())
+    }
+
+    fn with_first_checkpoint(mut self) -> Self {
+        self.checkpoint = self.next_checkpoint();
+        self.interval_base = self.interval_counters();
+        self
+    }
+
+    /// The next value of `seen` at which the window acts, or `u64::MAX`.
+    fn next_checkpoint(&self) -> u64 {
+        let w = &self.config.window;
+        let measuring_from = w.skip.saturating_add(w.warmup);
+        if self.seen < measuring_from {
+            return measuring_from;
+        }
+        let measured = self.seen - measuring_from;
+        let mut next = u64::MAX;
+        if let Some(every) = w.interval {
+            next = next.min(measuring_from.saturating_add((measured / every + 1).saturating_mul(every)));
+        }
+        if let Some(max) = w.max {
+            next = next.min(measuring_from.saturating_add(max));
+        }
+        next
+    }
+
+    /// What the window does when `seen` reaches the checkpoint.
+    #[cold]
+    fn cross_checkpoint(&mut self) {
+        let w = self.config.window;
+        let measuring_from = w.skip.saturating_add(w.warmup);
+        if self.seen == measuring_from && w.warmup > 0 {
+            self.reset_counters();
+        }
+        if self.seen > measuring_from {
+            let measured = self.seen - measuring_from;
+            if w.interval.is_some_and(|every| measured > 0 && measured % every == 0) {
+                self.close_interval();
+            }
+            if w.max == Some(measured) {
+                self.finished = true;
+                self.window.stopped_at_max = true;
+            }
+        }
+        self.checkpoint = self.next_checkpoint();
+    }
+
+    /// Forgets every counter, keeping all state: the end of a warm-up.
+    fn reset_counters(&mut self) {
+        self.memory.reset_counters();
+        self.player.reset_counters();
+        self.accesses = 0;
+        self.skipped_accesses = 0;
+        self.context_switches = 0;
+        self.interval_base = self.interval_counters();
+    }
+
+    /// Whether the measured window is over (`max` reached): the runner stops.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The interval columns' names, in record order.
+    pub fn interval_columns(&self) -> IntervalColumns {
+        let mut names = vec!["accesses".to_string(), "cycles".to_string()];
+        for (name, _) in self.memory.mmu().tlb_stats() {
+            names.push(format!("tlb.{name}.lookups"));
+            names.push(format!("tlb.{name}.misses"));
+        }
+        for name in [
+            "walks",
+            "faults",
+            "os.swap_reads",
+            "os.swap_writes",
+            "dram.row_hits",
+            "dram.row_misses",
+            "dram.row_conflicts",
+        ] {
+            names.push(name.to_string());
+        }
+        IntervalColumns(names)
+    }
+
+    /// The interval columns' counters now (totals since the start of the measurement).
+    fn interval_counters(&self) -> Vec<u64> {
+        let mmu = self.memory.mmu();
+        let mut values = vec![self.accesses, self.player.measured_cycles()];
+        for (_, t) in mmu.tlb_stats() {
+            values.push(t.lookups);
+            values.push(t.misses);
+        }
+        let f = self.memory.faults();
+        let os = self.memory.os.stats();
+        let dram = self.memory.dram.stats();
+        values.extend([
+            mmu.stats().walker.walks,
+            f.not_present
+                + f.protection
+                + f.reserved
+                + f.misaligned_superpage
+                + f.accessed_dirty
+                + f.access_fault,
+            os.swap_reads,
+            os.swap_writes,
+            dram.row_hits,
+            dram.row_misses,
+            dram.row_conflicts,
+        ]);
+        values
+    }
+
+    fn close_interval(&mut self) {
+        let now = self.interval_counters();
+        let values = now.iter().zip(&self.interval_base).map(|(n, b)| n.saturating_sub(*b)).collect();
+        self.intervals.push(IntervalRecord { interval: self.intervals.len() as u64, values });
+        self.interval_base = now;
+    }
+
+    /// Ends the run: records the last, partial interval. Call once after the last event.
+    pub fn finish(&mut self) {
+        let w = self.config.window;
+        let measuring = self.seen > w.skip.saturating_add(w.warmup);
+        if w.interval.is_some() && measuring && self.interval_counters().first() != self.interval_base.first()
+        {
+            self.close_interval();
+        }
+    }
+
+    /// The interval records so far.
+    pub fn intervals(&self) -> &[IntervalRecord] {
+        &self.intervals
     }
 
     /// The config the machine was built from.
@@ -89,6 +244,7 @@ impl Machine {
     pub fn step(&mut self, event: TraceEvent, origin: &str) -> Result<(), SimError> {
         match event {
             TraceEvent::Access(access) => self.access(access),
+            TraceEvent::Switch(pid) if self.seen < self.skip_until => self.defer_switch(pid, origin),
             TraceEvent::Switch(pid) => self.switch(pid, origin),
         }
     }
@@ -114,24 +270,101 @@ impl Machine {
             self.context_switches += 1;
             self.player.charge(self.config.os.context_switch_cycles);
             self.memory.os.count_switch_in(pid);
+            self.check_clock()?;
         }
         Ok(())
     }
 
-    /// One access of the running process: replayed, or skipped if it was stopped.
+    /// A switch read among the skipped accesses: checked now, performed when they end.
+    #[cold]
+    fn defer_switch(&mut self, pid: Pid, origin: &str) -> Result<(), SimError> {
+        if self.memory.os.process(pid).is_none() {
+            return self.switch(pid, origin);
+        }
+        self.pending_switch = Some(pid);
+        Ok(())
+    }
+
+    /// One access discarded by `window.skip`.
+    #[cold]
+    fn skip(&mut self) -> Result<(), SimError> {
+        self.seen += 1;
+        self.window.skipped += 1;
+        if self.seen == self.skip_until {
+            if let Some(pid) = self.pending_switch.take() {
+                self.switch(pid, "workload")?;
+            }
+        }
+        if self.seen == self.checkpoint {
+            self.cross_checkpoint();
+        }
+        Ok(())
+    }
+
+    /// One access of the running process: replayed, or skipped if it was stopped
+    /// (or discarded by the window's `skip`).
     ///
     /// # Errors
     /// What the memory system stops the run with.
     #[inline]
     pub fn access(&mut self, access: Access) -> Result<(), SimError> {
+        if self.seen < self.skip_until {
+            return self.skip();
+        }
         self.accesses += 1;
         self.memory.os.count_access(self.current);
         if !self.memory.os.is_running(self.current) {
             self.skipped_accesses += 1;
             self.player.skip();
-            return Ok(());
+        } else {
+            self.player.access(&mut self.memory, access)?;
         }
-        self.player.access(&mut self.memory, access)
+        self.seen += 1;
+        if self.seen == self.checkpoint {
+            self.cross_checkpoint();
+        }
+        self.check_clock()
+    }
+
+    /// Stops the run when the clock has saturated (`Cycle + Cycles` saturates
+    /// rather than wraps): every later cycle count would be wrong.
+    #[inline]
+    fn check_clock(&self) -> Result<(), SimError> {
+        if self.player.now() == mmu_core::Cycle::new(u64::MAX) {
+            return Err(self.clock_overflow());
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn clock_overflow(&self) -> SimError {
+        let os = &self.config.os;
+        let mut costs = vec![
+            ("cpu.cycles_per_access", self.config.cpu.cycles_per_access),
+            ("os.trap_cycles", os.trap_cycles),
+            ("os.demand_zero_cycles", os.demand_zero_cycles),
+            ("os.accessed_dirty_cycles", os.accessed_dirty_cycles),
+            ("os.swap_in_cycles", os.swap_in_cycles),
+            ("os.evict_cycles", os.evict_cycles),
+            ("os.context_switch_cycles", os.context_switch_cycles),
+        ];
+        if let Some(swap) = &os.swap {
+            costs.push(("os.swap.read_latency", swap.read_latency));
+            costs.push(("os.swap.write_latency", swap.write_latency));
+        }
+        let (name, largest) =
+            costs.into_iter().max_by_key(|(_, c)| c.as_u64()).unwrap_or(("", mmu_core::Cycles::ZERO));
+        let cause = if largest.as_u64() >= 1 << 40 {
+            format!("`{name}` is {} cycles; make it smaller", largest.as_u64())
+        } else {
+            format!(
+                "the costs of {} accesses add up past 2^64 cycles (the largest OS or CPU cost is `{name}`, {} cycles); \
+                 check the config's latencies: TLB `hit_latency`, `dram.timing`, the OS's costs",
+                self.accesses,
+                largest.as_u64()
+            )
+        };
+        SimError::ClockOverflow { access: self.accesses, cause }
     }
 
     /// Whether `pid` still runs.
@@ -186,7 +419,7 @@ impl Machine {
                 accesses: self.accesses,
                 skipped_accesses: self.skipped_accesses,
                 context_switches: self.context_switches,
-                cycles: self.player.now().as_u64(),
+                cycles: self.player.measured_cycles(),
             },
             crate::report::MmuReport {
                 tlb: crate::report::TlbReport(mmu.tlb_stats()),
@@ -206,5 +439,22 @@ impl Machine {
             self.player.data_checksum(),
             memory.check_stats(),
         )
+        .with_window(self.window_report())
+    }
+
+    /// What the window did, when one was asked for.
+    fn window_report(&self) -> Option<WindowReport> {
+        let w = self.config.window;
+        if w.is_whole_run() {
+            return None;
+        }
+        let warmup = self.seen.saturating_sub(w.skip).min(w.warmup);
+        let warmed_up = self.seen >= w.skip.saturating_add(w.warmup);
+        Some(WindowReport {
+            skipped: self.window.skipped,
+            warmup,
+            measured: if warmed_up { self.accesses } else { 0 },
+            stopped_at_max: self.window.stopped_at_max,
+        })
     }
 }

@@ -22,6 +22,8 @@ pub struct TracePlayer {
     accesses: u64,
     alignment_faults: u64,
     data_checksum: u64,
+    /// Where the measured window began on the clock.
+    measured_from: Cycle,
 }
 
 impl TracePlayer {
@@ -35,6 +37,7 @@ impl TracePlayer {
             accesses: 0,
             alignment_faults: 0,
             data_checksum: FNV_OFFSET,
+            measured_from: Cycle::ZERO,
         }
     }
 
@@ -51,6 +54,20 @@ impl TracePlayer {
     /// Translates the following accesses in `context` (a context switch).
     pub fn set_context(&mut self, context: AccessContext) {
         self.context = context;
+    }
+
+    /// Zeroes what the player counts (alignment faults, the checksum) and starts
+    /// measuring cycles from now: the end of a warm-up. The sequence number that
+    /// value-less stores write goes on, so the data stay those of a whole run.
+    pub fn reset_counters(&mut self) {
+        self.alignment_faults = 0;
+        self.data_checksum = FNV_OFFSET;
+        self.measured_from = self.now;
+    }
+
+    /// Cycles since the measurement began (the start, or the end of a warm-up).
+    pub fn measured_cycles(&self) -> u64 {
+        self.now.since(self.measured_from).as_u64()
     }
 
     /// Counts an access that was not replayed (its process was stopped).

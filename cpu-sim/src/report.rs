@@ -3,6 +3,7 @@
 
 use crate::config::MachineConfig;
 pub use crate::memory::{CheckStats, FaultCounts};
+use crate::window::WindowReport;
 use mmu_core::{DramStats, WalkStats};
 use os_model::{OsStats, ProcessStats, Segfault};
 use serde::Serialize;
@@ -143,6 +144,9 @@ pub struct Report {
     /// Host time and throughput of the run: only with `--timing`, since it differs
     /// from run to run and every other field does not.
     pub timing: Option<HostTiming>,
+    /// What the run's window did (skip, warm-up, measured, stopped at `max`):
+    /// only when the config or the command line asked for a window.
+    pub window: Option<WindowReport>,
     /// What the RV32 core did: only for ELF runs (absent otherwise, so trace and
     /// synthetic reports keep their form).
     pub core: Option<CoreReport>,
@@ -214,8 +218,16 @@ impl Report {
             check,
             trace: None,
             timing: None,
+            window: None,
             core: None,
         }
+    }
+
+    /// The report with its window section.
+    #[must_use]
+    pub fn with_window(mut self, window: Option<WindowReport>) -> Self {
+        self.window = window;
+        self
     }
 }
 
@@ -223,6 +235,7 @@ impl Serialize for Report {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let optional = usize::from(self.trace.is_some())
             + usize::from(self.timing.is_some())
+            + usize::from(self.window.is_some())
             + usize::from(self.core.is_some());
         let mut r = s.serialize_struct("Report", 17 + WalkStats::FIELDS + optional)?;
         r.serialize_field("seed", &self.seed)?;
@@ -252,6 +265,9 @@ impl Serialize for Report {
         }
         if self.timing.is_some() {
             r.serialize_field("timing", &self.timing)?;
+        }
+        if self.window.is_some() {
+            r.serialize_field("window", &self.window)?;
         }
         if self.core.is_some() {
             r.serialize_field("core", &self.core)?;

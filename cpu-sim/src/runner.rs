@@ -29,20 +29,39 @@ pub trait EventSource {
     /// # Errors
     /// The source cannot be opened.
     fn open(&mut self) -> Result<Self::Events, SimError>;
+    /// At most how many accesses a reading gives, when known before reading it
+    /// (a generator's count): OPT reserves its look-ahead for them at once.
+    fn accesses_bound(&self) -> Option<u64> {
+        None
+    }
 }
 
-/// Replays `events` without simulating them, to give OPT each access's next use.
+/// Replays `events` without simulating them, to give OPT each access's next use;
+/// `bound`, when known, is at most how many accesses they hold (the look-ahead is
+/// reserved for them at once).
 ///
 /// # Errors
-/// The first workload error, or a switch to an unknown process.
-pub fn learn_future<I>(machine: &mut Machine, events: I, origin: &str) -> Result<(), SimError>
+/// The first workload error, a switch to an unknown process, or a look-ahead
+/// that does not fit in host memory (`LookAheadTooLarge`).
+pub fn learn_future<I>(
+    machine: &mut Machine,
+    events: I,
+    origin: &str,
+    bound: Option<u64>,
+) -> Result<(), SimError>
 where
     I: IntoIterator<Item = Result<TraceEvent, WorkloadError>>,
 {
     let count = machine.config().processes.len();
+    // Accesses the window skips never reach the memory system: not numbered.
+    let mut skip = machine.config().window.skip;
     let mut builder = FutureBuilder::new(machine.os());
+    if let Some(bound) = bound {
+        builder.reserve(bound)?;
+    }
     for event in events {
         match event? {
+            TraceEvent::Access(_) if skip > 0 => skip -= 1,
             TraceEvent::Access(a) => builder.access(a.kind, a.vaddr),
             TraceEvent::Switch(pid) => {
                 if pid.as_u32() as usize >= count {
@@ -52,7 +71,7 @@ where
             }
         }
     }
-    let future = builder.finish();
+    let future = builder.finish()?;
     machine.set_future(future);
     Ok(())
 }
@@ -91,7 +110,11 @@ where
         if done % PROGRESS_EVERY == 0 {
             progress(done);
         }
+        if machine.is_finished() {
+            break;
+        }
     }
+    machine.finish();
     Ok(())
 }
 
@@ -108,8 +131,9 @@ pub fn run_source<S: EventSource>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<S::Events, SimError> {
     if machine.needs_future() {
+        let bound = source.accesses_bound();
         let mut ahead = source.open()?;
-        learn_future(machine, ahead.by_ref(), origin)?;
+        learn_future(machine, ahead.by_ref(), origin, bound)?;
     }
     let mut events = source.open()?;
     replay(machine, events.by_ref(), origin, progress)?;
@@ -128,6 +152,9 @@ impl EventSource for Generated<'_> {
     type Events = std::iter::Map<Generator, fn(TraceEvent) -> Result<TraceEvent, WorkloadError>>;
     fn open(&mut self) -> Result<Self::Events, SimError> {
         Ok(self.config.build(self.seed).map(Ok))
+    }
+    fn accesses_bound(&self) -> Option<u64> {
+        Some(self.config.accesses())
     }
 }
 
@@ -153,13 +180,17 @@ pub fn run_synthetic(machine: &mut Machine, progress: &mut dyn FnMut(u64)) -> Re
         WorkloadConfig::Processes { quantum, programs } => {
             let n = programs.len();
             if machine.needs_future() {
+                let mut builder = FutureBuilder::new(machine.os());
+                builder.reserve(programs.iter().fold(0u64, |sum, p| sum.saturating_add(p.accesses())))?;
                 let mut replay =
-                    Replay { builder: FutureBuilder::new(machine.os()), programs: build(&programs, seed) };
+                    Replay { builder, programs: build(&programs, seed), skip: machine.config().window.skip };
                 drive(n, quantum, &mut replay)?;
-                let future = replay.builder.finish();
+                let future = replay.builder.finish()?;
                 machine.set_future(future);
             }
-            drive(n, quantum, &mut Scheduled { machine, programs: build(&programs, seed) })
+            drive(n, quantum, &mut Scheduled { machine: &mut *machine, programs: build(&programs, seed) })?;
+            machine.finish();
+            Ok(())
         }
     }
 }
@@ -187,12 +218,17 @@ struct Scheduled<'a> {
 impl Executor for Scheduled<'_> {
     type Error = SimError;
     fn is_finished(&mut self, pid: Pid) -> bool {
-        self.programs.get_mut(pid.as_u32() as usize).is_none_or(|p| p.peek().is_none())
+        self.machine.is_finished()
+            || self.programs.get_mut(pid.as_u32() as usize).is_none_or(|p| p.peek().is_none())
     }
     fn switch(&mut self, pid: Pid) -> Result<(), SimError> {
-        self.machine.switch(pid, "workload")
+        // Through `step`, so a switch among the window's skipped accesses waits.
+        self.machine.step(TraceEvent::Switch(pid), "workload")
     }
     fn step(&mut self, pid: Pid) -> Result<Step, SimError> {
+        if self.machine.is_finished() {
+            return Ok(Step::Ended);
+        }
         match next(&mut self.programs, pid) {
             None => Ok(Step::Ended),
             Some(TraceEvent::Access(a)) => self.machine.access(a).map(|()| Step::Access),
@@ -204,10 +240,87 @@ impl Executor for Scheduled<'_> {
         self.machine.is_running(pid)
     }
     fn exit(&mut self, pid: Pid) {
-        self.machine.exit(pid);
+        // At the end of a measured window (`max`) the programs stop; they do not end.
+        if !self.machine.is_finished() {
+            self.machine.exit(pid);
+        }
     }
     fn now(&self) -> Cycle {
         self.machine.now()
+    }
+}
+
+/// Writes out the events of a `Processes` workload, `programs` under a quantum of
+/// `accesses_per_quantum` accesses, in the order the real run performs them: a
+/// `P i` switch (`TraceEvent::Switch`) each time the scheduler gives process `i`
+/// the CPU, then its accesses. A process stops where the OS would stop it (a
+/// segmentation fault: the same replay as OPT's look-ahead), so its later
+/// accesses are not written. What a trace cannot say: that a process whose
+/// program ended exits (its memory is freed in the real run and stays mapped in a
+/// replay of the trace). Only a quantum in accesses can be written out: with one
+/// in cycles the interleaving depends on the simulation.
+///
+/// # Errors
+/// What `emit` returns.
+pub fn schedule_events<E>(
+    machine: &Machine,
+    programs: &[GeneratorConfig],
+    accesses_per_quantum: u64,
+    emit: &mut dyn FnMut(TraceEvent) -> Result<(), E>,
+) -> Result<(), E> {
+    let seed = machine.config().seed;
+    let mut emitter = Emitter {
+        os: machine.os(),
+        current: Pid::new(0),
+        stopped: vec![false; programs.len()],
+        programs: build(programs, seed),
+        emit,
+    };
+    drive(programs.len(), os_model::Quantum::Accesses(accesses_per_quantum.max(1)), &mut emitter)
+}
+
+/// The scheduler writing events out (see [`schedule_events`]).
+struct Emitter<'a, 'e, E> {
+    os: &'a os_model::Os,
+    current: Pid,
+    /// Processes the OS would have stopped (as `FutureBuilder` tracks them, without
+    /// its look-ahead, so that memory stays flat however long the workload).
+    stopped: Vec<bool>,
+    programs: Vec<Peekable<Generator>>,
+    emit: &'e mut dyn FnMut(TraceEvent) -> Result<(), E>,
+}
+
+impl<E> Executor for Emitter<'_, '_, E> {
+    type Error = E;
+    fn is_finished(&mut self, pid: Pid) -> bool {
+        self.programs.get_mut(pid.as_u32() as usize).is_none_or(|p| p.peek().is_none())
+    }
+    fn switch(&mut self, pid: Pid) -> Result<(), E> {
+        self.current = pid;
+        (self.emit)(TraceEvent::Switch(pid))
+    }
+    fn step(&mut self, pid: Pid) -> Result<Step, E> {
+        match next(&mut self.programs, pid) {
+            None => Ok(Step::Ended),
+            Some(TraceEvent::Access(a)) => {
+                let p = self.current.as_u32() as usize;
+                // As `FutureBuilder::access`: unaligned accesses never reach the OS.
+                if a.vaddr.is_word_aligned() && !self.os.admits(self.current, a.kind, a.vaddr) {
+                    self.stopped[p] = true;
+                }
+                (self.emit)(TraceEvent::Access(a))?;
+                Ok(Step::Access)
+            }
+            Some(TraceEvent::Switch(_)) => Ok(Step::Nothing),
+        }
+    }
+    fn is_running(&self, pid: Pid) -> bool {
+        !self.stopped.get(pid.as_u32() as usize).copied().unwrap_or(true)
+    }
+    fn exit(&mut self, _: Pid) {}
+    fn now(&self) -> Cycle {
+        // The quantum is in accesses: the clock is never read.
+        Cycle::ZERO
     }
 }
 
@@ -215,6 +328,8 @@ impl Executor for Scheduled<'_> {
 struct Replay<'a> {
     builder: FutureBuilder<'a>,
     programs: Vec<Peekable<Generator>>,
+    /// Accesses the window skips: not numbered.
+    skip: u64,
 }
 
 impl Executor for Replay<'_> {
@@ -229,6 +344,10 @@ impl Executor for Replay<'_> {
     fn step(&mut self, pid: Pid) -> Result<Step, SimError> {
         match next(&mut self.programs, pid) {
             None => Ok(Step::Ended),
+            Some(TraceEvent::Access(_)) if self.skip > 0 => {
+                self.skip -= 1;
+                Ok(Step::Access)
+            }
             Some(TraceEvent::Access(a)) => {
                 self.builder.access(a.kind, a.vaddr);
                 Ok(Step::Access)

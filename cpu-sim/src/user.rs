@@ -153,7 +153,7 @@ impl UserMachine {
             let mut recording =
                 Recording { inner: &mut ahead.memory, builder: FutureBuilder::new(machine.memory.os()) };
             execute(&mut ahead.hart, &mut recording, &mut ahead.io, limit)?;
-            let future = recording.builder.finish();
+            let future = recording.builder.finish()?;
             machine.memory.set_future(future);
         }
         Ok(machine)

@@ -5,7 +5,7 @@
 use mmu_core::config::InvalidField;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
-use workload::{Generator, GeneratorConfig, TraceEvent, TraceFormat, TraceReader, WorkloadError};
+use workload::{Generator, GeneratorConfig, TraceEvent, TraceFormat, TraceReader, Unaligned, WorkloadError};
 
 /// Where a run's accesses come from. Composed here, by cpu-sim: the generators are the `workload` crate's, the quantum the OS's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +18,11 @@ pub enum WorkloadConfig {
         /// The trace's format; `Auto` (the default) tells it from the first lines.
         #[serde(default)]
         format: TraceFormat,
+        /// What to do with a native record whose address is not word aligned:
+        /// `Fault` (the default: an alignment fault, the access skipped) or
+        /// `RoundDown` (the word that holds it, as the course format does).
+        #[serde(default, skip_serializing_if = "Unaligned::is_fault")]
+        unaligned: Unaligned,
     },
     /// A seeded generator whose accesses process 0 makes.
     Synthetic(GeneratorConfig),

@@ -2,6 +2,7 @@
 //! derived by hand in the comments; and a property: on any trace, every format
 //! loads exactly the values a plain map from address to last stored value predicts.
 
+use cpu_sim::testing::{ConfigBuilder, FIXED_1M};
 use cpu_sim::{Machine, Report, Workload, parse_config};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -9,22 +10,15 @@ use std::collections::BTreeMap;
 /// 1 cycle per access, a 4-entry direct-mapped L1 dTLB of 1 cycle, no L2, a trap of
 /// 100 and a demand-zero handler of 1000, one process with a region at 0x1000.
 fn config(format: &str, privilege: &str, dram: &str, region: &str) -> String {
-    format!(
-        r#"(
-    seed: 7,
-    cpu: (cycles_per_access: 1),
-    mmu: (format: {format}, privilege: {privilege}),
-    tlb: (l1: [(name: "l1d", serves: Data, entries: 4, ways: 1, hit_latency: 1)]),
-    dram: {dram},
-    os: (trap_cycles: 100, demand_zero_cycles: 1000),
-    processes: [(name: "p", regions: [{region}])],
-    workload: Trace(path: "unused"),
-)"#
-    )
+    ConfigBuilder::default()
+        .seed(7)
+        .mmu(format!("(format: {format}, privilege: {privilege})"))
+        .dram(dram)
+        .processes(format!(r#"[(name: "p", regions: [{region}])]"#))
+        .text()
 }
 
 const USER: &str = "(mode: User)";
-const FIXED_1M: &str = "(capacity_bytes: 0x100000, timing: Fixed(latency: 10))";
 const DATA_RW: &str = r#"(name: "data", base: 0x1000, size: 0x2000, perms: "rw-")"#;
 
 fn machine(text: &str, trace: &str) -> Machine {
@@ -35,11 +29,7 @@ fn machine(text: &str, trace: &str) -> Machine {
 }
 
 fn fnv(values: &[u32]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &v in values {
-        h = (h ^ u64::from(v)).wrapping_mul(0x100_0000_01b3);
-    }
-    h
+    mmu_core::testing::fnv1a(values.iter().copied())
 }
 
 #[test]

@@ -1,22 +1,19 @@
 //! Small runs whose every counter and cycle is derived by hand in the comments.
 
+use cpu_sim::testing::ConfigBuilder;
 use cpu_sim::{Machine, Workload, parse_config};
 
 /// 1 cycle per access, a 4-entry direct-mapped L1 dTLB costing 1 cycle, no L2,
 /// DRAM at 10 cycles per request, a trap of 100 and a demand-zero handler of 1000.
 fn config(ad_update: &str, perms: &str) -> String {
-    format!(
-        r#"(
-    seed: 7,
-    cpu: (cycles_per_access: 1),
-    mmu: (format: Sv32, ad_update: {ad_update}),
-    tlb: (l1: [(name: "l1d", serves: Data, entries: 4, ways: 1, hit_latency: 1)]),
-    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 10)),
-    os: (trap_cycles: 100, demand_zero_cycles: 1000, accessed_dirty_cycles: 50),
-    processes: [(name: "p", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "{perms}")])],
-    workload: Trace(path: "unused"),
-)"#
-    )
+    ConfigBuilder::default()
+        .seed(7)
+        .mmu(format!("(format: Sv32, ad_update: {ad_update})"))
+        .os("(trap_cycles: 100, demand_zero_cycles: 1000, accessed_dirty_cycles: 50)")
+        .processes(format!(
+            r#"[(name: "p", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "{perms}")])]"#
+        ))
+        .text()
 }
 
 fn run(config_text: &str, trace: &str) -> cpu_sim::Report {
@@ -27,11 +24,7 @@ fn run(config_text: &str, trace: &str) -> cpu_sim::Report {
 }
 
 fn fnv(values: &[u32]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &v in values {
-        h = (h ^ u64::from(v)).wrapping_mul(0x100_0000_01b3);
-    }
-    h
+    mmu_core::testing::fnv1a(values.iter().copied())
 }
 
 #[test]
@@ -110,7 +103,7 @@ fn switching_to_an_unknown_process_is_an_error() {
     let err =
         cpu_sim::runner::run(&mut m, Workload::trace("R 0x1000\nP 4\n".as_bytes(), "t.trace"), "t.trace")
             .unwrap_err();
-    assert_eq!(err.to_string(), "t.trace: `P 4` names no process: the config declares 1 (pids 0..1)");
+    assert_eq!(err.to_string(), "t.trace: `P 4` names no process: the config declares pid 0 only");
 }
 
 #[test]

@@ -4,27 +4,22 @@
 //! faults; Belady's anomaly 9 vs 10), and the course traces in
 //! `data/course-small/` with their published disk reads and writes.
 
+use cpu_sim::testing::ConfigBuilder;
 use cpu_sim::{Machine, Report, Workload, parse_config};
 
 /// One process that may touch its whole address space, `frames` data frames (page tables
 /// live in their own pinned frames), a swap device, and `policy`.
 fn config(policy: &str, frames: u64) -> String {
-    format!(
-        r#"(
-    seed: 7,
-    cpu: (cycles_per_access: 1),
-    mmu: (format: Sv32),
-    tlb: (l1: [(name: "l1d", serves: Both, entries: 4, ways: 1, hit_latency: 1)]),
-    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 10)),
-    os: (
-        trap_cycles: 100, demand_zero_cycles: 1000, swap_in_cycles: 300, evict_cycles: 50,
-        data_frames: Some({frames}), replacement: {policy},
-        swap: Some((capacity_bytes: 0x100000, read_latency: 1000, write_latency: 2000)),
-    ),
-    processes: [(name: "p", regions: [(name: "all", base: 0, size: 0x100000000, perms: "rw-")])],
-    workload: Trace(path: "unused"),
-)"#
-    )
+    ConfigBuilder::default()
+        .seed(7)
+        .tlb(r#"(l1: [(name: "l1d", serves: Both, entries: 4, ways: 1, hit_latency: 1)])"#)
+        .os(format!(
+            "(trap_cycles: 100, demand_zero_cycles: 1000, swap_in_cycles: 300, evict_cycles: 50,
+                  data_frames: Some({frames}), replacement: {policy},
+                  swap: Some((capacity_bytes: 0x100000, read_latency: 1000, write_latency: 2000)),)"
+        ))
+        .processes(r#"[(name: "p", regions: [(name: "all", base: 0, size: 0x100000000, perms: "rw-")])]"#)
+        .text()
 }
 
 fn run(config_text: &str, trace: &str) -> Report {
@@ -32,7 +27,7 @@ fn run(config_text: &str, trace: &str) -> Report {
     let mut m = Machine::new(&config).unwrap();
     m.enable_check();
     if m.needs_future() {
-        cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+        cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t", None).unwrap();
     }
     cpu_sim::runner::run(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
     m.report()

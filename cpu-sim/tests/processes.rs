@@ -1,14 +1,11 @@
 //! Several processes: scheduling by quantum, sharing, protection, fragmentation,
 //! and long seeded multi-process runs with heavy swapping under the oracle.
 
+use cpu_sim::testing::{ConfigBuilder, os_swapping};
 use cpu_sim::{Machine, Report, Workload, parse_config};
 
 fn fnv(values: &[u32]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &v in values {
-        h = (h ^ u64::from(v)).wrapping_mul(0x100_0000_01b3);
-    }
-    h
+    mmu_core::testing::fnv1a(values.iter().copied())
 }
 
 /// Four processes, each over 64 private pages and a 16-page object they all
@@ -29,23 +26,21 @@ fn mix(policy: &str, quantum: &str, accesses: u64) -> String {
     let processes: Vec<String> =
         bases.iter().enumerate().map(|(i, &b)| format!("(name: \"p{i}\", regions: {})", region(b))).collect();
     let programs: Vec<String> = bases.iter().map(|&b| program(b)).collect();
-    format!(
-        r#"(
-    seed: 11,
-    cpu: (cycles_per_access: 1),
-    mmu: (format: Sv32),
-    tlb: (l1: [(name: "l1d", serves: Both, entries: 16, ways: 4, hit_latency: 1)],
-          l2: Some((name: "l2", serves: Both, entries: 64, ways: 4, hit_latency: 5))),
-    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 50)),
-    os: (trap_cycles: 200, demand_zero_cycles: 2000, swap_in_cycles: 1000, evict_cycles: 500,
-         context_switch_cycles: 300, data_frames: Some(32), replacement: {policy},
-         swap: Some((capacity_bytes: 0x200000, read_latency: 20000, write_latency: 30000))),
-    processes: [{}],
-    workload: Processes(quantum: {quantum}, programs: [{}]),
-)"#,
-        processes.join(", "),
-        programs.join(", ")
-    )
+    ConfigBuilder::default()
+        .seed(11)
+        .tlb(
+            r#"(l1: [(name: "l1d", serves: Both, entries: 16, ways: 4, hit_latency: 1)],
+                l2: Some((name: "l2", serves: Both, entries: 64, ways: 4, hit_latency: 5)))"#,
+        )
+        .dram("(capacity_bytes: 0x100000, timing: Fixed(latency: 50))")
+        .os(format!(
+            "(trap_cycles: 200, demand_zero_cycles: 2000, swap_in_cycles: 1000, evict_cycles: 500,
+              context_switch_cycles: 300, data_frames: Some(32), replacement: {policy},
+              swap: Some((capacity_bytes: 0x200000, read_latency: 20000, write_latency: 30000)))"
+        ))
+        .processes(format!("[{}]", processes.join(", ")))
+        .workload(format!("Processes(quantum: {quantum}, programs: [{}])", programs.join(", ")))
+        .text()
 }
 
 fn run_synthetic_checked(text: &str) -> Report {
@@ -106,19 +101,11 @@ fn each_context_switch_costs_its_configured_cycles() {
 }
 
 fn trace_config(frames: u64, processes: &str) -> String {
-    format!(
-        r#"(
-    seed: 1,
-    cpu: (cycles_per_access: 1),
-    mmu: (format: Sv32),
-    tlb: (l1: [(name: "l1d", serves: Both, entries: 4, ways: 1, hit_latency: 1)]),
-    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 10)),
-    os: (trap_cycles: 100, demand_zero_cycles: 1000, data_frames: Some({frames}), replacement: Lru,
-         swap: Some((capacity_bytes: 0x100000, read_latency: 1000, write_latency: 2000))),
-    processes: [{processes}],
-    workload: Trace(path: "unused"),
-)"#
-    )
+    ConfigBuilder::default()
+        .tlb(r#"(l1: [(name: "l1d", serves: Both, entries: 4, ways: 1, hit_latency: 1)])"#)
+        .os(os_swapping(frames, "Lru"))
+        .processes(format!("[{processes}]"))
+        .text()
 }
 
 fn run_trace(text: &str, trace: &str) -> Report {

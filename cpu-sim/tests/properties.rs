@@ -2,6 +2,7 @@
 //! written is ever lost across swapping, and no process ever reaches another's
 //! private frames.
 
+use cpu_sim::testing::{ConfigBuilder, os_swapping};
 use cpu_sim::{Machine, Report, Workload, parse_config};
 use os_model::{Owner, PageKey};
 use proptest::prelude::*;
@@ -10,47 +11,40 @@ use std::collections::BTreeMap;
 const POLICIES: [&str; 5] = ["Fifo", "Lru", "Clock", "Random", "Opt"];
 
 fn one_process(policy: &str, frames: u64) -> String {
-    format!(
-        r#"(
-    seed: 3,
-    cpu: (cycles_per_access: 1),
-    mmu: (format: Sv32),
-    tlb: (l1: [(name: "l1d", serves: Both, entries: 4, ways: 2, hit_latency: 1)]),
-    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 10)),
-    os: (trap_cycles: 100, demand_zero_cycles: 1000, data_frames: Some({frames}), replacement: {policy},
-         swap: Some((capacity_bytes: 0x100000, read_latency: 1000, write_latency: 2000))),
-    processes: [(name: "p", regions: [(name: "data", base: 0, size: 0x100000, perms: "rw-")])],
-    workload: Trace(path: "unused"),
-)"#
-    )
+    ConfigBuilder::default()
+        .seed(3)
+        .tlb(r#"(l1: [(name: "l1d", serves: Both, entries: 4, ways: 2, hit_latency: 1)])"#)
+        .os(os_swapping(frames, policy))
+        .processes(r#"[(name: "p", regions: [(name: "data", base: 0, size: 0x100000, perms: "rw-")])]"#)
+        .text()
 }
 
 /// Three processes: each has private pages at the same addresses, and all map
 /// one shared object ("c", as in the seed: A and B share C's memory), process 2
 /// at another address than the others.
 fn three_processes(policy: &str, frames: u64) -> String {
-    format!(
-        r#"(
-    seed: 5,
-    cpu: (cycles_per_access: 1),
-    mmu: (format: Sv32),
-    tlb: (l1: [(name: "l1d", serves: Both, entries: 8, ways: 2, hit_latency: 1)],
-          l2: Some((name: "l2", serves: Both, entries: 16, ways: 4, hit_latency: 4))),
-    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 10)),
-    os: (trap_cycles: 100, demand_zero_cycles: 1000, data_frames: Some({frames}), replacement: {policy},
-         context_switch_cycles: 500,
-         swap: Some((capacity_bytes: 0x100000, read_latency: 1000, write_latency: 2000))),
-    processes: [
+    ConfigBuilder::default()
+        .seed(5)
+        .tlb(
+            r#"(l1: [(name: "l1d", serves: Both, entries: 8, ways: 2, hit_latency: 1)],
+                l2: Some((name: "l2", serves: Both, entries: 16, ways: 4, hit_latency: 4)))"#,
+        )
+        .os(format!(
+            "(trap_cycles: 100, demand_zero_cycles: 1000, data_frames: Some({frames}), replacement: {policy},
+              context_switch_cycles: 500,
+              swap: Some((capacity_bytes: 0x100000, read_latency: 1000, write_latency: 2000)))"
+        ))
+        .processes(
+            r#"[
         (name: "A", regions: [(name: "own", base: 0x10000, size: 0x4000, perms: "rw-"),
                               (name: "c", base: 0x40000, size: 0x2000, perms: "rw-", shared: Some("c"))]),
         (name: "B", regions: [(name: "own", base: 0x10000, size: 0x4000, perms: "rw-"),
                               (name: "c", base: 0x40000, size: 0x2000, perms: "rw-", shared: Some("c"))]),
         (name: "C", regions: [(name: "own", base: 0x10000, size: 0x4000, perms: "rw-"),
                               (name: "c", base: 0x90000, size: 0x2000, perms: "rw-", shared: Some("c"))]),
-    ],
-    workload: Trace(path: "unused"),
-)"#
-    )
+    ]"#,
+        )
+        .text()
 }
 
 fn run_checked(config_text: &str, trace: &str) -> (Report, Machine) {
@@ -58,7 +52,7 @@ fn run_checked(config_text: &str, trace: &str) -> (Report, Machine) {
     let mut m = Machine::new(&config).unwrap();
     m.enable_check();
     if m.needs_future() {
-        cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t").unwrap();
+        cpu_sim::runner::learn_future(&mut m, Workload::trace(trace.as_bytes(), "t"), "t", None).unwrap();
     }
     if let Err(e) = cpu_sim::runner::run(&mut m, Workload::trace(trace.as_bytes(), "t"), "t") {
         panic!("{e}\ntrace:\n{trace}");

@@ -9,8 +9,9 @@
 //! must equal what a software walk of the page table in DRAM gives now, and every
 //! walk-cache entry must point at the table the root PTE points at now.
 
+use cpu_sim::MachineConfig;
 use cpu_sim::memory::mmu::Mmu;
-use cpu_sim::{MachineConfig, parse_config};
+use cpu_sim::testing::ConfigBuilder;
 use mmu_core::{
     AccessKind, AddressSpace, Asid, Cycle, Dram, Fence, PageTableFormat, PhysAddr, PhysMem, Pid, PteView,
     SimRng as ChaCha8Rng, Traffic, VirtAddr,
@@ -27,12 +28,10 @@ fn config(policy: &str, asids: &str, ad_update: &str, l1: (u32, u32), walk_cache
             (name: "data", base: 0x10000000, size: 0x40000, perms: "rw-"),
             (name: "far", base: 0x10400000, size: 0x8000, perms: "rw-"),
         ])"#;
-    let text = format!(
-        r#"(
-    seed: 1,
-    cpu: (cycles_per_access: 1),
-    mmu: (format: Sv32, ad_update: {ad_update}),
-    tlb: (
+    ConfigBuilder::default()
+        .mmu(format!("(format: Sv32, ad_update: {ad_update})"))
+        .tlb(format!(
+            r#"(
         l1: [
             (name: "l1i", serves: Instructions, entries: 8, ways: 2, hit_latency: 1, replacement: {policy}),
             (name: "l1d", serves: Data, entries: {}, ways: {}, hit_latency: 1, replacement: {policy}),
@@ -41,15 +40,13 @@ fn config(policy: &str, asids: &str, ad_update: &str, l1: (u32, u32), walk_cache
         inclusion: Inclusive,
         asids: {asids},
         walk_caches: [(name: "pde", pte_level: 1, entries: 4, ways: {walk_cache_ways}, hit_latency: 1, replacement: {policy})],
-    ),
-    dram: (capacity_bytes: 0x1000000, timing: Fixed(latency: 10)),
-    os: (trap_cycles: 10, demand_zero_cycles: 10),
-    processes: [{process}, {process}, {process}],
-    workload: Trace(path: "unused"),
-)"#,
-        l1.0, l1.1
-    );
-    parse_config(&text, "coherence.ron").unwrap_or_else(|e| panic!("{e}"))
+    )"#,
+            l1.0, l1.1
+        ))
+        .dram("(capacity_bytes: 0x1000000, timing: Fixed(latency: 10))")
+        .os("(trap_cycles: 10, demand_zero_cycles: 10)")
+        .processes(format!("[{process}, {process}, {process}]"))
+        .build()
 }
 
 /// The leaf PTE of `vaddr` under `root`, and its address, by reading DRAM directly.

@@ -1,30 +1,23 @@
 //! Page-walk caches and ASIDs through the whole machine, every cycle derived by hand.
 
+use cpu_sim::testing::ConfigBuilder;
 use cpu_sim::{Machine, Workload, parse_config};
 
 /// 1 cycle per access; a 4-entry 2-way L1 dTLB of 1 cycle, no L2; a 4-entry 2-way
 /// cache of root PTEs costing 2 cycles per walk; DRAM at 10 cycles; a trap of 100
 /// and a demand-zero handler of 1000; two processes with the same data region.
 fn config(asids: &str) -> String {
-    format!(
-        r#"(
-    seed: 7,
-    cpu: (cycles_per_access: 1),
-    mmu: (format: Sv32),
-    tlb: (
-        l1: [(name: "l1d", serves: Data, entries: 4, ways: 2, hit_latency: 1)],
-        asids: {asids},
-        walk_caches: [(name: "pde", pte_level: 1, entries: 4, ways: 2, hit_latency: 2)],
-    ),
-    dram: (capacity_bytes: 0x100000, timing: Fixed(latency: 10)),
-    os: (trap_cycles: 100, demand_zero_cycles: 1000),
-    processes: [
-        (name: "A", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "rw-")]),
-        (name: "B", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "rw-")]),
-    ],
-    workload: Trace(path: "unused"),
-)"#
-    )
+    ConfigBuilder::default()
+        .seed(7)
+        .tlb(format!(
+            r#"(l1: [(name: "l1d", serves: Data, entries: 4, ways: 2, hit_latency: 1)], asids: {asids},
+                walk_caches: [(name: "pde", pte_level: 1, entries: 4, ways: 2, hit_latency: 2)])"#
+        ))
+        .processes(
+            r#"[(name: "A", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "rw-")]),
+                (name: "B", regions: [(name: "data", base: 0x1000, size: 0x2000, perms: "rw-")])]"#,
+        )
+        .text()
 }
 
 const TRACE: &str = "R 0x1000\nR 0x1004\nP 1\nR 0x1000\nP 0\nR 0x1000\nR 0x2000\n";

@@ -137,6 +137,62 @@ impl SparseMemory {
         }
     }
 
+    /// Reads `out.len()` consecutive words from `addr` (word aligned), a chunk at a
+    /// time; words outside the memory read as zero.
+    pub fn load_words(&self, addr: PhysAddr, out: &mut [u32]) {
+        let mut done = 0;
+        while done < out.len() {
+            let a = addr.as_u64() + 4 * done as u64;
+            let (d, c, w) = Self::split(PhysAddr::new(a));
+            let n = (CHUNK_WORDS - w).min(out.len() - done);
+            let dst = &mut out[done..done + n];
+            match self.directories.get(d) {
+                Some(Some(dir)) if a < self.capacity_bytes => match &dir[c] {
+                    Some(chunk) => dst.copy_from_slice(&chunk[w..w + n]),
+                    None => dst.fill(0),
+                },
+                _ => dst.fill(0),
+            }
+            done += n;
+        }
+    }
+
+    /// Writes consecutive words from `addr` (word aligned), a chunk at a time;
+    /// an untouched chunk that would receive only zeros stays unallocated, and
+    /// words outside the memory are ignored.
+    pub fn store_words(&mut self, addr: PhysAddr, words: &[u32]) {
+        let mut done = 0;
+        while done < words.len() {
+            let a = addr.as_u64() + 4 * done as u64;
+            let (d, c, w) = Self::split(PhysAddr::new(a));
+            let n = (CHUNK_WORDS - w).min(words.len() - done);
+            let src = &words[done..done + n];
+            done += n;
+            if !self.contains(PhysAddr::new(a)) {
+                continue;
+            }
+            let zeros = src.iter().all(|&v| v == 0);
+            let Some(dir) = self.directories.get_mut(d) else { continue };
+            if dir.is_none() && zeros {
+                continue;
+            }
+            let dir = dir.get_or_insert_with(|| {
+                let empty: Vec<Option<Box<Chunk>>> = (0..DIR_ENTRIES).map(|_| None).collect();
+                empty.into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("length is DIR_ENTRIES"))
+            });
+            match &mut dir[c] {
+                Some(chunk) => chunk[w..w + n].copy_from_slice(src),
+                slot @ None if !zeros => {
+                    let mut chunk = Box::new([0; CHUNK_WORDS]);
+                    chunk[w..w + n].copy_from_slice(src);
+                    *slot = Some(chunk);
+                    self.chunks_allocated += 1;
+                }
+                None => {}
+            }
+        }
+    }
+
     /// Zeroes `bytes` bytes from `addr` (both word aligned), freeing whole chunks.
     pub fn zero(&mut self, addr: PhysAddr, bytes: u64) {
         let chunk_bytes = CHUNK_WORDS as u64 * 4;
@@ -217,6 +273,24 @@ mod tests {
         assert_eq!(m.host_bytes_in(PhysAddr::new(0x1ffc), 4), 4096);
         assert_eq!(m.host_bytes_in(PhysAddr::new(0x2000), 0x1000), 0);
         assert_eq!(m.host_bytes_in(PhysAddr::new(0), 0), 0);
+    }
+
+    #[test]
+    fn word_runs_cross_chunks_and_zero_runs_allocate_nothing() {
+        let mut m = SparseMemory::new(1 << 20);
+        let words: Vec<u32> = (1..=1030).collect(); // 1030 words from 0xff8: three chunks
+        m.store_words(PhysAddr::new(0xff8), &words);
+        assert_eq!(m.load(PhysAddr::new(0xff8)), 1);
+        assert_eq!(m.load(PhysAddr::new(0x1000)), 3);
+        assert_eq!(m.load(PhysAddr::new(0xff8 + 4 * 1029)), 1030);
+        let mut back = vec![0; 1030];
+        m.load_words(PhysAddr::new(0xff8), &mut back);
+        assert_eq!(back, words);
+        let before = m.host_bytes();
+        m.store_words(PhysAddr::new(0x8000), &[0; 1024]);
+        assert_eq!(m.host_bytes(), before, "zeros into an untouched chunk allocate nothing");
+        m.store_words(PhysAddr::new(0xff8), &[0, 0]);
+        assert_eq!((m.load(PhysAddr::new(0xff8)), m.load(PhysAddr::new(0xffc))), (0, 0));
     }
 
     #[test]

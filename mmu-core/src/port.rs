@@ -265,6 +265,18 @@ pub trait PhysBackdoor {
     fn poke(&mut self, addr: PhysAddr, value: u32);
     /// Zeroes `bytes` bytes from `addr` (both word aligned).
     fn zero(&mut self, addr: PhysAddr, bytes: u64);
+    /// Reads `out.len()` consecutive words from `addr` (a page written to swap).
+    fn read_words(&self, addr: PhysAddr, out: &mut [u32]) {
+        for (i, word) in out.iter_mut().enumerate() {
+            *word = self.peek(PhysAddr::new(addr.as_u64() + 4 * i as u64));
+        }
+    }
+    /// Writes consecutive words from `addr` (a page read back from swap).
+    fn write_words(&mut self, addr: PhysAddr, words: &[u32]) {
+        for (i, &word) in words.iter().enumerate() {
+            self.poke(PhysAddr::new(addr.as_u64() + 4 * i as u64), word);
+        }
+    }
     /// Bytes of `[start, start + bytes)` that may hold a non-zero word, in whole
     /// 4 KiB chunks: 0 means the range is certainly all zero, so a scan may skip it.
     fn touched_bytes(&self, start: PhysAddr, bytes: u64) -> u64;

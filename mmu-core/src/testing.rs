@@ -87,3 +87,53 @@ impl crate::port::PhysBackdoor for TestMem {
         self.storage.host_bytes_in(start, bytes)
     }
 }
+
+/// The xorshift64 generator (Marsaglia, "Xorshift RNGs", 2003; shifts 13, 7, 17)
+/// that tests and benches use for fixed pseudo-random inputs: the generated test
+/// traces in `traces/` depend on its exact sequence. Simulations use `SimRng`.
+#[derive(Clone, Debug)]
+pub struct XorShift(u64);
+
+impl XorShift {
+    /// A generator from a non-zero seed (zero would stay zero).
+    pub const fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    /// The next 64-bit value.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// The next value below `n`, by remainder (slightly biased, as the traces were made).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// FNV-1a over 32-bit values, one value per step: how a run's `data_checksum`
+/// folds the values it loads, recomputed independently by tests.
+pub fn fnv1a(values: impl IntoIterator<Item = u32>) -> u64 {
+    values.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, v| (h ^ u64::from(v)).wrapping_mul(0x100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xorshift_is_marsaglias() {
+        // The first outputs of xorshift64 (13, 7, 17) from 1, worked by hand:
+        // 1 ^ 1<<13 = 0x2001; ^ >>7 = 0x2041; ^ <<17 = 0x4082_2041.
+        let mut x = XorShift::new(1);
+        assert_eq!(x.next(), 0x4082_2041);
+    }
+
+    #[test]
+    fn fnv1a_of_nothing_is_the_offset_basis() {
+        assert_eq!(fnv1a([]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a([0]), 0xcbf2_9ce4_8422_2325u64.wrapping_mul(0x100_0000_01b3));
+    }
+}

@@ -35,6 +35,17 @@ pub enum OsError {
         /// The address it touched.
         vaddr: VirtAddr,
     },
+    /// OPT's look-ahead (8 bytes per access) does not fit in host memory.
+    #[error(
+        "OPT's look-ahead needs {bytes} bytes of host memory (8 per access, for {accesses} accesses), \
+         more than can be allocated: choose another `os.replacement` or a shorter workload"
+    )]
+    LookAheadTooLarge {
+        /// Accesses of the workload (an upper bound when counted before the run).
+        accesses: u64,
+        /// Bytes the look-ahead needs.
+        bytes: u128,
+    },
     /// An invariant of the model broke: a bug in mmu-emu.
     #[error("internal error (a bug in mmu-emu): {0}")]
     Internal(String),

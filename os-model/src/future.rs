@@ -1,9 +1,14 @@
 //! OPT's look-ahead: the workload replayed once without simulating it, to record
 //! for every access the index of the next access to the same page.
+//!
+//! The look-ahead is allocated with `try_reserve`: a workload whose look-ahead
+//! does not fit in host memory stops before the run with the bytes it needs
+//! ([`OsError::LookAheadTooLarge`]), never with an aborted allocation.
 
+use crate::error::OsError;
 use crate::os::Os;
 use crate::process::PageKey;
-use crate::replacement::{Future, NEVER};
+use crate::replacement::{Future, LOOK_AHEAD_BYTES_PER_ACCESS, NEVER};
 use mmu_core::{AccessKind, Pid, VirtAddr};
 use std::collections::HashMap;
 
@@ -16,9 +21,27 @@ pub struct FutureBuilder<'a> {
     stopped: Vec<bool>,
     last: HashMap<PageKey, u64>,
     next_use: Vec<u64>,
+    /// Accesses numbered so far; more than `next_use` holds once an allocation failed.
+    numbered: u64,
+    /// An allocation of the look-ahead failed: the rest is only counted.
+    out_of_memory: bool,
 }
 
 impl<'a> FutureBuilder<'a> {
+    /// Reserves the look-ahead of a workload of up to `accesses` accesses at once,
+    /// so that one too large for host memory is refused before it is replayed.
+    ///
+    /// # Errors
+    /// `LookAheadTooLarge` with the bytes `accesses` need.
+    pub fn reserve(&mut self, accesses: u64) -> Result<(), OsError> {
+        let too_large = || OsError::LookAheadTooLarge {
+            accesses,
+            bytes: u128::from(accesses) * u128::from(LOOK_AHEAD_BYTES_PER_ACCESS),
+        };
+        let additional = usize::try_from(accesses).map_err(|_| too_large())?;
+        self.next_use.try_reserve_exact(additional).map_err(|_| too_large())
+    }
+
     /// A builder for the processes of `os`, starting with process 0.
     pub fn new(os: &'a Os) -> Self {
         Self {
@@ -27,6 +50,8 @@ impl<'a> FutureBuilder<'a> {
             stopped: vec![false; os.process_count()],
             last: HashMap::new(),
             next_use: Vec::new(),
+            numbered: 0,
+            out_of_memory: false,
         }
     }
 
@@ -50,19 +75,53 @@ impl<'a> FutureBuilder<'a> {
         if self.stopped.get(p).copied().unwrap_or(true) || !vaddr.is_word_aligned() {
             return;
         }
-        let index = self.next_use.len() as u64;
-        self.next_use.push(NEVER);
+        let index = self.numbered;
+        self.numbered += 1;
+        if self.next_use.len() == self.next_use.capacity() {
+            self.grow();
+        }
+        if !self.out_of_memory {
+            self.next_use.push(NEVER);
+        }
         let Some(key) = self.os.admitted_page(pid, kind, vaddr) else {
             self.stopped[p] = true;
             return;
         };
-        if let Some(previous) = self.last.insert(key, index) {
-            self.next_use[previous as usize] = index;
+        if let Some(previous) = self.last.insert(key, index)
+            && let Some(slot) = self.next_use.get_mut(previous as usize)
+        {
+            *slot = index;
+        }
+    }
+
+    /// Makes room for more of the look-ahead, or notes that host memory ran out
+    /// (the rest of the workload is then only counted, for the error).
+    #[cold]
+    fn grow(&mut self) {
+        if self.out_of_memory {
+            return;
+        }
+        let len = self.next_use.len();
+        if self.next_use.try_reserve(1).is_err()
+            && self.next_use.try_reserve_exact((len / 16).max(1)).is_err()
+        {
+            self.out_of_memory = true;
+            self.next_use = Vec::new();
         }
     }
 
     /// The future recorded.
-    pub fn finish(self) -> Future {
-        Future::from_next_uses(self.next_use)
+    ///
+    /// # Errors
+    /// `LookAheadTooLarge` when host memory ran out while it was recorded, with
+    /// the bytes the whole workload needs.
+    pub fn finish(self) -> Result<Future, OsError> {
+        if self.out_of_memory {
+            return Err(OsError::LookAheadTooLarge {
+                accesses: self.numbered,
+                bytes: u128::from(self.numbered) * u128::from(LOOK_AHEAD_BYTES_PER_ACCESS),
+            });
+        }
+        Ok(Future::from_next_uses(self.next_use))
     }
 }

@@ -131,11 +131,7 @@ impl Os {
         match (info.slot, &self.swap, &self.config.swap) {
             (Some(slot), Some(swap), Some(device)) => {
                 if let Some(words) = swap.read(slot) {
-                    for (i, &w) in words.iter().enumerate() {
-                        if w != 0 {
-                            mem.poke(PhysAddr::new(base.as_u64() + 4 * i as u64), w);
-                        }
-                    }
+                    mem.write_words(base, words);
                 }
                 self.stats.swap_ins += 1;
                 self.stats.swap_reads += 1;
@@ -334,8 +330,8 @@ impl Os {
                 None => swap.alloc().ok_or(OsError::SwapFull { slots: swap.slots(), pid, vaddr })?,
             };
             let base = frame.base(self.page_shift).as_u64();
-            let words: Vec<u32> =
-                (0..swap.words_per_page() as u64).map(|i| mem.peek(PhysAddr::new(base + 4 * i))).collect();
+            let mut words = vec![0; swap.words_per_page()];
+            mem.read_words(PhysAddr::new(base), &mut words);
             swap.write(slot, &words);
             info.slot = Some(slot);
             self.stats.dirty_writebacks += 1;

@@ -38,6 +38,6 @@ pub use process::{
     Owner, PageKey, Process, ProcessConfig, ProcessState, ProcessStats, ProcessTable, RegionConfig,
     validate_shared,
 };
-pub use replacement::{Future, NEVER, PageReplacement};
+pub use replacement::{Future, LOOK_AHEAD_BYTES_PER_ACCESS, NEVER, PageReplacement};
 pub use scheduler::{Executor, Quantum, Step};
 pub use swap::{Slot, SwapConfig, SwapDevice};

@@ -226,6 +226,23 @@ impl Os {
         }
     }
 
+    /// Zeroes the event counters (faults served, evictions, swap traffic, and each
+    /// process's), keeping the state they describe: frames, tables, pages, swap
+    /// slots. The peak of swap slots restarts at the slots in use. The end of a warm-up.
+    pub fn reset_counters(&mut self) {
+        let kept = OsStats {
+            page_table_frames: self.stats.page_table_frames,
+            frames_total: self.stats.frames_total,
+            data_frames_total: self.stats.data_frames_total,
+            ..OsStats::default()
+        };
+        self.stats = kept;
+        if let Some(swap) = &mut self.swap {
+            swap.reset_peak();
+        }
+        self.processes.reset_counters();
+    }
+
     /// Counts an access by `pid` (made or skipped).
     #[inline]
     pub fn count_access(&mut self, pid: Pid) {
@@ -253,6 +270,12 @@ impl Os {
         if self.replacer.watches_uses() {
             self.replacer.touched(paddr.ppn(self.page_shift), index);
         }
+    }
+
+    /// Whether the OS lets an access by `pid` complete (otherwise it stops the
+    /// process with a segmentation fault): [`Os::admitted_page`] without the page.
+    pub fn admits(&self, pid: Pid, kind: AccessKind, vaddr: VirtAddr) -> bool {
+        self.admitted_page(pid, kind, vaddr).is_some()
     }
 
     /// The page an access by `pid` touches, if the OS lets it complete: the same

@@ -356,6 +356,15 @@ impl ProcessTable {
         self.processes.iter()
     }
 
+    /// Zeroes each process's event counters (the end of a warm-up).
+    pub(crate) fn reset_counters(&mut self) {
+        for p in &mut self.processes {
+            let s = &mut p.stats;
+            (s.accesses, s.demand_zero, s.swap_ins, s.shared_maps, s.evicted, s.switched_in) =
+                (0, 0, 0, 0, 0, 0);
+        }
+    }
+
     /// Whether `pid` exists and still runs.
     #[inline]
     pub fn is_running(&self, pid: Pid) -> bool {

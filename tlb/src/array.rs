@@ -12,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
 /// The random generator of `Replacement::Random`: the simulator's `SimRng` type,
-/// `rand_chacha::ChaCha8Rng`, seeded by the run seed XOR a per-array salt.
+/// `mmu_core::SimRng` (ChaCha8), seeded by the run seed XOR a per-array salt.
 pub type PolicyRng = mmu_core::SimRng;
 
 /// Counters of one TLB or walk cache.
@@ -398,6 +398,10 @@ impl<T: Copy> SetAssoc<T> {
     }
 
     /// The counters, `lookups` worked out as hits plus misses (one add fewer per
+    /// Zeroes the counters, keeping the entries (the end of a warm-up).
+    pub fn reset_stats(&mut self) {
+        self.stats = TlbStats::default();
+    }
     /// lookup on the hot path).
     pub fn stats(&self) -> TlbStats {
         TlbStats { lookups: self.stats.hits + self.stats.misses, ..self.stats.clone() }

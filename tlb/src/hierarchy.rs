@@ -206,6 +206,14 @@ impl TlbHierarchy {
         self.l1.iter().chain(self.l2.iter()).map(|t| (t.name().to_string(), t.stats())).collect()
     }
 
+    /// Zeroes every counter, keeping every entry (the end of a warm-up).
+    pub fn reset_stats(&mut self) {
+        self.invalidations = InvalidationStats::default();
+        for tlb in self.all() {
+            tlb.reset_stats();
+        }
+    }
+
     /// The invalidation operations performed.
     pub fn invalidation_stats(&self) -> &InvalidationStats {
         &self.invalidations

@@ -119,6 +119,10 @@ impl Tlb {
     pub fn hit_latency(&self) -> Cycles {
         self.hit_latency
     }
+    /// Zeroes the counters, keeping the entries (the end of a warm-up).
+    pub fn reset_stats(&mut self) {
+        self.array.reset_stats();
+    }
     /// The counters so far.
     pub fn stats(&self) -> TlbStats {
         self.array.stats()

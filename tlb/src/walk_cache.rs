@@ -137,6 +137,13 @@ impl WalkCaches {
         n
     }
 
+    /// Zeroes every level's counters, keeping the entries (the end of a warm-up).
+    pub fn reset_stats(&mut self) {
+        for level in &mut self.levels {
+            level.array.reset_stats();
+        }
+    }
+
     /// Each level's name and counters, in config order.
     pub fn stats(&self) -> Vec<(String, TlbStats)> {
         self.report_order

@@ -10,9 +10,9 @@
 //! same seeded ChaCha8 stream. No tag packing, no hash index, no counters.
 
 use mmu_core::PageShift;
+use mmu_core::SimRng as ChaCha8Rng;
 use mmu_core::{Asid, Cycles, Perms, PhysAddr, Translation, VirtAddr, Vpn};
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use tlb::{
     AsidMode, Evicted, Inclusion, PageSizes, Replacement, Serves, Tlb, TlbConfig, TlbHierarchy,

@@ -29,6 +29,27 @@ use crate::{Access, TraceEvent};
 use mmu_core::{AccessKind, Pid, VirtAddr};
 use serde::{Deserialize, Serialize};
 
+/// What a reader does with a native record whose address is not word aligned
+/// (the other formats take such an address as the word that holds it, or split
+/// the access into the words it touches, always).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Unaligned {
+    /// Pass it on: the core counts an alignment fault and skips the access
+    /// (`faults.alignment`). Today's behaviour, the default.
+    #[default]
+    Fault,
+    /// Round it down to its word, as the course format does with its byte
+    /// addresses, and count it in `trace.unaligned_records`.
+    RoundDown,
+}
+
+impl Unaligned {
+    /// Whether this is the default, [`Unaligned::Fault`] (configs leave it out).
+    pub fn is_fault(&self) -> bool {
+        *self == Unaligned::Fault
+    }
+}
+
 /// The format of a trace file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TraceFormat {
@@ -75,7 +96,7 @@ impl TraceFormat {
     /// Parses one line (without its `\n`). `Auto` parses nothing: the reader
     /// resolves it first.
     #[inline]
-    pub(crate) fn parse(self, line: &[u8]) -> Result<Record, String> {
+    pub(crate) fn parse(self, line: &[u8]) -> Result<Record, LineError> {
         match self {
             TraceFormat::Native => match native_fast(line) {
                 Some(access) => Ok(Record::Event(TraceEvent::Access(access))),
@@ -86,6 +107,35 @@ impl TraceFormat {
             TraceFormat::Course => with_text(line, course),
             TraceFormat::Auto => Err("internal: the trace format was not resolved".into()),
         }
+    }
+}
+
+/// Why one line does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LineError {
+    /// What was expected and what was found.
+    pub(crate) message: String,
+    /// The line has the format's shape but a number in it is out of range (an
+    /// address or a value wider than 32 bits). Detection takes such a format, so
+    /// that the first line gets the same precise error as any other.
+    pub(crate) out_of_range: bool,
+}
+
+impl LineError {
+    fn out_of_range(message: String) -> Self {
+        Self { message, out_of_range: true }
+    }
+}
+
+impl From<String> for LineError {
+    fn from(message: String) -> Self {
+        Self { message, out_of_range: false }
+    }
+}
+
+impl From<&str> for LineError {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
     }
 }
 
@@ -322,14 +372,45 @@ fn hex8(digits: [u8; 8]) -> Option<u32> {
     Some((((quads & 0xffff) << 16) | ((quads >> 32) & 0xffff)) as u32)
 }
 
-fn with_text(line: &[u8], parse: fn(&str) -> Result<Record, String>) -> Result<Record, String> {
+fn with_text(line: &[u8], parse: fn(&str) -> Result<Record, LineError>) -> Result<Record, LineError> {
     match std::str::from_utf8(line) {
+        Ok(text) if text.starts_with(BYTE_ORDER_MARK) => Err(BOM_MESSAGE.into()),
         Ok(text) => parse(text),
         Err(e) => Err(format!(
             "the line is not text (invalid UTF-8 after byte {}): is this a compressed or binary file?",
             e.valid_up_to()
-        )),
+        )
+        .into()),
     }
+}
+
+/// U+FEFF, which some editors write at the start of a UTF-8 file.
+const BYTE_ORDER_MARK: char = '\u{feff}';
+
+const BOM_MESSAGE: &str = "the line starts with a byte-order mark (U+FEFF, bytes ef bb bf): \
+                           save the trace as plain text without it";
+
+/// `message` with every control character (NUL, tab, escape...) and byte-order
+/// mark written as an escape (`\0`, `\t`, `\u{1b}`), so that an error message
+/// never echoes raw control bytes of a line to the terminal.
+pub(crate) fn escape_controls(message: &str) -> String {
+    if !message.chars().any(|c| c.is_control() || c == BYTE_ORDER_MARK) {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        match c {
+            '\0' => out.push_str("\\0"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() || c == BYTE_ORDER_MARK => {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether a line holds nothing in every format: blank, or a `#` comment.
@@ -347,12 +428,12 @@ fn parse_hex(field: &str) -> Option<u64> {
 }
 
 /// A 32-bit address, or the error that says why a wider one is refused.
-fn address32(addr: u64) -> Result<u32, String> {
+fn address32(addr: u64) -> Result<u32, LineError> {
     u32::try_from(addr).map_err(|_| {
-        format!(
+        LineError::out_of_range(format!(
             "address {addr:#x} does not fit in 32 bits: this looks like a trace of a 64-bit program; \
              record a 32-bit build (gcc -m32) or map its addresses into 32 bits first"
-        )
+        ))
     })
 }
 
@@ -366,7 +447,7 @@ fn excerpt(text: &str) -> String {
 }
 
 /// The native format, every case: the reference parser.
-fn native(text: &str) -> Result<Record, String> {
+fn native(text: &str) -> Result<Record, LineError> {
     let text = text.split('#').next().unwrap_or("");
     let mut fields = text.split_ascii_whitespace();
     let Some(op) = fields.next() else { return Ok(Record::Nothing) };
@@ -378,12 +459,14 @@ fn native(text: &str) -> Result<Record, String> {
             let pid = fields.next().ok_or("`P` needs a process number, as in `P 3`")?;
             let pid: u32 = pid.parse().map_err(|_| format!("`{pid}` is not a decimal process number"))?;
             if let Some(extra) = fields.next() {
-                return Err(format!("unexpected `{extra}` after `P {pid}`"));
+                return Err(format!("unexpected `{extra}` after `P {pid}`").into());
             }
             return Ok(Record::Event(TraceEvent::Switch(Pid::new(pid))));
         }
         other => {
-            return Err(format!("expected `R`, `W`, `X` or `P` at the start of the line, found `{other}`"));
+            return Err(
+                format!("expected `R`, `W`, `X` or `P` at the start of the line, found `{other}`").into()
+            );
         }
     };
     let addr =
@@ -394,15 +477,14 @@ fn native(text: &str) -> Result<Record, String> {
         None => None,
         Some(v) if kind == AccessKind::Write => {
             let value = parse_hex(v).ok_or_else(|| format!("`{v}` is not a hexadecimal value"))?;
-            Some(
-                u32::try_from(value)
-                    .map_err(|_| format!("value {value:#x} does not fit in a 32-bit word"))?,
-            )
+            Some(u32::try_from(value).map_err(|_| {
+                LineError::out_of_range(format!("value {value:#x} does not fit in a 32-bit word"))
+            })?)
         }
-        Some(v) => return Err(format!("unexpected `{v}`: only `W` lines carry a value")),
+        Some(v) => return Err(format!("unexpected `{v}`: only `W` lines carry a value").into()),
     };
     if let Some(extra) = fields.next() {
-        return Err(format!("unexpected `{extra}` at the end of the line"));
+        return Err(format!("unexpected `{extra}` at the end of the line").into());
     }
     Ok(Record::Event(TraceEvent::Access(Access { kind, vaddr: VirtAddr::new(vaddr), value })))
 }
@@ -412,7 +494,7 @@ fn native(text: &str) -> Result<Record, String> {
 pub const LACKEY_MAX_SIZE: u32 = 1 << 16;
 
 /// valgrind lackey `--trace-mem=yes` records.
-fn lackey(text: &str) -> Result<Record, String> {
+fn lackey(text: &str) -> Result<Record, LineError> {
     if is_empty_line(text) || text.starts_with("==") || text.starts_with("--") {
         return Ok(Record::Nothing);
     }
@@ -428,7 +510,8 @@ fn lackey(text: &str) -> Result<Record, String> {
             return Err(format!(
                 "expected a lackey record `I`, `L`, `S` or `M`, as in ` L 04222cac,8`, found `{}`",
                 excerpt(text)
-            ));
+            )
+            .into());
         }
     };
     let rest = chars.as_str();
@@ -436,13 +519,15 @@ fn lackey(text: &str) -> Result<Record, String> {
         return Err(format!(
             "expected a blank after `{op}`, as in ` {op} 04222cac,8`, found `{}`",
             excerpt(text)
-        ));
+        )
+        .into());
     }
     let Some((addr, size)) = rest.trim().split_once(',') else {
         return Err(format!(
             "expected `address,size` after `{op}`, as in ` {op} 04222cac,8`, found `{}`",
             excerpt(text)
-        ));
+        )
+        .into());
     };
     let addr = parse_hex(addr).ok_or_else(|| format!("`{addr}` is not a hexadecimal address"))?;
     let addr = address32(addr)?;
@@ -451,20 +536,21 @@ fn lackey(text: &str) -> Result<Record, String> {
         _ => {
             return Err(format!(
                 "`{size}` is not a size in bytes: expected a decimal number from 1 to {LACKEY_MAX_SIZE}"
-            ));
+            )
+            .into());
         }
     };
     if u64::from(addr) + u64::from(size) > 1 << 32 {
-        return Err(format!(
+        return Err(LineError::out_of_range(format!(
             "{size} bytes from {addr:#x} run past the top of the 32-bit address space: \
              this looks like a trace of a 64-bit program"
-        ));
+        )));
     }
     Ok(Record::Span { kind, addr, size, modify })
 }
 
 /// Dinero's din format: `label address`, the rest of the line ignored.
-fn din(text: &str) -> Result<Record, String> {
+fn din(text: &str) -> Result<Record, LineError> {
     if is_empty_line(text) {
         return Ok(Record::Nothing);
     }
@@ -480,7 +566,8 @@ fn din(text: &str) -> Result<Record, String> {
                 "expected a din label, 0 (read), 1 (write), 2 (fetch), 3 (unknown) or 4 (flush), \
                  as in `0 70f60888`, found `{}`",
                 excerpt(text)
-            ));
+            )
+            .into());
         }
     };
     let addr = fields
@@ -491,7 +578,7 @@ fn din(text: &str) -> Result<Record, String> {
 }
 
 /// The course traces: `address R|W`.
-fn course(text: &str) -> Result<Record, String> {
+fn course(text: &str) -> Result<Record, LineError> {
     if is_empty_line(text) {
         return Ok(Record::Nothing);
     }
@@ -501,17 +588,18 @@ fn course(text: &str) -> Result<Record, String> {
         return Err(format!(
             "expected a hexadecimal address then `R` or `W`, as in `0041f7a0 R`, found `{}`",
             excerpt(text)
-        ));
+        )
+        .into());
     };
     let addr = address32(addr)?;
     let kind = match fields.next() {
         Some("R" | "r") => AccessKind::Read,
         Some("W" | "w") => AccessKind::Write,
-        Some(other) => return Err(format!("expected `R` or `W` after the address, found `{other}`")),
-        None => return Err("expected `R` or `W` after the address, as in `0041f7a0 R`".into()),
+        Some(other) => return Err(format!("expected `R` or `W` after the address, found `{other}`").into()),
+        None => return Err(LineError::from("expected `R` or `W` after the address, as in `0041f7a0 R`")),
     };
     if let Some(extra) = fields.next() {
-        return Err(format!("unexpected `{extra}` at the end of the line"));
+        return Err(format!("unexpected `{extra}` at the end of the line").into());
     }
     Ok(Record::Span { kind, addr, size: 1, modify: false })
 }
@@ -520,24 +608,35 @@ fn course(text: &str) -> Result<Record, String> {
 /// in every format (blank or `#`), which cannot tell. valgrind's own messages
 /// (`==pid==`, `--pid--`) mean lackey; otherwise the first format in
 /// [`TraceFormat::CONCRETE`] that accepts the line wins (no line is valid in two:
-/// a test checks it).
+/// a test checks it). A line that has a format's shape but a number out of range
+/// (a 64-bit address, a value wider than a word) also tells that format, so that
+/// parsing it gives the precise error rather than "cannot tell".
 ///
 /// # Errors
-/// Binary data, or a line no format accepts.
+/// Binary data, a byte-order mark, or a line no format accepts.
 pub(crate) fn detect(line: &[u8]) -> Result<Option<TraceFormat>, String> {
     let Ok(text) = std::str::from_utf8(line) else {
         return Err("the line is not text: cannot tell the trace format; is this a binary file?".into());
     };
+    if text.starts_with(BYTE_ORDER_MARK) {
+        return Err(BOM_MESSAGE.into());
+    }
     if is_empty_line(text) {
         return Ok(None);
     }
     if text.starts_with("==") || text.starts_with("--") {
         return Ok(Some(TraceFormat::Lackey));
     }
+    let mut out_of_range = None;
     for format in TraceFormat::CONCRETE {
-        if format.parse(line).is_ok() {
-            return Ok(Some(format));
+        match format.parse(line) {
+            Ok(_) => return Ok(Some(format)),
+            Err(e) if e.out_of_range => out_of_range = out_of_range.or(Some(format)),
+            Err(_) => {}
         }
+    }
+    if out_of_range.is_some() {
+        return Ok(out_of_range);
     }
     let examples: Vec<String> =
         TraceFormat::CONCRETE.iter().map(|f| format!("{} ({})", f.name(), f.example())).collect();
@@ -642,10 +741,10 @@ mod tests {
             ("R 0x10\u{0}", "`0x10\u{0}` is not a hexadecimal address"),
         ];
         for (line, want) in cases {
-            let got = TraceFormat::Native.parse(line.as_bytes()).unwrap_err();
+            let got = TraceFormat::Native.parse(line.as_bytes()).unwrap_err().message;
             assert!(got.starts_with(want), "{line:?}: got {got:?}, want {want:?}");
         }
-        let got = TraceFormat::Native.parse(b"R \xff\xfe").unwrap_err();
+        let got = TraceFormat::Native.parse(b"R \xff\xfe").unwrap_err().message;
         assert!(got.contains("not text"), "{got}");
     }
 
@@ -717,7 +816,7 @@ mod tests {
             (" S fffffffe,4", "4 bytes from 0xfffffffe run past the top of the 32-bit address space"),
         ];
         for (line, want) in cases {
-            let got = TraceFormat::Lackey.parse(line.as_bytes()).unwrap_err();
+            let got = TraceFormat::Lackey.parse(line.as_bytes()).unwrap_err().message;
             assert!(got.starts_with(want), "{line:?}: got {got:?}, want {want:?}");
         }
     }
@@ -741,7 +840,7 @@ mod tests {
             ("0", "din label `0` needs a hexadecimal address"),
             ("1 12345678901", "address 0x12345678901 does not fit in 32 bits"),
         ] {
-            let got = TraceFormat::Din.parse(line.as_bytes()).unwrap_err();
+            let got = TraceFormat::Din.parse(line.as_bytes()).unwrap_err().message;
             assert!(got.starts_with(want), "{line:?}: got {got:?}, want {want:?}");
         }
     }
@@ -759,7 +858,7 @@ mod tests {
             ("0041f7a0 R 5", "unexpected `5`"),
             ("7fff0041f7a0 R", "address 0x7fff0041f7a0 does not fit in 32 bits"),
         ] {
-            let got = TraceFormat::Course.parse(line.as_bytes()).unwrap_err();
+            let got = TraceFormat::Course.parse(line.as_bytes()).unwrap_err().message;
             assert!(got.starts_with(want), "{line:?}: got {got:?}, want {want:?}");
         }
     }
@@ -792,6 +891,36 @@ mod tests {
         assert_eq!(compressed(&[0x1f, 0x8b, 8, 0]), Some("gzip"));
         assert_eq!(compressed(&[0x28, 0xb5, 0x2f, 0xfd, 0]), Some("zstd"));
         assert_eq!(compressed(b"R 0x1000"), None);
+    }
+
+    #[test]
+    fn an_out_of_range_first_line_tells_its_format_so_that_it_gets_the_precise_error() {
+        // The rule: a line with one format's shape but a number too wide for 32 bits
+        // is that format's line, whose parse gives the same error as on any line.
+        let cases = [
+            ("R 0x1ffefffd58", TraceFormat::Native),
+            ("W 0x1000 0x123456789", TraceFormat::Native),
+            (" L 1ffefffd58,8", TraceFormat::Lackey),
+            (" S fffffffe,4", TraceFormat::Lackey),
+            ("0 1ffefffd58", TraceFormat::Din),
+            ("1ffefffd58 R", TraceFormat::Course),
+        ];
+        for (line, format) in cases {
+            assert_eq!(detect(line.as_bytes()), Ok(Some(format)), "{line:?}");
+            assert!(format.parse(line.as_bytes()).unwrap_err().out_of_range, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_named_and_control_bytes_are_escaped() {
+        let bom = "\u{feff}R 0x1000".as_bytes();
+        assert!(detect(bom).unwrap_err().contains("byte-order mark (U+FEFF"));
+        for format in TraceFormat::CONCRETE {
+            let message = format.parse(bom).unwrap_err().message;
+            assert!(message.contains("byte-order mark"), "{format:?}: {message}");
+        }
+        assert_eq!(escape_controls("`a\0b\tc\u{1b}[31m\u{feff}`"), "`a\\0b\\tc\\u{1b}[31m\\u{feff}`");
+        assert_eq!(escape_controls("plain `ü` text"), "plain `ü` text");
     }
 
     #[test]

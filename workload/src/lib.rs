@@ -12,7 +12,7 @@ mod formats;
 mod reader;
 mod synthetic;
 
-pub use formats::{TraceFormat, write_native};
+pub use formats::{TraceFormat, Unaligned, write_native};
 pub use reader::{TraceReader, TraceStats};
 pub use synthetic::{
     Generator, GeneratorConfig, MatrixLoops, MatrixMultiply, Phases, PointerChase, Sequential, Strided,
@@ -72,6 +72,17 @@ pub enum WorkloadError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// The pids of `count` processes in words, for messages: "no process",
+/// "pid 0 only", "pids 0 and 1", "pids 0 to 3".
+pub fn describe_pids(count: u32) -> String {
+    match count {
+        0 => "no process".to_string(),
+        1 => "pid 0 only".to_string(),
+        2 => "pids 0 and 1".to_string(),
+        n => format!("pids 0 to {}", n - 1),
+    }
 }
 
 /// Salt of the workload's random stream (see `SimRng`).

@@ -4,7 +4,7 @@
 //! length, and a line costs no allocation.
 
 use crate::formats::{self, Record};
-use crate::{Access, TraceEvent, TraceFormat, WorkloadError};
+use crate::{Access, TraceEvent, TraceFormat, Unaligned, WorkloadError};
 use mmu_core::{AccessKind, VirtAddr};
 use serde::Serialize;
 use std::io::{ErrorKind, Read};
@@ -25,7 +25,10 @@ pub struct TraceStats {
     /// it the first bad line stops the run).
     pub bad_lines_skipped: u64,
     /// lackey, din or course records whose address was not word aligned: split
-    /// into the words they touch or taken as the word that holds them.
+    /// into the words they touch or taken as the word that holds them; and
+    /// native ones rounded down to their word with [`Unaligned::RoundDown`]
+    /// (with [`Unaligned::Fault`] they are passed on, and the core counts them
+    /// as alignment faults).
     pub unaligned_records: u64,
 }
 
@@ -71,11 +74,17 @@ pub struct TraceReader<R> {
     buf: Box<[u8]>,
     pos: usize,
     end: usize,
+    /// Bytes before this index (from `pos`) are known to hold no `\n`, so that a
+    /// long line arriving in small reads is searched once, not once per read.
+    searched: usize,
     eof: bool,
-    overlong: bool,
     finished: bool,
     split: Split,
     skip_bad_lines: bool,
+    /// How many processes `P n` may name; `None` accepts any.
+    processes: Option<u32>,
+    /// What to do with an unaligned native address.
+    unaligned: Unaligned,
     stats: TraceStats,
     first_bad_line: Option<WorkloadError>,
 }
@@ -91,11 +100,13 @@ impl<R: Read> TraceReader<R> {
             buf: vec![0; BUFFER_BYTES].into_boxed_slice(),
             pos: 0,
             end: 0,
+            searched: 0,
             eof: false,
-            overlong: false,
             finished: false,
             split: Split::EMPTY,
             skip_bad_lines: false,
+            processes: None,
+            unaligned: Unaligned::Fault,
             stats: TraceStats { format, ..TraceStats::default() },
             first_bad_line: None,
         }
@@ -110,6 +121,38 @@ impl<R: Read> TraceReader<R> {
         self
     }
 
+    /// Accepts `P n` only for the `count` processes `0..count` a config declares:
+    /// another `n` is a bad line, with the file, the line and the pids that exist.
+    #[must_use]
+    pub fn processes(mut self, count: u32) -> Self {
+        self.processes = Some(count);
+        self
+    }
+
+    /// What to do with a native record whose address is not word aligned: pass
+    /// it on (an alignment fault, the default) or round it down to its word.
+    #[must_use]
+    pub fn unaligned(mut self, unaligned: Unaligned) -> Self {
+        self.unaligned = unaligned;
+        self
+    }
+
+    /// A native access as the reader hands it out: an unaligned address rounded
+    /// down and counted when asked to.
+    #[inline(always)]
+    fn native(&mut self, access: Access) -> Access {
+        if access.vaddr.is_word_aligned() || self.unaligned == Unaligned::Fault {
+            return access;
+        }
+        self.round_down(access)
+    }
+
+    #[cold]
+    fn round_down(&mut self, access: Access) -> Access {
+        self.stats.unaligned_records += 1;
+        Access { vaddr: VirtAddr::new(access.vaddr.as_u32() & !3), ..access }
+    }
+
     /// What was read so far.
     pub fn stats(&self) -> &TraceStats {
         &self.stats
@@ -121,6 +164,7 @@ impl<R: Read> TraceReader<R> {
     }
 
     fn parse_error(&self, message: String) -> WorkloadError {
+        let message = formats::escape_controls(&message);
         WorkloadError::Parse { origin: self.origin.clone(), line: self.stats.lines, message }
     }
 
@@ -138,24 +182,21 @@ impl<R: Read> TraceReader<R> {
         None
     }
 
-    /// The next line's byte range in the buffer, refilling it as needed.
+    /// The next line's byte range in the buffer, refilling it as needed. A line
+    /// that fills the whole buffer is `TooLong` at once, without waiting for its
+    /// end: a source without newlines (`/dev/zero`) never has one.
     #[inline]
     fn next_line(&mut self) -> std::io::Result<Line> {
         loop {
-            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos..self.end]) {
+            let from = self.pos.max(self.searched);
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[from..self.end]) {
                 let start = self.pos;
-                self.pos = start + i + 1;
-                if self.overlong {
-                    self.overlong = false;
-                    return Ok(Line::TooLong);
-                }
-                return Ok(Line::Text(start, start + i));
+                self.pos = from + i + 1;
+                self.searched = self.pos;
+                return Ok(Line::Text(start, from + i));
             }
+            self.searched = self.end;
             if self.eof {
-                if std::mem::take(&mut self.overlong) {
-                    self.pos = self.end;
-                    return Ok(Line::TooLong);
-                }
                 if self.pos < self.end {
                     let start = self.pos;
                     self.pos = self.end;
@@ -163,22 +204,22 @@ impl<R: Read> TraceReader<R> {
                 }
                 return Ok(Line::End);
             }
+            if self.pos == 0 && self.end == self.buf.len() {
+                self.pos = self.end;
+                return Ok(Line::TooLong);
+            }
             self.refill()?;
         }
     }
 
-    /// Moves the partial last line to the front and reads more after it. A line
-    /// that fills the whole buffer is dropped and reported once its end is found.
+    /// Moves the partial last line to the front and reads more after it.
     #[cold]
     fn refill(&mut self) -> std::io::Result<()> {
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
+            self.searched = self.searched.saturating_sub(self.pos);
             self.pos = 0;
-        }
-        if self.end == self.buf.len() {
-            self.overlong = true;
-            self.end = 0;
         }
         loop {
             match self.source.read(&mut self.buf[self.end..]) {
@@ -255,7 +296,7 @@ impl<R: Read> Iterator for TraceReader<R> {
         {
             self.pos += used;
             self.stats.lines += 1;
-            return Some(Ok(TraceEvent::Access(access)));
+            return Some(Ok(TraceEvent::Access(self.native(access))));
         }
         self.next_other()
     }
@@ -319,13 +360,28 @@ impl<R: Read> TraceReader<R> {
                 }
             }
             match self.format.parse(&self.buf[start..end]) {
+                Ok(Record::Event(TraceEvent::Switch(pid)))
+                    if self.processes.is_some_and(|count| pid.as_u32() >= count) =>
+                {
+                    let count = self.processes.unwrap_or(0);
+                    let message = format!(
+                        "`P {pid}` names no process: the config declares {}",
+                        crate::describe_pids(count)
+                    );
+                    if let Some(error) = self.bad_line(message) {
+                        return Some(Err(error));
+                    }
+                }
+                Ok(Record::Event(TraceEvent::Access(access))) => {
+                    return Some(Ok(TraceEvent::Access(self.native(access))));
+                }
                 Ok(Record::Event(event)) => return Some(Ok(event)),
                 Ok(Record::Nothing) => {}
                 Ok(Record::Span { kind, addr, size, modify }) => {
                     return self.span(kind, addr, size, modify).map(Ok);
                 }
-                Err(message) => {
-                    if let Some(error) = self.bad_line(message) {
+                Err(error) => {
+                    if let Some(error) = self.bad_line(error.message) {
                         return Some(Err(error));
                     }
                 }
@@ -517,6 +573,94 @@ mod tests {
         assert_eq!(got[0], a(R, 0x10));
         let err = got[1].clone().unwrap_err();
         assert!(err.starts_with("t.trace:2: the line is longer than"), "{err}");
+    }
+
+    #[test]
+    fn a_source_without_newlines_stops_at_the_line_limit_at_once() {
+        // `/dev/zero`: endless NULs. The line is over the limit once the buffer is
+        // full; the reader must not wait for a newline that never comes.
+        let mut reader = TraceReader::new(std::io::repeat(0), "/dev/zero", TraceFormat::Auto);
+        let err = reader.next().and_then(Result::err).map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            err,
+            format!("/dev/zero:1: the line is longer than {BUFFER_BYTES} bytes: this is not a text trace")
+        );
+        assert!(reader.next().is_none());
+    }
+
+    /// Hands out `data` one byte per read and counts the reads.
+    struct OneByte<'a>(&'a [u8], usize);
+    impl Read for OneByte<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.1 += 1;
+            let n = self.0.len().min(out.len()).min(1);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_long_line_read_a_byte_at_a_time_is_searched_once() {
+        // A line just under the limit, arriving one byte per read: searching the
+        // whole partial line after each read would scan 2^35 bytes (seconds);
+        // searching only the new bytes scans 2^18.
+        let mut text = vec![b'#'; BUFFER_BYTES - 16];
+        text.extend_from_slice(b"\nR 0x10\nR 0x20\n");
+        let start = std::time::Instant::now();
+        let events: Vec<_> = TraceReader::new(OneByte(&text, 0), "t", TraceFormat::Native).collect();
+        assert!(start.elapsed() < std::time::Duration::from_secs(2), "took {:?}", start.elapsed());
+        let events: Vec<_> = events.into_iter().map(Result::unwrap).collect();
+        assert_eq!(events, vec![a(R, 0x10).unwrap(), a(R, 0x20).unwrap()]);
+    }
+
+    #[test]
+    fn a_switch_to_a_pid_the_config_lacks_names_the_line_and_the_pids() {
+        let text = b"R 0x10\nP 1\nP 4\n";
+        let got: Vec<_> = TraceReader::new(&text[..], "t.trace", TraceFormat::Native)
+            .processes(4)
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(got[1], Ok(TraceEvent::Switch(Pid::new(1))));
+        assert_eq!(got[2], Err("t.trace:3: `P 4` names no process: the config declares pids 0 to 3".into()));
+        let got: Vec<_> = TraceReader::new(&b"P 1\n"[..], "t.trace", TraceFormat::Auto)
+            .processes(1)
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![Err("t.trace:1: `P 1` names no process: the config declares pid 0 only".into())]
+        );
+        assert_eq!(crate::describe_pids(2), "pids 0 and 1");
+    }
+
+    #[test]
+    fn control_bytes_of_a_line_are_escaped_in_its_error() {
+        let got = read(b"R 0x10\x00\x1b[2J\n", TraceFormat::Native);
+        assert_eq!(got, vec![Err("t.trace:1: `0x10\\0\\u{1b}[2J` is not a hexadecimal address".into())]);
+        let got = read("\u{feff}R 0x10\n".as_bytes(), TraceFormat::Auto);
+        let err = got[0].clone().unwrap_err();
+        assert!(err.starts_with("t.trace:1: the line starts with a byte-order mark (U+FEFF"), "{err}");
+        assert!(!err.contains('\u{feff}'));
+    }
+
+    #[test]
+    fn unaligned_native_addresses_fault_or_round_down_to_their_word() {
+        // Fast path (`R 0x1002`), general path (a value and a comment), aligned
+        // ones untouched. Rounded: the word holding the byte, counted.
+        let text = b"R 0x1002\nW 0x2003 0x7 # c\nR 0x3000\n";
+        let w = |vaddr: u32| {
+            Ok(TraceEvent::Access(Access { kind: W, vaddr: VirtAddr::new(vaddr), value: Some(7) }))
+        };
+        let mut faulting = TraceReader::new(&text[..], "t", TraceFormat::Native);
+        let got: Vec<_> = faulting.by_ref().map(|r| r.map_err(|e| e.to_string())).collect();
+        assert_eq!(got, vec![a(R, 0x1002), w(0x2003), a(R, 0x3000)]);
+        assert_eq!(faulting.stats().unaligned_records, 0);
+        let mut rounding =
+            TraceReader::new(&text[..], "t", TraceFormat::Auto).unaligned(Unaligned::RoundDown);
+        let got: Vec<_> = rounding.by_ref().map(|r| r.map_err(|e| e.to_string())).collect();
+        assert_eq!(got, vec![a(R, 0x1000), w(0x2000), a(R, 0x3000)]);
+        assert_eq!(rounding.stats().unaligned_records, 2);
     }
 
     #[test]

@@ -170,6 +170,14 @@ impl Mmu {
         }
     }
 
+    /// Zeroes every counter of the TLBs, walk caches and walker, keeping every
+    /// cached entry (the end of a warm-up).
+    pub fn reset_stats(&mut self) {
+        self.stats = MmuStats::default();
+        self.tlbs.reset_stats();
+        self.walk_caches.reset_stats();
+    }
+
     /// Counters.
     pub fn stats(&self) -> &MmuStats {
         &self.stats

@@ -22,7 +22,7 @@ use crate::error::SimError;
 use mmu::Mmu;
 use mmu_core::{
     AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Pid,
-    Timed, Traffic, Trap, TrapCause,
+    Timed, Traffic, Trap, TrapCause, Width,
 };
 use oracle::Oracle;
 use os_model::{Os, Outcome, Segfault};
@@ -114,6 +114,19 @@ impl MemorySystem {
         self.apply(&fences);
     }
 
+    /// Zeroes every counter of the memory system (MMU, DRAM, OS, faults, the
+    /// oracle's counts), keeping all state: the end of a warm-up.
+    pub fn reset_counters(&mut self) {
+        self.mmu.reset_stats();
+        self.dram.reset_stats();
+        self.os.reset_counters();
+        self.faults = FaultCounts::default();
+        self.segfaults.clear();
+        if let Some(oracle) = &mut self.oracle {
+            oracle.reset_counts();
+        }
+    }
+
     /// Page faults by kind so far (the core adds its own alignment faults).
     pub fn faults(&self) -> &FaultCounts {
         &self.faults
@@ -145,16 +158,23 @@ impl MemorySystem {
     }
 
     /// The data access itself, once translated to `paddr`.
-    #[inline]
+    #[inline(always)]
     fn data(&mut self, now: Cycle, paddr: PhysAddr, request: MemRequest) -> Timed<u32> {
+        let whole_word = request.width == Width::Word;
         match request.kind {
             AccessKind::Read | AccessKind::Fetch => {
                 let read = self.dram.read(now, paddr, Traffic::Data);
-                Timed { value: request.width.extract(read.value, paddr.as_u64()), ready_at: read.ready_at }
+                let value =
+                    if whole_word { read.value } else { request.width.extract(read.value, paddr.as_u64()) };
+                Timed { value, ready_at: read.ready_at }
             }
             AccessKind::Write => {
                 // A byte or halfword store is a word write with the other lanes kept.
-                let word = request.width.insert(self.dram.peek(paddr), paddr.as_u64(), request.value);
+                let word = if whole_word {
+                    request.value
+                } else {
+                    request.width.insert(self.dram.peek(paddr), paddr.as_u64(), request.value)
+                };
                 Timed { value: 0, ready_at: self.dram.write(now, paddr, word, Traffic::Data) }
             }
         }

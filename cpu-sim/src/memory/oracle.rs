@@ -79,6 +79,11 @@ impl Oracle {
         self.memory.insert(key, value);
     }
 
+    /// Zeroes the counts, keeping the reference memory (the end of a warm-up).
+    pub(crate) fn reset_counts(&mut self) {
+        (self.loads_checked, self.stores_recorded) = (0, 0);
+    }
+
     pub(crate) fn stats(&self) -> CheckStats {
         CheckStats {
             loads_checked: self.loads_checked,

@@ -358,6 +358,10 @@ impl Dram {
             data,
         }
     }
+    /// Zeroes the counters, keeping contents and bank state (the end of a warm-up).
+    pub fn reset_stats(&mut self) {
+        self.counters = [RequestCounters::default(); 4];
+    }
     /// Bytes of simulated memory.
     pub fn capacity_bytes(&self) -> u64 {
         self.storage.capacity_bytes()
@@ -456,5 +460,11 @@ impl crate::port::PhysBackdoor for Dram {
     }
     fn touched_bytes(&self, start: PhysAddr, bytes: u64) -> u64 {
         self.host_bytes_in(start, bytes)
+    }
+    fn read_words(&self, addr: PhysAddr, out: &mut [u32]) {
+        self.storage.load_words(addr, out);
+    }
+    fn write_words(&mut self, addr: PhysAddr, words: &[u32]) {
+        self.storage.store_words(addr, words);
     }
 }

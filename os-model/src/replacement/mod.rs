@@ -18,7 +18,7 @@ pub mod lru;
 pub mod opt;
 pub mod random;
 
-pub use opt::{Future, NEVER};
+pub use opt::{Future, LOOK_AHEAD_BYTES_PER_ACCESS, NEVER};
 
 use crate::error::OsError;
 use mmu_core::{Ppn, SimRng};

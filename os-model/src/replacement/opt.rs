@@ -5,10 +5,17 @@
 //! to the same page ([`Future`]). That costs 8 bytes per access of the workload
 //! plus a map over the distinct pages while it is built; victim selection then
 //! scans the resident frames (O(frames) per eviction).
+//!
+//! The look-ahead is allocated with `try_reserve`: a workload whose look-ahead
+//! does not fit in host memory stops before the run with the bytes it needs
+//! (`OsError::LookAheadTooLarge`, from `FutureBuilder`), never with an aborted allocation.
 
 use super::Residents;
 use crate::error::OsError;
 use mmu_core::Ppn;
+
+/// Host bytes of the look-ahead per access of the workload.
+pub const LOOK_AHEAD_BYTES_PER_ACCESS: u64 = std::mem::size_of::<u64>() as u64;
 
 /// "Never used again" in a [`Future`].
 pub const NEVER: u64 = u64::MAX;

@@ -274,6 +274,26 @@ impl GeneratorConfig {
         }
     }
 
+    /// The address ranges `[start, end)` the generator may touch (a matrix
+    /// multiply's three matrices as one range): what must lie inside the regions
+    /// of the process that runs it.
+    pub fn ranges(&self) -> Vec<(u64, u64)> {
+        let range = |base: u32, bytes: u64| (u64::from(base), u64::from(base) + bytes);
+        match self {
+            GeneratorConfig::Sequential { base, bytes, .. }
+            | GeneratorConfig::Strided { base, bytes, .. }
+            | GeneratorConfig::Uniform { base, bytes, .. }
+            | GeneratorConfig::Zipf { base, bytes, .. }
+            | GeneratorConfig::PointerChase { base, bytes, .. } => vec![range(*base, u64::from(*bytes))],
+            GeneratorConfig::MatrixMultiply { base, n, .. } => {
+                vec![range(*base, 12 * u64::from(*n) * u64::from(*n))]
+            }
+            GeneratorConfig::Phases { phases, .. } => {
+                phases.iter().map(|p| range(p.base, u64::from(p.bytes))).collect()
+            }
+        }
+    }
+
     /// How many accesses the generator issues in all.
     pub fn accesses(&self) -> u64 {
         match self {

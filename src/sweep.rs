@@ -1,0 +1,280 @@
+//! `mmu-sim sweep`: one run per point of a grid of config values, in parallel,
+//! one CSV row or JSON line per point in a fixed order.
+//!
+//! The grid is the Cartesian product of the `--vary PATH=V1,V2,...` lists, the
+//! first `--vary` varying slowest. Every point is built and validated before any
+//! runs. Points run on a rayon pool of `--jobs` threads; their rows are written in
+//! grid order whatever the number of threads, so the output is byte-identical for
+//! any `--jobs`.
+
+use crate::error::RunError;
+use crate::overrides::{Override, apply};
+use crate::run::{RunOptions, run_with};
+use cpu_sim::{MachineConfig, Report};
+use rayon::prelude::*;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Points a sweep runs without `--yes`.
+pub const GRID_LIMIT: usize = 4096;
+
+/// One `--vary PATH=V1,V2,...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vary {
+    /// The field's path.
+    pub path: String,
+    /// Its values, RON each.
+    pub values: Vec<String>,
+}
+
+impl std::str::FromStr for Vary {
+    type Err = String;
+    /// `PATH=V1,V2,...`: the list splits at top-level commas only, so `Some((1, 2))`
+    /// stays one value.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (path, list) = text.split_once('=').ok_or_else(|| {
+            format!("`{text}` is not PATH=V1,V2,... (for example tlb.l1[0].entries=16,32,64)")
+        })?;
+        let values = split_top_level(list)?;
+        if path.trim().is_empty() || values.is_empty() || values.iter().any(String::is_empty) {
+            return Err(format!("`{text}` needs a PATH and non-empty values"));
+        }
+        Ok(Self { path: path.trim().to_string(), values })
+    }
+}
+
+/// Splits at commas outside brackets, parentheses, braces and strings.
+fn split_top_level(list: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let (mut depth, mut in_string, mut escaped) = (0i32, false, false);
+    let mut current = String::new();
+    for c in list.chars() {
+        if in_string {
+            current.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                (false, _) => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(current.trim().to_string());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        if depth < 0 {
+            return Err(format!("`{list}` closes a bracket it never opened"));
+        }
+        current.push(c);
+    }
+    if depth != 0 || in_string {
+        return Err(format!("`{list}` leaves a bracket or a string open"));
+    }
+    out.push(current.trim().to_string());
+    Ok(out)
+}
+
+/// How to print the rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepFormat {
+    /// A header line, then one comma-separated row per point.
+    Csv,
+    /// One JSON object per point and line.
+    Jsonl,
+}
+
+/// One point of the grid: the values it takes, and its validated config.
+pub struct Point {
+    /// The value of each varied path, in `--vary` order.
+    pub values: Vec<String>,
+    /// The config with those values.
+    pub config: MachineConfig,
+}
+
+/// Every point of the grid, built and validated.
+///
+/// # Errors
+/// A grid over the limit without `yes`, or the first point whose config is
+/// invalid, named with its values.
+pub fn grid(
+    base: &MachineConfig,
+    origin: &str,
+    sets: &[Override],
+    varies: &[Vary],
+    yes: bool,
+) -> Result<Vec<Point>, RunError> {
+    let size = varies.iter().try_fold(1usize, |n, v| n.checked_mul(v.values.len())).unwrap_or(usize::MAX);
+    if size > GRID_LIMIT && !yes {
+        return Err(RunError::Unsupported(format!(
+            "the grid has {size} points, more than the limit of {GRID_LIMIT}: pass --yes to run it anyway"
+        )));
+    }
+    let mut points = Vec::with_capacity(size);
+    for index in 0..size {
+        // The first --vary varies slowest.
+        let mut rest = index;
+        let mut chosen = vec![String::new(); varies.len()];
+        for (i, v) in varies.iter().enumerate().rev() {
+            chosen[i] = v.values[rest % v.values.len()].clone();
+            rest /= v.values.len();
+        }
+        let mut all = sets.to_vec();
+        all.extend(
+            varies
+                .iter()
+                .zip(&chosen)
+                .map(|(v, value)| Override { path: v.path.clone(), value: value.clone() }),
+        );
+        let config = apply(base, origin, &all).map_err(|e| {
+            let named: Vec<String> =
+                varies.iter().zip(&chosen).map(|(v, x)| format!("{}={x}", v.path)).collect();
+            RunError::Unsupported(format!("grid point {} ({}) is invalid: {e}", index, named.join(", ")))
+        })?;
+        points.push(Point { values: chosen, config });
+    }
+    Ok(points)
+}
+
+/// Runs every point on `jobs` threads (0: all cores) and returns each report, in
+/// grid order. `progress` is called with the points done.
+///
+/// # Errors
+/// The first point (in grid order) whose run failed, named with its values.
+pub fn run_points(
+    points: &[Point],
+    varies: &[Vary],
+    config_path: &Path,
+    options: &RunOptions,
+    jobs: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<Report>, RunError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| RunError::Unsupported(format!("--jobs {jobs}: {e}")))?;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let results: Vec<Result<Report, RunError>> = pool.install(|| {
+        points
+            .par_iter()
+            .map(|p| {
+                let out = run_with(&p.config, config_path, options).map(|o| o.report);
+                progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                out
+            })
+            .collect()
+    });
+    results
+        .into_iter()
+        .zip(points)
+        .map(|(r, p)| {
+            r.map_err(|e| {
+                let named: Vec<String> =
+                    varies.iter().zip(&p.values).map(|(v, x)| format!("{}={x}", v.path)).collect();
+                RunError::Unsupported(format!("the run at {} failed: {e}", named.join(", ")))
+            })
+        })
+        .collect()
+}
+
+/// Every scalar counter of a report, flattened with dots, in report order: the
+/// sections after the config (`accesses`, `cycles`, `tlb.<name>.misses`, ...),
+/// leaving out lists (histograms, segfaults, processes) and host timing.
+pub fn flatten(report: &Report) -> Vec<(String, serde_json::Value)> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&key, v, out);
+                }
+            }
+            serde_json::Value::Number(_) | serde_json::Value::Bool(_) | serde_json::Value::Null => {
+                out.push((prefix.to_string(), v.clone()));
+            }
+            serde_json::Value::Array(_) | serde_json::Value::String(_) => {}
+        }
+    }
+    let value = serde_json::to_value(report).unwrap_or_default();
+    let mut out = Vec::new();
+    if let serde_json::Value::Object(map) = &value {
+        for (k, v) in map {
+            if matches!(k.as_str(), "seed" | "config" | "timing" | "check") {
+                continue;
+            }
+            walk(k, v, &mut out);
+        }
+    }
+    out
+}
+
+/// The sweep's output: a header and one row per point (CSV), or one JSON object
+/// per point (JSON lines), columns the varied paths then the report's counters.
+pub fn render(varies: &[Vary], points: &[Point], reports: &[Report], format: SweepFormat) -> String {
+    let flat: Vec<Vec<(String, serde_json::Value)>> = reports.iter().map(flatten).collect();
+    // Columns: the union over points, in first-seen order (the same for every
+    // point unless a varied value changes the report's shape, e.g. TLB names).
+    let mut columns: Vec<String> = Vec::new();
+    for f in &flat {
+        for (k, _) in f {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let cell = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(v) => v.to_string(),
+    };
+    let mut out = String::new();
+    match format {
+        SweepFormat::Csv => {
+            let header: Vec<String> = varies
+                .iter()
+                .map(|v| csv_field(&v.path))
+                .chain(columns.iter().map(|c| csv_field(c)))
+                .collect();
+            let _ = writeln!(out, "{}", header.join(","));
+            for (p, f) in points.iter().zip(&flat) {
+                let row: Vec<String> = p
+                    .values
+                    .iter()
+                    .map(|v| csv_field(v))
+                    .chain(columns.iter().map(|c| cell(f.iter().find(|(k, _)| k == c).map(|(_, v)| v))))
+                    .collect();
+                let _ = writeln!(out, "{}", row.join(","));
+            }
+        }
+        SweepFormat::Jsonl => {
+            for (p, f) in points.iter().zip(&flat) {
+                let mut map = serde_json::Map::new();
+                for (v, value) in varies.iter().zip(&p.values) {
+                    map.insert(v.path.clone(), serde_json::Value::String(value.clone()));
+                }
+                for c in &columns {
+                    let v =
+                        f.iter().find(|(k, _)| k == c).map_or(serde_json::Value::Null, |(_, v)| v.clone());
+                    map.insert(c.clone(), v);
+                }
+                let _ = writeln!(out, "{}", serde_json::Value::Object(map));
+            }
+        }
+    }
+    out
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a newline.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}

@@ -1,0 +1,181 @@
+//! The window of a run on the command line (`--skip`, `--warmup`, `--max`,
+//! `--interval`), and its interval records written out: CSV or JSON lines, and an
+//! SVG plot of miss rates and cycles per access over time.
+
+use crate::error::RunError;
+use cpu_sim::window::{IntervalColumns, IntervalRecord, Window, WindowReport};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The window flags; each overrides the config's `window` field of that name.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WindowFlags {
+    /// `--skip N`.
+    pub skip: Option<u64>,
+    /// `--warmup N`.
+    pub warmup: Option<u64>,
+    /// `--max N`.
+    pub max: Option<u64>,
+    /// `--interval N`.
+    pub interval: Option<u64>,
+}
+
+impl WindowFlags {
+    /// The config's window with the flags given applied.
+    ///
+    /// # Errors
+    /// A zero `--max` or `--interval`.
+    pub fn apply(&self, window: &mut Window) -> Result<(), RunError> {
+        window.skip = self.skip.unwrap_or(window.skip);
+        window.warmup = self.warmup.unwrap_or(window.warmup);
+        window.max = self.max.or(window.max);
+        window.interval = self.interval.or(window.interval);
+        window.validate().map_err(|e| RunError::Unsupported(format!("--{}: {}", e.field, e.message)))
+    }
+}
+
+/// A warning when the window did not fit the run: the workload ended during the
+/// skip or the warm-up.
+pub fn window_warning(window: &Window, report: Option<&WindowReport>) -> Option<String> {
+    let report = report?;
+    if report.skipped < window.skip {
+        return Some(format!(
+            "warning: the workload ended after {} accesses, within the {} to skip: nothing ran",
+            report.skipped, window.skip
+        ));
+    }
+    if report.warmup < window.warmup {
+        return Some(format!(
+            "warning: the workload ended during the warm-up ({} of {} accesses): nothing was measured, \
+             and the report's counters are those of the partial warm-up",
+            report.warmup, window.warmup
+        ));
+    }
+    None
+}
+
+/// Writes the interval records to `path`: CSV when it ends in `.csv` (a header,
+/// then a row per interval), JSON lines when it ends in `.jsonl`.
+///
+/// # Errors
+/// Another extension, or the file cannot be written.
+pub fn write_intervals(
+    path: &Path,
+    columns: &IntervalColumns,
+    records: &[IntervalRecord],
+) -> Result<(), RunError> {
+    let mut out = String::new();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => {
+            let _ = writeln!(out, "interval,{}", columns.0.join(","));
+            for r in records {
+                let values: Vec<String> = r.values.iter().map(u64::to_string).collect();
+                let _ = writeln!(out, "{},{}", r.interval, values.join(","));
+            }
+        }
+        Some("jsonl") => {
+            for r in records {
+                let mut line = format!("{{\"interval\":{}", r.interval);
+                for (name, value) in columns.0.iter().zip(&r.values) {
+                    let _ = write!(line, ",\"{name}\":{value}");
+                }
+                let _ = writeln!(out, "{line}}}");
+            }
+        }
+        _ => {
+            return Err(RunError::Unsupported(format!(
+                "--interval-out {}: the file must end in .csv or .jsonl",
+                path.display()
+            )));
+        }
+    }
+    std::fs::write(path, out).map_err(|source| RunError::Io { path: path.to_path_buf(), source })
+}
+
+/// Draws miss rates (misses per lookup, per TLB) and cycles per access over the
+/// intervals as an SVG.
+///
+/// # Errors
+/// The file cannot be written or drawn.
+pub fn plot_intervals(
+    path: &Path,
+    columns: &IntervalColumns,
+    records: &[IntervalRecord],
+) -> Result<(), RunError> {
+    use plotters::prelude::*;
+    let col = |name: &str| columns.0.iter().position(|c| c == name);
+    let (Some(accesses), Some(cycles)) = (col("accesses"), col("cycles")) else {
+        return Err(RunError::Unsupported("interval records lack accesses or cycles".into()));
+    };
+    let tlbs: Vec<(String, usize, usize)> = columns
+        .0
+        .iter()
+        .filter_map(|c| c.strip_prefix("tlb.").and_then(|r| r.strip_suffix(".lookups")))
+        .filter_map(|name| {
+            Some((
+                name.to_string(),
+                col(&format!("tlb.{name}.lookups"))?,
+                col(&format!("tlb.{name}.misses"))?,
+            ))
+        })
+        .collect();
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let n = records.len().max(1) as f64;
+    let draw_error = |e: String| RunError::Unsupported(format!("--plot-intervals {}: {e}", path.display()));
+    let root = SVGBackend::new(path, (900, 640)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| draw_error(e.to_string()))?;
+    let (upper, lower) = root.split_vertically(320);
+    let max_rate = records
+        .iter()
+        .flat_map(|r| tlbs.iter().map(|&(_, l, m)| ratio(r.values[m], r.values[l])))
+        .fold(0.0f64, f64::max)
+        .max(0.01);
+    let mut chart = ChartBuilder::on(&upper)
+        .caption("TLB miss rate per interval", ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..n, 0f64..max_rate * 1.1)
+        .map_err(|e| draw_error(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("interval")
+        .y_desc("misses per lookup")
+        .draw()
+        .map_err(|e| draw_error(e.to_string()))?;
+    for (i, (name, l, m)) in tlbs.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                records.iter().map(|r| (r.interval as f64, ratio(r.values[*m], r.values[*l]))),
+                color,
+            ))
+            .map_err(|e| draw_error(e.to_string()))?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+    }
+    chart.configure_series_labels().border_style(BLACK).draw().map_err(|e| draw_error(e.to_string()))?;
+    let max_cpa =
+        records.iter().map(|r| ratio(r.values[cycles], r.values[accesses])).fold(0.0f64, f64::max).max(1.0);
+    let mut chart = ChartBuilder::on(&lower)
+        .caption("cycles per access per interval", ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..n, 0f64..max_cpa * 1.1)
+        .map_err(|e| draw_error(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("interval")
+        .y_desc("cycles per access")
+        .draw()
+        .map_err(|e| draw_error(e.to_string()))?;
+    chart
+        .draw_series(LineSeries::new(
+            records.iter().map(|r| (r.interval as f64, ratio(r.values[cycles], r.values[accesses]))),
+            BLUE,
+        ))
+        .map_err(|e| draw_error(e.to_string()))?;
+    root.present().map_err(|e| draw_error(e.to_string()))?;
+    Ok(())
+}
