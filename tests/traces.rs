@@ -557,7 +557,13 @@ fn without_exits(mut v: serde_json::Value) -> serde_json::Value {
     }
     o["tlb_invalidations"].as_object_mut().unwrap().remove("by_asid");
     for tlb in o["tlb"].as_object_mut().unwrap().values_mut() {
-        tlb.as_object_mut().unwrap().remove("invalidations");
+        let tlb = tlb.as_object_mut().unwrap();
+        tlb.remove("invalidations");
+        if let Some(sides) = tlb.get_mut("by_side").and_then(|s| s.as_object_mut()) {
+            for side in sides.values_mut() {
+                side.as_object_mut().unwrap().remove("invalidations");
+            }
+        }
     }
     for p in o["processes"].as_array_mut().unwrap() {
         p.as_object_mut().unwrap().remove("state");

@@ -189,6 +189,7 @@ impl UserMachine {
                 perms,
                 user: true,
                 shared: None,
+                superpages: false,
             });
         }
         let heap_base = end;
@@ -206,6 +207,7 @@ impl UserMachine {
             perms: rw,
             user: true,
             shared: None,
+            superpages: false,
         });
         regions.push(RegionConfig {
             name: "stack".into(),
@@ -214,6 +216,7 @@ impl UserMachine {
             perms: rw,
             user: true,
             shared: None,
+            superpages: false,
         });
         let mut config = config.clone();
         config.processes = vec![ProcessConfig { name: "program".into(), regions }];

@@ -58,6 +58,26 @@ fn textbook_reference_string_fifo_15_lru_12_opt_9() {
 }
 
 #[test]
+fn opt_breaks_ties_among_pages_never_used_again_clean_first_then_lowest_page() {
+    // 2 frames. After `W 0x2000`, `R 0x1000`, neither page is used again when
+    // `R 0x3000` needs a frame: the rule takes the clean page 1 (nothing to
+    // write back) over the dirty page 2, although page 2 sits in the lower frame.
+    let r = run(&config("Opt", 2), "W 0x2000\nR 0x1000\nR 0x3000\n");
+    assert_eq!((r.os.evictions, r.os.dirty_writebacks, r.os.clean_evictions), (1, 0, 1));
+    assert_eq!(r.processes[0].resident_pages, 2);
+    assert_eq!(r.processes[0].virtual_runs, 1, "pages 2 and 3 stay: one run");
+    // Both clean: the lowest page goes (page 1, in frame 1), not the lowest frame
+    // (page 2, in frame 0): pages 2 and 3 stay, one virtual run again.
+    let r = run(&config("Opt", 2), "R 0x2000\nR 0x1000\nR 0x3000\n");
+    assert_eq!((r.os.evictions, r.os.dirty_writebacks), (1, 0));
+    assert_eq!(r.processes[0].virtual_runs, 1, "page 1 was evicted");
+    // Both dirty: the lowest page again, written back.
+    let r = run(&config("Opt", 2), "W 0x2000\nW 0x1000\nR 0x3000\n");
+    assert_eq!((r.os.evictions, r.os.dirty_writebacks), (1, 1));
+    assert_eq!(r.processes[0].virtual_runs, 1, "page 1 was evicted");
+}
+
+#[test]
 fn beladys_anomaly_fifo_9_faults_with_3_frames_10_with_4() {
     let trace = pages(&[1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5]);
     assert_eq!(faults(&run(&config("Fifo", 3), &trace)), 9);

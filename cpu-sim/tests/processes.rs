@@ -202,3 +202,76 @@ fn a_dead_sharers_dirty_bit_is_not_lost_with_its_page_table() {
     assert_eq!(r.data_checksum, fnv(&[0x99, 0x99]));
     assert_eq!((r.os.dirty_writebacks, r.os.swap_ins), (2, 1), "{:?}", r.os);
 }
+
+/// Three processes, each with an 8 MiB superpage region (two 4 MiB superpages) and
+/// a 64 KiB region of base pages, on 2048 data frames (two superpages' worth); two
+/// run over their superpages, the third over its base pages: four superpages of
+/// working set for room for two, with base pages competing for the frames. A 4 KiB-only L1 dTLB splinters the
+/// superpages the any-size L2 holds whole.
+fn superpage_mix(format: &str, policy: &str, accesses: u64) -> String {
+    let process = |i: u32| {
+        format!(
+            r#"(name: "p{i}", regions: [
+                (name: "huge", base: 0x10000000, size: 0x800000, perms: "rw-", superpages: true),
+                (name: "small", base: 0x20000000, size: 0x10000, perms: "rw-"),
+            ])"#
+        )
+    };
+    let program = |region: u32, bytes: u32| {
+        format!("Uniform(base: {region:#x}, bytes: {bytes:#x}, accesses: {accesses}, write_percent: 40)")
+    };
+    format!(
+        r#"(
+    seed: 5,
+    cpu: (cycles_per_access: 1),
+    mmu: (format: {format}),
+    tlb: (l1: [(name: "l1d", serves: Data, entries: 16, ways: 4, hit_latency: 1, page_sizes: Only([4096]))],
+          l2: Some((name: "l2", serves: Both, entries: 64, ways: 4, hit_latency: 5))),
+    dram: (capacity_bytes: 0x1000000, timing: Fixed(latency: 50)),
+    os: (trap_cycles: 200, demand_zero_cycles: 10, swap_in_cycles: 10, evict_cycles: 500,
+         data_frames: Some(2048), replacement: {policy},
+         swap: Some((capacity_bytes: 0x2000000, read_latency: 100, write_latency: 100))),
+    processes: [{}, {}, {}],
+    workload: Processes(quantum: Accesses(10), programs: [{}, {}, {}]),
+)"#,
+        process(0),
+        process(1),
+        process(2),
+        program(0x1000_0000, 0x80_0000),
+        program(0x1000_0000, 0x80_0000),
+        program(0x2000_0000, 0x1_0000),
+    )
+}
+
+#[test]
+fn superpages_swapped_whole_lose_nothing_under_every_policy() {
+    for format in ["Sv32", "X86_32(pse: true)"] {
+        for policy in ["Fifo", "Lru", "Clock", "Random", "Opt"] {
+            let r = run_synthetic_checked(&superpage_mix(format, policy, 60));
+            let check = r.check.clone().unwrap();
+            assert_eq!(check.loads_checked + check.stores_recorded, r.accesses, "{format} {policy}");
+            let os = &r.os;
+            // Four superpages for room for two: 24 to 35 whole maps per run.
+            assert!(os.superpage_maps >= 20 && os.superpage_evictions >= 19, "{format} {policy}: {os:?}");
+            assert!(os.swap_ins > 0 && os.dirty_writebacks > 0, "{format} {policy}: {os:?}");
+            // Pages are evicted only whole or one by one: every eviction is counted
+            // as written back or dropped.
+            assert_eq!(os.evictions, os.dirty_writebacks + os.clean_evictions, "{format} {policy}");
+            // The L2 held megapage entries; the L1 their 4 KiB pieces.
+            assert!(r.tlb.0[1].1.hits > 0, "{format} {policy}");
+        }
+    }
+}
+
+#[test]
+fn superpages_need_a_format_with_level_1_leaves_and_aligned_private_regions() {
+    let text = superpage_mix("Sv32", "Lru", 10);
+    for (from, to, why) in [
+        ("mmu: (format: Sv32)", "mmu: (format: X86_32(pse: false))", "two-level format"),
+        ("size: 0x800000, perms", "size: 0x7ff000, perms", "aligned"),
+        ("superpages: true", "superpages: true, shared: Some(\"s\")", "private"),
+    ] {
+        let err = parse_config(&text.replacen(from, to, 1), "x.ron").unwrap_err().to_string();
+        assert!(err.contains("superpages") && err.contains(why), "{err}");
+    }
+}

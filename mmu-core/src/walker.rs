@@ -16,7 +16,7 @@ use crate::fault::{Fault, FaultKind};
 use crate::format::{AdUpdate, MAX_LEVELS, PageTableFormat, PteView};
 use crate::mem::{PhysMem, Traffic};
 use crate::perms::Perms;
-use crate::time::Cycle;
+use crate::time::{Cycle, Timed};
 
 /// A successful translation: what a TLB entry caches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub struct WalkStart {
 /// Defined here, where the walker calls it; the `tlb` crate implements it.
 pub trait WalkCache {
     /// The deepest cached table for `vaddr`, and the cycle at which the answer is known.
-    fn lookup(&mut self, now: Cycle, asid: Asid, vaddr: VirtAddr) -> (Option<WalkStart>, Cycle);
+    fn lookup(&mut self, now: Cycle, asid: Asid, vaddr: VirtAddr) -> Timed<Option<WalkStart>>;
     /// Records that the table for `start.level` on the path of `vaddr` is `start.table`.
     fn fill(&mut self, asid: Asid, vaddr: VirtAddr, start: WalkStart);
 }
@@ -73,8 +73,8 @@ pub struct NoWalkCache;
 
 impl WalkCache for NoWalkCache {
     #[inline]
-    fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> (Option<WalkStart>, Cycle) {
-        (None, now)
+    fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> Timed<Option<WalkStart>> {
+        Timed { value: None, ready_at: now }
     }
     #[inline]
     fn fill(&mut self, _: Asid, _: VirtAddr, _: WalkStart) {}
@@ -138,7 +138,7 @@ where
 
     // Step 1: "Let a be satp.ppn × PAGESIZE, and let i = LEVELS − 1." A walk-cache hit
     // starts lower down, with the rights and global bit of the pointers it skipped.
-    let (cached, t) = cache.lookup(now, req.asid, va);
+    let Timed { value: cached, ready_at: t } = cache.lookup(now, req.asid, va);
     let mut t = t;
     let start = cached.unwrap_or(WalkStart {
         level: geometry.root_level(),

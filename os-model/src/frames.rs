@@ -27,6 +27,11 @@ pub struct FrameTable {
     uses: Vec<FrameUse>,
     /// Frames of the data pool holding data pages now.
     data_in_use: u64,
+    /// Data frames holding a superpage's base page other than its first (a tail):
+    /// replacement policies see a superpage as its first frame only.
+    tails: BitVec<u64, Lsb0>,
+    /// Frames per superpage (all superpages have one size); 1 before the first.
+    superpage_frames: u32,
 }
 
 /// Where a new page-table frame came from, or why none was free.
@@ -51,6 +56,8 @@ impl FrameTable {
             tables: (tables > 0).then(|| FrameBitmap::new(tables as usize)),
             uses: Vec::new(),
             data_in_use: 0,
+            tails: bitvec![u64, Lsb0; 0; data as usize],
+            superpage_frames: 1,
         }
     }
 
@@ -111,6 +118,48 @@ impl FrameTable {
         Some(frame)
     }
 
+    /// Takes the lowest free run of `count` data frames aligned to `count` (the
+    /// frames of a superpage), the frame `first + i` for page `key(i)`; `None`
+    /// when no such run is free.
+    pub fn alloc_data_aligned(&mut self, count: u32, key: impl Fn(u32) -> PageKey) -> Option<Ppn> {
+        let first = self.data.alloc_aligned(count as usize)?;
+        for i in 0..count {
+            self.set_use(Ppn::new(first.as_u32() + i), FrameUse::Data(key(i)));
+        }
+        self.tails[first.as_index() + 1..first.as_index() + count as usize].fill(true);
+        self.superpage_frames = count;
+        self.data_in_use += u64::from(count);
+        Some(first)
+    }
+
+    /// Whether the data pool has a free run of `count` frames aligned to `count`.
+    pub fn has_aligned_free_run(&self, count: u32) -> bool {
+        self.data.find_aligned(count as usize).is_some()
+    }
+
+    /// Whether `frame` holds a superpage's base page other than its first.
+    #[inline]
+    pub fn is_tail(&self, frame: Ppn) -> bool {
+        self.tails.get(frame.as_index()).is_some_and(|b| *b)
+    }
+
+    /// The frame a replacement policy knows `frame` by: the first frame of its
+    /// superpage, or itself.
+    #[inline]
+    pub fn unit_of(&self, frame: Ppn) -> Ppn {
+        if self.is_tail(frame) { Ppn::new(frame.as_u32() & !(self.superpage_frames - 1)) } else { frame }
+    }
+
+    /// Whether some run of `count` data frames aligned to `count` holds no page
+    /// table, so that evicting data pages can free it.
+    pub fn may_free_aligned_run(&self, count: u32) -> bool {
+        let count = count as usize;
+        (0..self.data.frames())
+            .step_by(count.max(1))
+            .take_while(|&b| b + count <= self.data.frames())
+            .any(|b| (b..b + count).all(|i| self.uses.get(i).is_none_or(|u| *u != FrameUse::Table)))
+    }
+
     /// Takes a frame for a page-table node.
     pub fn alloc_table(&mut self) -> TableFrame {
         let offset = self.data.frames() as u32;
@@ -161,6 +210,7 @@ impl FrameTable {
                 FrameUse::Free | FrameUse::Table => None,
             };
             self.set_use(frame, FrameUse::Free);
+            self.tails.set(i, false);
             self.data.release(frame);
             held
         } else {
@@ -236,6 +286,28 @@ impl FrameBitmap {
                 }
             }
         }
+    }
+    /// The lowest free run of `count` frames starting at a multiple of `count`.
+    pub fn find_aligned(&self, count: usize) -> Option<usize> {
+        if count == 0 || self.free < count {
+            return None;
+        }
+        let start = self.lowest_maybe_free.next_multiple_of(count);
+        (start..self.used.len())
+            .step_by(count)
+            .take_while(|&b| b + count <= self.used.len())
+            .find(|&b| self.used[b..b + count].not_any())
+    }
+    /// Takes the lowest free run of `count` frames aligned to `count` (a superpage's
+    /// frames, whose first PPN a superpage PTE requires aligned), or `None`.
+    pub fn alloc_aligned(&mut self, count: usize) -> Option<Ppn> {
+        let begin = self.find_aligned(count)?;
+        self.used[begin..begin + count].fill(true);
+        self.free -= count;
+        if begin == self.lowest_maybe_free {
+            self.lowest_maybe_free = begin + count;
+        }
+        Some(Ppn::new(begin as u32))
     }
     /// Returns frame `ppn` to the free pool.
     ///

@@ -72,7 +72,7 @@ impl Os {
             },
             FaultKind::AccessedDirty => {
                 let root = self.root_of(pid)?;
-                let pte_addr = self.tables.find_leaf(mem, root, fault.vaddr)?.ok_or_else(|| {
+                let (pte_addr, _) = self.tables.find_leaf(mem, root, fault.vaddr)?.ok_or_else(|| {
                     OsError::Internal(format!("A/D fault at {} with no leaf PTE", fault.vaddr))
                 })?;
                 let mut raw = self.format().with_accessed(mem.peek(pte_addr));
@@ -110,6 +110,9 @@ impl Os {
         let key = page_key(pid, region, va, self.page_shift);
         let pte_perms = region.config.pte_perms();
         let mut cost = Cycles::ZERO;
+        if region.config.superpages && self.superpage_in(mem, pid, region, va, &mut cost, fences)? {
+            return Ok(cost);
+        }
         let pte_addr = self.build_leaf(mem, pid, va, &mut cost, fences)?;
         let info = self.pages.get(&key).copied().unwrap_or_default();
         if let Some(frame) = info.frame {
@@ -142,11 +145,7 @@ impl Os {
             }
             _ => {
                 if let Some(words) = self.initial.get(&key) {
-                    for (i, &w) in words.iter().enumerate() {
-                        if w != 0 {
-                            mem.poke(PhysAddr::new(base.as_u64() + 4 * i as u64), w);
-                        }
-                    }
+                    mem.write_words(base, words);
                 }
                 self.stats.demand_zero += 1;
                 if let Some(p) = self.processes.get_mut(pid) {
@@ -295,9 +294,17 @@ impl Os {
                 why: "no swap device is configured (`os.swap`) to page out to",
             });
         }
-        let Os { replacer, frames: table, tables, processes, stats, page_shift, .. } = self;
-        let mut view =
-            ResidentView { frames: table, tables, processes, stats, page_shift: *page_shift, mem, fences };
+        let Os { replacer, frames: table, tables, processes, stats, page_shift, pages, .. } = self;
+        let mut view = ResidentView {
+            frames: table,
+            tables,
+            processes,
+            stats,
+            page_shift: *page_shift,
+            pages,
+            mem,
+            fences,
+        };
         let victim = replacer.choose_victim(&mut view)?.ok_or(OsError::OutOfMemory {
             frames,
             pid,
@@ -320,29 +327,14 @@ impl Os {
             return Err(OsError::Internal(format!("victim frame {frame:?} holds no data page")));
         };
         let mappings = mappings(&self.tables, &self.processes, self.page_shift, mem, key, frame)?;
+        if let Some(&(_, _, _, raw, level)) = mappings.iter().find(|m| m.4 > 0) {
+            return self.evict_superpage(mem, &mappings, raw, level, pid, vaddr, fences);
+        }
         let mut info = self.pages.get(&key).copied().unwrap_or_default();
         let dirty = info.dirty || mappings.iter().any(|m| self.tables.accessed_dirty(m.3).1);
         let mut cost = self.config.evict_cycles;
-        if dirty {
-            let swap = self.swap.as_mut().ok_or_else(|| OsError::Internal("eviction without swap".into()))?;
-            let slot = match info.slot {
-                Some(s) => s,
-                None => swap.alloc().ok_or(OsError::SwapFull { slots: swap.slots(), pid, vaddr })?,
-            };
-            let base = frame.base(self.page_shift).as_u64();
-            let mut words = vec![0; swap.words_per_page()];
-            mem.read_words(PhysAddr::new(base), &mut words);
-            swap.write(slot, &words);
-            info.slot = Some(slot);
-            self.stats.dirty_writebacks += 1;
-            self.stats.swap_writes += 1;
-            if let Some(device) = &self.config.swap {
-                cost += device.write_latency;
-            }
-        } else {
-            self.stats.clean_evictions += 1;
-        }
-        for (mapper, va, addr, _) in mappings {
+        cost += self.write_back(mem, frame, &mut info, dirty, pid, vaddr)?;
+        for (mapper, va, addr, _, _) in mappings {
             mem.poke(addr, 0);
             if let Some(p) = self.process(mapper) {
                 fences.push(Fence::page(va, p.asid));
@@ -365,6 +357,179 @@ impl Os {
         self.stats.evictions += 1;
         self.free_frame(frame);
         Ok(cost)
+    }
+
+    /// Writes the page in `frame` to swap if `dirty` (giving it a slot if it has
+    /// none), else counts a clean eviction. Returns the device's write latency.
+    fn write_back(
+        &mut self,
+        mem: &dyn PhysBackdoor,
+        frame: Ppn,
+        info: &mut crate::os::PageInfo,
+        dirty: bool,
+        pid: Pid,
+        vaddr: VirtAddr,
+    ) -> Result<Cycles, OsError> {
+        if !dirty {
+            self.stats.clean_evictions += 1;
+            return Ok(Cycles::ZERO);
+        }
+        let swap = self.swap.as_mut().ok_or_else(|| OsError::Internal("eviction without swap".into()))?;
+        let slot = match info.slot {
+            Some(s) => s,
+            None => swap.alloc().ok_or(OsError::SwapFull { slots: swap.slots(), pid, vaddr })?,
+        };
+        let mut words = vec![0; swap.words_per_page()];
+        mem.read_words(frame.base(self.page_shift), &mut words);
+        swap.write(slot, &words);
+        info.slot = Some(slot);
+        self.stats.dirty_writebacks += 1;
+        self.stats.swap_writes += 1;
+        Ok(self.config.swap.as_ref().map_or(Cycles::ZERO, |device| device.write_latency))
+    }
+
+    /// Evicts a whole superpage, one of whose base pages the policy chose: every
+    /// base page is written back if the superpage is dirty (one D bit for all) and
+    /// freed, then the superpage's PTE is cleared and shot down, which drops every
+    /// TLB entry derived from it, 4 KiB pieces included.
+    #[allow(clippy::too_many_arguments)]
+    fn evict_superpage(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        mappings: &[crate::os::Mapping],
+        raw: u32,
+        level: u8,
+        pid: Pid,
+        vaddr: VirtAddr,
+        fences: &mut Vec<Fence>,
+    ) -> Result<Cycles, OsError> {
+        let geometry = *self.format().geometry();
+        let pieces = 1u32 << (geometry.index_shift(level) - self.page_shift.bits());
+        let mmu_core::PteView::Leaf { ppn: first, dirty, .. } = self.format().decode(raw, level) else {
+            return Err(OsError::Internal(format!("superpage PTE {raw:#x} is no leaf")));
+        };
+        let mut cost = self.config.evict_cycles;
+        for i in 0..pieces {
+            let frame = Ppn::new(first.as_u32() + i);
+            let FrameUse::Data(key) = self.frames.use_of(frame) else {
+                return Err(OsError::Internal(format!("superpage frame {frame:?} holds no data page")));
+            };
+            let mut info = self.pages.get(&key).copied().unwrap_or_default();
+            let page_dirty = dirty || info.dirty;
+            cost += self.write_back(mem, frame, &mut info, page_dirty, pid, vaddr)?;
+            info.frame = None;
+            info.dirty = false;
+            if info.slot.is_some() {
+                self.pages.insert(key, info);
+            } else {
+                self.pages.remove(&key);
+            }
+            if let Owner::Process(owner) = key.owner {
+                if let Some(p) = self.processes.get_mut(owner) {
+                    p.stats.evicted += 1;
+                }
+            }
+            self.stats.evictions += 1;
+            self.free_frame(frame);
+        }
+        for &(mapper, va, addr, _, _) in mappings {
+            mem.poke(addr, 0);
+            if let Some(p) = self.process(mapper) {
+                fences.push(Fence::page(va, p.asid));
+            }
+            self.stats.shootdowns += 1;
+        }
+        self.stats.superpage_evictions += 1;
+        Ok(cost)
+    }
+
+    /// Maps the whole superpage holding `va`, if its level-1 PTE is still invalid
+    /// (no table of base pages there) and an aligned run of frames holds no page
+    /// table: made free by evicting the policy's victims as long as none is free
+    /// (a superpage victim frees such a run at once). Each base page comes back
+    /// from swap or zero-filled, at a base page's cost. Returns false when the base
+    /// page must do instead, for good (its table stays).
+    fn superpage_in(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        pid: Pid,
+        region: &Region,
+        va: VirtAddr,
+        cost: &mut Cycles,
+        fences: &mut Vec<Fence>,
+    ) -> Result<bool, OsError> {
+        const LEVEL: u8 = 1;
+        let geometry = *self.format().geometry();
+        let shift = geometry.leaf_page_shift(LEVEL);
+        let pieces = 1u32 << (shift.bits() - self.page_shift.bits());
+        let pte_addr = geometry.pte_addr(self.root_of(pid)?, va, LEVEL);
+        if self.format().decode(mem.peek(pte_addr), LEVEL) != mmu_core::PteView::Invalid {
+            return Ok(false);
+        }
+        if !self.frames.may_free_aligned_run(pieces) {
+            return Ok(false);
+        }
+        // The model's stand-in for compaction: evict the policy's victims until an
+        // aligned run is free (a superpage victim frees one at once).
+        while !self.frames.has_aligned_free_run(pieces) {
+            *cost += self.evict_one(mem, pid, va, fences)?;
+        }
+        let base_va = va.as_u32() & !(shift.offset_mask() as u32);
+        let page_shift = self.page_shift;
+        let keys: Vec<PageKey> = (0..pieces)
+            .map(|i| page_key(pid, region, VirtAddr::new(base_va + (i << page_shift.bits())), page_shift))
+            .collect();
+        let first = self
+            .frames
+            .alloc_data_aligned(pieces, |i| keys[i as usize])
+            .ok_or_else(|| OsError::Internal("no aligned run after finding one".into()))?;
+        // The policy knows the superpage by its first frame.
+        self.replacer.loaded(first);
+        let mut swapped = false;
+        for (i, &key) in keys.iter().enumerate() {
+            let frame = Ppn::new(first.as_u32() + i as u32);
+            let base = frame.base(page_shift);
+            mem.zero(base, self.format().geometry().page_bytes());
+            let info = self.pages.get(&key).copied().unwrap_or_default();
+            if info.frame.is_some() {
+                return Err(OsError::Internal(format!("page {key:?} of a superpage is already resident")));
+            }
+            match (info.slot, &self.swap, &self.config.swap) {
+                (Some(slot), Some(swap), Some(device)) => {
+                    if let Some(words) = swap.read(slot) {
+                        for (j, &w) in words.iter().enumerate() {
+                            if w != 0 {
+                                mem.poke(PhysAddr::new(base.as_u64() + 4 * j as u64), w);
+                            }
+                        }
+                    }
+                    self.stats.swap_reads += 1;
+                    *cost += self.config.swap_in_cycles + device.read_latency;
+                    swapped = true;
+                }
+                _ => *cost += self.config.demand_zero_cycles,
+            }
+            self.pages.entry(key).or_default().frame = Some(frame);
+        }
+        let p = self.processes.get_mut(pid);
+        if swapped {
+            self.stats.swap_ins += 1;
+            if let Some(p) = p {
+                p.stats.swap_ins += 1;
+            }
+        } else {
+            self.stats.demand_zero += 1;
+            if let Some(p) = p {
+                p.stats.demand_zero += 1;
+            }
+        }
+        self.stats.superpage_maps += 1;
+        let raw = self
+            .format()
+            .encode_leaf_at(LEVEL, first, region.config.pte_perms(), false)
+            .ok_or_else(|| OsError::Internal("superpage region in a format without level-1 leaves".into()))?;
+        mem.poke(pte_addr, raw);
+        Ok(true)
     }
 
     fn free_frame(&mut self, frame: Ppn) {
@@ -507,6 +672,7 @@ mod tests {
                 perms: Perms::parse("rw-").unwrap(),
                 user: true,
                 shared: None,
+                superpages: false,
             }],
         };
         let mut mem = TestMem::new(MEMORY, 1);
@@ -532,7 +698,7 @@ mod tests {
     /// The leaf PTE of `va` in process 0's table, read from memory.
     fn leaf(os: &Os, mem: &TestMem, va: u32) -> Option<(PhysAddr, u32)> {
         let root = os.process(P0).unwrap().root;
-        let addr = os.tables.find_leaf(mem, root, VirtAddr::new(va)).unwrap()?;
+        let (addr, _level) = os.tables.find_leaf(mem, root, VirtAddr::new(va)).unwrap()?;
         Some((addr, mem.peek(addr)))
     }
 

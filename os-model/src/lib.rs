@@ -2,7 +2,8 @@
 //! page tables built in physical frames, and the page-fault handler: demand-zero
 //! allocation from a free-frame bitmap, page replacement (FIFO, LRU, Clock,
 //! random, OPT) and swapping when no frame is free, software A/D updates, and
-//! segmentation faults that stop a process and free its memory; plus the
+//! segmentation faults that stop a process and free its memory; superpages for
+//! regions that ask for them, mapped, evicted and swapped whole; plus the
 //! round-robin scheduler of a multi-process workload.
 //!
 //! It sees memory only through [`mmu_core::PhysBackdoor`] and never the TLBs: a
@@ -10,8 +11,10 @@
 //! ([`Resolution`]), and the machine applies the fences.
 //!
 //! What it does not model: the kernel's own memory traffic (charged as
-//! configured handler cycles), a swap device with seeks or queues, superpages
-//! (it maps base pages only), and page-table pages being swapped (they are pinned).
+//! configured handler cycles), a swap device with seeks or queues, compaction
+//! (a superpage's aligned run of frames is freed by evicting pages) and the
+//! promotion of base pages into a superpage, superpages of shared memory, and
+//! page-table pages being swapped (they are pinned).
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 

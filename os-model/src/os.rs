@@ -53,6 +53,12 @@ pub struct OsStats {
     pub shared_maps: u64,
     /// A/D bits set by the handler (with `ad_update: Fault`).
     pub accessed_dirty_updates: u64,
+    /// Page faults served by mapping a whole superpage (also counted once in
+    /// `demand_zero` or `swap_ins`; their base pages in `swap_reads`).
+    pub superpage_maps: u64,
+    /// Superpages evicted whole (their base pages are counted in `evictions`,
+    /// `dirty_writebacks` and `clean_evictions`).
+    pub superpage_evictions: u64,
     /// Pages evicted from their frame.
     pub evictions: u64,
     /// Evicted pages that were dirty and written to swap.
@@ -268,7 +274,8 @@ impl Os {
     #[inline]
     pub fn touched(&mut self, paddr: PhysAddr, index: u64) {
         if self.replacer.watches_uses() {
-            self.replacer.touched(paddr.ppn(self.page_shift), index);
+            let frame = self.frames.unit_of(paddr.ppn(self.page_shift));
+            self.replacer.touched(frame, index);
         }
     }
 
@@ -287,7 +294,16 @@ impl Os {
         if !admits(region, kind, self.format(), &self.privilege) {
             return None;
         }
-        region.map(|r| page_key(pid, r, vaddr, self.page_shift))
+        // A superpage is replaced as one: its future is that of its first page.
+        region.map(|r| {
+            let va = if r.config.superpages {
+                let shift = self.format().geometry().leaf_page_shift(1);
+                VirtAddr::new(vaddr.as_u32() & !(shift.offset_mask() as u32))
+            } else {
+                vaddr
+            };
+            page_key(pid, r, va, self.page_shift)
+        })
     }
 
     /// The word `va` of process `pid` names, as the `--check` oracle keys it:
@@ -362,7 +378,29 @@ impl Os {
     }
 }
 
-/// The valid leaf PTEs mapping `frame` for `key`: (pid, va, PTE address, raw PTE).
+/// Whether the page `key` in `frame` must be written back when evicted: a dirty
+/// bit left by a mapper that is gone, or set in a PTE mapping it now.
+pub(crate) fn is_dirty(
+    tables: &PageTables,
+    processes: &ProcessTable,
+    page_shift: PageShift,
+    mem: &dyn PhysBackdoor,
+    pages: &BTreeMap<PageKey, PageInfo>,
+    key: PageKey,
+    frame: Ppn,
+) -> Result<bool, OsError> {
+    if pages.get(&key).is_some_and(|info| info.dirty) {
+        return Ok(true);
+    }
+    let mappings = mappings(tables, processes, page_shift, mem, key, frame)?;
+    Ok(mappings.iter().any(|m| tables.accessed_dirty(m.3).1))
+}
+
+/// A leaf PTE mapping a page: (pid, va, PTE address, raw PTE, level of the PTE:
+/// above 0 for a superpage, of which the page is one base page).
+pub(crate) type Mapping = (Pid, VirtAddr, PhysAddr, u32, u8);
+
+/// The valid leaf PTEs mapping `frame` for `key`.
 pub(crate) fn mappings(
     tables: &PageTables,
     processes: &ProcessTable,
@@ -370,15 +408,19 @@ pub(crate) fn mappings(
     mem: &dyn PhysBackdoor,
     key: PageKey,
     frame: Ppn,
-) -> Result<Vec<(Pid, VirtAddr, PhysAddr, u32)>, OsError> {
+) -> Result<Vec<Mapping>, OsError> {
     let mut found = Vec::new();
+    let geometry = *tables.format().geometry();
     for (pid, va) in processes.mappers(key, page_shift) {
         let Some(root) = processes.get(pid).map(|p| p.root) else { continue };
-        let Some(addr) = tables.find_leaf(mem, root, va)? else { continue };
+        let Some((addr, level)) = tables.find_leaf(mem, root, va)? else { continue };
         let raw = mem.peek(addr);
-        if let mmu_core::PteView::Leaf { ppn, .. } = tables.format().decode(raw, 0) {
-            if ppn == frame {
-                found.push((pid, va, addr, raw));
+        if let mmu_core::PteView::Leaf { ppn, .. } = tables.format().decode(raw, level) {
+            // The page of `va` within the (super)page the PTE maps.
+            let pieces_bits = geometry.index_shift(level) - page_shift.bits();
+            let piece = va.vpn(page_shift).as_u32() & ((1u32 << pieces_bits) - 1);
+            if ppn.as_u32() + piece == frame.as_u32() {
+                found.push((pid, va, addr, raw, level));
             }
         }
     }
@@ -393,6 +435,7 @@ pub(crate) struct ResidentView<'a> {
     pub(crate) processes: &'a ProcessTable,
     pub(crate) stats: &'a mut OsStats,
     pub(crate) page_shift: PageShift,
+    pub(crate) pages: &'a BTreeMap<PageKey, PageInfo>,
     pub(crate) mem: &'a mut dyn PhysBackdoor,
     pub(crate) fences: &'a mut Vec<Fence>,
 }
@@ -402,12 +445,22 @@ impl Residents for ResidentView<'_> {
         self.frames.scanned()
     }
     fn holds_data(&self, frame: Ppn) -> bool {
-        matches!(self.frames.use_of(frame), FrameUse::Data(_))
+        matches!(self.frames.use_of(frame), FrameUse::Data(_)) && !self.frames.is_tail(frame)
+    }
+    fn page(&self, frame: Ppn) -> Option<PageKey> {
+        match self.frames.use_of(frame) {
+            FrameUse::Data(key) => Some(key),
+            FrameUse::Free | FrameUse::Table => None,
+        }
+    }
+    fn is_dirty(&self, frame: Ppn) -> Result<bool, OsError> {
+        let FrameUse::Data(key) = self.frames.use_of(frame) else { return Ok(false) };
+        is_dirty(self.tables, self.processes, self.page_shift, &*self.mem, self.pages, key, frame)
     }
     fn clear_accessed(&mut self, frame: Ppn) -> Result<bool, OsError> {
         let FrameUse::Data(key) = self.frames.use_of(frame) else { return Ok(false) };
         let mut referenced = false;
-        for (pid, va, addr, raw) in
+        for (pid, va, addr, raw, _) in
             mappings(self.tables, self.processes, self.page_shift, self.mem, key, frame)?
         {
             let (accessed, _) = self.tables.accessed_dirty(raw);

@@ -184,27 +184,34 @@ impl PageTables {
         touched
     }
 
-    /// The address of the leaf PTE for `vaddr` at the last level of the tree at
-    /// `root`, or `None` where a pointer on the way is missing.
+    /// The address and level of the leaf PTE for `vaddr` in the tree at `root`:
+    /// at the last level, or above it for a superpage; `None` where a pointer on
+    /// the way is missing.
     ///
     /// # Errors
-    /// `Internal` when the tree holds a leaf above the last level (the OS maps base
-    /// pages only and writes every PTE itself).
+    /// `Internal` on a reserved encoding (the OS writes every PTE itself).
     pub(crate) fn find_leaf(
         &self,
         mem: &dyn PhysBackdoor,
         root: PhysAddr,
         vaddr: VirtAddr,
-    ) -> Result<Option<PhysAddr>, OsError> {
+    ) -> Result<Option<(PhysAddr, u8)>, OsError> {
         let geometry = *self.format.geometry();
         let mut table = root;
         for level in (1..geometry.levels()).rev() {
-            match self.step(mem, table, vaddr, level)? {
-                Descent::Next(next) => table = next,
-                Descent::Missing(_) => return Ok(None),
+            let pte_addr = geometry.pte_addr(table, vaddr, level);
+            match self.format.decode(mem.peek(pte_addr), level) {
+                PteView::Pointer { next, .. } => table = next,
+                PteView::Invalid => return Ok(None),
+                PteView::Leaf { .. } => return Ok(Some((pte_addr, level))),
+                PteView::Reserved => {
+                    return Err(OsError::Internal(format!(
+                        "OS page table holds a reserved PTE at level {level} for {vaddr}"
+                    )));
+                }
             }
         }
-        Ok(Some(geometry.pte_addr(table, vaddr, 0)))
+        Ok(Some((geometry.pte_addr(table, vaddr, 0), 0)))
     }
 
     /// One level of a descent: the next table, or the address of the invalid
@@ -233,7 +240,8 @@ impl PageTables {
     }
 
     /// Every valid base-page leaf of the page table at `root`, in VA order:
-    /// (VPN, PPN, raw PTE).
+    /// (VPN, PPN, raw PTE); a superpage gives each of its base pages, with the
+    /// superpage's PTE.
     pub fn leaves(&self, mem: &dyn PhysBackdoor, root: PhysAddr) -> Vec<(u32, Ppn, u32)> {
         let geometry = *self.format.geometry();
         let mut out = Vec::new();
@@ -260,6 +268,10 @@ impl PageTables {
                 match self.format.decode(raw, level) {
                     PteView::Pointer { next, .. } if level > 0 => children.push((next, level - 1, vpn)),
                     PteView::Leaf { ppn, .. } if level == 0 => out.push((vpn, ppn, raw)),
+                    PteView::Leaf { ppn, .. } => {
+                        let pieces = 1u32 << shift;
+                        out.extend((0..pieces).map(|j| (vpn + j, Ppn::new(ppn.as_u32() + j), raw)));
+                    }
                     _ => {}
                 }
                 i += 1;

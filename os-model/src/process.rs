@@ -29,6 +29,14 @@ pub struct RegionConfig {
     /// it and whatever rights each gives it. All such regions have the same size.
     #[serde(default)]
     pub shared: Option<String>,
+    /// Whether the region asks for superpages (default false: base pages only):
+    /// pages as large as one level-1 PTE maps (4 MiB Sv32 megapages, IA-32 4 MiB
+    /// pages with `pse: true`). A fault maps the whole superpage when an aligned run
+    /// of free frames can be had (evicting a whole superpage if memory is full), else
+    /// the base page, for good; a superpage is evicted and swapped whole. Private
+    /// regions only, aligned to the superpage size, in a two-level format.
+    #[serde(default)]
+    pub superpages: bool,
 }
 
 fn yes() -> bool {
@@ -113,6 +121,30 @@ impl ProcessConfig {
                     "base",
                     format!("region {:?} overlaps region {:?}", r.name, other.name),
                 )));
+            }
+            if r.superpages {
+                let g = format.geometry();
+                let bytes = 1u64 << g.index_shift(1).min(63);
+                let why = if g.levels() != 2
+                    || format.encode_leaf_at(1, Ppn::new(0), r.pte_perms(), false).is_none()
+                {
+                    Some(
+                        "needs a two-level format that maps level-1 leaves (Sv32, or X86_32 with `pse: true`)"
+                            .to_string(),
+                    )
+                } else if r.shared.is_some() {
+                    Some("is for private regions only, not shared memory".to_string())
+                } else if u64::from(r.base) % bytes != 0 || r.size % bytes != 0 {
+                    Some(format!(
+                        "needs `base` ({:#x}) and `size` ({:#x}) aligned to the {bytes:#x}-byte superpage",
+                        r.base, r.size
+                    ))
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Err(at(InvalidField::new("superpages", why)));
+                }
             }
             if let Some(name) = &r.shared {
                 if name.is_empty() {

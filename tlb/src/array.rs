@@ -33,6 +33,47 @@ pub struct TlbStats {
     /// Valid entries removed because an inclusive L2 evicted the entry covering
     /// them (the cost of inclusion; always 0 in a non-inclusive hierarchy).
     pub back_invalidations: u64,
+    /// Lookups made by accesses re-executed after a page fault (included in
+    /// `lookups`): the first try of an access that faults misses, the OS maps the
+    /// page, and the retry looks up again, as hardware counters show it.
+    pub retry_lookups: u64,
+    /// Misses among `retry_lookups`: `misses - retry_misses` counts each reference's
+    /// miss once, as a cache simulator does.
+    pub retry_misses: u64,
+    /// For a TLB serving both sides, the same counters for instruction fetches and
+    /// for loads and stores; absent otherwise (and within the sides themselves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_side: Option<Box<BySide>>,
+}
+
+/// The counters of a TLB serving both sides, split by side: lookups, hits, misses
+/// and retries by the side of the access; fills by the side of the access that
+/// filled; evictions, invalidations and back-invalidations by the side whose access
+/// brought the removed entry in. Each total is the sum of its two sides.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BySide {
+    /// Instruction fetches.
+    pub instructions: TlbStats,
+    /// Loads and stores.
+    pub data: TlbStats,
+}
+
+impl TlbStats {
+    /// The sum of two sets of counters (without `by_side`).
+    pub(crate) fn plus(&self, other: &TlbStats) -> TlbStats {
+        TlbStats {
+            lookups: self.lookups + other.lookups,
+            hits: self.hits + other.hits,
+            misses: self.misses + other.misses,
+            fills: self.fills + other.fills,
+            evictions: self.evictions + other.evictions,
+            invalidations: self.invalidations + other.invalidations,
+            back_invalidations: self.back_invalidations + other.back_invalidations,
+            retry_lookups: self.retry_lookups + other.retry_lookups,
+            retry_misses: self.retry_misses + other.retry_misses,
+            by_side: None,
+        }
+    }
 }
 
 // Tag layout: one u64 per entry, so a probe is two integer compares per way.
@@ -386,10 +427,20 @@ impl<T: Copy> SetAssoc<T> {
 
     /// Removes the valid entries of `range` whose tag satisfies `pred`; returns how many.
     pub fn remove_where(&mut self, range: core::ops::Range<usize>, pred: impl Fn(u64) -> bool) -> u64 {
+        self.remove_where_entry(range, |tag, _| pred(tag))
+    }
+
+    /// Removes the valid entries of `range` whose tag and payload satisfy `pred`;
+    /// returns how many.
+    pub fn remove_where_entry(
+        &mut self,
+        range: core::ops::Range<usize>,
+        pred: impl Fn(u64, &T) -> bool,
+    ) -> u64 {
         let mut n = 0;
         for i in range {
             let tag = self.tags[i];
-            if tag != 0 && pred(tag) {
+            if tag != 0 && pred(tag, &self.data[i]) {
                 self.remove(i, i / self.ways);
                 n += 1;
             }

@@ -11,7 +11,7 @@
 //! L2 serves and holds everything the L1s do.
 
 use crate::config::{Inclusion, TlbHierarchyConfig};
-use crate::set_assoc::{Resident, Tlb, TlbStats};
+use crate::set_assoc::{Resident, Side, Tlb, TlbStats};
 use mmu_core::{AccessKind, Asid, Cycle, Cycles, PageShift, Translation, VirtAddr};
 use serde::Serialize;
 
@@ -46,11 +46,13 @@ pub struct HierarchyLookup {
     pub translation: Option<Translation>,
     /// When the answer is known: each level looked up adds its latency.
     pub done_at: Cycle,
+    /// The translation came from an L1 (the L2 was not looked up).
+    pub from_l1: bool,
 }
 
 /// The L1s of one side and what a lookup there costs.
 #[derive(Clone, Debug, Default)]
-struct Side {
+struct SideL1s {
     l1: Vec<usize>,
     latency: Cycles,
     l2: bool,
@@ -61,8 +63,8 @@ struct Side {
 pub struct TlbHierarchy {
     l1: Vec<Tlb>,
     l2: Option<Tlb>,
-    fetch: Side,
-    data: Side,
+    fetch: SideL1s,
+    data: SideL1s,
     inclusion: Inclusion,
     invalidations: InvalidationStats,
 }
@@ -83,7 +85,7 @@ impl TlbHierarchy {
         let side = |is_fetch: bool| {
             let l1_side: Vec<usize> = (0..l1.len()).filter(|&i| l1[i].serves().serves(is_fetch)).collect();
             let latency = l1_side.iter().map(|&i| l1[i].hit_latency()).max().unwrap_or(Cycles::ZERO);
-            Side { l1: l1_side, latency, l2: l2.as_ref().is_some_and(|t| t.serves().serves(is_fetch)) }
+            SideL1s { l1: l1_side, latency, l2: l2.as_ref().is_some_and(|t| t.serves().serves(is_fetch)) }
         };
         let (fetch, data) = (side(true), side(false));
         Self { l1, l2, fetch, data, inclusion: config.inclusion, invalidations: InvalidationStats::default() }
@@ -93,36 +95,53 @@ impl TlbHierarchy {
     /// level adding its latency. An L2 hit is copied into the side's L1.
     #[inline]
     pub fn lookup(&mut self, now: Cycle, vaddr: VirtAddr, asid: Asid, access: AccessKind) -> HierarchyLookup {
+        let on = Side::of(access);
         let side = if access.is_fetch() { &self.fetch } else { &self.data };
-        let mut t = now + side.latency;
+        let t = now + side.latency;
         if let [only] = side.l1[..] {
             // One L1 for the side, the common case: no parallel probes to merge.
-            if let Some(hit) = self.l1[only].lookup(vaddr, asid) {
-                return HierarchyLookup { translation: Some(hit), done_at: t };
+            if let Some(hit) = self.l1[only].lookup_on(on, vaddr, asid) {
+                return HierarchyLookup { translation: Some(hit), done_at: t, from_l1: true };
             }
         } else {
             let mut found = None;
             for &i in &side.l1 {
-                if let Some(hit) = self.l1[i].lookup(vaddr, asid) {
+                if let Some(hit) = self.l1[i].lookup_on(on, vaddr, asid) {
                     if found.is_none() {
                         found = Some(hit);
                     }
                 }
             }
             if found.is_some() {
-                return HierarchyLookup { translation: found, done_at: t };
+                return HierarchyLookup { translation: found, done_at: t, from_l1: true };
             }
         }
+        self.lookup_l2(t, vaddr, asid, access)
+    }
+
+    /// Looks `vaddr` up in the L2 alone, if it serves the access's side, adding its
+    /// latency: what follows an L1 miss, and a store that found its L1 entry with
+    /// D clear (it goes on as a miss would, so the L2 fill that follows its walk
+    /// comes after a counted L2 lookup). A hit is copied into the side's L1.
+    pub fn lookup_l2(
+        &mut self,
+        now: Cycle,
+        vaddr: VirtAddr,
+        asid: Asid,
+        access: AccessKind,
+    ) -> HierarchyLookup {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        let mut t = now;
         if side.l2 {
             if let Some(l2) = &mut self.l2 {
                 t += l2.hit_latency();
-                if let Some(hit) = l2.lookup(vaddr, asid) {
+                if let Some(hit) = l2.lookup_on(Side::of(access), vaddr, asid) {
                     self.fill_l1(vaddr, hit, asid, access);
-                    return HierarchyLookup { translation: Some(hit), done_at: t };
+                    return HierarchyLookup { translation: Some(hit), done_at: t, from_l1: false };
                 }
             }
         }
-        HierarchyLookup { translation: None, done_at: t }
+        HierarchyLookup { translation: None, done_at: t, from_l1: false }
     }
 
     /// The L1 of the side that stores pages of `page` size best: the one holding
@@ -146,7 +165,7 @@ impl TlbHierarchy {
     fn fill_l1(&mut self, vaddr: VirtAddr, t: Translation, asid: Asid, access: AccessKind) {
         if let Some(i) = self.l1_for(t.page_shift, access) {
             // An L1 eviction needs nothing further in either inclusion mode.
-            let _ = self.l1[i].fill(vaddr, t, asid);
+            let _ = self.l1[i].fill_on(Side::of(access), vaddr, t, asid);
         }
     }
 
@@ -157,7 +176,7 @@ impl TlbHierarchy {
         let side = if access.is_fetch() { &self.fetch } else { &self.data };
         if side.l2 {
             if let Some(l2) = &mut self.l2 {
-                if let Some(evicted) = l2.fill(vaddr, translation, asid) {
+                if let Some(evicted) = l2.fill_on(Side::of(access), vaddr, translation, asid) {
                     if self.inclusion == Inclusion::Inclusive {
                         let e = evicted.translation;
                         for l1 in &mut self.l1 {
@@ -199,6 +218,17 @@ impl TlbHierarchy {
     pub fn flush_for_switch(&mut self, untagged: Asid) -> u64 {
         self.invalidations.context_switch_flushes += 1;
         self.all().map(|t| t.invalidate_asid(untagged)).sum()
+    }
+
+    /// Marks the start of an access re-executed after a page fault: every TLB
+    /// counts the lookups until [`TlbHierarchy::end_retry`] as retries too.
+    pub fn begin_retry(&mut self) {
+        self.all().for_each(Tlb::begin_retry);
+    }
+
+    /// Marks the end of the retried access.
+    pub fn end_retry(&mut self) {
+        self.all().for_each(Tlb::end_retry);
     }
 
     /// Each TLB's name and counters, L1s in config order, then the L2.

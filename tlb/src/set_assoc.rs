@@ -9,19 +9,87 @@
 //!
 //! Within one size, an entry of the looking-up ASID wins over a global one; a TLB
 //! never holds two entries with the same tag (a fill of an existing tag rewrites it).
+//!
+//! An entry is tagged by the page it covers (a piece, when the TLB splinters a larger
+//! page) but remembers the whole leaf it came from, as hardware entries record the
+//! size of their page: a lookup returns that leaf's translation, and a fence for an
+//! address removes every entry derived from the leaf that maps it, the pieces at
+//! other offsets included (otherwise a stale piece outlives `sfence.vma` / `INVLPG`).
 
-pub use crate::array::TlbStats;
+pub use crate::array::{BySide, TlbStats};
 use crate::array::{
     GLOBAL, PAGE_MASK, SPACE_MASK, SetAssoc, page_tag, space_tag, tag_asid, tag_page, tag_vpn,
 };
 use crate::config::{Serves, TlbConfig};
 use mmu_core::format::MAX_LEVELS;
-use mmu_core::{Asid, Cycles, PageShift, Perms, PhysAddr, Translation, VirtAddr, Vpn};
+use mmu_core::{AccessKind, Asid, Cycles, PageShift, Perms, PhysAddr, Translation, VirtAddr, Vpn};
+use std::cell::Cell;
+
+/// Which side of the core an access (and the entry it filled) belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Instruction fetches.
+    Instructions,
+    /// Loads and stores.
+    Data,
+}
+
+impl Side {
+    /// The side of an access.
+    #[inline]
+    pub const fn of(access: AccessKind) -> Self {
+        if access.is_fetch() { Side::Instructions } else { Side::Data }
+    }
+    #[inline]
+    const fn index(self) -> usize {
+        match self {
+            Side::Instructions => 0,
+            Side::Data => 1,
+        }
+    }
+}
+
+/// What an entry holds: the leaf it came from and the side whose access filled it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stored {
+    leaf: Translation,
+    side: Side,
+}
+
+/// One side's counters (`lookups` is worked out as hits + misses when reported).
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    hits: u64,
+    misses: u64,
+    fills: u64,
+    evictions: u64,
+    invalidations: u64,
+    back_invalidations: u64,
+    retry_lookups: u64,
+    retry_misses: u64,
+}
+
+impl Counts {
+    fn report(&self) -> TlbStats {
+        TlbStats {
+            lookups: self.hits + self.misses,
+            hits: self.hits,
+            misses: self.misses,
+            fills: self.fills,
+            evictions: self.evictions,
+            invalidations: self.invalidations,
+            back_invalidations: self.back_invalidations,
+            retry_lookups: self.retry_lookups,
+            retry_misses: self.retry_misses,
+            by_side: None,
+        }
+    }
+}
 
 /// An entry a fill pushed out: its translation and address space (`None`: global).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Evicted {
-    /// The translation the entry held.
+    /// The translation of the page the entry covered (the piece, if splintered).
     pub translation: Translation,
     /// Its ASID, or `None` for a global entry.
     pub asid: Option<Asid>,
@@ -32,17 +100,20 @@ pub struct Evicted {
 pub struct Resident {
     /// Its ASID, or `None` for a global entry.
     pub asid: Option<Asid>,
-    /// What it translates.
+    /// What it translates: the page it covers (the piece, if splintered).
     pub translation: Translation,
 }
 
-const EMPTY: Translation = Translation {
-    vpn: Vpn::new(0),
-    page_shift: PageShift::new(0),
-    page_base: PhysAddr::new(0),
-    perms: Perms::NONE,
-    global: false,
-    dirty: false,
+const EMPTY: Stored = Stored {
+    leaf: Translation {
+        vpn: Vpn::new(0),
+        page_shift: PageShift::new(0),
+        page_base: PhysAddr::new(0),
+        perms: Perms::NONE,
+        global: false,
+        dirty: false,
+    },
+    side: Side::Data,
 };
 
 /// The piece of `piece` size (no larger than `t`'s page) of page `t` that contains
@@ -60,18 +131,37 @@ fn splinter(t: Translation, vaddr: VirtAddr, piece: PageShift) -> Translation {
     }
 }
 
+/// The piece an entry tagged `tag` covers of the leaf `leaf` it remembers.
+fn piece_of(tag: u64, leaf: Translation) -> Translation {
+    let size = tag_page(tag);
+    splinter(leaf, Vpn::new(tag_vpn(tag)).base(size), size)
+}
+
+/// Whether `leaf` maps `vaddr`.
+#[inline]
+fn leaf_maps(leaf: &Translation, vaddr: VirtAddr) -> bool {
+    vaddr.vpn(leaf.page_shift) == leaf.vpn
+}
+
 /// A set-associative TLB.
 #[derive(Clone, Debug)]
 pub struct Tlb {
     name: String,
     serves: Serves,
     hit_latency: Cycles,
-    array: SetAssoc<Translation>,
+    array: SetAssoc<Stored>,
     /// The page sizes this TLB holds, smallest first.
     sizes: [PageShift; MAX_LEVELS],
     size_slots: usize,
     /// The same sizes as a mask: bit `b` for `2^b` bytes.
     held: u64,
+    /// Leaf sizes (as a mask) stored as smaller pieces since the last full flush:
+    /// a fence must then look for the other pieces of the leaf it names.
+    splintered: u64,
+    /// Counters by side (`Side::index`); the totals are their sums.
+    sides: [Counts; 2],
+    /// Hits and misses per side when the retry under way began.
+    retry_mark: [(u64, u64); 2],
 }
 
 impl Tlb {
@@ -104,6 +194,9 @@ impl Tlb {
             sizes,
             size_slots: page_sizes.len(),
             held: page_sizes.iter().fold(0, |m, &p| m | 1 << p.bits()),
+            splintered: 0,
+            sides: [Counts::default(); 2],
+            retry_mark: [(0, 0); 2],
         }
     }
 
@@ -122,10 +215,32 @@ impl Tlb {
     /// Zeroes the counters, keeping the entries (the end of a warm-up).
     pub fn reset_stats(&mut self) {
         self.array.reset_stats();
+        self.sides = [Counts::default(); 2];
     }
-    /// The counters so far.
+    /// The counters so far; split by side too if the TLB serves both.
     pub fn stats(&self) -> TlbStats {
-        self.array.stats()
+        let [instructions, data] = self.sides.map(|c| c.report());
+        let mut total = instructions.plus(&data);
+        if self.serves == Serves::Both {
+            total.by_side = Some(Box::new(BySide { instructions, data }));
+        }
+        total
+    }
+
+    /// Marks the start of an access re-executed after a page fault: the lookups
+    /// until [`Tlb::end_retry`] are counted in `retry_lookups` and `retry_misses`
+    /// too (worked out afterwards, so the lookup path does not test a flag).
+    pub fn begin_retry(&mut self) {
+        self.retry_mark = self.sides.map(|c| (c.hits, c.misses));
+    }
+
+    /// Marks the end of the retried access begun with [`Tlb::begin_retry`].
+    pub fn end_retry(&mut self) {
+        for (c, (hits, misses)) in self.sides.iter_mut().zip(self.retry_mark) {
+            let new_misses = c.misses - misses;
+            c.retry_lookups += c.hits - hits + new_misses;
+            c.retry_misses += new_misses;
+        }
     }
     /// Valid entries now held.
     pub fn occupancy(&self) -> usize {
@@ -136,9 +251,19 @@ impl Tlb {
         &self.sizes[..self.size_slots]
     }
 
-    /// Looks `vaddr` up for address space `asid`; a hit counts as a use for the policy.
+    /// Looks `vaddr` up for a load or store of address space `asid`
+    /// ([`Tlb::lookup_on`] the data side).
     #[inline(always)]
     pub fn lookup(&mut self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
+        self.lookup_on(Side::Data, vaddr, asid)
+    }
+
+    /// Looks `vaddr` up for an access of `side` in address space `asid`; a hit
+    /// counts as a use for the policy and gives the translation of the whole leaf
+    /// the entry came from.
+    #[inline(always)]
+    pub fn lookup_on(&mut self, side: Side, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
+        let counts = &mut self.sides[side.index()];
         // Only the sizes with entries now, smallest first (lowest set bit first).
         let mut sizes = self.array.present_sizes();
         while sizes != 0 {
@@ -147,11 +272,11 @@ impl Tlb {
             // Sizes are below 32 bits (checked in `new`), so the shift is total.
             if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), PageShift::new(bits), asid) {
                 self.array.touch(i);
-                self.array.stats.hits += 1;
-                return Some(self.array.value(i));
+                counts.hits += 1;
+                return Some(self.array.value(i).leaf);
             }
         }
-        self.array.stats.misses += 1;
+        counts.misses += 1;
         None
     }
 
@@ -170,26 +295,68 @@ impl Tlb {
         self.page_sizes().iter().rev().copied().find(|&p| p <= page)
     }
 
-    /// Inserts translation `t` (of the page containing `vaddr`) for `asid`, stored at
-    /// [`Tlb::stored_size`]; replaces an entry for the same page and address space if
-    /// there is one, else takes an invalid way, else evicts the policy's victim,
-    /// which is returned. A page smaller than every size held is not stored.
+    /// Inserts translation `t` (of the leaf containing `vaddr`) for `asid`, stored at
+    /// [`Tlb::stored_size`] (the piece containing `vaddr`, remembering the leaf);
+    /// replaces an entry for the same page and address space if there is one, else
+    /// takes an invalid way, else evicts the policy's victim, which is returned. A
+    /// page smaller than every size held is not stored.
     pub fn fill(&mut self, vaddr: VirtAddr, t: Translation, asid: Asid) -> Option<Evicted> {
+        self.fill_on(Side::Data, vaddr, t, asid)
+    }
+
+    /// [`Tlb::fill`] for an access of `side`, which the entry remembers.
+    pub fn fill_on(&mut self, side: Side, vaddr: VirtAddr, t: Translation, asid: Asid) -> Option<Evicted> {
         let size = self.stored_size(t.page_shift)?;
-        let t = splinter(t, vaddr, size);
+        if size != t.page_shift {
+            self.splintered |= 1 << (t.page_shift.bits() & 63);
+        }
         let space = if t.global { GLOBAL } else { space_tag(asid) };
-        let (_, displaced) = self.array.fill(page_tag(t.vpn.as_u32(), size) | space, t);
-        displaced.map(|d| Evicted { translation: d.value, asid: tag_asid(d.tag) })
+        let (_, displaced) =
+            self.array.fill(page_tag(vaddr.vpn(size).as_u32(), size) | space, Stored { leaf: t, side });
+        self.sides[side.index()].fills += 1;
+        displaced.map(|d| {
+            self.sides[d.value.side.index()].evictions += 1;
+            Evicted { translation: piece_of(d.tag, d.value.leaf), asid: tag_asid(d.tag) }
+        })
+    }
+
+    /// Removes the valid entries of `range` whose tag and entry satisfy `pred`;
+    /// returns how many, per side (`Side::index`).
+    fn remove_by_side(
+        &mut self,
+        range: core::ops::Range<usize>,
+        pred: impl Fn(u64, &Stored) -> bool,
+    ) -> [u64; 2] {
+        let fetched = Cell::new(0);
+        let n = self.array.remove_where_entry(range, |tag, e| {
+            let gone = pred(tag, e);
+            if gone && e.side == Side::Instructions {
+                fetched.set(fetched.get() + 1);
+            }
+            gone
+        });
+        [fetched.get(), n - fetched.get()]
+    }
+
+    fn invalidate_entries(
+        &mut self,
+        range: core::ops::Range<usize>,
+        pred: impl Fn(u64, &Stored) -> bool,
+    ) -> u64 {
+        let removed = self.remove_by_side(range, pred);
+        for (c, n) in self.sides.iter_mut().zip(removed) {
+            c.invalidations += n;
+        }
+        removed[0] + removed[1]
     }
 
     fn invalidate_where(&mut self, range: core::ops::Range<usize>, pred: impl Fn(u64) -> bool) -> u64 {
-        let n = self.array.remove_where(range, pred);
-        self.array.stats.invalidations += n;
-        n
+        self.invalidate_entries(range, |tag, _| pred(tag))
     }
 
     /// Removes every entry (a full flush). Returns how many were valid.
     pub fn invalidate_all(&mut self) -> u64 {
+        self.splintered = 0;
         self.invalidate_where(0..self.array.len(), |_| true)
     }
 
@@ -199,12 +366,13 @@ impl Tlb {
         self.invalidate_where(0..self.array.len(), |t| t & SPACE_MASK == want)
     }
 
-    /// Removes every entry that translates `vaddr`, in any address space, global or not.
+    /// Removes every entry derived from a leaf that maps `vaddr` (the entry covering
+    /// it and any other piece of the same leaf), in any address space, global or not.
     pub fn invalidate_va(&mut self, vaddr: VirtAddr) -> u64 {
         self.invalidate_va_where(vaddr, |_| true)
     }
 
-    /// Removes the non-global entries of `asid` that translate `vaddr`
+    /// Removes the non-global entries of `asid` derived from a leaf that maps `vaddr`
     /// (`sfence.vma` with both operands: global mappings are kept).
     pub fn invalidate_va_asid(&mut self, vaddr: VirtAddr, asid: Asid) -> u64 {
         let want = space_tag(asid);
@@ -222,6 +390,47 @@ impl Tlb {
             let page = page_tag(vpn, size);
             let range = self.array.set_range(vpn);
             n += self.invalidate_where(range, move |t| t & PAGE_MASK == page && pred(t));
+        }
+        if self.splintered != 0 {
+            n += self.invalidate_pieces(vaddr, pred);
+        }
+        n
+    }
+
+    /// The pieces of a splintered leaf mapping `vaddr` at other offsets: for each
+    /// leaf size ever splintered, every smaller entry inside that size's page around
+    /// `vaddr` whose remembered leaf maps `vaddr` (only pieces of that leaf, not
+    /// entries of other leaves in the region).
+    #[cold]
+    fn invalidate_pieces(&mut self, vaddr: VirtAddr, pred: impl Fn(u64) -> bool + Copy) -> u64 {
+        let mut n = 0;
+        let mut leaves = self.splintered;
+        while leaves != 0 {
+            let leaf_bits = leaves.trailing_zeros() as u8;
+            leaves &= leaves - 1;
+            for s in 0..self.size_slots {
+                let size = self.sizes[s];
+                if size.bits() >= leaf_bits || !self.array.holds_any(size) {
+                    continue;
+                }
+                let pieces = 1u64 << (leaf_bits - size.bits());
+                let first =
+                    u64::from(vaddr.vpn(PageShift::new(leaf_bits)).as_u32()) << (leaf_bits - size.bits());
+                let inside = move |t: u64, e: &Stored| {
+                    tag_page(t) == size
+                        && (first..first + pieces).contains(&u64::from(tag_vpn(t)))
+                        && leaf_maps(&e.leaf, vaddr)
+                        && pred(t)
+                };
+                if pieces >= self.array.sets() as u64 {
+                    n += self.invalidate_entries(0..self.array.len(), inside);
+                } else {
+                    for v in first..first + pieces {
+                        let range = self.array.set_range(v as u32);
+                        n += self.invalidate_entries(range, inside);
+                    }
+                }
+            }
         }
         n
     }
@@ -244,7 +453,8 @@ impl Tlb {
                 let v = ((u64::from(vpn) << bits) >> held) as u32;
                 let page = page_tag(v, held_size);
                 let range = self.array.set_range(v);
-                n += self.array.remove_where(range, |t| t & PAGE_MASK == page && t & SPACE_MASK == space);
+                n +=
+                    self.back_invalidate_entries(range, |t| t & PAGE_MASK == page && t & SPACE_MASK == space);
             } else {
                 // Many pieces of this size fit in the page: probe each piece's set,
                 // or scan everything once the pieces cover every set.
@@ -256,22 +466,32 @@ impl Tlb {
                         && t & SPACE_MASK == space
                 };
                 if pieces >= self.array.sets() as u64 {
-                    n += self.array.remove_where(0..self.array.len(), inside);
+                    n += self.back_invalidate_entries(0..self.array.len(), inside);
                 } else {
                     for v in first..first + pieces {
                         let range = self.array.set_range(v as u32);
-                        n += self.array.remove_where(range, inside);
+                        n += self.back_invalidate_entries(range, inside);
                     }
                 }
             }
         }
-        self.array.stats.back_invalidations += n;
         n
+    }
+
+    fn back_invalidate_entries(&mut self, range: core::ops::Range<usize>, pred: impl Fn(u64) -> bool) -> u64 {
+        let removed = self.remove_by_side(range, |tag, _| pred(tag));
+        for (c, n) in self.sides.iter_mut().zip(removed) {
+            c.back_invalidations += n;
+        }
+        removed[0] + removed[1]
     }
 
     /// Every valid entry, in entry order (for checkers and tools, not the hot path).
     pub fn entries(&self) -> Vec<Resident> {
-        self.array.entries().map(|(tag, t)| Resident { asid: tag_asid(tag), translation: t }).collect()
+        self.array
+            .entries()
+            .map(|(tag, e)| Resident { asid: tag_asid(tag), translation: piece_of(tag, e.leaf) })
+            .collect()
     }
 
     /// Ways per set.

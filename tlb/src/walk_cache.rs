@@ -14,7 +14,7 @@ use crate::config::WalkCacheConfig;
 use crate::hierarchy::name_salt;
 use crate::set_assoc::TlbStats;
 use mmu_core::walker::{WalkCache, WalkStart};
-use mmu_core::{Asid, Cycle, Cycles, Geometry, PageShift, Perms, PhysAddr, VirtAddr};
+use mmu_core::{Asid, Cycle, Cycles, Geometry, PageShift, Perms, PhysAddr, Timed, VirtAddr};
 
 /// Salt of the walk caches' random streams (XORed with the run seed and the name's hash).
 pub const SALT_WALK_CACHE: u64 = 0x5057_435f_5245_504c;
@@ -54,6 +54,8 @@ pub struct WalkCaches {
     latency: Cycles,
     /// Config order of the levels, for the report.
     report_order: Vec<usize>,
+    /// Hits and misses per level when the retry under way began.
+    retry_mark: Vec<(u64, u64)>,
 }
 
 impl WalkCaches {
@@ -85,12 +87,12 @@ impl WalkCaches {
             report_order[i] = pos;
         }
         let latency = configs.iter().map(|c| c.hit_latency).max().unwrap_or(Cycles::ZERO);
-        Self { levels, latency, report_order }
+        Self { levels, latency, report_order, retry_mark: Vec::new() }
     }
 
     /// No walk cache at all.
     pub fn none() -> Self {
-        Self { levels: Vec::new(), latency: Cycles::ZERO, report_order: Vec::new() }
+        Self { levels: Vec::new(), latency: Cycles::ZERO, report_order: Vec::new(), retry_mark: Vec::new() }
     }
 
     #[inline]
@@ -144,6 +146,22 @@ impl WalkCaches {
         }
     }
 
+    /// Marks the start of an access re-executed after a page fault: the lookups
+    /// until [`WalkCaches::end_retry`] count as retries too.
+    pub fn begin_retry(&mut self) {
+        self.retry_mark.clear();
+        self.retry_mark.extend(self.levels.iter().map(|l| (l.array.stats.hits, l.array.stats.misses)));
+    }
+
+    /// Marks the end of the retried access.
+    pub fn end_retry(&mut self) {
+        for (l, &(hits, misses)) in self.levels.iter_mut().zip(&self.retry_mark) {
+            let s = &mut l.array.stats;
+            s.retry_lookups += s.hits - hits + s.misses - misses;
+            s.retry_misses += s.misses - misses;
+        }
+    }
+
     /// Each level's name and counters, in config order.
     pub fn stats(&self) -> Vec<(String, TlbStats)> {
         self.report_order
@@ -170,7 +188,7 @@ impl WalkCaches {
 
 impl WalkCache for WalkCaches {
     #[inline]
-    fn lookup(&mut self, now: Cycle, asid: Asid, vaddr: VirtAddr) -> (Option<WalkStart>, Cycle) {
+    fn lookup(&mut self, now: Cycle, asid: Asid, vaddr: VirtAddr) -> Timed<Option<WalkStart>> {
         let mut found = None;
         for l in &mut self.levels {
             let vpn = Self::vpn(vaddr, l.shift);
@@ -184,7 +202,7 @@ impl WalkCache for WalkCaches {
                 None => l.array.stats.misses += 1,
             }
         }
-        (found, now + self.latency)
+        Timed { value: found, ready_at: now + self.latency }
     }
 
     fn fill(&mut self, asid: Asid, vaddr: VirtAddr, start: WalkStart) {

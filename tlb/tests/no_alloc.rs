@@ -100,7 +100,7 @@ fn lookups_and_fills_allocate_nothing() {
         }
         found += u64::from(hierarchy.lookup(Cycle::ZERO, va, asid, AccessKind::Read).translation.is_some());
         walk_caches.fill(asid, va, start);
-        found += u64::from(walk_caches.lookup(Cycle::ZERO, asid, va).0.is_some());
+        found += u64::from(walk_caches.lookup(Cycle::ZERO, asid, va).value.is_some());
     }
     hierarchy.invalidate_va_asid(VirtAddr::new(0x5000), asid);
     let change = region.change();

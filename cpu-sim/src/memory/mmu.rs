@@ -76,8 +76,12 @@ impl Mmu {
 
     /// Translates `vaddr` for `access` in `space` at `privilege`, starting at `now`.
     ///
-    /// A TLB hit checks the cached rights exactly as the walker would; a store that
-    /// hits an entry whose D bit is clear walks again so the PTE's D bit gets set.
+    /// A TLB hit checks the cached rights exactly as the walker would. A store that
+    /// finds its L1 entry with D clear goes on to the L2 as a miss would (a counted,
+    /// timed L2 lookup): an L2 entry with D set serves it; otherwise it walks again
+    /// so the PTE's D bit gets set, and the walk fills the L2 and the L1. So every L2
+    /// fill follows a counted L2 lookup, and the L2's replacement order sees every
+    /// lookup that reached it.
     #[inline]
     pub fn translate<M: PhysMem>(
         &mut self,
@@ -90,6 +94,7 @@ impl Mmu {
     ) -> Translated {
         let tag = self.tag(space.asid);
         let lookup = self.tlbs.lookup(now, vaddr, tag, access);
+        let mut done = lookup.done_at;
         if let Some(t) = lookup.translation {
             if !self.format.permits(t.perms, access, privilege) {
                 let fault = Fault { kind: FaultKind::Protection, vaddr, access, level: None };
@@ -97,6 +102,15 @@ impl Mmu {
             }
             if access != AccessKind::Write || t.dirty {
                 return Timed { value: Ok(t.phys_addr(vaddr)), ready_at: lookup.done_at };
+            }
+            if lookup.from_l1 {
+                let l2 = self.tlbs.lookup_l2(done, vaddr, tag, access);
+                done = l2.done_at;
+                if let Some(t) = l2.translation {
+                    if t.dirty && self.format.permits(t.perms, access, privilege) {
+                        return Timed { value: Ok(t.phys_addr(vaddr)), ready_at: done };
+                    }
+                }
             }
         }
         let request = WalkRequest {
@@ -107,7 +121,7 @@ impl Mmu {
             state: *privilege,
             ad_update: self.ad_update,
         };
-        self.walk(lookup.done_at, dram, &request)
+        self.walk(done, dram, &request)
     }
 
     #[inline(never)]
@@ -119,6 +133,26 @@ impl Mmu {
             t.phys_addr(request.vaddr)
         });
         Timed { value: result, ready_at: out.done_at }
+    }
+
+    /// [`Mmu::translate`] for an access re-executed after a page fault: its TLB and
+    /// walk-cache lookups also count in their `retry_lookups` and `retry_misses`.
+    #[inline(never)]
+    pub fn retranslate<M: PhysMem>(
+        &mut self,
+        now: Cycle,
+        dram: &mut M,
+        space: AddressSpace,
+        privilege: &PrivilegeState,
+        vaddr: VirtAddr,
+        access: AccessKind,
+    ) -> Translated {
+        self.tlbs.begin_retry();
+        self.walk_caches.begin_retry();
+        let out = self.translate(now, dram, space, privilege, vaddr, access);
+        self.tlbs.end_retry();
+        self.walk_caches.end_retry();
+        out
     }
 
     /// Makes `space` the address space being translated for (a context switch).

@@ -219,15 +219,14 @@ impl MemoryPort for MemorySystem {
             return Ok(Timed { value: Ok(done.value), ready_at: done.ready_at });
         };
         let mut now = now;
-        for _ in 0..MAX_ATTEMPTS {
-            let translated = self.mmu.translate(
-                now,
-                &mut self.dram,
-                space,
-                &context.privilege,
-                request.vaddr,
-                request.kind,
-            );
+        for attempt in 0..MAX_ATTEMPTS {
+            let (vaddr, kind) = (request.vaddr, request.kind);
+            let translated = if attempt == 0 {
+                self.mmu.translate(now, &mut self.dram, space, &context.privilege, vaddr, kind)
+            } else {
+                // Counted apart in the TLBs' and walk caches' `retry_*` counters.
+                self.mmu.retranslate(now, &mut self.dram, space, &context.privilege, vaddr, kind)
+            };
             now = translated.ready_at;
             match translated.value {
                 Ok(paddr) => {

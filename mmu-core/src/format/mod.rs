@@ -164,6 +164,15 @@ pub trait PageTableFormat {
     fn without_accessed(&self, raw: u32) -> u32;
     /// A valid leaf mapping `ppn` with `perms`, A and D clear.
     fn encode_leaf(&self, ppn: Ppn, perms: Perms, global: bool) -> u32;
+    /// A valid leaf at `level` (a superpage above level 0) whose page starts at
+    /// frame `ppn`, with `perms`, A and D clear. `None` when the format maps no
+    /// leaf at that level (IA-32 without `CR4.PSE`, a flat table). The default
+    /// writes [`PageTableFormat::encode_leaf`], if it decodes as a leaf there.
+    fn encode_leaf_at(&self, level: u8, ppn: Ppn, perms: Perms, global: bool) -> Option<u32> {
+        let raw = self.encode_leaf(ppn, perms, global);
+        let fits = level < self.geometry().levels();
+        (fits && matches!(self.decode(raw, level), PteView::Leaf { .. })).then_some(raw)
+    }
     /// A valid pointer to the table in frame `next`.
     fn encode_pointer(&self, next: Ppn) -> u32;
     /// Whether a PTE that `perms` describes can be encoded (Sv32 has no write-only).
@@ -328,6 +337,9 @@ impl PageTableFormat for Paging {
     fn encode_leaf(&self, ppn: Ppn, perms: Perms, global: bool) -> u32 {
         dispatch!(self, f => f.encode_leaf(ppn, perms, global))
     }
+    fn encode_leaf_at(&self, level: u8, ppn: Ppn, perms: Perms, global: bool) -> Option<u32> {
+        dispatch!(self, f => f.encode_leaf_at(level, ppn, perms, global))
+    }
     fn encode_pointer(&self, next: Ppn) -> u32 {
         dispatch!(self, f => f.encode_pointer(next))
     }
@@ -398,6 +410,21 @@ mod tests {
         assert_eq!(g.leaf_sizes().map(PageShift::bits).collect::<Vec<_>>(), vec![12, 20, 28]);
         let p = PagingConfig::X86_32 { pse: false }.build();
         assert_eq!((p.ppn_bits(), p.phys_addr_bits()), (20, 32));
+    }
+
+    #[test]
+    fn superpage_leaves_are_encoded_where_the_format_maps_them() {
+        let frame = Ppn::new(0x400); // 4 MiB aligned
+        let leaf_at = |c: PagingConfig, level| {
+            let p = c.build();
+            p.encode_leaf_at(level, frame, Perms::ALL, false).map(|raw| p.decode(raw, level))
+        };
+        let is_leaf = |v: Option<PteView>| matches!(v, Some(PteView::Leaf { ppn, .. }) if ppn == frame);
+        assert!(is_leaf(leaf_at(PagingConfig::Sv32, 1)), "an Sv32 megapage");
+        assert!(is_leaf(leaf_at(PagingConfig::X86_32 { pse: true }, 1)), "a PDE with PS set");
+        assert!(is_leaf(leaf_at(PagingConfig::X86_32 { pse: true }, 0)));
+        assert_eq!(leaf_at(PagingConfig::X86_32 { pse: false }, 1), None, "no 4 MiB pages without PSE");
+        assert_eq!(leaf_at(PagingConfig::Flat { page_bytes: 4096 }, 1), None, "one level only");
     }
 
     #[test]

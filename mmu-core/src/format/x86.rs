@@ -232,6 +232,15 @@ impl PageTableFormat for X86_32 {
         }
         raw
     }
+    /// A 4 KiB PTE at level 0; a 4 MiB PDE (PS = 1, the frame 4 MiB aligned) at
+    /// level 1 when `CR4.PSE` is on.
+    fn encode_leaf_at(&self, level: u8, ppn: Ppn, perms: Perms, global: bool) -> Option<u32> {
+        match level {
+            0 => Some(self.encode_leaf(ppn, perms, global)),
+            1 if self.pse => Some(self.encode_leaf(ppn, perms, global) | X86Pte::PS),
+            _ => None,
+        }
+    }
     /// A PDE pointing to a page table with R/W = U/S = 1, so that the PTE alone
     /// decides the rights (as Linux's `_PAGE_TABLE` does), and A clear, so the walker
     /// sets it on first use.

@@ -543,9 +543,9 @@ fn a_pte_outside_memory_is_an_access_fault() {
 struct StartAtLeafTable(Vec<(Asid, VirtAddr, WalkStart)>);
 
 impl WalkCache for StartAtLeafTable {
-    fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> (Option<WalkStart>, Cycle) {
+    fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> Timed<Option<WalkStart>> {
         let start = WalkStart { level: 0, table: PhysAddr::new(L0_TABLE), perms: Perms::ALL, global: false };
-        (Some(start), now + Cycles::new(1))
+        Timed { value: Some(start), ready_at: now + Cycles::new(1) }
     }
     fn fill(&mut self, asid: Asid, va: VirtAddr, start: WalkStart) {
         self.0.push((asid, va, start));
@@ -576,8 +576,8 @@ fn a_walk_cache_hit_skips_the_upper_levels() {
     mem.set(LEAF_PTE, leaf(V | R | U | A));
     struct Recorder(Vec<WalkStart>);
     impl WalkCache for Recorder {
-        fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> (Option<WalkStart>, Cycle) {
-            (None, now)
+        fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> Timed<Option<WalkStart>> {
+            Timed { value: None, ready_at: now }
         }
         fn fill(&mut self, _: Asid, _: VirtAddr, start: WalkStart) {
             self.0.push(start);

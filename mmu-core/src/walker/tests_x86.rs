@@ -431,8 +431,8 @@ fn ia32_translations_carry_size_rights_and_global() {
 struct FillRecorder(Vec<WalkStart>);
 
 impl WalkCache for FillRecorder {
-    fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> (Option<WalkStart>, Cycle) {
-        (None, now)
+    fn lookup(&mut self, now: Cycle, _: Asid, _: VirtAddr) -> Timed<Option<WalkStart>> {
+        Timed { value: None, ready_at: now }
     }
     fn fill(&mut self, _: Asid, _: VirtAddr, start: WalkStart) {
         self.0.push(start);

@@ -50,6 +50,15 @@ mod tests {
         fn holds_data(&self, _: Ppn) -> bool {
             true
         }
+        fn page(&self, frame: Ppn) -> Option<crate::process::PageKey> {
+            Some(crate::process::PageKey {
+                owner: crate::process::Owner::Process(mmu_core::Pid::new(0)),
+                page: frame.as_u32(),
+            })
+        }
+        fn is_dirty(&self, _: Ppn) -> Result<bool, OsError> {
+            Ok(false)
+        }
         fn clear_accessed(&mut self, frame: Ppn) -> Result<bool, OsError> {
             let was = std::mem::replace(&mut self.0[frame.as_index()], false);
             if was {

@@ -21,6 +21,7 @@ pub mod random;
 pub use opt::{Future, LOOK_AHEAD_BYTES_PER_ACCESS, NEVER};
 
 use crate::error::OsError;
+use crate::process::PageKey;
 use mmu_core::{Ppn, SimRng};
 use serde::{Deserialize, Serialize};
 
@@ -44,8 +45,17 @@ pub enum PageReplacement {
 pub trait Residents {
     /// Frames `0..n` of the data pool that may hold a page (the bound of a scan).
     fn scanned(&self) -> u32;
-    /// Whether `frame` holds a data page now.
+    /// Whether `frame` holds a data page now, as the policy sees it: a superpage
+    /// is one page, held by its first frame only.
     fn holds_data(&self, frame: Ppn) -> bool;
+    /// The page `frame` holds, if it holds a data page.
+    fn page(&self, frame: Ppn) -> Option<PageKey>;
+    /// Whether evicting the page in `frame` would write it back: a D bit set in
+    /// some PTE mapping it, or one left by a mapper that is gone.
+    ///
+    /// # Errors
+    /// A page table the OS cannot read.
+    fn is_dirty(&self, frame: Ppn) -> Result<bool, OsError>;
     /// Clears the A bit of every PTE mapping the page in `frame` (and queues the
     /// fences that drop their TLB entries); says whether any was set.
     ///

@@ -12,6 +12,7 @@
 
 use super::Residents;
 use crate::error::OsError;
+use crate::process::PageKey;
 use mmu_core::Ppn;
 
 /// Host bytes of the look-ahead per access of the workload.
@@ -51,10 +52,16 @@ impl Opt {
             *slot = future.next_use(index);
         }
     }
-    /// The resident frame used furthest in the future; the lowest such frame on a tie.
+    /// The resident frame used furthest in the future. Only pages never used again
+    /// can tie (an access touches one page, so two pages never share a next use);
+    /// among those the victim is a clean page (no write-back) if there is one, and
+    /// among equally clean ones the lowest page ([`PageKey`] order: owner, then
+    /// page number). Any of them gives the fewest faults; the clean one also saves
+    /// the write, and the page order makes the choice independent of where the
+    /// pages happen to sit in memory.
     ///
     /// # Errors
-    /// `Internal` when the future was never given.
+    /// `Internal` when the future was never given; a page table the OS cannot read.
     pub fn victim(&self, residents: &dyn Residents) -> Result<Option<Ppn>, OsError> {
         if self.future.is_none() {
             return Err(OsError::Internal(
@@ -62,15 +69,29 @@ impl Opt {
             ));
         }
         let mut best: Option<(u64, Ppn)> = None;
+        let mut never: Vec<(PageKey, Ppn)> = Vec::new();
         for frame in (0..residents.scanned()).map(Ppn::new) {
             if residents.holds_data(frame) {
                 let next = self.next_use.get(frame.as_index()).copied().unwrap_or(NEVER);
-                if best.is_none_or(|(b, _)| next > b) {
+                if next == NEVER {
+                    if let Some(key) = residents.page(frame) {
+                        never.push((key, frame));
+                    }
+                } else if best.is_none_or(|(b, _)| next > b) {
                     best = Some((next, frame));
                 }
             }
         }
-        Ok(best.map(|(_, f)| f))
+        if never.is_empty() {
+            return Ok(best.map(|(_, f)| f));
+        }
+        never.sort_unstable();
+        for &(_, frame) in &never {
+            if !residents.is_dirty(frame)? {
+                return Ok(Some(frame));
+            }
+        }
+        Ok(Some(never[0].1))
     }
 }
 

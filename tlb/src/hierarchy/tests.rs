@@ -56,7 +56,7 @@ fn fill(h: &mut TlbHierarchy, vpn: u32, access: AccessKind) {
 fn l1_miss_l2_hit_costs_both_latencies_and_refills_l1() {
     let mut h = hierarchy();
     let miss = h.lookup(Cycle::new(10), va(5), A, AccessKind::Read);
-    assert_eq!(miss, HierarchyLookup { translation: None, done_at: Cycle::new(10 + 2 + 7) });
+    assert_eq!(miss, HierarchyLookup { translation: None, done_at: Cycle::new(10 + 2 + 7), from_l1: false });
     fill(&mut h, 5, AccessKind::Read);
     // Evict page 5 from the 2-set, 2-way l1d with pages 7 and 9 (odd: set 1).
     fill(&mut h, 7, AccessKind::Read);

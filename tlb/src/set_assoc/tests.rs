@@ -253,9 +253,12 @@ fn a_small_page_tlb_stores_the_touched_piece_of_a_megapage() {
     // Megapage 1 (VA 0x0040_0000..) at PA 0x00c0_0000; the access is at 0x0043_5678,
     // so the piece is the 4 KiB page 0x435 at PA 0x00c3_5000.
     t.fill(VirtAddr::new(0x0043_5678), megapage(1, 0x00c0_0000), A1);
-    let piece = t.lookup(VirtAddr::new(0x0043_5ffc), A1).expect("same 4 KiB piece");
+    let hit = t.lookup(VirtAddr::new(0x0043_5ffc), A1).expect("same 4 KiB piece");
+    assert_eq!(hit, megapage(1, 0x00c0_0000), "a hit gives the leaf the piece came from");
+    assert_eq!(hit.phys_addr(VirtAddr::new(0x0043_5ffc)), PhysAddr::new(0x00c3_5ffc));
+    let piece = t.entries()[0].translation;
     assert_eq!((piece.vpn, piece.page_shift.bits()), (Vpn::new(0x435), 12));
-    assert_eq!(piece.phys_addr(VirtAddr::new(0x0043_5ffc)), PhysAddr::new(0x00c3_5ffc));
+    assert_eq!(piece.page_base, PhysAddr::new(0x00c3_5000));
     assert!(t.lookup(VirtAddr::new(0x0043_6000), A1).is_none(), "another piece was not stored");
     // A 4 MiB-only TLB cannot store a 4 KiB page at all.
     let big = TlbConfig { page_sizes: PageSizes::Only(vec![0x40_0000]), ..config };
@@ -263,6 +266,32 @@ fn a_small_page_tlb_stores_the_touched_piece_of_a_megapage() {
     assert_eq!(t.stored_size(PageShift::new(12)), None);
     assert_eq!(t.fill(va(1), page(1), A1), None);
     assert_eq!(t.occupancy(), 0);
+}
+
+#[test]
+fn a_fence_anywhere_in_a_splintered_leaf_removes_every_piece_of_it() {
+    // The rule: a fence for an address removes every entry derived from the leaf
+    // that maps it. A 4 KiB-only TLB holds pieces 0x400 and 0x401 of megapage 1
+    // (A1), piece 0x400 of the same megapage for A2, and 4 KiB leaf 0x402 (A1),
+    // which lies in the same 4 MiB region but is a leaf of its own.
+    let config = TlbConfig { page_sizes: PageSizes::Only(vec![4096]), ..config(16, 4, Replacement::Lru) };
+    let mut t = Tlb::new(&config, &[PageShift::new(12)], 0);
+    t.fill(VirtAddr::new(0x0040_0000), megapage(1, 0x0080_0000), A1);
+    t.fill(VirtAddr::new(0x0040_1000), megapage(1, 0x0080_0000), A1);
+    t.fill(VirtAddr::new(0x0040_0000), megapage(1, 0x0080_0000), A2);
+    t.fill(va(0x402), page(0x402), A1);
+    assert_eq!(t.occupancy(), 4);
+    // A fence of 0x0040_0000 for A1: both of A1's pieces (the one at 0x0040_1000
+    // included); A2's piece and the 4 KiB leaf stay.
+    assert_eq!(t.invalidate_va_asid(VirtAddr::new(0x0040_0000), A1), 2);
+    assert!(t.lookup(VirtAddr::new(0x0040_1234), A1).is_none(), "no stale piece");
+    assert!(t.lookup(VirtAddr::new(0x0040_0000), A2).is_some());
+    assert!(t.lookup(va(0x402), A1).is_some());
+    // A fence at an offset no piece covers still finds the leaf's pieces, in every
+    // address space: A2's piece goes, the 4 KiB leaf (not mapping 0x0070_0000) stays.
+    assert_eq!(t.invalidate_va(VirtAddr::new(0x0070_0000)), 1);
+    assert_eq!(t.occupancy(), 1);
+    assert_eq!(t.stats().invalidations, 3);
 }
 
 #[test]
