@@ -39,3 +39,9 @@ $CC $ARCH -static -nostdlib -nostartfiles -Wl,--build-id=none \
     -Wl,--no-warn-rwx-segments -T compute/link.ld \
     -o compute/compute.elf compute/compute.S
 echo "built compute/compute.elf"
+
+# Bare-metal CLINT timer interrupt out of wfi.
+$CC $ARCH -static -nostdlib -nostartfiles -Wl,--build-id=none \
+    -Wl,--no-warn-rwx-segments -T compute/link.ld \
+    -o timer/timer.elf timer/timer.S
+echo "built timer/timer.elf"

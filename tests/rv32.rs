@@ -110,6 +110,21 @@ fn with_json_the_console_goes_to_stderr_or_to_the_console_file() {
 }
 
 #[test]
+fn a_timer_interrupt_ends_a_wfi_at_the_clints_deadline() {
+    // programs/timer arms mtimecmp 100,000 ticks ahead and waits in wfi; the clock
+    // jumps to the deadline (300 cycles per tick) instead of stepping there.
+    let outcome = run_elf(VIRT, &root().join("programs/timer/timer.elf"), Some(10_000)).expect("it ends");
+    let program = outcome.program.as_ref().expect("a program run");
+    let expected = std::fs::read(root().join("programs/timer/expected.txt")).expect("QEMU's output");
+    assert_eq!(program.console, expected);
+    assert_eq!(program.end, ProgramEnd::Halted(cpu_sim::virt::Halt::Pass));
+    let core = outcome.report.core.as_ref().expect("core");
+    assert_eq!(core.counts.traps.machine_timer_interrupt, 1);
+    assert!(core.instructions < 1000, "{}", core.instructions);
+    assert!(outcome.report.cycles >= 100_000 * 300, "{}", outcome.report.cycles);
+}
+
+#[test]
 fn a_failing_bare_metal_test_exits_with_its_number() {
     let elf = suite_dir().join("elf").join(NEEDS_PMP);
     let out = mmu_sim(&["run", VIRT, "--elf", elf.to_str().expect("utf-8 path")]);
