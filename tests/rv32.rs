@@ -193,6 +193,9 @@ fn hello_prints_its_expected_output_in_user_mode() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one report");
     assert_eq!(report.pointer("/core/environment").and_then(serde_json::Value::as_str), Some("UserProcess"));
     assert!(report.pointer("/os/demand_zero").and_then(serde_json::Value::as_u64).is_some_and(|n| n > 0));
+    assert!(report.pointer("/data_checksum").and_then(serde_json::Value::as_u64).is_some_and(|c| c != 0));
+    let again = mmu_sim(&["run", USER, "--elf", "programs/hello/hello.elf", "--format", "json"]);
+    assert_eq!(again.stdout, out.stdout, "the same program and config give identical bytes");
 
     let out = mmu_sim(&["run", USER, "--elf", "programs/hello/hello.elf"]);
     assert!(out.stdout.starts_with(&expected), "table format: the console first");

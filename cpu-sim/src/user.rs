@@ -30,11 +30,12 @@ use crate::config::MachineConfig;
 use crate::error::SimError;
 use crate::memory::MemorySystem;
 use crate::memory::mmu::Mmu;
+use crate::player::{FNV_OFFSET, FNV_PRIME};
 use crate::report::{CoreReport, Report};
 use crate::workload::WorkloadConfig;
 use mmu_core::{
-    AccessContext, AddressSpace, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, Perms, Pid, VirtAddr,
-    Width,
+    AccessContext, AccessKind, AddressSpace, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, Perms, Pid,
+    VirtAddr, Width,
 };
 use os_model::{FutureBuilder, Os, PageReplacement, ProcessConfig, RegionConfig};
 use rv32::elf::Program;
@@ -63,6 +64,44 @@ pub struct UserMachine {
     memory: MemorySystem,
     io: ProcessIo,
     max_instructions: Option<u64>,
+    /// FNV-1a of every value fetched or loaded, as the trace player folds them.
+    data_checksum: u64,
+}
+
+/// The machine's own port: the memory system, with every value fetched or loaded
+/// folded into the report's `data_checksum`.
+struct Summing<'a> {
+    inner: &'a mut MemorySystem,
+    checksum: &'a mut u64,
+}
+
+impl MemoryPort for Summing<'_> {
+    type Error = SimError;
+    #[inline]
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, SimError> {
+        let answer = self.inner.access(now, context, request)?;
+        if let (Ok(value), false) = (answer.value, request.kind == AccessKind::Write) {
+            *self.checksum = (*self.checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
+        }
+        Ok(answer)
+    }
+    fn fence(&mut self, fence: Fence) {
+        self.inner.fence(fence);
+    }
+}
+
+impl UserPort for Summing<'_> {
+    fn is_running(&self) -> bool {
+        self.inner.is_running()
+    }
+    fn last_segfault(&self) -> Option<String> {
+        self.inner.last_segfault()
+    }
 }
 
 /// The kernel-side state of the process: its break and what it wrote.
@@ -291,7 +330,7 @@ impl UserMachine {
             stderr: Vec::new(),
             steps: 0,
         };
-        Ok(Self { config, hart, memory, io, max_instructions })
+        Ok(Self { config, hart, memory, io, max_instructions, data_checksum: FNV_OFFSET })
     }
 
     /// What the program wrote to fd 1.
@@ -310,7 +349,8 @@ impl UserMachine {
     /// The instruction limit, an exception or an unsupported system call
     /// (`ProcessStopped`), or what the memory system stops with.
     pub fn run(&mut self) -> Result<u32, SimError> {
-        execute(&mut self.hart, &mut self.memory, &mut self.io, self.max_instructions)
+        let mut port = Summing { inner: &mut self.memory, checksum: &mut self.data_checksum };
+        execute(&mut self.hart, &mut port, &mut self.io, self.max_instructions)
     }
 
     /// The report of the run so far, with the core's section.
@@ -340,7 +380,7 @@ impl UserMachine {
                 processes: memory.os().process_stats(memory.dram()),
             },
             memory.dram().stats(),
-            0,
+            self.data_checksum,
             memory.check_stats(),
         );
         report.core =

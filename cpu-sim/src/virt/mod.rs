@@ -30,10 +30,11 @@ use crate::config::MachineConfig;
 use crate::error::SimError;
 use crate::memory::FaultCounts;
 use crate::memory::mmu::Mmu;
+use crate::player::{FNV_OFFSET, FNV_PRIME};
 use crate::report::{CoreReport, Report};
 use mmu_core::{
-    AccessContext, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Timed, Trap,
-    TrapCause,
+    AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Timed,
+    Trap, TrapCause,
 };
 use rv32::elf::Program;
 use rv32::{CoreConfig, Environment, Hart, Interrupt, Step};
@@ -56,6 +57,8 @@ pub struct VirtMemory {
     bus: Bus,
     faults: FaultCounts,
     accesses: u64,
+    /// FNV-1a of every value fetched or loaded, as the trace player folds them.
+    data_checksum: u64,
 }
 
 impl VirtMemory {
@@ -104,7 +107,12 @@ impl MemoryPort for VirtMemory {
             }
         };
         Ok(match self.bus.data(now, paddr, &request) {
-            Some(done) => Timed { value: Ok(done.value), ready_at: done.ready_at },
+            Some(done) => {
+                if request.kind != AccessKind::Write {
+                    self.data_checksum = (self.data_checksum ^ u64::from(done.value)).wrapping_mul(FNV_PRIME);
+                }
+                Timed { value: Ok(done.value), ready_at: done.ready_at }
+            }
             None => Timed { value: Err(trap(TrapCause::AccessFault)), ready_at: now },
         })
     }
@@ -181,7 +189,13 @@ impl VirtMachine {
         Ok(Self {
             config: config.clone(),
             hart: Hart::new(core, program.entry),
-            memory: VirtMemory { mmu, bus, faults: FaultCounts::default(), accesses: 0 },
+            memory: VirtMemory {
+                mmu,
+                bus,
+                faults: FaultCounts::default(),
+                accesses: 0,
+                data_checksum: FNV_OFFSET,
+            },
             max_instructions,
             steps: 0,
         })
@@ -312,7 +326,7 @@ impl VirtMachine {
             memory.faults.clone(),
             crate::report::OsReport::default(),
             dram.stats(),
-            0,
+            memory.data_checksum,
             None,
         );
         report.core =
