@@ -82,6 +82,13 @@ pub fn run_program(
     options: &RunOptions,
 ) -> Result<(Report, HostTiming, ProgramRun), RunError> {
     let path = elf_path(config, config_path, options)?;
+    if !config.window.is_whole_run() {
+        return Err(RunError::Unsupported(format!(
+            "{}: an ELF program runs whole: --skip, --warmup, --max and --interval (the config's `window`) \
+             count accesses of trace and synthetic workloads (FIXME(#10))",
+            config_path.display()
+        )));
+    }
     let bytes = std::fs::read(&path).map_err(|source| RunError::Io { path: path.clone(), source })?;
     let program = rv32::elf::parse(&bytes).map_err(|source| RunError::Elf { path: path.clone(), source })?;
     // The effective config, as the report shows it: the file and the limit used.

@@ -176,6 +176,9 @@ fn bad_programs_get_one_clear_error_and_no_panic() {
     let err = run_elf("configs/sv32-small.ron", &root().join("programs/hello/hello.elf"), None)
         .expect_err("not Elf");
     assert!(err.to_string().contains("workload is `Elf`"), "{err}");
+    let out = mmu_sim(&["run", VIRT, "--warmup", "10"]);
+    assert_eq!(out.status.code(), Some(2), "a window is refused for an ELF run");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("runs whole"));
     let missing = run_elf(VIRT, Path::new("no/such.elf"), None).expect_err("missing");
     assert_eq!(missing.exit_code(), 2);
 }
