@@ -151,6 +151,8 @@ pub struct VirtMachine {
     memory: VirtMemory,
     max_instructions: Option<u64>,
     steps: u64,
+    /// MTIP and MSIP as last driven into the hart.
+    lines: (bool, bool),
 }
 
 impl VirtMachine {
@@ -198,6 +200,7 @@ impl VirtMachine {
             },
             max_instructions,
             steps: 0,
+            lines: (false, false),
         })
     }
 
@@ -222,16 +225,20 @@ impl VirtMachine {
         (self.hart.now().as_u64() / CYCLES_PER_MTIME_TICK).wrapping_add(self.memory.bus.clint.mtime_offset)
     }
 
-    /// Drives `mtime` into the bus and the `time` CSR, and MTIP and MSIP into `mip`.
+    /// Drives `mtime` into the bus and the `time` CSR, and MTIP and MSIP into `mip`
+    /// (the lines only when they change: software cannot write them).
     #[inline]
     fn sync_clint(&mut self) {
         let mtime = self.mtime();
         self.memory.bus.mtime = mtime;
         self.hart.set_mtime(mtime);
         let clint = &self.memory.bus.clint;
-        let (timer, software) = (mtime >= clint.mtimecmp, clint.msip);
-        self.hart.set_interrupt_pending(Interrupt::MachineTimer, timer);
-        self.hart.set_interrupt_pending(Interrupt::MachineSoftware, software);
+        let lines = (mtime >= clint.mtimecmp, clint.msip);
+        if lines != self.lines {
+            self.lines = lines;
+            self.hart.set_interrupt_pending(Interrupt::MachineTimer, lines.0);
+            self.hart.set_interrupt_pending(Interrupt::MachineSoftware, lines.1);
+        }
     }
 
     /// Runs until the program halts (finisher or `tohost`).
