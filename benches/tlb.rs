@@ -126,8 +126,15 @@ mod foundation {
     }
 }
 
-const GEOMETRIES: [(u32, u32, &str); 3] =
-    [(64, 4, "64x4"), (64, 64, "64-fully-assoc"), (1536, 12, "1536x12")];
+/// The last two: a fully associative lookup must not grow with its ways (issue
+/// #11): 65 536 entries fully associative against the same size 4-way.
+const GEOMETRIES: [(u32, u32, &str); 5] = [
+    (64, 4, "64x4"),
+    (64, 64, "64-fully-assoc"),
+    (1536, 12, "1536x12"),
+    (65536, 4, "65536x4"),
+    (65536, 65536, "65536-fully-assoc"),
+];
 
 fn lookup(c: &mut Criterion) {
     let mut group = c.benchmark_group("tlb/lookup");

@@ -55,6 +55,14 @@ pub enum RunError {
     /// A combination of options that cannot work.
     #[error("{0}")]
     Unsupported(String),
+    /// An output file (interval records, a plot) could not be written after the run.
+    #[error("writing {}: {message}", path.display())]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// A program run that stopped with an error, and what it printed before.
@@ -99,7 +107,7 @@ impl RunError {
             | RunError::Unsupported(_)
             | RunError::Elf { .. }
             | RunError::Load { .. } => 2,
-            RunError::Sim(_) | RunError::Machine { .. } | RunError::Stopped(_) => 1,
+            RunError::Sim(_) | RunError::Machine { .. } | RunError::Output { .. } | RunError::Stopped(_) => 1,
         }
     }
 }

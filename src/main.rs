@@ -318,9 +318,10 @@ fn main() -> ExitCode {
                 flags.apply(&mut loaded.window)?;
                 if loaded.window.interval.is_some() && interval_out.is_none() && plot_intervals.is_none() {
                     return Err(mmu_sim::RunError::Unsupported(
-                        "--interval records the counters every N accesses: say where with --interval-out FILE.csv|.jsonl or --plot-intervals FILE.svg".into(),
+                        "an interval (--interval, or the config's `window.interval`) records the counters every N accesses: say where with --interval-out FILE.csv|.jsonl or --plot-intervals FILE.svg".into(),
                     ));
                 }
+                mmu_sim::window::check_outputs(interval_out.as_deref(), plot_intervals.as_deref())?;
                 if loaded.window.interval.is_none() && (interval_out.is_some() || plot_intervals.is_some()) {
                     return Err(mmu_sim::RunError::Unsupported(
                         "--interval-out and --plot-intervals need --interval N (or the config's `window.interval`)".into(),

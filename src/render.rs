@@ -278,11 +278,15 @@ pub fn render_table(report: &Report, origin: &str) -> String {
         }
     }
     if let Some(w) = &r.window {
+        let warmup = if r.config.window.warmup > 0 {
+            format!("{} warm-up (counters reset after it), ", w.warmup)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "  window      {} accesses skipped, {} warm-up (counters reset after it), {} measured{}",
+            "  window      {} accesses skipped, {warmup}{} measured{}",
             w.skipped,
-            w.warmup,
             w.measured,
             if w.stopped_at_max { ", stopped at --max" } else { "" }
         );

@@ -54,6 +54,29 @@ pub fn window_warning(window: &Window, report: Option<&WindowReport>) -> Option<
     None
 }
 
+/// Checks, before the run, that the interval output files have the right
+/// extensions and can be created, so a bad path does not cost the run.
+///
+/// # Errors
+/// A wrong extension, or a file that cannot be created (exit 2 either way).
+pub fn check_outputs(interval_out: Option<&Path>, plot: Option<&Path>) -> Result<(), RunError> {
+    for (path, allowed, flag) in
+        [(interval_out, &["csv", "jsonl"][..], "--interval-out"), (plot, &["svg"][..], "--plot-intervals")]
+    {
+        let Some(path) = path else { continue };
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !allowed.contains(&extension) {
+            return Err(RunError::Unsupported(format!(
+                "{flag} {}: the file must end in .{}",
+                path.display(),
+                allowed.join(" or .")
+            )));
+        }
+        std::fs::File::create(path).map_err(|source| RunError::Io { path: path.to_path_buf(), source })?;
+    }
+    Ok(())
+}
+
 /// Writes the interval records to `path`: CSV when it ends in `.csv` (a header,
 /// then a row per interval), JSON lines when it ends in `.jsonl`.
 ///
@@ -89,7 +112,8 @@ pub fn write_intervals(
             )));
         }
     }
-    std::fs::write(path, out).map_err(|source| RunError::Io { path: path.to_path_buf(), source })
+    std::fs::write(path, out)
+        .map_err(|source| RunError::Output { path: path.to_path_buf(), message: source.to_string() })
 }
 
 /// Draws miss rates (misses per lookup, per TLB) and cycles per access over the
@@ -121,7 +145,7 @@ pub fn plot_intervals(
         .collect();
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let n = records.len().max(1) as f64;
-    let draw_error = |e: String| RunError::Unsupported(format!("--plot-intervals {}: {e}", path.display()));
+    let draw_error = |e: String| RunError::Output { path: path.to_path_buf(), message: e };
     let root = SVGBackend::new(path, (900, 640)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| draw_error(e.to_string()))?;
     let (upper, lower) = root.split_vertically(320);

@@ -339,7 +339,30 @@ impl Machine {
     #[cold]
     fn clock_overflow(&self) -> SimError {
         let os = &self.config.os;
-        let mut costs = vec![
+        let tlb_names: Vec<String> = self
+            .config
+            .tlb
+            .levels()
+            .map(|t| format!("tlb `{}` hit_latency", t.name))
+            .chain(self.config.tlb.walk_caches.iter().map(|w| format!("walk cache `{}` hit_latency", w.name)))
+            .collect();
+        let mut costs: Vec<(&str, mmu_core::Cycles)> = self
+            .config
+            .tlb
+            .levels()
+            .map(|t| t.hit_latency)
+            .chain(self.config.tlb.walk_caches.iter().map(|w| w.hit_latency))
+            .zip(&tlb_names)
+            .map(|(c, n)| (n.as_str(), c))
+            .collect();
+        match &self.config.dram.timing {
+            mmu_core::DramTiming::Fixed { latency } => costs.push(("dram.timing latency", *latency)),
+            mmu_core::DramTiming::Banked { t_rcd, t_cl, t_rp, t_ras, t_burst, .. } => costs.push((
+                "dram.timing (t_rcd + t_cl + t_rp + t_ras + t_burst)",
+                *t_rcd + *t_cl + *t_rp + *t_ras + *t_burst,
+            )),
+        }
+        costs.extend([
             ("cpu.cycles_per_access", self.config.cpu.cycles_per_access),
             ("os.trap_cycles", os.trap_cycles),
             ("os.demand_zero_cycles", os.demand_zero_cycles),
@@ -347,7 +370,7 @@ impl Machine {
             ("os.swap_in_cycles", os.swap_in_cycles),
             ("os.evict_cycles", os.evict_cycles),
             ("os.context_switch_cycles", os.context_switch_cycles),
-        ];
+        ]);
         if let Some(swap) = &os.swap {
             costs.push(("os.swap.read_latency", swap.read_latency));
             costs.push(("os.swap.write_latency", swap.write_latency));
