@@ -15,6 +15,7 @@ pub mod error;
 pub mod generate;
 pub mod inspect;
 pub mod io;
+pub mod mrc;
 pub mod overrides;
 pub mod program;
 pub mod render;

@@ -130,6 +130,46 @@ enum Command {
         #[arg(long, value_name = "N")]
         max: Option<u64>,
     },
+    /// One-pass miss-ratio curves: the LRU misses of a TLB for every requested
+    /// geometry from one run, or page faults of LRU or OPT for every number of
+    /// frames from one pass over the workload.
+    Mrc {
+        /// The RON config file.
+        config: PathBuf,
+        /// Read this trace instead of the config's workload.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// The TLB whose references are replayed (its name in the config).
+        #[arg(long, value_name = "NAME", required_unless_present = "frames", conflicts_with = "frames")]
+        tlb: Option<String>,
+        /// Entry counts to report.
+        #[arg(long, value_name = "8,16,...", default_value = "8,16,32,64,128,256,512,1024")]
+        sizes: String,
+        /// Associativities to report: numbers, or `full` (fully associative).
+        #[arg(long, value_name = "1,4,full", default_value = "full")]
+        ways: String,
+        /// Page replacement instead: frame counts to report faults for.
+        #[arg(long, value_name = "16,64,...")]
+        frames: Option<String>,
+        /// The page-replacement policy of --frames: lru or opt.
+        #[arg(long, value_enum, default_value_t = PolicyArg::Lru)]
+        policy: PolicyArg,
+        /// csv (a header, then a row per point) or json.
+        #[arg(long, value_enum, default_value_t = MrcFormat::Csv)]
+        format: MrcFormat,
+        /// Draw misses (or faults) per reference against size as an SVG.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+        /// Replace a config field (PATH=VALUE, RON), as `run --set`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<mmu_sim::overrides::Override>,
+        /// Read and discard the first N accesses (as `run --skip`).
+        #[arg(long, value_name = "N")]
+        skip: Option<u64>,
+        /// The first N accesses fill the stacks without counting (as `run --warmup`).
+        #[arg(long, value_name = "N")]
+        warmup: Option<u64>,
+    },
     /// Read a trace without simulating it and say what it holds: format, lines,
     /// accesses by kind, pages touched, and how fast it parsed.
     Inspect {
@@ -153,6 +193,18 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         repeat: u64,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PolicyArg {
+    Lru,
+    Opt,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MrcFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -312,6 +364,7 @@ fn main() -> ExitCode {
                 check,
                 elf,
                 max_instructions,
+                observe: None,
             };
             let loaded = match mmu_sim::load_config(&config).and_then(|loaded| {
                 let mut loaded = mmu_sim::overrides::apply(&loaded, &config.display().to_string(), &sets)?;
@@ -462,6 +515,38 @@ fn main() -> ExitCode {
                 None => emit(text.as_bytes()),
             }
         }
+        Command::Mrc {
+            config,
+            trace,
+            tlb,
+            sizes,
+            ways,
+            frames,
+            policy,
+            format,
+            plot,
+            sets,
+            skip,
+            warmup,
+        } => {
+            match mrc_command(MrcArgs {
+                config,
+                trace,
+                tlb,
+                sizes,
+                ways,
+                frames,
+                policy,
+                format,
+                plot,
+                sets,
+                skip,
+                warmup,
+            }) {
+                Ok(text) => emit(text.as_bytes()),
+                Err(e) => fail(&e),
+            }
+        }
         Command::Inspect { trace, trace_format, skip_bad_lines } => {
             match mmu_sim::inspect_trace(&trace, trace_format.into(), skip_bad_lines) {
                 Ok(summary) => {
@@ -483,4 +568,89 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+struct MrcArgs {
+    config: PathBuf,
+    trace: Option<PathBuf>,
+    tlb: Option<String>,
+    sizes: String,
+    ways: String,
+    frames: Option<String>,
+    policy: PolicyArg,
+    format: MrcFormat,
+    plot: Option<PathBuf>,
+    sets: Vec<mmu_sim::overrides::Override>,
+    skip: Option<u64>,
+    warmup: Option<u64>,
+}
+
+/// `mmu-sim mrc`: the curve as text (and the plot, if asked).
+fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
+    use mmu_sim::RunError;
+    let loaded = mmu_sim::load_config(&a.config)?;
+    let mut loaded = mmu_sim::overrides::apply(&loaded, &a.config.display().to_string(), &a.sets)?;
+    let flags = mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: None, interval: None };
+    flags.apply(&mut loaded.window)?;
+    if let Some(plot) = &a.plot {
+        mmu_sim::window::check_outputs(None, Some(plot))?;
+    }
+    let json = matches!(a.format, MrcFormat::Json);
+    let options = mmu_sim::RunOptions { trace: a.trace.clone(), ..mmu_sim::RunOptions::default() };
+    if let Some(frames) = &a.frames {
+        let frames = mmu_sim::mrc::parse_counts(frames)
+            .map_err(|e| RunError::Unsupported(format!("--frames: {e}")))?;
+        if loaded.window.warmup > 0 {
+            return Err(RunError::Unsupported(
+                "--warmup with --frames is not built: page faults are counted from the first access (use --skip)"
+                    .into(),
+            ));
+        }
+        let references = mmu_sim::run::page_references(&loaded, &a.config, &options)?;
+        let (name, faults) = match a.policy {
+            PolicyArg::Lru => ("lru", mrc::lru_faults(&references, &frames)),
+            PolicyArg::Opt => ("opt", mrc::opt_faults(&references, &frames)),
+        };
+        if let Some(plot) = &a.plot {
+            let n = references.len().max(1) as f64;
+            let series = vec![(
+                name.to_string(),
+                frames.iter().zip(&faults).map(|(&f, &x)| (f, x as f64 / n)).collect(),
+            )];
+            mmu_sim::mrc::plot(plot, &format!("{name} page faults per reference"), &series, "frames")?;
+        }
+        return Ok(mmu_sim::mrc::render_frames(name, &frames, references.len() as u64, &faults, json));
+    }
+    let tlb = a.tlb.unwrap_or_default();
+    let sizes =
+        mmu_sim::mrc::parse_counts(&a.sizes).map_err(|e| RunError::Unsupported(format!("--sizes: {e}")))?;
+    let ways =
+        mmu_sim::mrc::parse_ways(&a.ways).map_err(|e| RunError::Unsupported(format!("--ways: {e}")))?;
+    let geometries = mmu_sim::mrc::geometries(&sizes, &ways)?;
+    let options = mmu_sim::RunOptions { observe: Some((tlb.clone(), geometries)), ..options };
+    let outcome = mmu_sim::run_with(&loaded, &a.config, &options)?;
+    let (points, invalidations) = outcome.curve.unwrap_or_default();
+    if invalidations > 0 {
+        say(format_args!(
+            "warning: {invalidations} entries of {tlb} were removed by shootdowns or fences during the run: \
+             the curve replays the references as if they had stayed (no stack method models a selective invalidation)"
+        ));
+    }
+    if let Some(plot) = &a.plot {
+        let mut series: Vec<(String, Vec<(u64, f64)>)> = Vec::new();
+        for p in &points {
+            let label = if p.ways == p.entries {
+                "fully associative".to_string()
+            } else {
+                format!("{} ways", p.ways)
+            };
+            let rate = if p.references == 0 { 0.0 } else { p.misses as f64 / p.references as f64 };
+            match series.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, s)) => s.push((p.entries, rate)),
+                None => series.push((label, vec![(p.entries, rate)])),
+            }
+        }
+        mmu_sim::mrc::plot(plot, &format!("{tlb}: LRU misses per reference"), &series, "entries")?;
+    }
+    Ok(mmu_sim::mrc::render_tlb(&tlb, &points, json))
 }

@@ -82,6 +82,12 @@ pub fn run_program(
     options: &RunOptions,
 ) -> Result<(Report, HostTiming, ProgramRun), RunError> {
     let path = elf_path(config, config_path, options)?;
+    if options.observe.is_some() {
+        return Err(RunError::Unsupported(format!(
+            "{}: `mrc` observes the TLBs of trace and synthetic runs; not of an RV32 program yet (FIXME(#10))",
+            config_path.display()
+        )));
+    }
     if !config.window.is_whole_run() {
         return Err(RunError::Unsupported(format!(
             "{}: an ELF program runs whole: --skip, --warmup, --max and --interval (the config's `window`) \

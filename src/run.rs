@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub elf: Option<PathBuf>,
     /// The runaway guard (`--max-instructions`), overriding the workload's.
     pub max_instructions: Option<u64>,
+    /// Build a one-pass miss-ratio curve of this TLB over these geometries (`mrc`).
+    pub observe: Option<(String, Vec<mrc::Geometry>)>,
 }
 
 /// A finished run: its report, the host time it took, and the first trace line
@@ -55,6 +57,9 @@ pub struct RunOutcome {
     pub program: Option<ProgramRun>,
     /// The interval columns and records, when the window asked for intervals.
     pub intervals: Option<(IntervalColumns, Vec<IntervalRecord>)>,
+    /// The miss-ratio curve's points and the entries selective invalidations
+    /// removed from the observed TLB (0: the curve is exact), when asked for.
+    pub curve: Option<(Vec<mrc::Point>, u64)>,
 }
 
 /// Runs the config at `config_path`, reading `trace_override` instead of the
@@ -159,12 +164,16 @@ pub fn run_with(
             first_bad_line: None,
             program: Some(program),
             intervals: None,
+            curve: None,
         });
     }
     let in_config = |e: SimError| RunError::of_run(config_path, e);
     let mut machine = Machine::new(config).map_err(in_config)?;
     if options.check {
         machine.enable_check();
+    }
+    if let Some((tlb, geometries)) = &options.observe {
+        machine.observe_tlb(tlb, geometries).map_err(RunError::Unsupported)?;
     }
     let mut trace_stats = None;
     let mut first_bad_line = None;
@@ -238,7 +247,8 @@ pub fn run_with(
     };
     let intervals =
         config.window.interval.map(|_| (machine.interval_columns(), machine.intervals().to_vec()));
-    Ok(RunOutcome { report, timing, first_bad_line, program: None, intervals })
+    let curve = machine.curve().map(|c| (c.points(), c.invalidations));
+    Ok(RunOutcome { report, timing, first_bad_line, program: None, intervals, curve })
 }
 
 /// A trace file, read from its start for each reading (OPT reads it twice): the
@@ -272,5 +282,65 @@ impl runner::EventSource for TraceFile<'_> {
             .skip_bad_lines(self.skip_bad_lines)
             .unaligned(self.unaligned)
             .processes(self.processes))
+    }
+}
+
+/// The reference string of page replacement for `config`'s workload (or
+/// `options.trace`): the page each access touches, in order, read once without
+/// simulating (`mmu-sim mrc --frames`).
+///
+/// # Errors
+/// A file that cannot be read, a bad trace line, or a `Processes` workload
+/// (whose interleaving is the scheduler's: write it out with `generate` first).
+pub fn page_references(
+    config: &MachineConfig,
+    config_path: &Path,
+    options: &RunOptions,
+) -> Result<Vec<u64>, RunError> {
+    let in_config = |e: SimError| RunError::of_run(config_path, e);
+    let machine = Machine::new(config).map_err(in_config)?;
+    match trace_path(config, config_path, options.trace.as_deref()) {
+        Some(path) => {
+            let format = match (&options.trace_format, &options.trace, &config.workload) {
+                (Some(format), _, _) => *format,
+                (None, None, WorkloadConfig::Trace { format, .. }) => *format,
+                (None, _, _) => TraceFormat::Auto,
+            };
+            let unaligned = match (&options.unaligned, &options.trace, &config.workload) {
+                (Some(unaligned), _, _) => *unaligned,
+                (None, None, WorkloadConfig::Trace { unaligned, .. }) => *unaligned,
+                (None, _, _) => Unaligned::Fault,
+            };
+            let bytes = Rc::new(Cell::new(0));
+            let first = open_trace(&path, Rc::clone(&bytes))?;
+            let mut source = TraceFile {
+                path: &path,
+                origin: path.display().to_string(),
+                format,
+                skip_bad_lines: options.skip_bad_lines,
+                unaligned,
+                processes: u32::try_from(config.processes.len()).unwrap_or(u32::MAX),
+                bytes,
+                first: Some(first),
+            };
+            let events = runner::EventSource::open(&mut source).map_err(in_config)?;
+            Ok(runner::page_references(&machine, events, &path.display().to_string())?)
+        }
+        None => match &config.workload {
+            WorkloadConfig::Synthetic(generator) => {
+                let events = generator.build(config.seed).map(Ok);
+                Ok(runner::page_references(&machine, events, "workload")?)
+            }
+            WorkloadConfig::Processes { .. } | WorkloadConfig::Trace { .. } => Err(RunError::Unsupported(
+                "mrc --frames needs one stream of accesses: a `Processes` workload is interleaved by the \
+                 scheduler; write it out with `mmu-sim generate` and pass it with --trace"
+                    .into(),
+            )),
+            WorkloadConfig::Elf { .. } => Err(RunError::Unsupported(
+                "mrc --frames reads a trace or a synthetic workload; an RV32 program's accesses come from \
+                 running it (FIXME(#10))"
+                    .into(),
+            )),
+        },
     }
 }

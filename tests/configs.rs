@@ -448,3 +448,147 @@ fn a_sweep_gives_the_same_bytes_for_any_number_of_jobs_and_names_bad_points() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("4225 points, more than the limit of 4096") && err.contains("--yes"), "{err}");
 }
+
+/// `misses - retry_misses` of TLB `tlb` in a separate run of `config` with that
+/// TLB's geometry set to `entries` x `ways` (the count a cache simulator reports).
+fn separate_run_misses(
+    config: &cpu_sim::MachineConfig,
+    path: &Path,
+    tlb: &str,
+    entries: u64,
+    ways: u64,
+) -> (u64, u64) {
+    let mut config = config.clone();
+    let level = config
+        .tlb
+        .l1
+        .iter_mut()
+        .chain(config.tlb.l2.iter_mut())
+        .find(|t| t.name == tlb)
+        .unwrap_or_else(|| panic!("no TLB {tlb}"));
+    (level.entries, level.ways) = (entries as u32, ways as u32);
+    let report =
+        mmu_sim::run_config(&config, path, None).unwrap_or_else(|e| panic!("{tlb} {entries}x{ways}: {e}"));
+    let s = report.tlb.0.iter().find(|(n, _)| n == tlb).map(|(_, s)| s.clone()).unwrap();
+    (s.lookups - s.retry_lookups, s.misses - s.retry_misses)
+}
+
+#[test]
+fn every_point_of_a_one_pass_curve_equals_a_separate_run() {
+    /// Config, TLB, sizes, ways (`None`: fully associative).
+    type Case<'a> = (&'a str, &'a str, &'a [u64], &'a [Option<u64>]);
+    let cases: [Case; 5] = [
+        // The shipped lackey trace of a real program: both L1s and the L2.
+        ("sv32-sortwords-lackey.ron", "l1d", &[4, 8, 16, 32, 64], &[Some(1), Some(4), None]),
+        ("sv32-sortwords-lackey.ron", "l1i", &[4, 8, 16], &[Some(2), None]),
+        ("sv32-sortwords-lackey.ron", "l2", &[16, 64, 256], &[Some(4), None]),
+        // A course trace, and a hot/cold trace over an inclusive-free L2.
+        ("sv32-gcc-trace.ron", "l1d", &[8, 32, 128], &[Some(1), Some(4), None]),
+        ("sv32-l2-non-inclusive.ron", "l2", &[32, 128, 512], &[Some(4), None]),
+    ];
+    for (name, tlb, sizes, ways) in cases {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(name);
+        let config = mmu_sim::load_config(&path).unwrap();
+        let geometries = mmu_sim::mrc::geometries(sizes, ways).unwrap();
+        let options =
+            mmu_sim::RunOptions { observe: Some((tlb.to_string(), geometries)), ..Default::default() };
+        let (points, invalidations) = mmu_sim::run_with(&config, &path, &options).unwrap().curve.unwrap();
+        assert_eq!(invalidations, 0, "{name} {tlb}: an exact case has no shootdowns");
+        for p in &points {
+            let (references, misses) = separate_run_misses(&config, &path, tlb, p.entries, p.ways);
+            assert_eq!(
+                (p.references, p.misses),
+                (references, misses),
+                "{name} {tlb} {}x{}",
+                p.entries,
+                p.ways
+            );
+        }
+    }
+}
+
+#[test]
+fn page_replacement_curves_equal_separate_runs() {
+    // The course trace of `configs/sv32-gcc-trace.ron` (one process), every page
+    // in the same data pool: faults for F frames = a run with `data_frames: Some(F)`.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/sv32-gcc-trace.ron");
+    let mut config = mmu_sim::load_config(&path).unwrap();
+    config.os.swap = Some(os_model::SwapConfig {
+        capacity_bytes: 64 << 20,
+        read_latency: mmu_core::Cycles::new(1000),
+        write_latency: mmu_core::Cycles::new(1000),
+    });
+    let frames = [16u64, 64, 200];
+    let references = mmu_sim::run::page_references(&config, &path, &Default::default()).unwrap();
+    for (policy, faults) in [
+        (os_model::PageReplacement::Lru, mrc::lru_faults(&references, &frames)),
+        (os_model::PageReplacement::Opt, mrc::opt_faults(&references, &frames)),
+    ] {
+        for (&f, &expected) in frames.iter().zip(&faults) {
+            let mut c = config.clone();
+            c.os.replacement = policy;
+            c.os.data_frames = Some(f);
+            let r = mmu_sim::run_config(&c, &path, None).unwrap();
+            assert_eq!(r.os.demand_zero + r.os.swap_ins, expected, "{policy:?} with {f} frames");
+        }
+    }
+}
+
+#[test]
+fn mrc_prints_csv_or_json_draws_its_plot_and_names_bad_arguments() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-mrc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("mrc.svg");
+    let out = mmu_sim(&[
+        "mrc",
+        "configs/sv32-sortwords-lackey.ron",
+        "--tlb",
+        "l1d",
+        "--sizes",
+        "8,16,32",
+        "--ways",
+        "4,full",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "tlb,sets,ways,entries,references,misses");
+    assert_eq!(lines.len(), 1 + 6);
+    assert!(lines[1].starts_with("l1d,2,4,8,"), "{}", lines[1]);
+    assert!(lines[4].starts_with("l1d,1,8,8,"), "ways equals entries when fully associative: {}", lines[4]);
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        plot.contains("fully associative") && plot.contains("4 ways") && plot.contains("entries"),
+        "both series"
+    );
+    let out = mmu_sim(&[
+        "mrc",
+        "configs/sv32-gcc-trace.ron",
+        "--frames",
+        "8,64",
+        "--policy",
+        "opt",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["policy"], "opt");
+    assert!(v[0]["faults"].as_u64() > v[1]["faults"].as_u64(), "fewer faults with more frames");
+    for (args, expected) in [
+        (vec!["--tlb", "nope"], "no TLB named \"nope\""),
+        (vec!["--tlb", "l1d", "--sizes", "12", "--ways", "8"], "--sizes 12 with --ways 8"),
+        (vec!["--tlb", "l1d", "--ways", "x"], "`x` is not a number of ways"),
+        (vec!["--frames", "0"], "--frames: a count must be at least 1"),
+    ] {
+        let mut all = vec!["mrc", "configs/sv32-sortwords-lackey.ron"];
+        all.extend(args.iter().copied());
+        let out = mmu_sim(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -13,6 +13,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 pub mod config;
+pub mod curve;
 pub mod error;
 pub mod machine;
 pub mod memory;

@@ -3,6 +3,7 @@
 //! process, context switches, and the end of a process.
 
 use crate::config::MachineConfig;
+use crate::curve::CurveRun;
 use crate::error::SimError;
 use crate::memory::MemorySystem;
 use crate::memory::mmu::Mmu;
@@ -37,6 +38,9 @@ pub struct Machine {
     /// The counters at the start of the current interval, and the records so far.
     interval_base: Vec<u64>,
     intervals: Vec<IntervalRecord>,
+    /// A miss-ratio curve of one TLB (at its position in the hierarchy), built as
+    /// the run goes.
+    curve: Option<(usize, CurveRun)>,
 }
 
 impl Machine {
@@ -78,6 +82,7 @@ impl Machine {
             finished: false,
             interval_base: Vec::new(),
             intervals: Vec::new(),
+            curve: None,
         }
         .with_first_checkpoint())
     }
@@ -127,8 +132,46 @@ impl Machine {
         self.checkpoint = self.next_checkpoint();
     }
 
+    /// Builds a miss-ratio curve of the TLB named `name` over `geometries` as the
+    /// run goes (see [`crate::curve`]).
+    ///
+    /// # Errors
+    /// No TLB of that name, or a geometry that breaks a TLB's rules.
+    pub fn observe_tlb(&mut self, name: &str, geometries: &[mrc::Geometry]) -> Result<(), String> {
+        let curve = CurveRun::new(name, geometries).map_err(|e| e.to_string())?;
+        let names: Vec<String> = self.memory.mmu().tlb_stats().into_iter().map(|(n, _)| n).collect();
+        let position =
+            self.memory.mmu.tlb_position(name).ok_or_else(|| {
+                format!("the config has no TLB named {name:?} (it has {})", names.join(", "))
+            })?;
+        if let Some(tlb) = self.memory.mmu.tlb_at_mut(position) {
+            tlb.start_tap();
+        }
+        self.curve = Some((position, curve));
+        Ok(())
+    }
+
+    /// The curve built so far.
+    pub fn curve(&mut self) -> Option<&CurveRun> {
+        self.drain_curve();
+        self.curve.as_ref().map(|(_, c)| c)
+    }
+
+    #[inline]
+    fn drain_curve(&mut self) {
+        if let Some((position, curve)) = &mut self.curve {
+            if let Some(tap) = self.memory.mmu.tlb_at_mut(*position).and_then(tlb::Tlb::tap_mut) {
+                curve.drain(tap);
+            }
+        }
+    }
+
     /// Forgets every counter, keeping all state: the end of a warm-up.
     fn reset_counters(&mut self) {
+        self.drain_curve();
+        if let Some((_, curve)) = &mut self.curve {
+            curve.start_counting();
+        }
         self.memory.reset_counters();
         self.player.reset_counters();
         self.accesses = 0;
@@ -318,6 +361,9 @@ impl Machine {
             self.player.skip();
         } else {
             self.player.access(&mut self.memory, access)?;
+            if self.curve.is_some() {
+                self.drain_curve();
+            }
         }
         self.seen += 1;
         if self.seen == self.checkpoint {

@@ -364,3 +364,41 @@ impl Executor for Replay<'_> {
         Cycle::ZERO
     }
 }
+
+/// The reference string of page replacement: the page each access of `events`
+/// touches, in order, as the OS admits them (nothing is simulated), keyed as
+/// `(owner << 32) | page` with the owner's kind in bit 63 (set: a shared object).
+/// Accesses the window skips are left out.
+///
+/// # Errors
+/// The first workload error, or a switch to an unknown process.
+pub fn page_references<I>(machine: &Machine, events: I, origin: &str) -> Result<Vec<u64>, SimError>
+where
+    I: IntoIterator<Item = Result<TraceEvent, WorkloadError>>,
+{
+    let count = machine.config().processes.len();
+    let mut skip = machine.config().window.skip;
+    let mut stream = os_model::PageStream::new(machine.os());
+    let mut out = Vec::new();
+    for event in events {
+        match event? {
+            TraceEvent::Access(_) if skip > 0 => skip -= 1,
+            TraceEvent::Access(a) => {
+                if let os_model::Touch::Page(key) = stream.access(a.kind, a.vaddr) {
+                    let owner = match key.owner {
+                        os_model::Owner::Process(pid) => u64::from(pid.as_u32()) << 32,
+                        os_model::Owner::Shared(o) => (1 << 63) | (u64::from(o) << 32),
+                    };
+                    out.push(owner | u64::from(key.page));
+                }
+            }
+            TraceEvent::Switch(pid) => {
+                if pid.as_u32() as usize >= count {
+                    return Err(SimError::UnknownProcess { origin: origin.to_string(), pid, count });
+                }
+                stream.switch(pid);
+            }
+        }
+    }
+    Ok(out)
+}

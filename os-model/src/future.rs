@@ -16,9 +16,7 @@ use std::collections::HashMap;
 /// numbered exactly as the CPU numbers them, and a process stops where the OS
 /// would stop it (see `process::admits`), so the two passes agree.
 pub struct FutureBuilder<'a> {
-    os: &'a Os,
-    current: Pid,
-    stopped: Vec<bool>,
+    stream: PageStream<'a>,
     last: HashMap<PageKey, u64>,
     next_use: Vec<u64>,
     /// Accesses numbered so far; more than `next_use` holds once an allocation failed.
@@ -45,9 +43,7 @@ impl<'a> FutureBuilder<'a> {
     /// A builder for the processes of `os`, starting with process 0.
     pub fn new(os: &'a Os) -> Self {
         Self {
-            os,
-            current: Pid::new(0),
-            stopped: vec![false; os.process_count()],
+            stream: PageStream::new(os),
             last: HashMap::new(),
             next_use: Vec::new(),
             numbered: 0,
@@ -57,12 +53,12 @@ impl<'a> FutureBuilder<'a> {
 
     /// Makes `pid` the process whose accesses follow.
     pub fn switch(&mut self, pid: Pid) {
-        self.current = pid;
+        self.stream.switch(pid);
     }
 
     /// Whether `pid` is still running in the replay.
     pub fn is_running(&self, pid: Pid) -> bool {
-        !self.stopped.get(pid.as_u32() as usize).copied().unwrap_or(true)
+        self.stream.is_running(pid)
     }
 
     /// Replays one access of the current process, as the trace player would
@@ -70,11 +66,11 @@ impl<'a> FutureBuilder<'a> {
     /// memory system and are not numbered; the others are numbered in order, and
     /// one the OS would refuse stops its process.
     pub fn access(&mut self, kind: AccessKind, vaddr: VirtAddr) {
-        let pid = self.current;
-        let p = pid.as_u32() as usize;
-        if self.stopped.get(p).copied().unwrap_or(true) || !vaddr.is_word_aligned() {
-            return;
-        }
+        let key = match self.stream.access(kind, vaddr) {
+            Touch::NotIssued => return,
+            Touch::Refused => None,
+            Touch::Page(key) => Some(key),
+        };
         let index = self.numbered;
         self.numbered += 1;
         if self.next_use.len() == self.next_use.capacity() {
@@ -83,10 +79,7 @@ impl<'a> FutureBuilder<'a> {
         if !self.out_of_memory {
             self.next_use.push(NEVER);
         }
-        let Some(key) = self.os.admitted_page(pid, kind, vaddr) else {
-            self.stopped[p] = true;
-            return;
-        };
+        let Some(key) = key else { return };
         if let Some(previous) = self.last.insert(key, index)
             && let Some(slot) = self.next_use.get_mut(previous as usize)
         {
@@ -123,5 +116,57 @@ impl<'a> FutureBuilder<'a> {
             });
         }
         Ok(Future::from_next_uses(self.next_use))
+    }
+}
+
+/// What one access of a replayed workload does to memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Touch {
+    /// Never issued: its process was stopped, or its address is not word aligned.
+    NotIssued,
+    /// Issued, but the OS refuses it: its process stops here.
+    Refused,
+    /// It touches this page.
+    Page(PageKey),
+}
+
+/// The pages a workload's accesses touch, in order, as the OS admits them: the
+/// reference string of page replacement, computed without simulating (a process
+/// stops where the OS would stop it, as in the real run).
+pub struct PageStream<'a> {
+    os: &'a Os,
+    current: Pid,
+    stopped: Vec<bool>,
+}
+
+impl<'a> PageStream<'a> {
+    /// A stream for the processes of `os`, starting with process 0.
+    pub fn new(os: &'a Os) -> Self {
+        Self { os, current: Pid::new(0), stopped: vec![false; os.process_count()] }
+    }
+
+    /// Makes `pid` the process whose accesses follow.
+    pub fn switch(&mut self, pid: Pid) {
+        self.current = pid;
+    }
+
+    /// Whether `pid` is still running in the replay.
+    pub fn is_running(&self, pid: Pid) -> bool {
+        !self.stopped.get(pid.as_u32() as usize).copied().unwrap_or(true)
+    }
+
+    /// The page one access of the current process touches.
+    pub fn access(&mut self, kind: AccessKind, vaddr: VirtAddr) -> Touch {
+        let p = self.current.as_u32() as usize;
+        if self.stopped.get(p).copied().unwrap_or(true) || !vaddr.is_word_aligned() {
+            return Touch::NotIssued;
+        }
+        match self.os.admitted_page(self.current, kind, vaddr) {
+            Some(key) => Touch::Page(key),
+            None => {
+                self.stopped[p] = true;
+                Touch::Refused
+            }
+        }
     }
 }

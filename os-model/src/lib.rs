@@ -33,7 +33,7 @@ pub mod swap;
 pub use config::OsConfig;
 pub use error::OsError;
 pub use frames::{FrameBitmap, FrameTable};
-pub use future::FutureBuilder;
+pub use future::{FutureBuilder, PageStream, Touch};
 pub use handler::{Outcome, Resolution};
 pub use os::{Os, OsStats, SALT_PAGE_REPLACEMENT, Segfault};
 pub use page_table::MemoryPlan;

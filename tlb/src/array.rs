@@ -228,6 +228,10 @@ impl<T: Copy> SetAssoc<T> {
         self.present
     }
     #[inline]
+    pub fn tag(&self, i: usize) -> u64 {
+        self.tags[i]
+    }
+    #[inline]
     pub fn value(&self, i: usize) -> T {
         self.data[i]
     }

@@ -217,7 +217,14 @@ impl TlbHierarchy {
     /// tagged with `untagged`: removes all of them but the global ones.
     pub fn flush_for_switch(&mut self, untagged: Asid) -> u64 {
         self.invalidations.context_switch_flushes += 1;
-        self.all().map(|t| t.invalidate_asid(untagged)).sum()
+        // Every entry carries the one tag (and the OS maps no global pages): a full flush.
+        self.all()
+            .map(|t| {
+                let n = t.invalidate_asid(untagged);
+                t.note_full_flush(n);
+                n
+            })
+            .sum()
     }
 
     /// Marks the start of an access re-executed after a page fault: every TLB
@@ -261,6 +268,17 @@ impl TlbHierarchy {
     /// The L1 TLBs, in config order.
     pub fn l1(&self) -> &[Tlb] {
         &self.l1
+    }
+
+    /// The position of the TLB named `name` (the L1s in config order, then the
+    /// L2), for tools that observe one.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.l1.iter().chain(self.l2.iter()).position(|t| t.name() == name)
+    }
+
+    /// The TLB at `position` ([`TlbHierarchy::position`]).
+    pub fn at_mut(&mut self, position: usize) -> Option<&mut Tlb> {
+        self.all().nth(position)
     }
 
     /// The L2 TLB.

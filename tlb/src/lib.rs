@@ -25,5 +25,5 @@ pub use config::{
 };
 pub use hierarchy::{HierarchyLookup, InvalidationStats, TlbHierarchy};
 pub use plru::PlruTree;
-pub use set_assoc::{BySide, Evicted, Resident, Side, Tlb, TlbStats};
+pub use set_assoc::{BySide, Evicted, FLUSH, ReferenceTap, Resident, Side, Tlb, TlbStats};
 pub use walk_cache::{CachedPointer, WalkCaches};

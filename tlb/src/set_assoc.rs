@@ -162,6 +162,50 @@ pub struct Tlb {
     sides: [Counts; 2],
     /// Hits and misses per side when the retry under way began.
     retry_mark: [(u64, u64); 2],
+    /// The references recorded for a one-pass miss-ratio curve, when asked for.
+    tap: Option<Box<ReferenceTap>>,
+}
+
+/// The key [`ReferenceTap`] records for a full flush of the TLB.
+pub const FLUSH: u64 = u64::MAX;
+
+/// The references a TLB sees, recorded for one-pass miss-ratio curves (the `mrc`
+/// crate): each lookup made outside a retry after a fault, keyed by the tag of
+/// the entry that serves it (the entry hit, or the one the fill that follows the
+/// miss stores), so that an LRU TLB of any geometry fed these keys makes the same
+/// hits and misses as this one would with that geometry.
+#[derive(Clone, Debug, Default)]
+pub struct ReferenceTap {
+    /// `(key, vpn at the stored size)` in order; key [`FLUSH`] marks a full flush.
+    /// Keys are the TLB's tags without the valid bit (`mrc::tlb_key`'s layout).
+    pub references: Vec<(u64, u32)>,
+    /// Misses that no fill followed (the access faulted for good): a miss in
+    /// every geometry, that leaves the TLB as it was.
+    pub unfilled: u64,
+    /// Entries removed by invalidations other than full flushes: then a curve is
+    /// only an approximation (no stack method models a selective invalidation).
+    pub invalidations: u64,
+    pending: bool,
+    retrying: bool,
+}
+
+impl ReferenceTap {
+    fn hit(&mut self, tag: u64) {
+        if !self.retrying {
+            self.references.push((tag & !crate::array::VALID, tag as u32));
+        }
+    }
+    fn miss(&mut self) {
+        if !self.retrying {
+            self.unfilled += u64::from(self.pending);
+            self.pending = true;
+        }
+    }
+    fn filled(&mut self, tag: u64) {
+        if std::mem::take(&mut self.pending) {
+            self.references.push((tag & !crate::array::VALID, tag as u32));
+        }
+    }
 }
 
 impl Tlb {
@@ -197,7 +241,18 @@ impl Tlb {
             splintered: 0,
             sides: [Counts::default(); 2],
             retry_mark: [(0, 0); 2],
+            tap: None,
         }
+    }
+
+    /// Starts recording the references this TLB sees ([`ReferenceTap`]).
+    pub fn start_tap(&mut self) {
+        self.tap = Some(Box::default());
+    }
+
+    /// The references recorded so far, if recording: the caller drains them.
+    pub fn tap_mut(&mut self) -> Option<&mut ReferenceTap> {
+        self.tap.as_deref_mut()
     }
 
     /// The name the report uses.
@@ -232,10 +287,16 @@ impl Tlb {
     /// too (worked out afterwards, so the lookup path does not test a flag).
     pub fn begin_retry(&mut self) {
         self.retry_mark = self.sides.map(|c| (c.hits, c.misses));
+        if let Some(tap) = &mut self.tap {
+            tap.retrying = true;
+        }
     }
 
     /// Marks the end of the retried access begun with [`Tlb::begin_retry`].
     pub fn end_retry(&mut self) {
+        if let Some(tap) = &mut self.tap {
+            tap.retrying = false;
+        }
         for (c, (hits, misses)) in self.sides.iter_mut().zip(self.retry_mark) {
             let new_misses = c.misses - misses;
             c.retry_lookups += c.hits - hits + new_misses;
@@ -273,10 +334,16 @@ impl Tlb {
             if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), PageShift::new(bits), asid) {
                 self.array.touch(i);
                 counts.hits += 1;
+                if let Some(tap) = &mut self.tap {
+                    tap.hit(self.array.tag(i));
+                }
                 return Some(self.array.value(i).leaf);
             }
         }
         counts.misses += 1;
+        if let Some(tap) = &mut self.tap {
+            tap.miss();
+        }
         None
     }
 
@@ -311,8 +378,11 @@ impl Tlb {
             self.splintered |= 1 << (t.page_shift.bits() & 63);
         }
         let space = if t.global { GLOBAL } else { space_tag(asid) };
-        let (_, displaced) =
-            self.array.fill(page_tag(vaddr.vpn(size).as_u32(), size) | space, Stored { leaf: t, side });
+        let tag = page_tag(vaddr.vpn(size).as_u32(), size) | space;
+        if let Some(tap) = &mut self.tap {
+            tap.filled(tag);
+        }
+        let (_, displaced) = self.array.fill(tag, Stored { leaf: t, side });
         self.sides[side.index()].fills += 1;
         displaced.map(|d| {
             self.sides[d.value.side.index()].evictions += 1;
@@ -347,6 +417,9 @@ impl Tlb {
         for (c, n) in self.sides.iter_mut().zip(removed) {
             c.invalidations += n;
         }
+        if let Some(tap) = &mut self.tap {
+            tap.invalidations += removed[0] + removed[1];
+        }
         removed[0] + removed[1]
     }
 
@@ -357,7 +430,18 @@ impl Tlb {
     /// Removes every entry (a full flush). Returns how many were valid.
     pub fn invalidate_all(&mut self) -> u64 {
         self.splintered = 0;
-        self.invalidate_where(0..self.array.len(), |_| true)
+        let n = self.invalidate_where(0..self.array.len(), |_| true);
+        self.note_full_flush(n);
+        n
+    }
+
+    /// Records in the tap that the `removed` entries just invalidated were all of
+    /// them (a full flush, which a stack models exactly), not a selective invalidation.
+    pub fn note_full_flush(&mut self, removed: u64) {
+        if let Some(tap) = &mut self.tap {
+            tap.invalidations -= removed.min(tap.invalidations);
+            tap.references.push((FLUSH, 0));
+        }
     }
 
     /// Removes the non-global entries of `asid`.

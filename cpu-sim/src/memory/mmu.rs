@@ -212,6 +212,16 @@ impl Mmu {
         self.walk_caches.reset_stats();
     }
 
+    /// The position of the TLB named `name`, to observe it (a miss-ratio curve's tap).
+    pub fn tlb_position(&self, name: &str) -> Option<usize> {
+        self.tlbs.position(name)
+    }
+
+    /// The TLB at `position` ([`Mmu::tlb_position`]).
+    pub fn tlb_at_mut(&mut self, position: usize) -> Option<&mut tlb::Tlb> {
+        self.tlbs.at_mut(position)
+    }
+
     /// Counters.
     pub fn stats(&self) -> &MmuStats {
         &self.stats
