@@ -75,6 +75,9 @@ enum Command {
         /// Draw miss rates and cycles per access over the intervals as an SVG.
         #[arg(long, value_name = "FILE.svg")]
         plot_intervals: Option<PathBuf>,
+        /// Draw the walk-latency histogram of the run as an SVG.
+        #[arg(long, value_name = "FILE.svg")]
+        plot_latency: Option<PathBuf>,
         /// Replace a config field: PATH names it with dots and [i] (tlb.l1[0].entries),
         /// VALUE is RON (128, Fixed(latency: 50)). Any number of times, in order.
         #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -129,6 +132,16 @@ enum Command {
         /// Measure at most N accesses per point (as `run --max`).
         #[arg(long, value_name = "N")]
         max: Option<u64>,
+        /// Draw --y against --x as an SVG, one line per combination of the other
+        /// varied paths.
+        #[arg(long, value_name = "FILE.svg", requires_all = ["x", "y"])]
+        plot: Option<PathBuf>,
+        /// The varied path on the plot's x axis (a log-2 axis for sizes).
+        #[arg(long, value_name = "PATH")]
+        x: Option<String>,
+        /// The counter on the plot's y axis, as the CSV names it (`cycles`, `tlb.l1d.misses`).
+        #[arg(long, value_name = "COUNTER")]
+        y: Option<String>,
     },
     /// One-pass miss-ratio curves: the LRU misses of a TLB for every requested
     /// geometry from one run, or page faults of LRU or OPT for every number of
@@ -349,6 +362,7 @@ fn main() -> ExitCode {
             interval,
             interval_out,
             plot_intervals,
+            plot_latency,
             sets,
             elf,
             max_instructions,
@@ -375,6 +389,7 @@ fn main() -> ExitCode {
                     ));
                 }
                 mmu_sim::window::check_outputs(interval_out.as_deref(), plot_intervals.as_deref())?;
+                mmu_sim::window::check_outputs(None, plot_latency.as_deref())?;
                 if loaded.window.interval.is_none() && (interval_out.is_some() || plot_intervals.is_some()) {
                     return Err(mmu_sim::RunError::Unsupported(
                         "--interval-out and --plot-intervals need --interval N (or the config's `window.interval`)".into(),
@@ -407,6 +422,11 @@ fn main() -> ExitCode {
                             .map_or(Ok(()), |path| mmu_sim::window::plot_intervals(path, columns, records))
                     });
                 if let Err(e) = written {
+                    return fail(&e);
+                }
+            }
+            if let Some(path) = &plot_latency {
+                if let Err(e) = mmu_sim::window::plot_latency(path, &outcome.report) {
                     return fail(&e);
                 }
             }
@@ -463,7 +483,27 @@ fn main() -> ExitCode {
                 _ => emit(text.as_bytes()),
             }
         }
-        Command::Sweep { config, varies, sets, trace, jobs, format, out, yes, skip, warmup, max } => {
+        Command::Sweep {
+            config,
+            varies,
+            sets,
+            trace,
+            jobs,
+            format,
+            out,
+            yes,
+            skip,
+            warmup,
+            max,
+            plot,
+            x,
+            y,
+        } => {
+            if let Some(plot) = &plot {
+                if let Err(e) = mmu_sim::window::check_outputs(None, Some(plot)) {
+                    return fail(&e);
+                }
+            }
             let origin = config.display().to_string();
             let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval: None };
             let points = match mmu_sim::load_config(&config).and_then(|mut base| {
@@ -506,6 +546,11 @@ fn main() -> ExitCode {
                 SweepFormatArg::Csv => mmu_sim::sweep::SweepFormat::Csv,
                 SweepFormatArg::Jsonl => mmu_sim::sweep::SweepFormat::Jsonl,
             };
+            if let (Some(plot), Some(x), Some(y)) = (&plot, &x, &y) {
+                if let Err(e) = mmu_sim::sweep::plot(plot, &varies, &points, &reports, x, y) {
+                    return fail(&e);
+                }
+            }
             let text = mmu_sim::sweep::render(&varies, &points, &reports, format);
             match out {
                 Some(path) => match std::fs::write(&path, text) {

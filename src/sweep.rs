@@ -278,3 +278,90 @@ fn csv_field(text: &str) -> String {
         text.to_string()
     }
 }
+
+/// Draws `y` (a counter) against `x` (a varied path) as an SVG, one line per
+/// combination of the other varied paths; a log-2 axis when every x is a positive
+/// number (sizes).
+///
+/// # Errors
+/// `x` is not varied, `y` is no counter of the report, or the file cannot be written.
+pub fn plot(
+    path: &Path,
+    varies: &[Vary],
+    points: &[Point],
+    reports: &[Report],
+    x: &str,
+    y: &str,
+) -> Result<(), RunError> {
+    use plotters::prelude::*;
+    let xi = varies.iter().position(|v| v.path == x).ok_or_else(|| {
+        RunError::Unsupported(format!("--x {x}: not one of the varied paths ({})", varied_names(varies)))
+    })?;
+    let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    let numeric = points.iter().all(|p| p.values[xi].parse::<f64>().is_ok_and(|v| v > 0.0));
+    for (p, r) in points.iter().zip(reports) {
+        let flat = flatten(r);
+        let value = flat.iter().find(|(k, _)| k == y).and_then(|(_, v)| v.as_f64()).ok_or_else(|| {
+            RunError::Unsupported(format!(
+                "--y {y}: not a counter of the report (try `cycles` or `tlb.<name>.misses`)"
+            ))
+        })?;
+        let xv = if numeric {
+            p.values[xi].parse::<f64>().unwrap_or(0.0)
+        } else {
+            points.iter().position(|q| q.values[xi] == p.values[xi]).unwrap_or(0) as f64
+        };
+        let label: Vec<String> = varies
+            .iter()
+            .zip(&p.values)
+            .enumerate()
+            .filter(|(i, _)| *i != xi)
+            .map(|(_, (v, value))| format!("{}={value}", v.path))
+            .collect();
+        let label = if label.is_empty() { y.to_string() } else { label.join(", ") };
+        match series.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, s)) => s.push((xv, value)),
+            None => series.push((label, vec![(xv, value)])),
+        }
+    }
+    let err = |e: String| RunError::Output { path: path.to_path_buf(), message: e };
+    let (lo, hi) = series
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|p| p.0))
+        .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    let ymax = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(0.0f64, f64::max).max(1.0);
+    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(format!("{y} against {x}"), ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(80);
+    let hi = if hi > lo { hi } else { lo + 1.0 };
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart.map_err(|e| err(e.to_string()))?;
+            chart.configure_mesh().x_desc(x).y_desc(y).draw().map_err(|e| err(e.to_string()))?;
+            for (i, (name, pts)) in series.iter().enumerate() {
+                let color = Palette99::pick(i).to_rgba();
+                chart
+                    .draw_series(LineSeries::new(pts.iter().copied(), color))
+                    .map_err(|e| err(e.to_string()))?
+                    .label(name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+            }
+            chart.configure_series_labels().border_style(BLACK).draw().map_err(|e| err(e.to_string()))?;
+        }};
+    }
+    if numeric {
+        draw!(builder.build_cartesian_2d((lo..hi).log_scale().base(2.0), 0f64..ymax * 1.1));
+    } else {
+        draw!(builder.build_cartesian_2d(lo..hi, 0f64..ymax * 1.1));
+    }
+    root.present().map_err(|e| err(e.to_string()))
+}
+
+fn varied_names(varies: &[Vary]) -> String {
+    varies.iter().map(|v| v.path.as_str()).collect::<Vec<_>>().join(", ")
+}

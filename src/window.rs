@@ -203,3 +203,42 @@ pub fn plot_intervals(
     root.present().map_err(|e| draw_error(e.to_string()))?;
     Ok(())
 }
+
+/// Draws a run's walk-latency histogram (its non-empty quarter-octave buckets)
+/// as an SVG bar chart: `run --plot-latency`.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn plot_latency(path: &Path, report: &cpu_sim::Report) -> Result<(), RunError> {
+    use plotters::prelude::*;
+    let err = |e: String| RunError::Output { path: path.to_path_buf(), message: e };
+    let buckets: Vec<_> = report.walker.latency.buckets().collect();
+    let top = buckets.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let labels: Vec<String> = buckets.iter().map(|b| format!("{}..{}", b.from, b.to)).collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("page-walk latency ({} walks)", report.walker.walks), ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0..buckets.len().max(1), 0u64..top + top / 10 + 1)
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("walk latency (cycles)")
+        .y_desc("walks")
+        .x_labels(buckets.len().max(1))
+        .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .draw_series(
+            buckets
+                .iter()
+                .enumerate()
+                .map(|(i, b)| Rectangle::new([(i, 0), (i + 1, b.count)], BLUE.filled())),
+        )
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
+}

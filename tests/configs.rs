@@ -592,3 +592,72 @@ fn mrc_prints_csv_or_json_draws_its_plot_and_names_bad_arguments() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn sweep_and_latency_plots_draw_their_series_with_labelled_axes() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-plots-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("sweep.svg");
+    let out = mmu_sim(&[
+        "sweep",
+        "configs/sv32-small.ron",
+        "--vary",
+        "tlb.l1[0].entries=16,32,64",
+        "--vary",
+        "tlb.l1[0].ways=1,4",
+        "--plot",
+        svg.to_str().unwrap(),
+        "--x",
+        "tlb.l1[0].entries",
+        "--y",
+        "tlb.l1d.misses",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    for label in ["tlb.l1[0].ways=1", "tlb.l1[0].ways=4", "tlb.l1d.misses against tlb.l1[0].entries"] {
+        assert!(plot.contains(label), "the plot names {label}");
+    }
+    // Each series is a polyline of its three points (mesh lines are two-point ones).
+    let three_point_lines = plot
+        .split("<polyline")
+        .skip(1)
+        .filter(|l| {
+            l.split("points=\"")
+                .nth(1)
+                .is_some_and(|p| p.split('"').next().unwrap_or("").split_whitespace().count() == 3)
+        })
+        .count();
+    assert_eq!(three_point_lines, 2, "one line per number of ways");
+    let out = mmu_sim(&[
+        "sweep",
+        "configs/sv32-small.ron",
+        "--vary",
+        "seed=1,2",
+        "--plot",
+        svg.to_str().unwrap(),
+        "--x",
+        "seed",
+        "--y",
+        "nope",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--y nope: not a counter"));
+    let latency = dir.join("latency.svg");
+    let out = mmu_sim(&[
+        "run",
+        "configs/sv32-ddr4.ron",
+        "--plot-latency",
+        latency.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let buckets = v["walk_latency"].as_array().unwrap();
+    let plot = std::fs::read_to_string(&latency).unwrap();
+    assert!(plot.contains("walk latency (cycles)") && plot.contains("walks"), "labelled axes");
+    for b in buckets {
+        assert!(plot.contains(&format!("{}..{}", b["from"], b["to"])), "bucket {b} on the x axis");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
