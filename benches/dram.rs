@@ -51,7 +51,8 @@ fn read(c: &mut Criterion) {
     for (span_name, span) in [("row", 8192u64), ("1GiB", 1 << 30)] {
         let addrs = addresses(span);
         for (name, timing) in &models {
-            let mut dram = Dram::new(&DramConfig { capacity_bytes: 4 << 30, timing: timing.clone() });
+            let mut dram =
+                Dram::new(&DramConfig { base: 0, capacity_bytes: 4 << 30, timing: timing.clone() });
             let mut now = Cycle::ZERO;
             group.bench_with_input(BenchmarkId::new(*name, span_name), &addrs, |b, addrs| {
                 b.iter(|| {

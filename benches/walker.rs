@@ -17,6 +17,7 @@ const PAGES: u32 = 4096;
 fn build(format: &Paging) -> (Dram, PhysAddr, Vec<VirtAddr>) {
     let g = *format.geometry();
     let mut dram = Dram::new(&DramConfig {
+        base: 0,
         capacity_bytes: 16 << 30,
         timing: DramTiming::Fixed { latency: Cycles::new(100) },
     });

@@ -33,3 +33,15 @@ $CC $ARCH -static -nostdlib -nostartfiles -Wl,--build-id=none \
     -Wl,--no-warn-rwx-segments -T sv32-demo/link.ld \
     -o sv32-demo/sv32-demo.elf sv32-demo/sv32-demo.S
 echo "built sv32-demo/sv32-demo.elf"
+
+# Bare-metal compute loop for the speed figures (benches/README.md).
+$CC $ARCH -static -nostdlib -nostartfiles -Wl,--build-id=none \
+    -Wl,--no-warn-rwx-segments -T compute/link.ld \
+    -o compute/compute.elf compute/compute.S
+echo "built compute/compute.elf"
+
+# Bare-metal CLINT timer interrupt out of wfi.
+$CC $ARCH -static -nostdlib -nostartfiles -Wl,--build-id=none \
+    -Wl,--no-warn-rwx-segments -T compute/link.ld \
+    -o timer/timer.elf timer/timer.S
+echo "built timer/timer.elf"

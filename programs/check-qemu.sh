@@ -39,6 +39,8 @@ check bad/illegal 132 bad/illegal-expected.txt - qemu-riscv32 bad/illegal.elf
 check bad/loop 124 bad/loop-expected.txt - timeout 2 qemu-riscv32 bad/loop.elf
 check sv32-demo 0 sv32-demo/expected-qemu.txt - \
     timeout 20 qemu-system-riscv32 -M virt -bios none -kernel sv32-demo/sv32-demo.elf -nographic
+check timer 0 timer/expected.txt - \
+    timeout 20 qemu-system-riscv32 -M virt -bios none -kernel timer/timer.elf -nographic
 # sv32-demo/expected.txt (the specification's answer) must equal QEMU's
 # output except on the lines where QEMU 7.2 departs from the specification.
 grep -vE '^(29|30|31) ' sv32-demo/expected-qemu.txt >"$tmp"

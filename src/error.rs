@@ -22,6 +22,26 @@ pub enum RunError {
     /// file and line).
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// The program file is not an RV32 executable this machine runs.
+    #[error("{}: {source}", path.display())]
+    Elf {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: rv32::elf::ElfError,
+    },
+    /// The program cannot be placed on the board.
+    #[error("{}: {source}", path.display())]
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: cpu_sim::virt::LoadError,
+    },
+    /// The program started and the run stopped with an error; what it printed
+    /// so far comes with it, for the console.
+    #[error("{}", .0.source)]
+    Stopped(Box<StoppedProgram>),
     /// The simulation stopped with an error of the machine the config describes
     /// (memory exhausted, swap full, the clock overflowed): named by the config
     /// file, as load errors are.
@@ -45,7 +65,23 @@ pub enum RunError {
     },
 }
 
+/// A program run that stopped with an error, and what it printed before.
+#[derive(Debug)]
+pub struct StoppedProgram {
+    /// The console output before the stop.
+    pub console: Vec<u8>,
+    /// What a user program wrote to fd 2 before the stop.
+    pub stderr: Vec<u8>,
+    /// Why it stopped.
+    pub source: SimError,
+}
+
 impl RunError {
+    /// A program run that stopped with `source` after printing `console` and `stderr`.
+    pub fn stopped(console: Vec<u8>, stderr: Vec<u8>, source: SimError) -> Self {
+        RunError::Stopped(Box::new(StoppedProgram { console, stderr, source }))
+    }
+
     /// A simulation error of the run of `config`: an error of the machine is
     /// prefixed with the config file; one of a trace already names the trace.
     pub fn of_run(config: &std::path::Path, error: SimError) -> Self {
@@ -55,6 +91,9 @@ impl RunError {
             | SimError::CheckFailed { .. }
             | SimError::ClockOverflow { .. }
             | SimError::NoProgress(_)
+            | SimError::InstructionLimit { .. }
+            | SimError::ProcessStopped(_)
+            | SimError::Unsupported(_)
             | SimError::Internal(_) => RunError::Machine { config: config.to_path_buf(), source: error },
         }
     }
@@ -63,8 +102,12 @@ impl RunError {
     /// 1 for a simulation that started and stopped with an error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            RunError::Io { .. } | RunError::Config(_) | RunError::Unsupported(_) => 2,
-            RunError::Sim(_) | RunError::Machine { .. } | RunError::Output { .. } => 1,
+            RunError::Io { .. }
+            | RunError::Config(_)
+            | RunError::Unsupported(_)
+            | RunError::Elf { .. }
+            | RunError::Load { .. } => 2,
+            RunError::Sim(_) | RunError::Machine { .. } | RunError::Output { .. } | RunError::Stopped(_) => 1,
         }
     }
 }

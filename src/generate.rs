@@ -39,6 +39,10 @@ pub fn write_config_workload(
         WorkloadConfig::Trace { .. } => {
             Err(refuse("the workload is a trace already; `generate` needs a Synthetic or Processes one"))
         }
+        WorkloadConfig::Elf { .. } => Err(refuse(
+            "the workload is an RV32 program, whose accesses come from running it; `generate` needs a \
+             Synthetic or Processes one",
+        )),
         WorkloadConfig::Processes { quantum: Quantum::Cycles(_), .. } => Err(refuse(
             "the workload's quantum is in cycles, so when each process is switched out depends on the simulated \
              time of its accesses and the interleaving is known only by running it; `generate` needs \

@@ -33,7 +33,7 @@ pub fn trace_path(
         WorkloadConfig::Trace { path, .. } => {
             Some(config_path.parent().unwrap_or_else(|| Path::new(".")).join(path))
         }
-        WorkloadConfig::Synthetic(_) | WorkloadConfig::Processes { .. } => None,
+        WorkloadConfig::Synthetic(_) | WorkloadConfig::Processes { .. } | WorkloadConfig::Elf { .. } => None,
     }
 }
 

@@ -5,6 +5,7 @@
 //!
 //! - [`error`]: why a run could not be done, and its exit code;
 //! - [`io`]: configs and traces from files;
+//! - [`program`]: running an RV32 ELF program, its console and exit status;
 //! - [`run`]: the options of a run, the progress bar, the runner's trace source;
 //! - [`inspect`]: reading a trace without simulating it;
 //! - [`generate`]: writing a synthetic workload as a trace;
@@ -16,6 +17,7 @@ pub mod inspect;
 pub mod io;
 pub mod mrc;
 pub mod overrides;
+pub mod program;
 pub mod render;
 pub mod run;
 pub mod sweep;
@@ -25,5 +27,6 @@ pub use error::RunError;
 pub use generate::{GenerateError, write_config_workload, write_generated};
 pub use inspect::{TraceSummary, inspect_trace, render_summary};
 pub use io::{load_config, open_trace, trace_path};
+pub use program::{ProgramEnd, ProgramRun};
 pub use render::{executed_accesses, render_table, render_timing, skipped_warning};
 pub use run::{RunOptions, RunOutcome, run_config, run_config_with, run_file, run_with};

@@ -82,6 +82,19 @@ enum Command {
         /// VALUE is RON (128, Fixed(latency: 50)). Any number of times, in order.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<mmu_sim::overrides::Override>,
+        /// Run this RV32 ELF program on the RV32 core; the config's workload must
+        /// be `Elf` (configs/rv32-virt.ron). The exit status is the program's: 0 on
+        /// pass, n when bare-metal test n fails.
+        #[arg(long)]
+        elf: Option<PathBuf>,
+        /// The runaway guard: stop an ELF run with an error after N instructions
+        /// (overrides the workload's `max_instructions`).
+        #[arg(long, value_name = "N")]
+        max_instructions: Option<u64>,
+        /// Write the program's console output to FILE instead of standard output
+        /// (table) or standard error (JSON, RON).
+        #[arg(long, value_name = "FILE")]
+        console: Option<PathBuf>,
     },
     /// Run the config once per point of a grid of values, in parallel, and print
     /// one row of counters per point.
@@ -277,6 +290,27 @@ impl From<FormatArg> for TraceFormat {
     }
 }
 
+/// Where a program's console output goes: `--console FILE`, else standard output
+/// before a table report, else standard error (JSON and RON keep standard output
+/// for exactly one report).
+fn write_console(bytes: &[u8], console: Option<&std::path::Path>, format: Format) -> Result<(), String> {
+    use std::io::Write as _;
+    if let Some(path) = console {
+        return std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let result = match format {
+        Format::Table => std::io::stdout().lock().write_all(bytes).and_then(|()| std::io::stdout().flush()),
+        Format::Json | Format::Ron => std::io::stderr().lock().write_all(bytes),
+    };
+    result.map_err(|e| format!("writing the console output: {e}"))
+}
+
+/// A user program's fd 2: always standard error.
+fn write_stderr(bytes: &[u8]) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(bytes);
+}
+
 /// Writes a message to standard error, ignoring failures: with standard error
 /// closed or full there is nowhere left to say anything (`eprintln!` would panic).
 fn say(message: std::fmt::Arguments) {
@@ -351,6 +385,9 @@ fn main() -> ExitCode {
             plot_intervals,
             plot_latency,
             sets,
+            elf,
+            max_instructions,
+            console,
         } => {
             let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
             let options = mmu_sim::RunOptions {
@@ -360,6 +397,8 @@ fn main() -> ExitCode {
                 unaligned: unaligned.map(cpu_sim::Unaligned::from),
                 progress: std::io::stderr().is_terminal(),
                 check,
+                elf,
+                max_instructions,
                 observe: None,
             };
             let loaded = match mmu_sim::load_config(&config).and_then(|loaded| {
@@ -384,7 +423,15 @@ fn main() -> ExitCode {
             };
             let outcome = match mmu_sim::run_with(&loaded, &config, &options) {
                 Ok(outcome) => outcome,
-                Err(e) => return fail(&e),
+                Err(e) => {
+                    if let mmu_sim::RunError::Stopped(stopped) = &e {
+                        if let Err(message) = write_console(&stopped.console, console.as_deref(), format) {
+                            eprintln!("error: {message}");
+                        }
+                        write_stderr(&stopped.stderr);
+                    }
+                    return fail(&e);
+                }
             };
             if let Some((columns, records)) = &outcome.intervals {
                 let written = interval_out
@@ -408,6 +455,15 @@ fn main() -> ExitCode {
                 mmu_sim::window::window_warning(&loaded.window, outcome.report.window.as_ref())
             {
                 say(format_args!("{warning}"));
+            }
+            let mut status = None;
+            if let Some(program) = &outcome.program {
+                if let Err(message) = write_console(&program.console, console.as_deref(), format) {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+                write_stderr(&program.stderr);
+                status = Some(program.end.exit_status());
             }
             let mut report = outcome.report;
             if let (Some(first), Some(stats)) = (&outcome.first_bad_line, &report.trace) {
@@ -439,7 +495,14 @@ fn main() -> ExitCode {
                         + "\n"
                 }
             };
-            emit(text.as_bytes())
+            match status {
+                // The program's failure status wins over a successful write.
+                Some(code) if code != 0 => {
+                    let _ = emit(text.as_bytes());
+                    ExitCode::from(code)
+                }
+                _ => emit(text.as_bytes()),
+            }
         }
         Command::Merge { shards, out } => {
             let mut texts = Vec::new();

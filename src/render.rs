@@ -5,7 +5,19 @@ use std::fmt::Write as _;
 
 /// The host-throughput line/// The host-throughput line the table shows on a terminal or with `--timing`.
 pub fn render_timing(timing: &HostTiming) -> String {
-    format!("  host        {:.3} s, {:.2} M accesses/s\n", timing.seconds, timing.accesses_per_second / 1e6)
+    match timing.instructions_per_second {
+        Some(ips) => format!(
+            "  host        {:.3} s, {:.2} M instructions/s, {:.2} M accesses/s\n",
+            timing.seconds,
+            ips / 1e6,
+            timing.accesses_per_second / 1e6
+        ),
+        None => format!(
+            "  host        {:.3} s, {:.2} M accesses/s\n",
+            timing.seconds,
+            timing.accesses_per_second / 1e6
+        ),
+    }
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -64,6 +76,30 @@ pub fn render_table(report: &Report, origin: &str) -> String {
         // Skipped accesses (of a stopped process) cost nothing: divide by the others.
         per(r.cycles, executed_accesses(r))
     );
+    if let Some(core) = &r.core {
+        let c = &core.counts;
+        let _ = writeln!(
+            s,
+            "  instructions {:>8}   CPI {}   traps {}",
+            core.instructions,
+            core.cpi.map_or("-".to_string(), |x| format!("{x:.2}")),
+            c.traps.total()
+        );
+        let _ = writeln!(
+            s,
+            "  alu {} mul/div {} loads {} stores {} branches {} jumps {} system {} atomics {} fences {} syscalls {}",
+            c.alu,
+            c.mul_div,
+            c.loads,
+            c.stores,
+            c.branches,
+            c.jumps,
+            c.system,
+            c.atomics,
+            c.fences,
+            c.syscalls
+        );
+    }
     if r.skipped_accesses > 0 || r.context_switches > 0 {
         let _ = writeln!(s, "  skipped {:>13}   context switches {}", r.skipped_accesses, r.context_switches);
     }
@@ -144,42 +180,48 @@ pub fn render_table(report: &Report, origin: &str) -> String {
         f.access_fault,
         f.alignment
     );
-    let o = &r.os;
-    let _ = writeln!(
-        s,
-        "  os          demand-zero {}, swap-in {}, shared maps {}, A/D updates {}, segfaults {}, exits {}",
-        o.demand_zero, o.swap_ins, o.shared_maps, o.accessed_dirty_updates, o.segfaults, o.exits
-    );
-    if o.evictions > 0 || o.swap_slots > 0 {
+    // A bare-metal program has no OS model: its own page tables are not counted here.
+    let bare_metal = r.core.as_ref().is_some_and(|c| c.environment == rv32::Environment::BareMetal);
+    if bare_metal {
+        let _ = writeln!(s, "  os          none: the bare-metal program owns its page tables and its faults");
+    } else {
+        let o = &r.os;
         let _ = writeln!(
             s,
-            "  paging      evictions {} ({} dirty written back, {} clean dropped), shootdowns {}, A-bit clears {}",
-            o.evictions, o.dirty_writebacks, o.clean_evictions, o.shootdowns, o.accessed_clears
+            "  os          demand-zero {}, swap-in {}, shared maps {}, A/D updates {}, segfaults {}, exits {}",
+            o.demand_zero, o.swap_ins, o.shared_maps, o.accessed_dirty_updates, o.segfaults, o.exits
+        );
+        if o.evictions > 0 || o.swap_slots > 0 {
+            let _ = writeln!(
+                s,
+                "  paging      evictions {} ({} dirty written back, {} clean dropped), shootdowns {}, A-bit clears {}",
+                o.evictions, o.dirty_writebacks, o.clean_evictions, o.shootdowns, o.accessed_clears
+            );
+            let _ = writeln!(
+                s,
+                "  swap        reads {}, writes {}, slots {} used of {} (peak {})",
+                o.swap_reads, o.swap_writes, o.swap_slots_used, o.swap_slots, o.swap_slots_peak
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  memory      {} frames ({} for data): {} page-table, {} data, {} free (largest free data run {})",
+            o.frames_total,
+            o.data_frames_total,
+            o.page_table_frames,
+            o.data_frames,
+            o.frames_free,
+            o.largest_free_run,
         );
         let _ = writeln!(
             s,
-            "  swap        reads {}, writes {}, slots {} used of {} (peak {})",
-            o.swap_reads, o.swap_writes, o.swap_slots_used, o.swap_slots, o.swap_slots_peak
+            "  page tables {} bytes ({}) in DRAM, {} bytes ({}) of them touched",
+            r.page_table_bytes,
+            size(r.page_table_bytes),
+            r.page_table_touched_bytes,
+            size(r.page_table_touched_bytes)
         );
     }
-    let _ = writeln!(
-        s,
-        "  memory      {} frames ({} for data): {} page-table, {} data, {} free (largest free data run {})",
-        o.frames_total,
-        o.data_frames_total,
-        o.page_table_frames,
-        o.data_frames,
-        o.frames_free,
-        o.largest_free_run,
-    );
-    let _ = writeln!(
-        s,
-        "  page tables {} bytes ({}) in DRAM, {} bytes ({}) of them touched",
-        r.page_table_bytes,
-        size(r.page_table_bytes),
-        r.page_table_touched_bytes,
-        size(r.page_table_touched_bytes)
-    );
     let d = &r.dram;
     let _ = writeln!(
         s,
@@ -211,7 +253,7 @@ pub fn render_table(report: &Report, origin: &str) -> String {
             per(t.latency_cycles, t.requests)
         );
     }
-    if r.processes.len() > 1 || o.evictions > 0 {
+    if r.processes.len() > 1 || r.os.evictions > 0 {
         let _ = writeln!(
             s,
             "\n  {:<12} {:<8} {:>10} {:>11} {:>8} {:>8} {:>8} {:>9} {:>9}",

@@ -3,6 +3,7 @@
 
 use crate::error::RunError;
 use crate::io::{STDIN, load_config, open_trace, trace_path};
+use crate::program::{ProgramRun, run_program};
 use cpu_sim::window::{IntervalColumns, IntervalRecord};
 use cpu_sim::{
     HostTiming, Machine, MachineConfig, Report, SimError, TraceFormat, TraceReader, Unaligned,
@@ -34,6 +35,10 @@ pub struct RunOptions {
     /// Check every load against a reference memory (`--check`); a mismatch stops
     /// the run with `CheckFailed`.
     pub check: bool,
+    /// Run this RV32 ELF file (`--elf`) instead of the `Elf` workload's own path.
+    pub elf: Option<PathBuf>,
+    /// The runaway guard (`--max-instructions`), overriding the workload's.
+    pub max_instructions: Option<u64>,
     /// Build a one-pass miss-ratio curve of this TLB over these geometries (`mrc`).
     pub observe: Option<(String, Vec<mrc::Geometry>)>,
 }
@@ -48,6 +53,8 @@ pub struct RunOutcome {
     pub timing: HostTiming,
     /// The first bad line skipped, as `path:line: message`.
     pub first_bad_line: Option<String>,
+    /// An ELF run's console output and end.
+    pub program: Option<ProgramRun>,
     /// The interval columns and records, when the window asked for intervals.
     pub intervals: Option<(IntervalColumns, Vec<IntervalRecord>)>,
     /// The miss-ratio curve's points and the entries selective invalidations
@@ -149,6 +156,17 @@ pub fn run_with(
     config_path: &Path,
     options: &RunOptions,
 ) -> Result<RunOutcome, RunError> {
+    if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
+        let (report, timing, program) = run_program(config, config_path, options)?;
+        return Ok(RunOutcome {
+            report,
+            timing,
+            first_bad_line: None,
+            program: Some(program),
+            intervals: None,
+            curve: None,
+        });
+    }
     let in_config = |e: SimError| RunError::of_run(config_path, e);
     let mut machine = Machine::new(config).map_err(in_config)?;
     if options.check {
@@ -208,7 +226,9 @@ pub fn run_with(
             // scheduled by the runner. FIXME(#6): no progress bar for a mix.
             let length = match &config.workload {
                 WorkloadConfig::Synthetic(generator) => Some(generator.accesses()),
-                WorkloadConfig::Processes { .. } | WorkloadConfig::Trace { .. } => None,
+                WorkloadConfig::Processes { .. }
+                | WorkloadConfig::Trace { .. }
+                | WorkloadConfig::Elf { .. } => None,
             };
             let progress = Progress::new(options.progress && length.is_some(), length, None);
             start = Instant::now();
@@ -220,11 +240,15 @@ pub fn run_with(
     let seconds = start.elapsed().as_secs_f64();
     let mut report = machine.report();
     report.trace = trace_stats;
-    let timing = HostTiming { seconds, accesses_per_second: report.accesses as f64 / seconds.max(1e-9) };
+    let timing = HostTiming {
+        seconds,
+        accesses_per_second: report.accesses as f64 / seconds.max(1e-9),
+        instructions_per_second: None,
+    };
     let intervals =
         config.window.interval.map(|_| (machine.interval_columns(), machine.intervals().to_vec()));
     let curve = machine.curve().map(|c| (c.points(), c.invalidations));
-    Ok(RunOutcome { report, timing, first_bad_line, intervals, curve })
+    Ok(RunOutcome { report, timing, first_bad_line, program: None, intervals, curve })
 }
 
 /// A trace file, read from its start for each reading (OPT reads it twice): the
@@ -310,6 +334,11 @@ pub fn page_references(
             WorkloadConfig::Processes { .. } | WorkloadConfig::Trace { .. } => Err(RunError::Unsupported(
                 "mrc --frames needs one stream of accesses: a `Processes` workload is interleaved by the \
                  scheduler; write it out with `mmu-sim generate` and pass it with --trace"
+                    .into(),
+            )),
+            WorkloadConfig::Elf { .. } => Err(RunError::Unsupported(
+                "mrc --frames reads a trace or a synthetic workload; an RV32 program's accesses come from \
+                 running it (FIXME(#10))"
                     .into(),
             )),
         },

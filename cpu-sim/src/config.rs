@@ -35,7 +35,9 @@ pub struct MachineConfig {
     pub dram: DramConfig,
     /// Fault-handling costs.
     pub os: OsConfig,
-    /// The processes; the first runs first. Pids are indices in this list.
+    /// The processes; the first runs first. Pids are indices in this list. Default
+    /// empty, which only an ELF workload allows (its processes come from the ELF).
+    #[serde(default)]
     pub processes: Vec<ProcessConfig>,
     /// Where accesses come from.
     pub workload: WorkloadConfig,
@@ -57,6 +59,26 @@ impl MachineConfig {
         self.window.validate().map_err(|e| e.within("window"))?;
         self.mmu.format.validate().map_err(|e| e.within("format").within("mmu"))?;
         self.validate_format_options()?;
+        if let WorkloadConfig::Elf { environment, .. } = &self.workload {
+            if !self.window.is_whole_run() {
+                return Err(InvalidField::new(
+                    "window",
+                    "an `Elf` workload runs whole: windows count accesses of trace and synthetic workloads (FIXME(#10))",
+                ));
+            }
+            self.validate_elf(*environment)?;
+            // A user program's process is built from its ELF when it is loaded
+            // (`cpu_sim::user`), which validates the config again with it.
+            if *environment == rv32::Environment::BareMetal || self.processes.is_empty() {
+                return Ok(());
+            }
+        }
+        if self.dram.base != 0 {
+            return Err(InvalidField::new(
+                "dram.base",
+                "only a bare-metal `Elf` workload runs on RAM that does not start at 0 (the OS model numbers frames from 0)",
+            ));
+        }
         let format = self.mmu.format.build();
         let geometry = *format.geometry();
         let leaf_sizes: Vec<mmu_core::PageShift> = geometry.leaf_sizes().collect();
@@ -142,7 +164,56 @@ impl MachineConfig {
                 }
                 Ok(())
             }
-            WorkloadConfig::Trace { .. } => Ok(()),
+            WorkloadConfig::Trace { .. } | WorkloadConfig::Elf { .. } => Ok(()),
+        }
+    }
+
+    /// The rules of an ELF workload: the RV32 core translates with Sv32; bare metal
+    /// needs RAM that fits Sv32's 34-bit physical addresses and misses the devices.
+    fn validate_elf(&self, environment: rv32::Environment) -> Result<(), InvalidField> {
+        if self.mmu.format != PagingConfig::Sv32 {
+            return Err(InvalidField::new(
+                "mmu.format",
+                "an `Elf` workload runs on the RV32 core, which translates with `Sv32`",
+            ));
+        }
+        let format = self.mmu.format.build();
+        let geometry = *format.geometry();
+        let leaf_sizes: Vec<mmu_core::PageShift> = geometry.leaf_sizes().collect();
+        self.tlb.validate_for_format(&leaf_sizes, geometry.levels()).map_err(|e| e.within("tlb"))?;
+        match environment {
+            rv32::Environment::BareMetal => {
+                let end = self.dram.base.saturating_add(self.dram.capacity_bytes);
+                if end > 1 << format.phys_addr_bits() {
+                    return Err(InvalidField::new(
+                        "dram",
+                        format!(
+                            "RAM [{:#x}, {end:#x}) goes past Sv32's 34-bit physical addresses",
+                            self.dram.base
+                        ),
+                    ));
+                }
+                if let Some(device) = crate::virt::overlapping_device(self.dram.base, end) {
+                    return Err(InvalidField::new(
+                        "dram.base",
+                        format!(
+                            "RAM [{:#x}, {end:#x}) overlaps the {device} of the virt board",
+                            self.dram.base
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+            rv32::Environment::UserProcess => {
+                if self.dram.base != 0 {
+                    return Err(InvalidField::new(
+                        "dram.base",
+                        "a user program runs on the OS model, whose frames start at physical address 0",
+                    ));
+                }
+                // Its process comes from its ELF file (`cpu_sim::user` builds it).
+                Ok(())
+            }
         }
     }
 

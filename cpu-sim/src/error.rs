@@ -60,6 +60,24 @@ pub enum SimError {
     /// An access kept faulting after the OS handled its fault: a bug in mmu-emu.
     #[error("no progress: {0}")]
     NoProgress(String),
+    /// The program ran past `--max-instructions` (the workload's `max_instructions`).
+    #[error(
+        "the program did not end within {limit} instructions (the runaway guard, --max-instructions); \
+         it was at pc {pc:#010x}"
+    )]
+    InstructionLimit {
+        /// The limit.
+        limit: u64,
+        /// Where the program was.
+        pc: u32,
+    },
+    /// A user program was stopped: an exception it cannot survive (illegal
+    /// instruction, segmentation fault) or a system call the machine lacks.
+    #[error("the process was stopped: {0}")]
+    ProcessStopped(String),
+    /// The program asked for something the machine does not model.
+    #[error("{0}")]
+    Unsupported(String),
     /// An invariant of the model broke: a bug in mmu-emu.
     #[error("internal error (a bug in mmu-emu): {0}")]
     Internal(String),

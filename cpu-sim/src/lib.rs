@@ -1,6 +1,9 @@
 //! The machine of mmu-emu: the memory system behind the memory port (TLBs, walk
 //! caches, walker, DRAM and the OS model), the trace player that drives it, the
 //! runner that feeds a workload through them, config composition and the report.
+//! The RV32 core (the `rv32` crate) is the other driver: [`virt`] is the
+//! bare-metal QEMU-`virt`-compatible board, [`user`] a Linux user program run as
+//! a process of the OS model.
 //!
 //! What it models: an in-order core whose every access is translated and then
 //! served by DRAM (there are no data caches), and an OS that handles page faults.
@@ -18,6 +21,8 @@ pub mod player;
 pub mod report;
 pub mod runner;
 pub mod testing;
+pub mod user;
+pub mod virt;
 pub mod window;
 pub mod workload;
 

@@ -10,8 +10,8 @@
 use mmu_core::{AccessContext, Cycle, Cycles, MemRequest, MemoryPort, Width};
 use workload::Access;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+pub(crate) const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// The trace player's state: its clock, its translation context, and what it saw.
 pub struct TracePlayer {

@@ -147,6 +147,31 @@ pub struct Report {
     /// What the run's window did (skip, warm-up, measured, stopped at `max`):
     /// only when the config or the command line asked for a window.
     pub window: Option<WindowReport>,
+    /// What the RV32 core did: only for ELF runs (absent otherwise, so trace and
+    /// synthetic reports keep their form).
+    pub core: Option<CoreReport>,
+}
+
+/// The RV32 core's section of a report: instructions retired, CPI, and the
+/// counts by instruction class and traps by cause.
+#[derive(Clone, Debug, Serialize)]
+pub struct CoreReport {
+    /// Bare metal or user process.
+    pub environment: rv32::Environment,
+    /// Instructions retired.
+    pub instructions: u64,
+    /// Cycles per instruction retired (two decimals); `None` before the first.
+    pub cpi: Option<f64>,
+    /// Instructions by class, traps by cause.
+    pub counts: rv32::CoreStats,
+}
+
+impl CoreReport {
+    /// The section for a core with `stats` whose clock reads `cycles`.
+    pub fn new(environment: rv32::Environment, stats: &rv32::CoreStats, cycles: u64) -> Self {
+        let cpi = (stats.instructions > 0).then(|| cycles as f64 / stats.instructions as f64);
+        Self { environment, instructions: stats.instructions, cpi: rounded(cpi), counts: stats.clone() }
+    }
 }
 
 impl Report {
@@ -194,6 +219,7 @@ impl Report {
             trace: None,
             timing: None,
             window: None,
+            core: None,
         }
     }
 
@@ -209,7 +235,8 @@ impl Serialize for Report {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let optional = usize::from(self.trace.is_some())
             + usize::from(self.timing.is_some())
-            + usize::from(self.window.is_some());
+            + usize::from(self.window.is_some())
+            + usize::from(self.core.is_some());
         let mut r = s.serialize_struct("Report", 17 + WalkStats::FIELDS + optional)?;
         r.serialize_field("seed", &self.seed)?;
         r.serialize_field("config", &self.config)?;
@@ -242,6 +269,9 @@ impl Serialize for Report {
         if self.window.is_some() {
             r.serialize_field("window", &self.window)?;
         }
+        if self.core.is_some() {
+            r.serialize_field("core", &self.core)?;
+        }
         r.end()
     }
 }
@@ -253,4 +283,7 @@ pub struct HostTiming {
     pub seconds: f64,
     /// Accesses simulated per wall-clock second.
     pub accesses_per_second: f64,
+    /// Instructions retired per wall-clock second: ELF runs only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions_per_second: Option<f64>,
 }

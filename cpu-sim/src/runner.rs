@@ -170,6 +170,10 @@ pub fn run_synthetic(machine: &mut Machine, progress: &mut dyn FnMut(u64)) -> Re
         WorkloadConfig::Trace { .. } => Err(SimError::Internal(
             "a trace workload is opened by the caller and run with runner::run_source".into(),
         )),
+        WorkloadConfig::Elf { .. } => Err(SimError::Internal(
+            "an ELF workload runs on the RV32 core (cpu_sim::virt::VirtMachine), not on the trace player"
+                .into(),
+        )),
         WorkloadConfig::Synthetic(generator) => {
             run_source(machine, &mut Generated { config: &generator, seed }, "workload", progress).map(|_| ())
         }

@@ -36,6 +36,21 @@ pub enum WorkloadConfig {
         /// One generator per process, in pid order.
         programs: Vec<GeneratorConfig>,
     },
+    /// An RV32 program run by the RV32 core (issue #10): bare metal on the
+    /// QEMU-`virt` board (`environment: BareMetal`), or as process 0 of the OS model
+    /// (`UserProcess`). Run by `cpu_sim::virt::VirtMachine`, not through [`Workload`].
+    Elf {
+        /// Path of the ELF file, relative to the directory of the config file;
+        /// `None` (the default) when it is given on the command line (`--elf`).
+        #[serde(default)]
+        path: Option<String>,
+        /// Bare metal or a user process.
+        environment: rv32::Environment,
+        /// The runaway guard: the run stops with an error after this many
+        /// instructions (retired, or traps taken). Default `None`: no limit.
+        #[serde(default)]
+        max_instructions: Option<u64>,
+    },
 }
 
 impl WorkloadConfig {
@@ -62,6 +77,18 @@ impl WorkloadConfig {
                 }
                 Ok(())
             }
+            WorkloadConfig::Elf { path, max_instructions, .. } => {
+                if path.as_deref() == Some("") {
+                    return Err(InvalidField::new(
+                        "path",
+                        "must name an ELF file (or leave it out and pass --elf)",
+                    ));
+                }
+                if *max_instructions == Some(0) {
+                    return Err(InvalidField::new("max_instructions", "must be at least 1"));
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -80,7 +107,9 @@ impl<R: Read> Workload<R> {
     /// mix, which `runner::run_synthetic` schedules.
     pub fn synthetic(config: &WorkloadConfig, seed: u64) -> Option<Self> {
         match config {
-            WorkloadConfig::Trace { .. } | WorkloadConfig::Processes { .. } => None,
+            WorkloadConfig::Trace { .. } | WorkloadConfig::Processes { .. } | WorkloadConfig::Elf { .. } => {
+                None
+            }
             WorkloadConfig::Synthetic(generator) => {
                 Some(Workload::Synthetic(Box::new(generator.build(seed))))
             }

@@ -29,6 +29,7 @@ impl Cycle {
     }
     /// The later of two points.
     #[must_use]
+    #[inline]
     pub fn max(self, other: Cycle) -> Cycle {
         Cycle(self.0.max(other.0))
     }

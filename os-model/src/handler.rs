@@ -144,6 +144,9 @@ impl Os {
                 cost += self.config.swap_in_cycles + device.read_latency;
             }
             _ => {
+                if let Some(words) = self.initial.get(&key) {
+                    mem.write_words(base, words);
+                }
                 self.stats.demand_zero += 1;
                 if let Some(p) = self.processes.get_mut(pid) {
                     p.stats.demand_zero += 1;
@@ -343,7 +346,7 @@ impl Os {
         if info.slot.is_some() {
             self.pages.insert(key, info);
         } else {
-            // Never written: it comes back zero-filled.
+            // Never written: it comes back zero-filled (or with its initial contents).
             self.pages.remove(&key);
         }
         if let Owner::Process(owner) = key.owner {

@@ -121,6 +121,9 @@ pub struct Os {
     pub(crate) replacer: Replacer,
     pub(crate) swap: Option<SwapDevice>,
     pub(crate) stats: OsStats,
+    /// Pages whose first touch fills them with these words instead of zeros:
+    /// a program's loaded segments and its initial stack ([`Os::preload`]).
+    pub(crate) initial: BTreeMap<PageKey, Box<[u32]>>,
 }
 
 impl Os {
@@ -153,6 +156,7 @@ impl Os {
             replacer: Replacer::new(config.replacement, SimRng::seed_from_u64(seed ^ SALT_PAGE_REPLACEMENT)),
             swap: config.swap.as_ref().map(|s| SwapDevice::new(s.capacity_bytes / page_bytes, page_bytes)),
             stats: OsStats { frames_total: total, data_frames_total: data, ..OsStats::default() },
+            initial: BTreeMap::new(),
         };
         let table = ProcessTable::new(processes, |pid| {
             let root = os.alloc_root(mem, pid)?;
@@ -160,6 +164,27 @@ impl Os {
         })?;
         os.processes = table;
         Ok(os)
+    }
+
+    /// Gives the page of `pid` at `va` (page aligned) initial contents: its first
+    /// touch, and any touch after a clean eviction, fills it with `words` (one
+    /// page of them, or fewer: the rest is zero) instead of zeros. This is how a
+    /// loader maps a program's segments and its initial stack, as a file-backed
+    /// mapping would be on Linux. Counted and charged as a demand-zero fault.
+    ///
+    /// # Errors
+    /// `Internal` if `va` is not page aligned or lies outside every region of `pid`.
+    pub fn preload(&mut self, pid: Pid, va: VirtAddr, words: &[u32]) -> Result<(), OsError> {
+        let page_words = (self.format().geometry().page_bytes() / 4) as usize;
+        if va.as_u32() & ((1u32 << self.page_shift.bits()) - 1) != 0 || words.len() > page_words {
+            return Err(OsError::Internal(format!("preload of {} words at {va}: not one page", words.len())));
+        }
+        let region = self.process(pid).and_then(|p| p.region(va)).ok_or_else(|| {
+            OsError::Internal(format!("preload at {va}: outside every region of process {pid}"))
+        })?;
+        let key = crate::process::page_key(pid, region, va, self.page_shift);
+        self.initial.insert(key, words.into());
+        Ok(())
     }
 
     /// The process `pid`, if it exists.

@@ -71,18 +71,24 @@
     .section .text.start, "ax", @progbits
     .globl _start
 _start:
-    la      t0, m_trap
-    csrw    mtvec, t0                   /* direct mode: m_trap is 4-aligned */
     li      sp, STACK_TOP
     csrw    mie, zero
     csrw    mideleg, zero
     csrw    medeleg, zero
     /* 3.7 PMP: with no matching entry S/U accesses fail, so grant
-     * everything with one NAPOT entry (pmpaddr0 all ones, cfg NAPOT|RWX). */
+     * everything with one NAPOT entry (pmpaddr0 all ones, cfg NAPOT|RWX).
+     * A hart without PMP raises illegal instruction for these CSRs: the
+     * writes run with mtvec at 1: below, so a trap skips them (as the
+     * riscv-tests' environment does). */
+    la      t0, 1f
+    csrw    mtvec, t0
     li      t0, -1
     csrw    pmpaddr0, t0
     li      t0, 0x1f
     csrw    pmpcfg0, t0
+    .balign 4
+1:  la      t0, m_trap
+    csrw    mtvec, t0                   /* direct mode: m_trap is 4-aligned */
 
     /* Clear the page tables, data pages and stack. */
     li      t0, ZERO_FROM

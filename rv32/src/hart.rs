@@ -250,6 +250,7 @@ impl Hart {
     }
 
     /// Sets the value the `time` CSR reads (the CLINT's `mtime`).
+    #[inline]
     pub fn set_mtime(&mut self, mtime: u64) {
         self.csr.mtime = mtime;
     }

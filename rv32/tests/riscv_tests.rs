@@ -129,9 +129,9 @@ fn check(kind: &str, total: usize, failures: &[(String, Outcome)], expected_tota
     assert!(failures.is_empty(), "{kind}: {} of {total} failed: {failures:?}", failures.len());
 }
 
-/// Tests this core fails by design: `rv32mi-p-pmpaddr` needs PMP entries that
-/// hold an address, and this core implements zero entries (every PMP CSR reads 0,
-/// so the test finds no granularity bit and fails its test case 1).
+/// Tests this core fails by design: `rv32mi-p-pmpaddr` needs PMP registers, and
+/// this core has none (issue #10: PMP CSRs raise illegal instruction, so the
+/// test's `csrw pmpcfg0` traps to its handler, which fails test case 1).
 const KNOWN_FAILURES: &[&str] = &["rv32mi-p-pmpaddr"];
 
 #[test]
@@ -141,15 +141,15 @@ fn every_physical_test_passes() {
 }
 
 #[test]
-#[ignore = "zero PMP entries: pmpaddr0 reads 0 (FIXME(#10) if the machine gets PMP)"]
+#[ignore = "no PMP: its CSRs are illegal (FIXME(#10) if the machine gets PMP)"]
 fn pmpaddr_needs_pmp_registers() {
     assert_eq!(run_elf("rv32mi-p-pmpaddr"), Outcome::Pass);
 }
 
 #[test]
 fn a_failing_test_case_is_reported_with_its_number() {
-    // With zero PMP entries, rv32mi-p-pmpaddr reads pmpaddr0 = 0 after writing all
-    // ones, and branches to `fail` with TESTNUM = gp = 1: tohost = (1 << 1) | 1.
+    // Without PMP, rv32mi-p-pmpaddr's `csrw pmpcfg0` raises illegal instruction;
+    // its trap handler branches to `fail` with TESTNUM = gp = 1: tohost = (1 << 1) | 1.
     assert_eq!(run_elf("rv32mi-p-pmpaddr"), Outcome::Fail(1));
 }
 

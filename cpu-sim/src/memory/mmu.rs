@@ -2,8 +2,8 @@
 //! over the page table in DRAM.
 
 use mmu_core::{
-    AccessKind, AdUpdate, AddressSpace, Asid, Cycle, Dram, Fault, FaultKind, Fence, PageTableFormat, Paging,
-    PagingConfig, PhysAddr, PrivilegeState, Timed, VirtAddr, WalkRequest, WalkStats, walk,
+    AccessKind, AdUpdate, AddressSpace, Asid, Cycle, Fault, FaultKind, Fence, PageTableFormat, Paging,
+    PagingConfig, PhysAddr, PhysMem, PrivilegeState, Timed, VirtAddr, WalkRequest, WalkStats, walk,
 };
 use serde::{Deserialize, Serialize};
 use tlb::{AsidMode, InvalidationStats, TlbHierarchy, TlbHierarchyConfig, TlbStats, WalkCaches};
@@ -83,10 +83,10 @@ impl Mmu {
     /// fill follows a counted L2 lookup, and the L2's replacement order sees every
     /// lookup that reached it.
     #[inline]
-    pub fn translate(
+    pub fn translate<M: PhysMem>(
         &mut self,
         now: Cycle,
-        dram: &mut Dram,
+        dram: &mut M,
         space: AddressSpace,
         privilege: &PrivilegeState,
         vaddr: VirtAddr,
@@ -125,7 +125,7 @@ impl Mmu {
     }
 
     #[inline(never)]
-    fn walk(&mut self, now: Cycle, dram: &mut Dram, request: &WalkRequest) -> Translated {
+    fn walk<M: PhysMem>(&mut self, now: Cycle, dram: &mut M, request: &WalkRequest) -> Translated {
         let out = walk(&self.format, dram, &mut self.walk_caches, now, request);
         self.stats.walker.record(&out);
         let result = out.result.map(|t| {
@@ -138,10 +138,10 @@ impl Mmu {
     /// [`Mmu::translate`] for an access re-executed after a page fault: its TLB and
     /// walk-cache lookups also count in their `retry_lookups` and `retry_misses`.
     #[inline(never)]
-    pub fn retranslate(
+    pub fn retranslate<M: PhysMem>(
         &mut self,
         now: Cycle,
-        dram: &mut Dram,
+        dram: &mut M,
         space: AddressSpace,
         privilege: &PrivilegeState,
         vaddr: VirtAddr,

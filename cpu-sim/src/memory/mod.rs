@@ -67,6 +67,35 @@ impl MemorySystem {
         self.oracle = Some(Oracle::default());
     }
 
+    /// Gives OPT the future of the accesses about to be made.
+    pub fn set_future(&mut self, future: os_model::Future) {
+        self.os.set_future(future);
+    }
+
+    /// Accesses that reached the port so far.
+    pub fn accesses(&self) -> u64 {
+        self.issued
+    }
+
+    /// Gives the page of `pid` at `va` initial contents (a loader placing a
+    /// program's segments or its stack; see `Os::preload`), and tells the
+    /// `--check` oracle, if it is on (turn it on first).
+    ///
+    /// # Errors
+    /// The OS refuses: `va` is not page aligned or lies outside every region.
+    pub fn preload(&mut self, pid: Pid, va: mmu_core::VirtAddr, words: &[u32]) -> Result<(), SimError> {
+        self.os.preload(pid, va, words)?;
+        if let Some(oracle) = &mut self.oracle {
+            for (i, &w) in words.iter().enumerate() {
+                let word_va = mmu_core::VirtAddr::new(va.as_u32() + 4 * i as u32);
+                if let Some(key) = self.os.word_key(pid, word_va) {
+                    oracle.preload(key, w);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Makes `pid` the process whose faults the OS handles.
     pub fn set_current(&mut self, pid: Pid) {
         self.current = pid;

@@ -74,6 +74,11 @@ impl Oracle {
         Ok(())
     }
 
+    /// Records a word a loader put in memory (a program's segments, its stack).
+    pub(crate) fn preload(&mut self, key: (Owner, u32), value: u32) {
+        self.memory.insert(key, value);
+    }
+
     /// Zeroes the counts, keeping the reference memory (the end of a warm-up).
     pub(crate) fn reset_counts(&mut self) {
         (self.loads_checked, self.stores_recorded) = (0, 0);

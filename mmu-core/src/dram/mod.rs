@@ -107,11 +107,23 @@ pub enum DramTiming {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DramConfig {
-    /// Bytes of physical memory, from physical address 0. A multiple of the page
+    /// Physical address of the first byte (default 0, and left out of reports when
+    /// 0). QEMU's `virt` board puts its RAM at 0x8000_0000; the OS model's machines
+    /// start at 0. Page aligned. The [`Dram`] itself numbers its bytes from 0: the
+    /// machine's bus subtracts `base`, so bank and row mapping see the offset.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub base: u64,
+    /// Bytes of physical memory, from `base`. A multiple of the page
     /// size; with `Banked` timing a power of two.
     pub capacity_bytes: u64,
     /// The timing model.
     pub timing: DramTiming,
+}
+
+/// Whether a default-zero field is left out of a serialized config.
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// The most banks (channels × ranks × banks) a config may declare: far above any
@@ -124,6 +136,12 @@ impl DramConfig {
     /// # Errors
     /// The first field that breaks a rule.
     pub fn validate(&self) -> Result<(), InvalidField> {
+        if self.base % 4096 != 0 {
+            return Err(InvalidField::new(
+                "base",
+                format!("must be a multiple of 4096, got {:#x}", self.base),
+            ));
+        }
         if self.capacity_bytes == 0 || self.capacity_bytes % 4096 != 0 {
             return Err(InvalidField::new(
                 "capacity_bytes",

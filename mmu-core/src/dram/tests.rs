@@ -17,6 +17,7 @@ const T_BURST: u64 = 4;
 /// (11..10) and log2(1 MiB / (4 × 1 KiB)) = 8 row bits (19..12).
 fn banked(policy: RowPolicy) -> DramConfig {
     DramConfig {
+        base: 0,
         capacity_bytes: 1 << 20,
         timing: DramTiming::Banked {
             channels: 1,
@@ -59,6 +60,7 @@ fn read_at(d: &mut Dram, now: u64, addr: PhysAddr) -> u64 {
 #[test]
 fn fixed_latency_read_and_write() {
     let mut d = Dram::new(&DramConfig {
+        base: 0,
         capacity_bytes: 1 << 20,
         timing: DramTiming::Fixed { latency: Cycles::new(100) },
     });
@@ -184,6 +186,7 @@ fn writes_are_timed_like_reads_and_counted_by_traffic() {
 #[test]
 fn ddr4_2400_latencies_at_3ghz() {
     let config = DramConfig {
+        base: 0,
         capacity_bytes: 4 << 30,
         timing: DramTiming::Banked {
             channels: 1,
@@ -229,7 +232,8 @@ fn backdoor_is_free() {
 
 #[test]
 fn capacity_must_be_page_multiple() {
-    let c = DramConfig { capacity_bytes: 1000, timing: DramTiming::Fixed { latency: Cycles::new(1) } };
+    let c =
+        DramConfig { base: 0, capacity_bytes: 1000, timing: DramTiming::Fixed { latency: Cycles::new(1) } };
     assert_eq!(c.validate().unwrap_err().field, "capacity_bytes");
 }
 
@@ -329,6 +333,7 @@ proptest! {
         // 2 channels, 4 ranks, 8 banks, 2 KiB rows of 64-byte bursts (32 columns):
         // 2 × 4 × 8 × 2 KiB = 128 KiB per row index, 64 rows in 8 MiB.
         let config = DramConfig {
+            base: 0,
             capacity_bytes: 8 << 20,
             timing: DramTiming::Banked {
                 channels: 2, ranks: 4, banks: 8, row_bytes: 2048, burst_bytes: 64,

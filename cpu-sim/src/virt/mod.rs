@@ -1,0 +1,346 @@
+//! The bare-metal machine: the RV32 core on a board compatible with QEMU's `virt`
+//! (`qemu-system-riscv32 -M virt -bios none -kernel PROG`), with the project's
+//! TLBs, walk caches, Sv32 walker and DRAM behind the memory port.
+//!
+//! The board: RAM at `dram.base` (0x8000_0000 on `virt`) of `dram.capacity_bytes`,
+//! an NS16550A UART at 0x1000_0000, the SiFive test finisher at 0x10_0000, a CLINT
+//! at 0x200_0000, and the HTIF `tohost` word at the ELF's `tohost` symbol. Every
+//! other physical address is unbacked: a data access there is an access fault
+//! (cause 1, 5 or 7) and so is a PTE read (the walker asks [`PhysMem::contains`]).
+//! That is the privileged spec's rule; QEMU 7.2 raises page faults for such PTE
+//! reads and truncates physical addresses above 4 GiB, and this board does not.
+//!
+//! Bare metal has no OS model: the program owns M-mode and its page tables, so a
+//! translation fault goes back to the core as a trap (counted in the report's
+//! `faults`). What is not modelled: PMP (the core has no PMP CSRs), the PLIC,
+//! virtio, the UART's receiver and interrupts, several harts.
+//!
+//! Time: `mtime` ticks once every [`CYCLES_PER_MTIME_TICK`] core cycles (QEMU's
+//! `virt` timebase is 10 MHz; 300 cycles is a 3 GHz core, the clock the shipped
+//! DRAM timings assume). A `wfi` with the timer armed jumps the clock to the
+//! timer's deadline.
+
+mod bus;
+pub mod devices;
+
+pub use bus::{Bus, DEVICE_LATENCY};
+pub use devices::Halt;
+
+use crate::config::MachineConfig;
+use crate::error::SimError;
+use crate::memory::FaultCounts;
+use crate::memory::mmu::Mmu;
+use crate::player::{FNV_OFFSET, FNV_PRIME};
+use crate::report::{CoreReport, Report};
+use mmu_core::{
+    AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Timed,
+    Trap, TrapCause,
+};
+use rv32::elf::Program;
+use rv32::{CoreConfig, Environment, Hart, Interrupt, Step};
+
+/// Core cycles per `mtime` tick: a 3 GHz core over QEMU `virt`'s 10 MHz timebase.
+pub const CYCLES_PER_MTIME_TICK: u64 = 300;
+
+/// Traps in a row without an instruction retiring after which the run stops: the
+/// trap vector itself faults (for example `mtvec` points at unbacked memory).
+const MAX_TRAPS_IN_A_ROW: u32 = 1000;
+
+/// The device whose window `[start, end)` overlaps, if any.
+pub fn overlapping_device(start: u64, end: u64) -> Option<&'static str> {
+    devices::WINDOWS.iter().find(|w| start < w.base + w.size && w.base < end).map(|w| w.name)
+}
+
+/// The memory side of the board behind the memory port: MMU then bus.
+pub struct VirtMemory {
+    mmu: Mmu,
+    bus: Bus,
+    faults: FaultCounts,
+    accesses: u64,
+    /// FNV-1a of every value fetched or loaded, as the trace player folds them.
+    data_checksum: u64,
+}
+
+impl VirtMemory {
+    /// The bus (RAM and devices).
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+}
+
+impl MemoryPort for VirtMemory {
+    type Error = SimError;
+
+    #[inline]
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, SimError> {
+        let trap = |cause| Trap { cause, vaddr: request.vaddr, kind: request.kind };
+        self.accesses += 1;
+        if !request.width.is_aligned(request.vaddr) {
+            return Ok(Timed { value: Err(trap(TrapCause::Misaligned)), ready_at: now });
+        }
+        let (paddr, now) = match context.space {
+            None => (PhysAddr::new(u64::from(request.vaddr.as_u32())), now),
+            Some(space) => {
+                let translated = self.mmu.translate(
+                    now,
+                    &mut self.bus,
+                    space,
+                    &context.privilege,
+                    request.vaddr,
+                    request.kind,
+                );
+                match translated.value {
+                    Ok(paddr) => (paddr, translated.ready_at),
+                    Err(fault) => {
+                        self.faults.count(fault.kind);
+                        return Ok(Timed {
+                            value: Err(trap(TrapCause::Fault(fault))),
+                            ready_at: translated.ready_at,
+                        });
+                    }
+                }
+            }
+        };
+        Ok(match self.bus.data(now, paddr, &request) {
+            Some(done) => {
+                if request.kind != AccessKind::Write {
+                    self.data_checksum = (self.data_checksum ^ u64::from(done.value)).wrapping_mul(FNV_PRIME);
+                }
+                Timed { value: Ok(done.value), ready_at: done.ready_at }
+            }
+            None => Timed { value: Err(trap(TrapCause::AccessFault)), ready_at: now },
+        })
+    }
+
+    fn fence(&mut self, fence: Fence) {
+        self.mmu.fence(fence);
+    }
+}
+
+/// Why a loaded program cannot run on the board.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A segment lies (partly) outside RAM.
+    #[error(
+        "segment {index} ([{start:#x}, {end:#x})) lies outside RAM [{ram_start:#x}, {ram_end:#x}): \
+         bare-metal programs are loaded at their physical addresses"
+    )]
+    OutsideRam {
+        /// The segment's index among the loadable ones.
+        index: usize,
+        /// Its first physical address.
+        start: u64,
+        /// One past its last.
+        end: u64,
+        /// RAM's first address.
+        ram_start: u64,
+        /// One past RAM's last.
+        ram_end: u64,
+    },
+}
+
+/// The bare-metal machine: one hart and the board.
+pub struct VirtMachine {
+    config: MachineConfig,
+    hart: Hart,
+    memory: VirtMemory,
+    max_instructions: Option<u64>,
+    steps: u64,
+    /// MTIP and MSIP as last driven into the hart.
+    lines: (bool, bool),
+}
+
+impl VirtMachine {
+    /// The board a validated config describes, with `program` loaded at its
+    /// physical addresses and the hart at its entry in M-mode.
+    ///
+    /// # Errors
+    /// A segment outside RAM.
+    pub fn new(config: &MachineConfig, program: &Program) -> Result<Self, LoadError> {
+        let ram = Dram::new(&config.dram);
+        let mut bus = Bus::new(ram, config.dram.base, program.tohost.map(u64::from));
+        for (index, segment) in program.segments.iter().enumerate() {
+            let start = u64::from(segment.paddr);
+            let bytes = u64::from(segment.mem_size.max(segment.file_bytes.len() as u32));
+            if !bus.ram_holds(start, bytes) {
+                return Err(LoadError::OutsideRam {
+                    index,
+                    start,
+                    end: start + bytes,
+                    ram_start: config.dram.base,
+                    ram_end: config.dram.base + config.dram.capacity_bytes,
+                });
+            }
+            bus.load_bytes(start, &segment.file_bytes);
+        }
+        let mmu = Mmu::new(&config.mmu, &config.tlb, config.seed);
+        let core = CoreConfig {
+            cycles_per_instruction: config.cpu.cycles_per_access,
+            environment: Environment::BareMetal,
+            hart_id: 0,
+        };
+        let max_instructions = match &config.workload {
+            crate::WorkloadConfig::Elf { max_instructions, .. } => *max_instructions,
+            _ => None,
+        };
+        Ok(Self {
+            config: config.clone(),
+            hart: Hart::new(core, program.entry),
+            memory: VirtMemory {
+                mmu,
+                bus,
+                faults: FaultCounts::default(),
+                accesses: 0,
+                data_checksum: FNV_OFFSET,
+            },
+            max_instructions,
+            steps: 0,
+            lines: (false, false),
+        })
+    }
+
+    /// The hart.
+    pub fn hart(&self) -> &Hart {
+        &self.hart
+    }
+
+    /// The memory side.
+    pub fn memory(&self) -> &VirtMemory {
+        &self.memory
+    }
+
+    /// What the program wrote to the UART so far.
+    pub fn console(&self) -> &[u8] {
+        &self.memory.bus.uart.output
+    }
+
+    /// The `mtime` the clock gives now.
+    #[inline]
+    fn mtime(&self) -> u64 {
+        (self.hart.now().as_u64() / CYCLES_PER_MTIME_TICK).wrapping_add(self.memory.bus.clint.mtime_offset)
+    }
+
+    /// Drives `mtime` into the bus and the `time` CSR, and MTIP and MSIP into `mip`
+    /// (the lines only when they change: software cannot write them).
+    #[inline]
+    fn sync_clint(&mut self) {
+        let mtime = self.mtime();
+        self.memory.bus.mtime = mtime;
+        self.hart.set_mtime(mtime);
+        let clint = &self.memory.bus.clint;
+        let lines = (mtime >= clint.mtimecmp, clint.msip);
+        if lines != self.lines {
+            self.lines = lines;
+            self.hart.set_interrupt_pending(Interrupt::MachineTimer, lines.0);
+            self.hart.set_interrupt_pending(Interrupt::MachineSoftware, lines.1);
+        }
+    }
+
+    /// Runs until the program halts (finisher or `tohost`).
+    ///
+    /// # Errors
+    /// The instruction limit, a `wfi` nothing can end, a trap vector that keeps
+    /// faulting, or what the memory system stops with.
+    pub fn run(&mut self) -> Result<Halt, SimError> {
+        let limit = self.max_instructions.unwrap_or(u64::MAX);
+        let mut traps_in_a_row = 0u32;
+        loop {
+            if self.steps >= limit {
+                return Err(SimError::InstructionLimit { limit, pc: self.hart.pc() });
+            }
+            self.steps += 1;
+            self.sync_clint();
+            match self.hart.step(&mut self.memory)? {
+                Step::Retired => traps_in_a_row = 0,
+                Step::Trapped(cause) => {
+                    traps_in_a_row += 1;
+                    if traps_in_a_row >= MAX_TRAPS_IN_A_ROW {
+                        return Err(SimError::NoProgress(format!(
+                            "{MAX_TRAPS_IN_A_ROW} traps in a row without an instruction retiring (the last: \
+                             {cause:?}, now at pc {:#x}): the trap handler itself faults",
+                            self.hart.pc()
+                        )));
+                    }
+                }
+                Step::Waiting => {
+                    traps_in_a_row = 0;
+                    if self.hart.is_waiting() {
+                        self.fast_forward()?;
+                    }
+                }
+                Step::Syscall | Step::Exception { .. } => {
+                    return Err(SimError::Internal("a bare-metal hart handed a trap to the machine".into()));
+                }
+            }
+            if let Some(halt) = self.memory.bus.halt {
+                return Ok(halt);
+            }
+        }
+    }
+
+    /// A `wfi` with nothing pending: jump the clock to the timer's deadline, the
+    /// only event this board can raise by itself.
+    fn fast_forward(&mut self) -> Result<(), SimError> {
+        const MTIE: u32 = 1 << 7;
+        let mie = self.hart.csr(rv32::csr::addr::MIE).unwrap_or(0);
+        let mip = self.hart.csr(rv32::csr::addr::MIP).unwrap_or(0);
+        if mip & mie != 0 {
+            // Already pending and enabled (the `wfi` retired with it): the next step wakes.
+            return Ok(());
+        }
+        let mtimecmp = self.memory.bus.clint.mtimecmp;
+        let mtime = self.mtime();
+        if mie & MTIE != 0 && mtimecmp > mtime && mtimecmp != u64::MAX {
+            // The first cycle at which `now / CYCLES_PER_MTIME_TICK + offset` reaches mtimecmp.
+            let ticks = mtimecmp.wrapping_sub(self.memory.bus.clint.mtime_offset);
+            self.hart.advance_to(Cycle::new(ticks.saturating_mul(CYCLES_PER_MTIME_TICK)));
+            return Ok(());
+        }
+        let pending_soon = mie & MTIE != 0 && mtimecmp <= mtime;
+        if pending_soon {
+            return Ok(());
+        }
+        Err(SimError::NoProgress(format!(
+            "wfi at pc {:#x} with no interrupt that can end it (mie = {mie:#x}, mtimecmp = {mtimecmp:#x})",
+            self.hart.pc()
+        )))
+    }
+
+    /// The report of the run so far, with the core's section.
+    pub fn report(&self) -> Report {
+        let memory = &self.memory;
+        let mmu = &memory.mmu;
+        let dram = memory.bus.dram();
+        let mut report = Report::assemble(
+            self.config.clone(),
+            crate::report::RunCounts {
+                accesses: memory.accesses,
+                skipped_accesses: 0,
+                context_switches: 0,
+                cycles: self.hart.now().as_u64(),
+            },
+            crate::report::MmuReport {
+                tlb: crate::report::TlbReport(mmu.tlb_stats()),
+                walk_cache: crate::report::TlbReport(mmu.walk_cache_stats()),
+                tlb_invalidations: mmu.invalidation_stats(),
+                walker: mmu.stats().walker.clone(),
+            },
+            memory.faults.clone(),
+            crate::report::OsReport::default(),
+            dram.stats(),
+            memory.data_checksum,
+            None,
+        );
+        report.core =
+            Some(CoreReport::new(Environment::BareMetal, self.hart.stats(), self.hart.now().as_u64()));
+        report
+    }
+}
+
+// The bus must serve the walker through the trait; a compile-time check.
+const _: fn(&mut Bus) -> &mut dyn PhysMem = |b| b;
