@@ -16,6 +16,7 @@ pub mod generate;
 pub mod inspect;
 pub mod io;
 pub mod mrc;
+pub mod options;
 pub mod overrides;
 pub mod program;
 pub mod render;

@@ -3,7 +3,7 @@
 //! what it printed and how it ended come back with the report.
 
 use crate::error::RunError;
-use crate::run::RunOptions;
+use crate::options::RunOptions;
 use cpu_sim::user::UserMachine;
 use cpu_sim::virt::{Halt, VirtMachine};
 use cpu_sim::{HostTiming, MachineConfig, Report, WorkloadConfig};

@@ -8,11 +8,6 @@ use std::process::{Command, Output};
 
 const VIRT: &str = "configs/rv32-virt.ron";
 
-/// Listed in expected.txt (QEMU 7.2 passes it) but fails here by design: it needs
-/// PMP registers, and issue #10 makes PMP CSRs illegal, so its `csrw pmpcfg0`
-/// traps to its handler, which fails test case 1.
-const NEEDS_PMP: &str = "rv32mi-p-pmpaddr";
-
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -53,7 +48,7 @@ fn every_listed_riscv_test_passes_on_the_virt_config() {
             Ok(o) => format!("{:?}", end_of(o)),
             Err(e) => format!("error: {e}"),
         };
-        let want = if *name == NEEDS_PMP { "Halted(Fail(1))" } else { "Halted(Pass)" };
+        let want = "Halted(Pass)";
         if end != want {
             failures.push(format!("{name}: {end}"));
         }
@@ -124,11 +119,53 @@ fn a_timer_interrupt_ends_a_wfi_at_the_clints_deadline() {
     assert!(outcome.report.cycles >= 100_000 * 300, "{}", outcome.report.cycles);
 }
 
+/// A minimal RV32 ELF (one PT_LOAD at 0x8000_0000) whose code writes the test
+/// finisher's fail code for test 3, `(3 << 16) | 0x3333`, then spins.
+fn finisher_fail_3_elf() -> Vec<u8> {
+    let code: [u32; 5] = [
+        0x0010_02b7, // lui  t0, 0x100        t0 = 0x10_0000, the finisher
+        0x0003_3337, // lui  t1, 0x33         t1 = 0x3_3000
+        0x3333_0313, // addi t1, t1, 0x333    t1 = 0x3_3333 = (3 << 16) | 0x3333
+        0x0062_a023, // sw   t1, 0(t0)
+        0x0000_006f, // j    .
+    ];
+    let mut elf = Vec::new();
+    elf.extend_from_slice(&[0x7f, b'E', b'L', b'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let half = |v: u16, e: &mut Vec<u8>| e.extend_from_slice(&v.to_le_bytes());
+    let word = |v: u32, e: &mut Vec<u8>| e.extend_from_slice(&v.to_le_bytes());
+    half(2, &mut elf); // ET_EXEC
+    half(243, &mut elf); // EM_RISCV
+    word(1, &mut elf);
+    word(0x8000_0000, &mut elf); // entry
+    word(52, &mut elf); // program headers right after this header
+    word(0, &mut elf); // no section headers
+    word(0, &mut elf); // flags
+    for v in [52, 32, 1, 40, 0, 0] {
+        half(v, &mut elf);
+    }
+    for v in [1, 84, 0x8000_0000, 0x8000_0000, 20, 20, 5, 4] {
+        word(v, &mut elf); // PT_LOAD, offset, vaddr, paddr, filesz, memsz, R+X, align
+    }
+    for c in code {
+        word(c, &mut elf);
+    }
+    elf
+}
+
 #[test]
 fn a_failing_bare_metal_test_exits_with_its_number() {
-    let elf = suite_dir().join("elf").join(NEEDS_PMP);
+    let dir = std::env::temp_dir().join(format!("mmu-sim-rv32-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = dir.join("fail3.elf");
+    std::fs::write(&elf, finisher_fail_3_elf()).unwrap();
     let out = mmu_sim(&["run", VIRT, "--elf", elf.to_str().expect("utf-8 path")]);
-    assert_eq!(out.status.code(), Some(1), "tohost = (1 << 1) | 1: test 1 failed");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the finisher's (3 << 16) | 0x3333: test 3 failed; {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
     let pass = suite_dir().join("elf/rv32ui-v-add");
     assert_eq!(mmu_sim(&["run", VIRT, "--elf", pass.to_str().expect("utf-8 path")]).status.code(), Some(0));
 }

@@ -193,7 +193,7 @@ impl MachineConfig {
                         ),
                     ));
                 }
-                if let Some(device) = crate::virt::overlapping_device(self.dram.base, end) {
+                if let Some(device) = crate::virt::devices::overlapping_device(self.dram.base, end) {
                     return Err(InvalidField::new(
                         "dram.base",
                         format!(

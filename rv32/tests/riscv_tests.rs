@@ -129,28 +129,15 @@ fn check(kind: &str, total: usize, failures: &[(String, Outcome)], expected_tota
     assert!(failures.is_empty(), "{kind}: {} of {total} failed: {failures:?}", failures.len());
 }
 
-/// Tests this core fails by design: `rv32mi-p-pmpaddr` needs PMP registers, and
-/// this core has none (issue #10: PMP CSRs raise illegal instruction, so the
-/// test's `csrw pmpcfg0` traps to its handler, which fails test case 1).
-const KNOWN_FAILURES: &[&str] = &["rv32mi-p-pmpaddr"];
-
 #[test]
 fn every_physical_test_passes() {
-    let (total, failures) = run_suite(|n| n.contains("-p-") && !KNOWN_FAILURES.contains(&n));
-    check("-p-", total, &failures, 81 - KNOWN_FAILURES.len());
+    let (total, failures) = run_suite(|n| n.contains("-p-"));
+    check("-p-", total, &failures, 81);
 }
 
 #[test]
-#[ignore = "no PMP: its CSRs are illegal (FIXME(#10) if the machine gets PMP)"]
-fn pmpaddr_needs_pmp_registers() {
+fn pmpaddr_reads_back_the_pmp_registers_it_writes() {
     assert_eq!(run_elf("rv32mi-p-pmpaddr"), Outcome::Pass);
-}
-
-#[test]
-fn a_failing_test_case_is_reported_with_its_number() {
-    // Without PMP, rv32mi-p-pmpaddr's `csrw pmpcfg0` raises illegal instruction;
-    // its trap handler branches to `fail` with TESTNUM = gp = 1: tohost = (1 << 1) | 1.
-    assert_eq!(run_elf("rv32mi-p-pmpaddr"), Outcome::Fail(1));
 }
 
 #[test]

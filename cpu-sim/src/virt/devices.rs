@@ -195,6 +195,11 @@ impl Clint {
     }
 }
 
+/// The device whose window `[start, end)` overlaps, if any.
+pub fn overlapping_device(start: u64, end: u64) -> Option<&'static str> {
+    WINDOWS.iter().find(|w| start < w.base + w.size && w.base < end).map(|w| w.name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,10 +46,7 @@ pub const CYCLES_PER_MTIME_TICK: u64 = 300;
 /// trap vector itself faults (for example `mtvec` points at unbacked memory).
 const MAX_TRAPS_IN_A_ROW: u32 = 1000;
 
-/// The device whose window `[start, end)` overlaps, if any.
-pub fn overlapping_device(start: u64, end: u64) -> Option<&'static str> {
-    devices::WINDOWS.iter().find(|w| start < w.base + w.size && w.base < end).map(|w| w.name)
-}
+pub use devices::overlapping_device;
 
 /// The memory side of the board behind the memory port: MMU then bus.
 pub struct VirtMemory {
