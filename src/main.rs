@@ -142,6 +142,27 @@ enum Command {
         /// The counter on the plot's y axis, as the CSV names it (`cycles`, `tlb.l1d.misses`).
         #[arg(long, value_name = "COUNTER")]
         y: Option<String>,
+        /// Run only shard I of N: the points whose index is I modulo N (`mmu-sim
+        /// merge` joins the shards' outputs into the unsharded sweep's bytes).
+        #[arg(long, value_name = "I/N", conflicts_with = "emit_slurm")]
+        shard: Option<mmu_sim::sweep::Shard>,
+        /// Write a SLURM job-array script (one task per shard) and its manifest into
+        /// DIR instead of running: `sbatch DIR/sweep.sbatch`, then the manifest's merge line.
+        #[arg(long, value_name = "DIR")]
+        emit_slurm: Option<PathBuf>,
+        /// Shards of --emit-slurm (default: 8, or fewer when the grid is smaller).
+        #[arg(long, value_name = "N", requires = "emit_slurm")]
+        shards: Option<usize>,
+    },
+    /// Join the outputs of `sweep --shard I/N` (given in shard order 0..N) into
+    /// exactly the output of the unsharded sweep.
+    Merge {
+        /// The shards' output files, shard 0 first.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Write the result to FILE instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// One-pass miss-ratio curves: the LRU misses of a TLB for every requested
     /// geometry from one run, or page faults of LRU or OPT for every number of
@@ -483,6 +504,25 @@ fn main() -> ExitCode {
                 _ => emit(text.as_bytes()),
             }
         }
+        Command::Merge { shards, out } => {
+            let mut texts = Vec::new();
+            for path in &shards {
+                match std::fs::read_to_string(path) {
+                    Ok(t) => texts.push(t),
+                    Err(source) => return fail(&mmu_sim::RunError::Io { path: path.clone(), source }),
+                }
+            }
+            match mmu_sim::sweep::merge(&texts) {
+                Ok(text) => match out {
+                    Some(path) => match std::fs::write(&path, text) {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(source) => fail(&mmu_sim::RunError::Io { path, source }),
+                    },
+                    None => emit(text.as_bytes()),
+                },
+                Err(e) => fail(&e),
+            }
+        }
         Command::Sweep {
             config,
             varies,
@@ -498,6 +538,9 @@ fn main() -> ExitCode {
             plot,
             x,
             y,
+            shard,
+            emit_slurm,
+            shards,
         } => {
             if let Some(plot) = &plot {
                 if let Err(e) = mmu_sim::window::check_outputs(None, Some(plot)) {
@@ -512,6 +555,54 @@ fn main() -> ExitCode {
             }) {
                 Ok(points) => points,
                 Err(e) => return fail(&e),
+            };
+            if let Some(dir) = &emit_slurm {
+                let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+                let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("mmu-sim"));
+                let mut command =
+                    vec![exe.display().to_string(), "sweep".into(), abs(&config).display().to_string()];
+                for v in &varies {
+                    command.push("--vary".into());
+                    command.push(format!("{}={}", v.path, v.values.join(",")));
+                }
+                for s in &sets {
+                    command.push("--set".into());
+                    command.push(format!("{}={}", s.path, s.value));
+                }
+                if let Some(t) = &trace {
+                    command.push("--trace".into());
+                    command.push(abs(t).display().to_string());
+                }
+                command.push("--format".into());
+                command.push(match format {
+                    SweepFormatArg::Csv => "csv".into(),
+                    SweepFormatArg::Jsonl => "jsonl".into(),
+                });
+                for (flag, value) in [("--skip", skip), ("--warmup", warmup), ("--max", max)] {
+                    if let Some(v) = value {
+                        command.push(flag.into());
+                        command.push(v.to_string());
+                    }
+                }
+                if yes {
+                    command.push("--yes".into());
+                }
+                let count = shards.unwrap_or(8).clamp(1, points.len().max(1));
+                return match mmu_sim::sweep::emit_slurm(dir, &command, count, points.len()) {
+                    Ok(()) => {
+                        say(format_args!(
+                            "wrote {}/sweep.sbatch ({count} array tasks for {} points) and manifest.txt",
+                            dir.display(),
+                            points.len()
+                        ));
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e),
+                };
+            }
+            let points = match shard {
+                Some(shard) => shard.select(points),
+                None => points,
             };
             if trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
                 return fail(&mmu_sim::RunError::Unsupported(

@@ -365,3 +365,152 @@ pub fn plot(
 fn varied_names(varies: &[Vary]) -> String {
     varies.iter().map(|v| v.path.as_str()).collect::<Vec<_>>().join(", ")
 }
+
+/// `--shard I/N`: the points whose index is I modulo N, a deterministic slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, `0..count`.
+    pub index: usize,
+    /// Shards in all.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not I/N with 0 <= I < N (for example 0/4)");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) =
+            (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+}
+
+impl Shard {
+    /// Keeps the points of this shard, in grid order.
+    pub fn select(self, points: Vec<Point>) -> Vec<Point> {
+        points.into_iter().enumerate().filter(|(i, _)| i % self.count == self.index).map(|(_, p)| p).collect()
+    }
+}
+
+/// Joins the outputs of shards `0..N` (in that order) into exactly the bytes of
+/// the unsharded sweep: the header once (CSV), then the rows taken round-robin,
+/// as the shards took the points.
+///
+/// # Errors
+/// Shards whose headers differ, or whose row counts cannot come from one grid.
+pub fn merge(shards: &[String]) -> Result<String, RunError> {
+    let csv = shards.iter().any(|s| s.lines().next().is_some_and(|l| !l.starts_with('{')));
+    let mut header: Option<&str> = None;
+    let mut rows: Vec<Vec<&str>> = Vec::new();
+    for (i, text) in shards.iter().enumerate() {
+        let mut lines = text.lines();
+        if csv {
+            let h = lines.next().unwrap_or("");
+            match header {
+                None => header = Some(h),
+                Some(first) if first != h => {
+                    return Err(RunError::Unsupported(format!(
+                        "shard {i} has another header than shard 0: they are not shards of one sweep"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        rows.push(lines.collect());
+    }
+    // Round-robin: shard k holds points k, k + N, ...: earlier shards have at most
+    // one row more than later ones.
+    for (i, pair) in rows.windows(2).enumerate() {
+        if pair[1].len() > pair[0].len() || pair[0].len() > pair[1].len() + 1 {
+            return Err(RunError::Unsupported(format!(
+                "shard {} has {} rows and shard {} has {}: shards of one grid differ by at most one, earlier ones first",
+                i,
+                pair[0].len(),
+                i + 1,
+                pair[1].len()
+            )));
+        }
+    }
+    let mut out = String::new();
+    if let Some(h) = header {
+        out.push_str(h);
+        out.push('\n');
+    }
+    let longest = rows.first().map_or(0, Vec::len);
+    for r in 0..longest {
+        for shard in &rows {
+            if let Some(line) = shard.get(r) {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `DIR/sweep.sbatch`, a SLURM job-array script whose task I runs
+/// `--shard I/N` of this sweep into `DIR/shard-I.out`, and `DIR/manifest.txt`,
+/// which says what was emitted and how to merge. `command` is the sweep's own
+/// command line with absolute paths.
+///
+/// # Errors
+/// The directory or files cannot be written.
+pub fn emit_slurm(dir: &Path, command: &[String], shards: usize, points: usize) -> Result<(), RunError> {
+    let io = |source: std::io::Error| RunError::Io { path: dir.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let dir = dir.canonicalize().map_err(io)?;
+    let quoted: Vec<String> = command.iter().map(|a| shell_quote(a)).collect();
+    let dir_q = shell_quote(&dir.display().to_string());
+    let script = format!(
+        "#!/bin/bash\n\
+         # Written by `mmu-sim sweep --emit-slurm`: one array task per shard of the grid.\n\
+         #SBATCH --job-name=mmu-sim-sweep\n\
+         #SBATCH --array=0-{last}\n\
+         #SBATCH --ntasks=1\n\
+         #SBATCH --cpus-per-task=1\n\
+         #SBATCH --output={dir}/slurm-%A_%a.log\n\
+         set -euo pipefail\n\
+         exec {cmd} --jobs 1 --shard \"$SLURM_ARRAY_TASK_ID/{shards}\" --out {dir_q}/shard-\"$SLURM_ARRAY_TASK_ID\".out\n",
+        last = shards - 1,
+        dir = dir.display(),
+        cmd = quoted.join(" "),
+    );
+    let script_path = dir.join("sweep.sbatch");
+    std::fs::write(&script_path, script).map_err(io)?;
+    let files: Vec<String> =
+        (0..shards).map(|i| dir.join(format!("shard-{i}.out")).display().to_string()).collect();
+    let merge_cmd = format!(
+        "{} merge {} --out {}",
+        shell_quote(&command[0]),
+        files.iter().map(|f| shell_quote(f)).collect::<Vec<_>>().join(" "),
+        shell_quote(&dir.join("sweep.out").display().to_string())
+    );
+    let manifest = format!(
+        "# mmu-sim sweep over SLURM\n\
+         points: {points}\n\
+         shards: {shards} (array tasks 0-{last}; task I runs the points whose index is I modulo {shards})\n\
+         sweep: {cmd}\n\
+         script: {script}\n\
+         submit: sbatch {script}\n\
+         outputs: {outputs}\n\
+         merge: {merge_cmd}\n",
+        last = shards - 1,
+        cmd = quoted.join(" "),
+        script = script_path.display(),
+        outputs = files.join(" "),
+    );
+    std::fs::write(dir.join("manifest.txt"), manifest).map_err(io)?;
+    Ok(())
+}
+
+fn shell_quote(arg: &str) -> String {
+    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "/._-=:,+".contains(c)) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}

@@ -661,3 +661,50 @@ fn sweep_and_latency_plots_draw_their_series_with_labelled_axes() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn sharded_sweeps_merge_into_the_bytes_of_the_unsharded_one() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-shards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let grid =
+        ["sweep", "configs/sv32-small.ron", "--vary", "tlb.l1[0].entries=16,32,64", "--vary", "seed=1,2"];
+    for format in ["csv", "jsonl"] {
+        let whole = mmu_sim(&[&grid[..], &["--format", format]].concat());
+        assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+        let mut files = Vec::new();
+        for i in 0..4 {
+            let file = dir.join(format!("shard-{i}.{format}"));
+            let shard = format!("{i}/4");
+            let out = mmu_sim(
+                &[&grid[..], &["--format", format, "--shard", &shard, "--out", file.to_str().unwrap()]]
+                    .concat(),
+            );
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            files.push(file.to_str().unwrap().to_string());
+        }
+        let mut args = vec!["merge"];
+        args.extend(files.iter().map(String::as_str));
+        let merged = mmu_sim(&args);
+        assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+        assert_eq!(merged.stdout, whole.stdout, "{format}: merged shards = the unsharded sweep");
+        // Out of order, the row counts cannot come from one grid: refused.
+        let swapped = mmu_sim(&["merge", &files[3], &files[0]]);
+        assert_eq!(swapped.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&swapped.stderr).contains("differ by at most one"));
+    }
+    let slurm = dir.join("job");
+    let out = mmu_sim(&[&grid[..], &["--emit-slurm", slurm.to_str().unwrap(), "--shards", "3"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let script = std::fs::read_to_string(slurm.join("sweep.sbatch")).unwrap();
+    assert!(
+        script.contains("#SBATCH --array=0-2") && script.contains("--shard \"$SLURM_ARRAY_TASK_ID/3\""),
+        "{script}"
+    );
+    let manifest = std::fs::read_to_string(slurm.join("manifest.txt")).unwrap();
+    assert!(manifest.contains("points: 6") && manifest.contains(" merge "), "{manifest}");
+    for bad in ["4/4", "1/0", "x"] {
+        let out = mmu_sim(&[&grid[..], &["--shard", bad]].concat());
+        assert_eq!(out.status.code(), Some(2), "--shard {bad}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
