@@ -6,7 +6,7 @@
 //! an NS16550A UART at 0x1000_0000, the SiFive test finisher at 0x10_0000, a CLINT
 //! at 0x200_0000, and the HTIF `tohost` word at the ELF's `tohost` symbol. Every
 //! other physical address is unbacked: a data access there is an access fault
-//! (cause 1, 5 or 7) and so is a PTE read (the walker asks [`PhysMem::contains`]).
+//! (cause 1, 5 or 7) and so is a PTE read (the walker asks [`mmu_core::PhysMem::contains`]).
 //! That is the privileged spec's rule; QEMU 7.2 raises page faults for such PTE
 //! reads and truncates physical addresses above 4 GiB, and this board does not.
 //!
@@ -33,8 +33,8 @@ use crate::memory::mmu::Mmu;
 use crate::player::{FNV_OFFSET, FNV_PRIME};
 use crate::report::{CoreReport, Report};
 use mmu_core::{
-    AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Timed,
-    Trap, TrapCause,
+    AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, Timed, Trap,
+    TrapCause,
 };
 use rv32::elf::Program;
 use rv32::{CoreConfig, Environment, Hart, Interrupt, Step};
@@ -338,6 +338,3 @@ impl VirtMachine {
         report
     }
 }
-
-// The bus must serve the walker through the trait; a compile-time check.
-const _: fn(&mut Bus) -> &mut dyn PhysMem = |b| b;
