@@ -167,43 +167,7 @@ enum Command {
     /// One-pass miss-ratio curves: the LRU misses of a TLB for every requested
     /// geometry from one run, or page faults of LRU or OPT for every number of
     /// frames from one pass over the workload.
-    Mrc {
-        /// The RON config file.
-        config: PathBuf,
-        /// Read this trace instead of the config's workload.
-        #[arg(long)]
-        trace: Option<PathBuf>,
-        /// The TLB whose references are replayed (its name in the config).
-        #[arg(long, value_name = "NAME", required_unless_present = "frames", conflicts_with = "frames")]
-        tlb: Option<String>,
-        /// Entry counts to report.
-        #[arg(long, value_name = "8,16,...", default_value = "8,16,32,64,128,256,512,1024")]
-        sizes: String,
-        /// Associativities to report: numbers, or `full` (fully associative).
-        #[arg(long, value_name = "1,4,full", default_value = "full")]
-        ways: String,
-        /// Page replacement instead: frame counts to report faults for.
-        #[arg(long, value_name = "16,64,...")]
-        frames: Option<String>,
-        /// The page-replacement policy of --frames: lru or opt.
-        #[arg(long, value_enum, default_value_t = PolicyArg::Lru)]
-        policy: PolicyArg,
-        /// csv (a header, then a row per point) or json.
-        #[arg(long, value_enum, default_value_t = MrcFormat::Csv)]
-        format: MrcFormat,
-        /// Draw misses (or faults) per reference against size as an SVG.
-        #[arg(long, value_name = "FILE.svg")]
-        plot: Option<PathBuf>,
-        /// Replace a config field (PATH=VALUE, RON), as `run --set`.
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<mmu_sim::overrides::Override>,
-        /// Read and discard the first N accesses (as `run --skip`).
-        #[arg(long, value_name = "N")]
-        skip: Option<u64>,
-        /// The first N accesses fill the stacks without counting (as `run --warmup`).
-        #[arg(long, value_name = "N")]
-        warmup: Option<u64>,
-    },
+    Mrc(MrcArgs),
     /// Read a trace without simulating it and say what it holds: format, lines,
     /// accesses by kind, pages touched, and how fast it parsed.
     Inspect {
@@ -651,38 +615,10 @@ fn main() -> ExitCode {
                 None => emit(text.as_bytes()),
             }
         }
-        Command::Mrc {
-            config,
-            trace,
-            tlb,
-            sizes,
-            ways,
-            frames,
-            policy,
-            format,
-            plot,
-            sets,
-            skip,
-            warmup,
-        } => {
-            match mrc_command(MrcArgs {
-                config,
-                trace,
-                tlb,
-                sizes,
-                ways,
-                frames,
-                policy,
-                format,
-                plot,
-                sets,
-                skip,
-                warmup,
-            }) {
-                Ok(text) => emit(text.as_bytes()),
-                Err(e) => fail(&e),
-            }
-        }
+        Command::Mrc(args) => match mrc_command(args) {
+            Ok(text) => emit(text.as_bytes()),
+            Err(e) => fail(&e),
+        },
         Command::Inspect { trace, trace_format, skip_bad_lines } => {
             match mmu_sim::inspect_trace(&trace, trace_format.into(), skip_bad_lines) {
                 Ok(summary) => {
@@ -706,18 +642,43 @@ fn main() -> ExitCode {
     }
 }
 
+/// The arguments of `mmu-sim mrc`.
+#[derive(clap::Args)]
 struct MrcArgs {
+    /// The RON config file.
     config: PathBuf,
+    /// Read this trace instead of the config's workload.
+    #[arg(long)]
     trace: Option<PathBuf>,
+    /// The TLB whose references are replayed (its name in the config).
+    #[arg(long, value_name = "NAME", required_unless_present = "frames", conflicts_with = "frames")]
     tlb: Option<String>,
+    /// Entry counts to report.
+    #[arg(long, value_name = "8,16,...", default_value = "8,16,32,64,128,256,512,1024")]
     sizes: String,
+    /// Associativities to report: numbers, or `full` (fully associative).
+    #[arg(long, value_name = "1,4,full", default_value = "full")]
     ways: String,
+    /// Page replacement instead: frame counts to report faults for.
+    #[arg(long, value_name = "16,64,...")]
     frames: Option<String>,
+    /// The page-replacement policy of --frames: lru or opt.
+    #[arg(long, value_enum, default_value_t = PolicyArg::Lru)]
     policy: PolicyArg,
+    /// csv (a header, then a row per point) or json.
+    #[arg(long, value_enum, default_value_t = MrcFormat::Csv)]
     format: MrcFormat,
+    /// Draw misses (or faults) per reference against size as an SVG.
+    #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// Replace a config field (PATH=VALUE, RON), as `run --set`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<mmu_sim::overrides::Override>,
+    /// Read and discard the first N accesses (as `run --skip`).
+    #[arg(long, value_name = "N")]
     skip: Option<u64>,
+    /// The first N accesses fill the stacks without counting (as `run --warmup`).
+    #[arg(long, value_name = "N")]
     warmup: Option<u64>,
 }
 

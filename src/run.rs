@@ -154,16 +154,7 @@ pub fn run_with(
     let start;
     match trace_path(config, config_path, options.trace.as_deref()) {
         Some(path) => {
-            let format = match (&options.trace_format, &options.trace, &config.workload) {
-                (Some(format), _, _) => *format,
-                (None, None, WorkloadConfig::Trace { format, .. }) => *format,
-                (None, _, _) => TraceFormat::Auto,
-            };
-            let unaligned = match (&options.unaligned, &options.trace, &config.workload) {
-                (Some(unaligned), _, _) => *unaligned,
-                (None, None, WorkloadConfig::Trace { unaligned, .. }) => *unaligned,
-                (None, _, _) => Unaligned::Fault,
-            };
+            let (format, unaligned) = trace_reading(config, options);
             let origin = path.display().to_string();
             if machine.needs_future() && path.as_os_str() == STDIN {
                 return Err(RunError::Unsupported(
@@ -275,16 +266,7 @@ pub fn page_references(
     let machine = Machine::new(config).map_err(in_config)?;
     match trace_path(config, config_path, options.trace.as_deref()) {
         Some(path) => {
-            let format = match (&options.trace_format, &options.trace, &config.workload) {
-                (Some(format), _, _) => *format,
-                (None, None, WorkloadConfig::Trace { format, .. }) => *format,
-                (None, _, _) => TraceFormat::Auto,
-            };
-            let unaligned = match (&options.unaligned, &options.trace, &config.workload) {
-                (Some(unaligned), _, _) => *unaligned,
-                (None, None, WorkloadConfig::Trace { unaligned, .. }) => *unaligned,
-                (None, _, _) => Unaligned::Fault,
-            };
+            let (format, unaligned) = trace_reading(config, options);
             let bytes = Rc::new(Cell::new(0));
             let first = open_trace(&path, Rc::clone(&bytes))?;
             let mut source = TraceFile {
@@ -317,4 +299,18 @@ pub fn page_references(
             )),
         },
     }
+}
+
+/// How a trace is read: `--trace-format` and `--unaligned` if given, else the
+/// config's own trace's `format` and `unaligned` (for the config's own trace), else
+/// detection and alignment faults (for a `--trace` file).
+fn trace_reading(config: &MachineConfig, options: &RunOptions) -> (TraceFormat, Unaligned) {
+    let own = match (&options.trace, &config.workload) {
+        (None, WorkloadConfig::Trace { format, unaligned, .. }) => Some((*format, *unaligned)),
+        _ => None,
+    };
+    (
+        options.trace_format.or(own.map(|o| o.0)).unwrap_or(TraceFormat::Auto),
+        options.unaligned.or(own.map(|o| o.1)).unwrap_or(Unaligned::Fault),
+    )
 }
