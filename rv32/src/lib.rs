@@ -9,7 +9,7 @@
 //! access carries to the memory system. Time: a configured cost per instruction
 //! plus the `ready_at` of each memory access. ELF parsing is in [`elf`].
 //!
-//! What it does not: F, D, V or B; PMP (its CSRs are illegal, as absent CSRs are) and PMAs
+//! What it does not: F, D, V or B; PMP checks (its registers hold values, nothing is checked) and PMAs
 //! (the port answers access faults); debug mode and triggers (`tselect`/`tdata1`
 //! are hard-wired to "no trigger"); `mcountinhibit`, `menvcfg`, Sstc; a pipeline,
 //! caches or branch prediction (one instruction's cost is its base cost plus its
