@@ -14,9 +14,25 @@ use std::rc::Rc;
 /// # Errors
 /// The file cannot be read, or the config is malformed or invalid.
 pub fn load_config(path: &Path) -> Result<MachineConfig, RunError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| RunError::Io { path: path.to_path_buf(), source })?;
-    Ok(cpu_sim::parse_config(&text, &path.display().to_string())?)
+    let bytes = std::fs::read(path).map_err(|source| RunError::Io { path: path.to_path_buf(), source })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        RunError::Unsupported(format!(
+            "{}: a config is RON text, but byte {} is not UTF-8{}",
+            path.display(),
+            e.utf8_error().valid_up_to(),
+            compressed_hint(path)
+        ))
+    })?;
+    cpu_sim::parse_config(&text, &path.display().to_string()).map_err(|e| {
+        if looks_like_a_trace(&text) {
+            RunError::Unsupported(format!(
+                "{e}; this file looks like a trace, not a config: give a config first and the trace with --trace {}",
+                path.display()
+            ))
+        } else {
+            RunError::Config(e)
+        }
+    })
 }
 
 /// The trace file a run reads: `--trace` if given, else the config's `Trace` path
@@ -150,5 +166,32 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         self.bytes.set(self.bytes.get() + n as u64);
         Ok(n)
+    }
+}
+
+/// Whether `text` starts like a trace of one of the formats the readers know
+/// (its first line that is not blank or a comment).
+fn looks_like_a_trace(text: &str) -> bool {
+    let Some(line) =
+        text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("//"))
+    else {
+        return false;
+    };
+    let mut words = line.split(|c: char| c.is_whitespace() || c == ',');
+    let (first, second) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let hex = |w: &str| {
+        let w = w.strip_prefix("0x").unwrap_or(w);
+        !w.is_empty() && w.chars().all(|c| c.is_ascii_hexdigit())
+    };
+    matches!(first, "R" | "W" | "X" | "P" | "I" | "L" | "S" | "M" | "0" | "1" | "2" | "3" | "4")
+        && hex(second)
+        || hex(first) && matches!(second, "R" | "W")
+}
+
+/// A hint for a config file that looks compressed.
+fn compressed_hint(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("gz" | "zst" | "zstd") => " (it looks compressed: a config is read as plain text)",
+        _ => "",
     }
 }

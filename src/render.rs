@@ -50,6 +50,14 @@ pub fn executed_accesses(report: &Report) -> u64 {
 /// the process making them was stopped by a segmentation fault: the report
 /// then describes a small part of the trace, which is easy to miss.
 pub fn skipped_warning(report: &Report) -> Option<String> {
+    if let Some(trace) = &report.trace {
+        if report.accesses == 0 && report.window.is_none() {
+            return Some(format!(
+                "warning: the trace held no accesses ({} lines read, {} bad lines skipped): nothing ran",
+                trace.lines, trace.bad_lines_skipped
+            ));
+        }
+    }
     if report.trace.is_none() || report.skipped_accesses <= report.accesses / 2 {
         return None;
     }

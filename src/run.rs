@@ -187,6 +187,13 @@ pub fn run_with(
             first_bad_line = reader.first_bad_line().map(ToString::to_string);
         }
         None => {
+            if options.trace_format.is_some() || options.skip_bad_lines || options.unaligned.is_some() {
+                return Err(RunError::Unsupported(
+                    "--trace-format, --skip-bad-lines and --unaligned apply to a trace, and this config's workload \
+                     is synthetic: pass the trace with --trace"
+                        .into(),
+                ));
+            }
             // One generator streams under the progress bar; a `Processes` mix is
             // scheduled by the runner. FIXME(#6): no progress bar for a mix.
             let length = match &config.workload {

@@ -704,3 +704,28 @@ fn rounding_native_byte_addresses_down_runs_like_the_course_format() {
     let plain = json(&mmu_sim(&["run", config, "--format", "json"]));
     assert!(plain["config"]["workload"]["Trace"].get("unaligned").is_none(), "the default is left out");
 }
+
+#[test]
+fn an_empty_trace_a_trace_given_as_config_and_trace_options_without_a_trace_are_said() {
+    let out = mmu_sim(&["run", "configs/sv32-small.ron", "--trace", "/dev/null"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the trace held no accesses"),
+        "an empty trace warns"
+    );
+    let out = mmu_sim(&["run", "traces/gcc-20k.trace"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("looks like a trace, not a config") && err.contains("--trace traces/gcc-20k.trace"),
+        "{err}"
+    );
+    let out = mmu_sim(&["run", "traces/sortwords.lackey.zst"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("it looks compressed"));
+    for flag in [&["--skip-bad-lines"][..], &["--trace-format", "lackey"], &["--unaligned", "round-down"]] {
+        let out = mmu_sim(&[&["run", "configs/sv32-small.ron"][..], flag].concat());
+        assert_eq!(out.status.code(), Some(2), "{flag:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("apply to a trace"), "{flag:?}");
+    }
+}
