@@ -129,7 +129,9 @@ fn random_vaddr(rng: &mut ChaCha8Rng, kind: AccessKind) -> VirtAddr {
     VirtAddr::new(base + rng.random_range(0..bytes / 4) * 4)
 }
 
-fn run(config: &MachineConfig, seed: u64, steps: usize) {
+/// Runs `steps` random steps, checking coherence after each; returns how many
+/// shootdowns, stores and table moves the run made.
+fn run(config: &MachineConfig, seed: u64, steps: usize) -> (u32, u32, u32) {
     let mut dram = Dram::new(&config.dram);
     let mut mmu = Mmu::new(&config.mmu, &config.tlb, seed);
     let capacity = dram.capacity_bytes();
@@ -240,9 +242,18 @@ fn run(config: &MachineConfig, seed: u64, steps: usize) {
         }
         check_coherence(&mmu, &dram, &os, current, untagged, step);
     }
+    (shootdowns, stores, moves)
+}
+
+#[test]
+fn a_coherence_run_exercises_shootdowns_table_moves_and_stores() {
+    // The property below is only as good as what its runs do. Some random seeds
+    // stop every process early (a store to a page the kernel write-protected), so
+    // that a run does little: this fixed one is checked to do all three.
+    let (shootdowns, stores, moves) = run(&config("Lru", "Tagged", "Hardware", (16, 4), 4), 1, 1500);
     assert!(
         shootdowns > 0 && stores > 0 && moves > 0,
-        "the run exercised shootdowns, table moves and stores"
+        "{shootdowns} shootdowns, {stores} stores, {moves} moves"
     );
 }
 
@@ -259,5 +270,7 @@ proptest! {
         walk_cache_ways in prop::sample::select(vec![1u32, 4]),
     ) {
         run(&config(policy, asids, ad_update, l1, walk_cache_ways), seed, 1500);
+        // (What a run exercised is checked on a fixed seed above: a random seed may
+        // stop every process early, and that is no incoherence.)
     }
 }
