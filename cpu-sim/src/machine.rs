@@ -6,7 +6,6 @@ use crate::config::MachineConfig;
 use crate::curve::CurveRun;
 use crate::error::SimError;
 use crate::memory::MemorySystem;
-use crate::memory::mmu::Mmu;
 use crate::player::TracePlayer;
 use crate::report::Report;
 use crate::window::{IntervalColumns, IntervalRecord, WindowReport};
@@ -49,25 +48,15 @@ impl Machine {
     /// # Errors
     /// `OutOfMemory` if DRAM cannot hold the processes' root tables.
     pub fn new(config: &MachineConfig) -> Result<Self, SimError> {
-        let mut dram = Dram::new(&config.dram);
-        let mmu = Mmu::new(&config.mmu, &config.tlb, config.seed);
-        let capacity = dram.capacity_bytes();
-        let os = Os::boot(
-            &config.os,
-            &config.processes,
-            mmu.format(),
-            config.mmu.privilege,
-            config.seed,
-            capacity,
-            &mut dram,
-        )?;
+        let memory = MemorySystem::boot(config)?;
         let current = Pid::new(0);
-        let first = os.process(current).ok_or_else(|| SimError::Internal("no process to run".into()))?;
+        let first =
+            memory.os.process(current).ok_or_else(|| SimError::Internal("no process to run".into()))?;
         let context =
             AccessContext::paged(AddressSpace { asid: first.asid, root: first.root }, config.mmu.privilege);
         Ok(Self {
             config: config.clone(),
-            memory: MemorySystem::new(mmu, dram, os),
+            memory,
             player: TracePlayer::new(config.cpu.cycles_per_access, context),
             current,
             accesses: 0,
@@ -490,20 +479,9 @@ impl Machine {
                 context_switches: self.context_switches,
                 cycles: self.player.measured_cycles(),
             },
-            crate::report::MmuReport {
-                tlb: crate::report::TlbReport(mmu.tlb_stats()),
-                walk_cache: crate::report::TlbReport(mmu.walk_cache_stats()),
-                tlb_invalidations: mmu.invalidation_stats(),
-                walker: mmu.stats().walker.clone(),
-            },
+            crate::report::MmuReport::of(mmu),
             faults,
-            crate::report::OsReport {
-                stats: memory.os.stats(),
-                page_table_bytes: memory.os.page_table_bytes(),
-                page_table_touched_bytes: memory.os.page_table_touched_bytes(&memory.dram),
-                segfaults: memory.segfaults().to_vec(),
-                processes: memory.os.process_stats(&memory.dram),
-            },
+            memory.os_report(),
             memory.dram.stats(),
             self.player.data_checksum(),
             memory.check_stats(),

@@ -72,6 +72,18 @@ pub struct MmuReport {
     pub walker: WalkStats,
 }
 
+impl MmuReport {
+    /// The counters of `mmu`'s TLBs, walk caches, invalidations and walker.
+    pub fn of(mmu: &crate::memory::mmu::Mmu) -> Self {
+        Self {
+            tlb: TlbReport(mmu.tlb_stats()),
+            walk_cache: TlbReport(mmu.walk_cache_stats()),
+            tlb_invalidations: mmu.invalidation_stats(),
+            walker: mmu.stats().walker.clone(),
+        }
+    }
+}
+
 /// What the OS model reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OsReport {

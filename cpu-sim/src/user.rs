@@ -29,15 +29,14 @@
 use crate::config::MachineConfig;
 use crate::error::SimError;
 use crate::memory::MemorySystem;
-use crate::memory::mmu::Mmu;
 use crate::player::{FNV_OFFSET, FNV_PRIME};
 use crate::report::{CoreReport, Report};
 use crate::workload::WorkloadConfig;
 use mmu_core::{
-    AccessContext, AccessKind, AddressSpace, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, Perms, Pid,
+    AccessContext, AccessKind, AddressSpace, Answer, Cycle, Fence, MemRequest, MemoryPort, Perms, Pid,
     VirtAddr, Width,
 };
-use os_model::{FutureBuilder, Os, PageReplacement, ProcessConfig, RegionConfig};
+use os_model::{FutureBuilder, PageReplacement, ProcessConfig, RegionConfig};
 use rv32::elf::Program;
 use rv32::{CoreConfig, Environment, Hart, Step};
 use std::collections::BTreeMap;
@@ -263,21 +262,9 @@ impl UserMachine {
             .validate()
             .map_err(|e| SimError::Unsupported(format!("the program does not fit the config: {e}")))?;
 
-        let mut dram = Dram::new(&config.dram);
-        let mmu = Mmu::new(&config.mmu, &config.tlb, config.seed);
-        let capacity = dram.capacity_bytes();
-        let os = Os::boot(
-            &config.os,
-            &config.processes,
-            mmu.format(),
-            config.mmu.privilege,
-            config.seed,
-            capacity,
-            &mut dram,
-        )?;
-        let process = os.process(PID).ok_or_else(|| SimError::Internal("no process 0".into()))?;
+        let mut memory = MemorySystem::boot(&config)?;
+        let process = memory.os().process(PID).ok_or_else(|| SimError::Internal("no process 0".into()))?;
         let space = AddressSpace { asid: process.asid, root: process.root };
-        let mut memory = MemorySystem::new(mmu, dram, os);
         if check {
             memory.enable_check();
         }
@@ -365,20 +352,9 @@ impl UserMachine {
                 context_switches: 0,
                 cycles: self.hart.now().as_u64(),
             },
-            crate::report::MmuReport {
-                tlb: crate::report::TlbReport(mmu.tlb_stats()),
-                walk_cache: crate::report::TlbReport(mmu.walk_cache_stats()),
-                tlb_invalidations: mmu.invalidation_stats(),
-                walker: mmu.stats().walker.clone(),
-            },
+            crate::report::MmuReport::of(mmu),
             memory.faults().clone(),
-            crate::report::OsReport {
-                stats: memory.os().stats(),
-                page_table_bytes: memory.os().page_table_bytes(),
-                page_table_touched_bytes: memory.os().page_table_touched_bytes(memory.dram()),
-                segfaults: memory.segfaults().to_vec(),
-                processes: memory.os().process_stats(memory.dram()),
-            },
+            memory.os_report(),
             memory.dram().stats(),
             self.data_checksum,
             memory.check_stats(),

@@ -334,13 +334,30 @@ impl Os {
         let dirty = info.dirty || mappings.iter().any(|m| self.tables.accessed_dirty(m.3).1);
         let mut cost = self.config.evict_cycles;
         cost += self.write_back(mem, frame, &mut info, dirty, pid, vaddr)?;
-        for (mapper, va, addr, _, _) in mappings {
+        self.shoot_down(mem, &mappings, fences);
+        self.page_out(frame, key, info);
+        Ok(cost)
+    }
+
+    /// Clears each of `mappings`' PTEs and fences its page in its process's ASID.
+    fn shoot_down(
+        &mut self,
+        mem: &mut dyn PhysBackdoor,
+        mappings: &[crate::os::Mapping],
+        fences: &mut Vec<Fence>,
+    ) {
+        for &(mapper, va, addr, _, _) in mappings {
             mem.poke(addr, 0);
             if let Some(p) = self.process(mapper) {
                 fences.push(Fence::page(va, p.asid));
             }
             self.stats.shootdowns += 1;
         }
+    }
+
+    /// Records that the page `key` left `frame` (its swap slot, if any, now holds
+    /// it) and frees the frame.
+    fn page_out(&mut self, frame: Ppn, key: PageKey, mut info: crate::os::PageInfo) {
         info.frame = None;
         info.dirty = false;
         if info.slot.is_some() {
@@ -356,7 +373,6 @@ impl Os {
         }
         self.stats.evictions += 1;
         self.free_frame(frame);
-        Ok(cost)
     }
 
     /// Writes the page in `frame` to swap if `dirty` (giving it a slot if it has
@@ -417,28 +433,9 @@ impl Os {
             let mut info = self.pages.get(&key).copied().unwrap_or_default();
             let page_dirty = dirty || info.dirty;
             cost += self.write_back(mem, frame, &mut info, page_dirty, pid, vaddr)?;
-            info.frame = None;
-            info.dirty = false;
-            if info.slot.is_some() {
-                self.pages.insert(key, info);
-            } else {
-                self.pages.remove(&key);
-            }
-            if let Owner::Process(owner) = key.owner {
-                if let Some(p) = self.processes.get_mut(owner) {
-                    p.stats.evicted += 1;
-                }
-            }
-            self.stats.evictions += 1;
-            self.free_frame(frame);
+            self.page_out(frame, key, info);
         }
-        for &(mapper, va, addr, _, _) in mappings {
-            mem.poke(addr, 0);
-            if let Some(p) = self.process(mapper) {
-                fences.push(Fence::page(va, p.asid));
-            }
-            self.stats.shootdowns += 1;
-        }
+        self.shoot_down(mem, mappings, fences);
         self.stats.superpage_evictions += 1;
         Ok(cost)
     }

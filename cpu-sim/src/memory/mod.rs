@@ -18,7 +18,9 @@ mod oracle;
 pub use faults::FaultCounts;
 pub use oracle::CheckStats;
 
+use crate::config::MachineConfig;
 use crate::error::SimError;
+use crate::report::OsReport;
 use mmu::Mmu;
 use mmu_core::{
     AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Pid,
@@ -58,6 +60,39 @@ impl MemorySystem {
             faults: FaultCounts::default(),
             segfaults: Vec::new(),
             oracle: None,
+        }
+    }
+
+    /// Boots the memory system `config` describes: DRAM, the MMU, and the OS with
+    /// the config's processes (their root tables placed in DRAM).
+    ///
+    /// # Errors
+    /// As [`Os::boot`]: `OutOfMemory` if DRAM cannot hold the root tables.
+    pub fn boot(config: &MachineConfig) -> Result<Self, SimError> {
+        let mut dram = Dram::new(&config.dram);
+        let mmu = Mmu::new(&config.mmu, &config.tlb, config.seed);
+        let capacity = dram.capacity_bytes();
+        let os = Os::boot(
+            &config.os,
+            &config.processes,
+            mmu.format(),
+            config.mmu.privilege,
+            config.seed,
+            capacity,
+            &mut dram,
+        )?;
+        Ok(Self::new(mmu, dram, os))
+    }
+
+    /// What the OS model reports: its counters, page-table footprint, segfaults
+    /// and per-process counters.
+    pub fn os_report(&self) -> OsReport {
+        OsReport {
+            stats: self.os.stats(),
+            page_table_bytes: self.os.page_table_bytes(),
+            page_table_touched_bytes: self.os.page_table_touched_bytes(&self.dram),
+            segfaults: self.segfaults.clone(),
+            processes: self.os.process_stats(&self.dram),
         }
     }
 

@@ -321,12 +321,7 @@ impl VirtMachine {
                 context_switches: 0,
                 cycles: self.hart.now().as_u64(),
             },
-            crate::report::MmuReport {
-                tlb: crate::report::TlbReport(mmu.tlb_stats()),
-                walk_cache: crate::report::TlbReport(mmu.walk_cache_stats()),
-                tlb_invalidations: mmu.invalidation_stats(),
-                walker: mmu.stats().walker.clone(),
-            },
+            crate::report::MmuReport::of(mmu),
             memory.faults.clone(),
             crate::report::OsReport::default(),
             dram.stats(),
