@@ -481,7 +481,7 @@ impl Machine {
             },
             crate::report::MmuReport::of(mmu),
             faults,
-            memory.os_report(),
+            crate::report::OsReport::of(memory),
             memory.dram.stats(),
             self.player.data_checksum(),
             memory.check_stats(),

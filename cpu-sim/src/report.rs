@@ -99,6 +99,21 @@ pub struct OsReport {
     pub processes: Vec<ProcessStats>,
 }
 
+impl OsReport {
+    /// What `memory`'s OS model reports: its counters, page-table footprint,
+    /// segfaults and per-process counters.
+    pub fn of(memory: &crate::memory::MemorySystem) -> Self {
+        let (os, dram) = (memory.os(), memory.dram());
+        Self {
+            stats: os.stats(),
+            page_table_bytes: os.page_table_bytes(),
+            page_table_touched_bytes: os.page_table_touched_bytes(dram),
+            segfaults: memory.segfaults().to_vec(),
+            processes: os.process_stats(dram),
+        }
+    }
+}
+
 /// Everything a run measured. Each component's counters keep their own type
 /// (`TlbStats`, `WalkStats`, `OsStats`, `DramStats`), so a new counter is added
 /// in its component; the serialized form keeps the walker's counters at the top

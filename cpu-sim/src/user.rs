@@ -354,7 +354,7 @@ impl UserMachine {
             },
             crate::report::MmuReport::of(mmu),
             memory.faults().clone(),
-            memory.os_report(),
+            crate::report::OsReport::of(memory),
             memory.dram().stats(),
             self.data_checksum,
             memory.check_stats(),

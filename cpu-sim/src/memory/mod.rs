@@ -20,7 +20,6 @@ pub use oracle::CheckStats;
 
 use crate::config::MachineConfig;
 use crate::error::SimError;
-use crate::report::OsReport;
 use mmu::Mmu;
 use mmu_core::{
     AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Pid,
@@ -82,18 +81,6 @@ impl MemorySystem {
             &mut dram,
         )?;
         Ok(Self::new(mmu, dram, os))
-    }
-
-    /// What the OS model reports: its counters, page-table footprint, segfaults
-    /// and per-process counters.
-    pub fn os_report(&self) -> OsReport {
-        OsReport {
-            stats: self.os.stats(),
-            page_table_bytes: self.os.page_table_bytes(),
-            page_table_touched_bytes: self.os.page_table_touched_bytes(&self.dram),
-            segfaults: self.segfaults.clone(),
-            processes: self.os.process_stats(&self.dram),
-        }
     }
 
     /// Turns on the data-integrity oracle (`--check`): every load is checked
