@@ -111,6 +111,7 @@ pub fn render_table(report: &Report, origin: &str) -> String {
     if r.skipped_accesses > 0 || r.context_switches > 0 {
         let _ = writeln!(s, "  skipped {:>13}   context switches {}", r.skipped_accesses, r.context_switches);
     }
+    render_causes(&mut s, r);
     let _ = writeln!(
         s,
         "\n  {:<10} {:>12} {:>12} {:>12} {:>9} {:>10} {:>13}",
@@ -329,5 +330,40 @@ pub fn render_table(report: &Report, origin: &str) -> String {
             seg.pid, seg.process, seg.access, seg.vaddr, seg.fault, seg.reason
         );
     }
+    s.push_str(LEGEND);
     s
 }
+
+/// `cycles_by_cause` with each cause's share of `cycles` (`idle` only when the
+/// core slept: it can only on the bare-metal board).
+fn render_causes(s: &mut String, r: &Report) {
+    let _ = writeln!(s, "\n  {:<16} {:>14} {:>8}", "cycles by cause", "cycles", "share");
+    for (name, cycles) in r.cycles_by_cause.causes() {
+        if name == "idle" && cycles == 0 {
+            continue;
+        }
+        let _ =
+            writeln!(s, "  {:<16} {:>14} {:>8}", name.replace('_', " "), cycles, percent(cycles, r.cycles));
+    }
+}
+
+/// What the table counts where: printed under it.
+pub const LEGEND: &str = "
+  legend
+  cycles by cause  each cycle counted once; the causes add up to `cycles`. cpu: the core's own
+                   cycles per access (per instruction or trap on the RV32 core); tlb lookups: each
+                   translation until its TLB answer or its walk; page walks: walk-cache probe, PTE
+                   reads and A/D writes in DRAM; dram data: the data word (a device register on
+                   the virt board); fault handling: the OS's trap and handler work; swap io: the
+                   swap device's read and write latencies; context switches: their configured cost;
+                   idle: wfi until the timer. A wait for a busy DRAM bank counts under its request.
+  lookups          may exceed accesses: an L1 miss looks up the L2 too, a store that finds its L1
+                   entry with D clear looks up the L2 again, and an access retried after a page
+                   fault looks up every level again (counted in retry_lookups).
+  page tables      bytes of DRAM set aside for page tables at the end of the run (flat: the whole
+                   table); touched: the 4 KiB chunks of them holding a non-zero word at the end
+                   (live processes' tables), what the tables cost when only the parts used exist.
+  peak vs end      swap slots: `used` at the end of the run, `peak` the most at once; frames,
+                   free runs and page-table bytes are end-of-run values; every other counter
+                   counts events over the measured part of the run.
+";

@@ -149,6 +149,13 @@ fn cycles_are_the_sum_of_every_cost_in_the_report() {
     let cpu = r.accesses * c.cpu.cycles_per_access.as_u64();
     assert_eq!(r.walker.walk_cycles, (r.walker.pte_reads + r.walker.pte_writes) * latency.as_u64());
     assert_eq!(r.cycles, cpu + tlb_cycles + r.walker.walk_cycles + data + faults);
+    // The same terms, cause by cause (no swap, one process: the rest is 0).
+    let b = &r.cycles_by_cause;
+    assert_eq!(
+        (b.cpu, b.tlb_lookups, b.page_walks, b.dram_data, b.fault_handling),
+        (cpu, tlb_cycles, r.walker.walk_cycles, data, faults)
+    );
+    assert_eq!((b.swap_io, b.context_switches, b.idle), (0, 0, 0));
 }
 
 /// Runs the shipped config at `name` with its window replaced by `window`.
@@ -403,7 +410,10 @@ fn a_sweep_gives_the_same_bytes_for_any_number_of_jobs_and_names_bad_points() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1 + 4, "a header and one row per point");
     assert!(lines[0].starts_with(
-        "tlb.l1[0].entries,dram.timing,accesses,skipped_accesses,context_switches,cycles,tlb.l1d.lookups"
+        "tlb.l1[0].entries,dram.timing,accesses,skipped_accesses,context_switches,cycles,\
+         cycles_by_cause.cpu,cycles_by_cause.tlb_lookups,cycles_by_cause.page_walks,cycles_by_cause.dram_data,\
+         cycles_by_cause.fault_handling,cycles_by_cause.swap_io,cycles_by_cause.context_switches,\
+         cycles_by_cause.idle,tlb.l1d.lookups"
     ));
     assert!(lines[1].starts_with("16,Fixed(latency: 50),200000,"), "{}", lines[1]);
     assert!(lines[4].starts_with("64,Fixed(latency: 100),200000,"), "{}", lines[4]);
@@ -707,4 +717,31 @@ fn sharded_sweeps_merge_into_the_bytes_of_the_unsharded_one() {
         assert_eq!(out.status.code(), Some(2), "--shard {bad}");
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `cycles_by_cause` of `report`, checked to add up to its `cycles`.
+fn assert_causes_add_up(report: &cpu_sim::Report, what: &str) {
+    let causes = report.cycles_by_cause.causes();
+    let sum: u64 = causes.iter().map(|(_, c)| c).sum();
+    assert_eq!(sum, report.cycles, "{what}: {causes:?} add up to {sum}, not to cycles {}", report.cycles);
+}
+
+#[test]
+fn cycles_by_cause_adds_up_to_cycles_for_every_shipped_config_whole_and_after_a_warm_up() {
+    use cpu_sim::window::Window;
+    for path in configs() {
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let report = mmu_sim::run_file(&path, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_causes_add_up(&report, &name);
+        assert!(report.cycles_by_cause.cpu > 0, "{name}: the core charged its own cycles");
+        if report.core.is_some() {
+            continue; // windows are refused for ELF runs (tests/rv32.rs runs more programs)
+        }
+        // After a warm-up of a third of the run, the causes cover the measured part.
+        let warmup = report.accesses / 3;
+        let warm = run_window(&name, Window { warmup, ..Window::default() }, false).report;
+        assert_eq!(warm.window.as_ref().map(|w| w.warmup), Some(warmup), "{name}");
+        assert_causes_add_up(&warm, &format!("{name} --warmup {warmup}"));
+        assert!(warm.cycles < report.cycles, "{name}: the warm-up's cycles are left out");
+    }
 }

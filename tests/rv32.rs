@@ -29,6 +29,13 @@ fn run_elf(config: &str, elf: &Path, max_instructions: Option<u64>) -> Result<mm
     mmu_sim::run_with(&config, &config_path, &options)
 }
 
+/// `cycles_by_cause` of `report`, checked to add up to its `cycles`.
+fn assert_causes_add_up(report: &cpu_sim::Report, what: &str) {
+    let causes = report.cycles_by_cause.causes();
+    let sum: u64 = causes.iter().map(|(_, c)| c).sum();
+    assert_eq!(sum, report.cycles, "{what}: {causes:?} add up to {sum}, not to cycles {}", report.cycles);
+}
+
 fn end_of(outcome: &mmu_sim::RunOutcome) -> &ProgramEnd {
     &outcome.program.as_ref().expect("an ELF run has a program section").end
 }
@@ -55,6 +62,7 @@ fn every_listed_riscv_test_passes_on_the_virt_config() {
         if let Ok(o) = &outcome {
             let core = o.report.core.as_ref().expect("an ELF report has a core section");
             assert!(core.instructions > 0 && o.report.cycles > core.instructions, "{name}");
+            assert_causes_add_up(&o.report, name);
             if name.contains("-v-") {
                 assert!(o.report.walker.walks > 0, "{name}: a -v- test walks page tables");
             }
@@ -80,6 +88,13 @@ fn sv32_demo_prints_the_specifications_output_before_the_table() {
     let table = String::from_utf8_lossy(&out.stdout[expected.len()..]).into_owned();
     assert!(table.starts_with("mmu-sim run configs/rv32-virt.ron"), "{table}");
     assert!(table.contains("instructions") && table.contains("CPI"), "{table}");
+    assert!(table.contains("cycles by cause") && table.contains("legend"), "{table}");
+    // The UART's registers cost 1 cycle each, counted with the data accesses.
+    let outcome = run_elf(VIRT, &root().join("programs/sv32-demo/sv32-demo.elf"), None).expect("it runs");
+    let r = &outcome.report;
+    assert_causes_add_up(r, "sv32-demo");
+    let console = outcome.program.as_ref().map_or(0, |p| p.console.len() as u64);
+    assert!(r.cycles_by_cause.dram_data >= r.dram.data.latency_cycles + console, "a device cycle per byte");
 }
 
 #[test]
@@ -117,6 +132,10 @@ fn a_timer_interrupt_ends_a_wfi_at_the_clints_deadline() {
     assert_eq!(core.counts.traps.machine_timer_interrupt, 1);
     assert!(core.instructions < 1000, "{}", core.instructions);
     assert!(outcome.report.cycles >= 100_000 * 300, "{}", outcome.report.cycles);
+    // The jump is `idle`, and the causes still add up to the clock.
+    assert_causes_add_up(&outcome.report, "timer");
+    let idle = outcome.report.cycles_by_cause.idle;
+    assert!(idle > 99_000 * 300 && idle < outcome.report.cycles, "idle {idle}");
 }
 
 /// A minimal RV32 ELF (one PT_LOAD at 0x8000_0000) whose code writes the test
@@ -290,6 +309,15 @@ fn swapper_swaps_under_every_replacement_policy_and_passes_check() {
             r.core.as_ref().is_some_and(|c| c.instructions < 10_000_000),
             "{policy}: under 10 M instructions"
         );
+        assert_causes_add_up(r, policy);
+        let b = &r.cycles_by_cause;
+        let swap = config.os.swap.as_ref().expect("a swap device");
+        assert_eq!(
+            b.swap_io,
+            r.os.swap_reads * swap.read_latency.as_u64() + r.os.swap_writes * swap.write_latency.as_u64(),
+            "{policy}"
+        );
+        assert!(b.fault_handling > 0 && b.swap_io > 0, "{policy}: {b:?}");
         swap_ins.push(r.os.swap_ins);
     }
     let opt = swap_ins[4];

@@ -471,6 +471,16 @@ impl Machine {
         let mut faults = memory.faults().clone();
         faults.alignment = self.player.alignment_faults();
         let mmu = memory.mmu();
+        // The player charges `cycles_per_access` to every access it executes (not
+        // to those of a stopped process) and the switch cost to every switch.
+        let executed = self.accesses.saturating_sub(self.skipped_accesses);
+        let cycles_by_cause = crate::report::CyclesByCause {
+            cpu: executed.saturating_mul(self.config.cpu.cycles_per_access.as_u64()),
+            context_switches: self
+                .context_switches
+                .saturating_mul(self.config.os.context_switch_cycles.as_u64()),
+            ..crate::report::CyclesByCause::of_memory(memory, self.config.os.swap.as_ref())
+        };
         Report::assemble(
             self.config.clone(),
             crate::report::RunCounts {
@@ -478,6 +488,7 @@ impl Machine {
                 skipped_accesses: self.skipped_accesses,
                 context_switches: self.context_switches,
                 cycles: self.player.measured_cycles(),
+                cycles_by_cause,
             },
             crate::report::MmuReport::of(mmu),
             faults,

@@ -46,6 +46,93 @@ fn rounded(x: Option<f64>) -> Option<f64> {
     x.map(|v| (v * 100.0).round() / 100.0)
 }
 
+/// Where a run's cycles went: every cycle of the report's `cycles` counted under
+/// exactly one cause, so the causes add up to `cycles` (over the measured part
+/// after a warm-up, as `cycles`). Serialized as a flat map in this order.
+///
+/// The cores are in-order and blocking (the trace player and the RV32 hart add
+/// every latency to their clock; DRAM never answers before it is asked), so no
+/// two causes overlap: a request that waits for a busy DRAM bank counts the wait
+/// under its own cause (a PTE read under `page_walks`, a data word under
+/// `dram_data`), whoever made the bank busy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CyclesByCause {
+    /// The core's own cycles: `cpu.cycles_per_access` per access it executed (an
+    /// unaligned one included, a skipped one not), or per RV32 step (an
+    /// instruction, or a trap or interrupt taken).
+    pub cpu: u64,
+    /// TLB lookups: from the start of each translation to its TLB answer or the
+    /// start of its walk (L1 latency, L2 latency after an L1 miss or for a store's
+    /// D-bit re-lookup, and again for the retry after a page fault).
+    pub tlb_lookups: u64,
+    /// Page walks: the walk caches' probe, the PTE reads and the A/D writes in
+    /// DRAM (the walker's `walk_cycles`).
+    pub page_walks: u64,
+    /// The data word's access: DRAM (the `dram.data.latency_cycles`), and on the
+    /// bare-metal board a device register's access.
+    pub dram_data: u64,
+    /// The OS's fault handling besides swap I/O: trap entry and exit, demand-zero,
+    /// swap-in and eviction work, software A/D updates.
+    pub fault_handling: u64,
+    /// The swap device's latencies: `read_latency` per page read, `write_latency`
+    /// per page written.
+    pub swap_io: u64,
+    /// `os.context_switch_cycles` per context switch.
+    pub context_switches: u64,
+    /// Bare metal only: cycles the core slept in `wfi` until the timer's deadline
+    /// (the clock jumps; nothing else above accounts for them).
+    pub idle: u64,
+}
+
+impl CyclesByCause {
+    /// Each cause's name (as serialized) and cycles, in order.
+    pub fn causes(&self) -> [(&'static str, u64); 8] {
+        [
+            ("cpu", self.cpu),
+            ("tlb_lookups", self.tlb_lookups),
+            ("page_walks", self.page_walks),
+            ("dram_data", self.dram_data),
+            ("fault_handling", self.fault_handling),
+            ("swap_io", self.swap_io),
+            ("context_switches", self.context_switches),
+            ("idle", self.idle),
+        ]
+    }
+
+    /// The sum of the causes (saturating, as the clock does).
+    pub fn total(&self) -> u64 {
+        self.causes().iter().fold(0u64, |sum, (_, c)| sum.saturating_add(*c))
+    }
+
+    /// The causes the MMU accounts for: TLB lookups and page walks.
+    pub fn of_mmu(mmu: &crate::memory::mmu::Mmu) -> Self {
+        Self {
+            tlb_lookups: mmu.lookup_cycles(),
+            page_walks: mmu.stats().walker.walk_cycles,
+            ..Self::default()
+        }
+    }
+
+    /// The causes a memory system accounts for: TLB lookups, page walks, data
+    /// accesses, fault handling and swap I/O (the cores add `cpu`, the machine
+    /// `context_switches`). Swap I/O is the OS's page reads and writes times the
+    /// device's latencies (`swap`), which is what each fault's cost added for them.
+    pub fn of_memory(memory: &crate::memory::MemorySystem, swap: Option<&os_model::SwapConfig>) -> Self {
+        let os = memory.os().stats();
+        let swap_io = swap.map_or(0, |d| {
+            os.swap_reads
+                .saturating_mul(d.read_latency.as_u64())
+                .saturating_add(os.swap_writes.saturating_mul(d.write_latency.as_u64()))
+        });
+        Self {
+            dram_data: memory.dram().stats().data.latency_cycles,
+            fault_handling: memory.fault_cycles().saturating_sub(swap_io),
+            swap_io,
+            ..Self::of_mmu(memory.mmu())
+        }
+    }
+}
+
 /// The run's own counters: what the core and the machine around it did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunCounts {
@@ -57,6 +144,8 @@ pub struct RunCounts {
     pub context_switches: u64,
     /// Simulated cycles at the end of the run.
     pub cycles: u64,
+    /// `cycles` by cause.
+    pub cycles_by_cause: CyclesByCause,
 }
 
 /// What the translation hardware reports.
@@ -132,6 +221,8 @@ pub struct Report {
     pub context_switches: u64,
     /// Simulated cycles at the end of the run.
     pub cycles: u64,
+    /// `cycles` split by cause; the causes add up to `cycles`.
+    pub cycles_by_cause: CyclesByCause,
     /// Per-TLB counters, by name.
     pub tlb: TlbReport,
     /// Per-level page-walk-cache counters, by name (`back_invalidations` is always 0).
@@ -229,6 +320,7 @@ impl Report {
             skipped_accesses: run.skipped_accesses,
             context_switches: run.context_switches,
             cycles: run.cycles,
+            cycles_by_cause: run.cycles_by_cause,
             tlb: mmu.tlb,
             walk_cache: mmu.walk_cache,
             tlb_invalidations: mmu.tlb_invalidations,
@@ -264,13 +356,14 @@ impl Serialize for Report {
             + usize::from(self.timing.is_some())
             + usize::from(self.window.is_some())
             + usize::from(self.core.is_some());
-        let mut r = s.serialize_struct("Report", 17 + WalkStats::FIELDS + optional)?;
+        let mut r = s.serialize_struct("Report", 18 + WalkStats::FIELDS + optional)?;
         r.serialize_field("seed", &self.seed)?;
         r.serialize_field("config", &self.config)?;
         r.serialize_field("accesses", &self.accesses)?;
         r.serialize_field("skipped_accesses", &self.skipped_accesses)?;
         r.serialize_field("context_switches", &self.context_switches)?;
         r.serialize_field("cycles", &self.cycles)?;
+        r.serialize_field("cycles_by_cause", &self.cycles_by_cause)?;
         r.serialize_field("tlb", &self.tlb)?;
         r.serialize_field("walk_cache", &self.walk_cache)?;
         r.serialize_field("tlb_invalidations", &self.tlb_invalidations)?;

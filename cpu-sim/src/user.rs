@@ -351,6 +351,10 @@ impl UserMachine {
                 skipped_accesses: 0,
                 context_switches: 0,
                 cycles: self.hart.now().as_u64(),
+                cycles_by_cause: crate::report::CyclesByCause {
+                    cpu: self.hart.own_cycles(),
+                    ..crate::report::CyclesByCause::of_memory(memory, self.config.os.swap.as_ref())
+                },
             },
             crate::report::MmuReport::of(mmu),
             memory.faults().clone(),

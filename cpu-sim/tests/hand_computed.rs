@@ -47,6 +47,83 @@ fn demand_zero_then_hits_cycle_by_cycle() {
     assert_eq!((r.os.page_table_frames, r.os.data_frames, r.page_table_bytes), (2, 1, 8192));
     // Loads returned the stored 0x2a, then a demand-zero 0.
     assert_eq!(r.data_checksum, fnv(&[0x2a, 0]));
+    // By cause: cpu 3 x 1; L1 lookups 4 x 1 (the faulting access's, its retry's,
+    // two hits); walks 10 + 30; data 3 x 10; one trap + demand-zero 1100.
+    assert_eq!(causes(&r), [3, 4, 40, 30, 1100, 0, 0, 0]);
+}
+
+/// `cycles_by_cause` in order, checked to add up to `cycles`.
+fn causes(r: &cpu_sim::Report) -> [u64; 8] {
+    let causes = r.cycles_by_cause.causes().map(|(_, c)| c);
+    assert_eq!(causes.iter().sum::<u64>(), r.cycles, "{:?} add up to cycles", r.cycles_by_cause);
+    causes
+}
+
+#[test]
+fn k_hits_cost_the_cpu_the_lookup_and_the_data_word_each() {
+    let k = 5u64;
+    let config = ConfigBuilder::default()
+        .cpu("(cycles_per_access: 3)")
+        .tlb(r#"(l1: [(name: "l1d", serves: Data, entries: 4, ways: 1, hit_latency: 2)])"#)
+        .text();
+    let r = run(&config, &format!("W 0x1000 0x1\n{}", "R 0x1004\n".repeat(k as usize)));
+    // The store: cpu 3, L1 miss 2, root PTE 10 (invalid), trap + demand-zero 1100;
+    // retry: L1 miss 2, root 10 + leaf 10 + A/D write 10, data 10. Then k hits:
+    // cpu 3, L1 hit 2, data 10 each.
+    let [cpu, tlb, walks, data, faults, swap, switches, idle] = causes(&r);
+    assert_eq!((cpu, tlb, walks, data), (3 * (k + 1), 2 * 2 + 2 * k, 10 + 30, 10 * (k + 1)));
+    assert_eq!((faults, swap, switches, idle), (1100, 0, 0, 0));
+    assert_eq!(r.cycles, 3 * (k + 1) + 4 + 2 * k + 40 + 10 * (k + 1) + 1100);
+}
+
+#[test]
+fn an_l2_and_the_d_bit_re_lookup_count_as_tlb_lookups() {
+    // L1 latency 1, L2 latency 7. A load maps the page clean (A set, D clear); the
+    // store then finds its L1 entry with D clear and looks the L2 up (7) before
+    // walking again to set D.
+    let config = ConfigBuilder::default()
+        .tlb(
+            r#"(l1: [(name: "l1d", serves: Data, entries: 4, ways: 1, hit_latency: 1)],
+                l2: Some((name: "l2", serves: Both, entries: 16, ways: 4, hit_latency: 7)))"#,
+        )
+        .text();
+    let r = run(&config, "R 0x1000\nW 0x1000 0x2\nR 0x1000\n");
+    // Load: L1 + L2 miss 8, walk 10 (root invalid), fault 1100; retry: L1 + L2
+    // miss 8, walk root 10 + leaf 10 + A write 10. Store: L1 hit (D clear) 1 +
+    // L2 hit (D clear) 7, walk root 10 + leaf 10 + D write 10. Load: L1 hit 1.
+    let [cpu, tlb, walks, data, faults, ..] = causes(&r);
+    assert_eq!((cpu, tlb, walks, data, faults), (3, 8 + 8 + 8 + 1, 10 + 30 + 30, 30, 1100));
+    let l2 = &r.tlb.0[1].1;
+    assert_eq!(l2.lookups, 3, "two misses and the D-bit re-lookup");
+}
+
+#[test]
+fn swap_io_is_the_device_latencies_and_the_rest_is_fault_handling() {
+    // One data frame, FIFO; trap 100, demand-zero 1000, swap read 1000, write 2000.
+    let config = ConfigBuilder::default().os(cpu_sim::testing::os_swapping(1, "Fifo")).text();
+    let r = run(&config, "W 0x1000 0x1\nW 0x2000 0x2\nR 0x1000\n");
+    // W 0x1000: demand-zero, 100 + 1000. W 0x2000: evicts the dirty 0x1000 page
+    // (write 2000), demand-zero, 100 + 1000. R 0x1000: evicts the dirty 0x2000
+    // page (write 2000), swaps 0x1000 in (read 1000), 100.
+    assert_eq!((r.os.swap_writes, r.os.swap_reads), (2, 1));
+    let [.., faults, swap, switches, idle] = causes(&r);
+    assert_eq!((faults, swap, switches, idle), (1100 + 1100 + 100, 2000 + 2000 + 1000, 0, 0));
+}
+
+#[test]
+fn context_switches_cost_their_configured_cycles() {
+    let config = ConfigBuilder::default()
+        .os("(trap_cycles: 100, demand_zero_cycles: 1000, context_switch_cycles: 500)")
+        .processes(
+            r#"[(name: "a", regions: [(name: "d", base: 0x1000, size: 0x1000, perms: "rw-")]),
+                (name: "b", regions: [(name: "d", base: 0x1000, size: 0x1000, perms: "rw-")])]"#,
+        )
+        .text();
+    // Process 0 runs first: `P 0` switches nothing; `P 1` and `P 0` switch.
+    let r = run(&config, "P 0\nR 0x1000\nP 1\nR 0x1000\nP 0\nR 0x1000\n");
+    assert_eq!(r.context_switches, 2);
+    let [cpu, .., switches, _] = causes(&r);
+    assert_eq!((cpu, switches), (3, 2 * 500));
 }
 
 #[test]
@@ -70,6 +147,9 @@ fn software_managed_accessed_dirty_bits_trap_to_the_os() {
     // 50, L1 1, root 10, leaf 10, data write 10 = 1314; then 1 + 1 + 10 for the load.
     assert_eq!(r.cycles, 1314 + 12);
     assert_eq!(r.data_checksum, fnv(&[5]));
+    // By cause: 2 accesses; 4 L1 lookups; walks 10 + 20 + 20; 2 data words;
+    // 1100 for the demand-zero fault, 100 + 50 for the A/D one.
+    assert_eq!(causes(&r), [2, 4, 50, 20, 1100 + 150, 0, 0, 0]);
 }
 
 #[test]

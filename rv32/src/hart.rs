@@ -137,6 +137,9 @@ pub struct Hart {
     pub(crate) csr: Csrs,
     now: Cycle,
     cycles_per_instruction: Cycles,
+    /// Steps that charged `cycles_per_instruction` (instructions, traps and
+    /// interrupts taken): the core's own share of its clock.
+    charged_steps: u64,
     environment: Environment,
     /// LR.W's reservation: the word address, cleared by SC, traps and xRET.
     pub(crate) reservation: Option<u32>,
@@ -169,6 +172,7 @@ impl Hart {
             csr,
             now: Cycle::ZERO,
             cycles_per_instruction: config.cycles_per_instruction,
+            charged_steps: 0,
             environment: config.environment,
             reservation: None,
             waiting: false,
@@ -207,6 +211,13 @@ impl Hart {
     /// The core's clock.
     pub fn now(&self) -> Cycle {
         self.now
+    }
+    /// The cycles the core charged itself: `cycles_per_instruction` per step that
+    /// ran (an instruction, or a trap or interrupt taken; a `wfi` that waits on
+    /// costs nothing more). The rest of the clock is the memory port's answers
+    /// and what the machine adds ([`Hart::advance_to`]).
+    pub fn own_cycles(&self) -> u64 {
+        self.charged_steps.saturating_mul(self.cycles_per_instruction.as_u64())
     }
     /// Moves the clock forward to `cycle` (a machine fast-forwarding a `wfi`); an
     /// earlier cycle changes nothing.
@@ -340,6 +351,7 @@ impl Hart {
             self.waiting = false;
         }
         self.now += self.cycles_per_instruction;
+        self.charged_steps += 1;
         if pending != 0 && self.environment == Environment::BareMetal {
             if let Some(interrupt) = self.interrupt_to_take(pending) {
                 let cause = Cause::Interrupt(interrupt);

@@ -144,6 +144,23 @@ impl TlbHierarchy {
         HierarchyLookup { translation: None, done_at: t, from_l1: false }
     }
 
+    /// Cycles every lookup so far cost, worked out from the counters (so the
+    /// lookup path pays nothing for it): per side, the side's L1 latency per
+    /// lookup (its L1s are probed in parallel, and each counts every lookup of the
+    /// side, so the first one's count is the side's), plus the L2's latency per L2
+    /// lookup (each L1 miss of a side it serves, each D-bit re-lookup). Retries
+    /// after a page fault included; since the last [`TlbHierarchy::reset_stats`].
+    pub fn lookup_cycles(&self) -> u64 {
+        let side = |s: &SideL1s, on: Side| {
+            s.l1.first().map_or(0, |&i| self.l1[i].lookups_on(on).saturating_mul(s.latency.as_u64()))
+        };
+        let l2 = self.l2.as_ref().map_or(0, |t| {
+            (t.lookups_on(Side::Instructions) + t.lookups_on(Side::Data))
+                .saturating_mul(t.hit_latency().as_u64())
+        });
+        side(&self.fetch, Side::Instructions).saturating_add(side(&self.data, Side::Data)).saturating_add(l2)
+    }
+
     /// The L1 of the side that stores pages of `page` size best: the one holding
     /// that size, else the one splintering it into the largest pieces.
     fn l1_for(&self, page: PageShift, access: AccessKind) -> Option<usize> {

@@ -267,6 +267,11 @@ impl Tlb {
     pub fn hit_latency(&self) -> Cycles {
         self.hit_latency
     }
+    /// Lookups made for accesses of `side` (hits and misses, retries included).
+    pub fn lookups_on(&self, side: Side) -> u64 {
+        let c = &self.sides[side.index()];
+        c.hits + c.misses
+    }
     /// Zeroes the counters, keeping the entries (the end of a warm-up).
     pub fn reset_stats(&mut self) {
         self.array.reset_stats();

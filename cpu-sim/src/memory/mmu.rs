@@ -222,6 +222,14 @@ impl Mmu {
         self.tlbs.at_mut(position)
     }
 
+    /// Cycles of TLB lookups since the last reset: of each translation, the time
+    /// from its start to its TLB answer or the start of its walk (L1 latency, the
+    /// L2's after an L1 miss or for a store's D-bit re-lookup, again for a retry
+    /// after a page fault). See [`TlbHierarchy::lookup_cycles`].
+    pub fn lookup_cycles(&self) -> u64 {
+        self.tlbs.lookup_cycles()
+    }
+
     /// Counters.
     pub fn stats(&self) -> &MmuStats {
         &self.stats

@@ -43,6 +43,9 @@ pub struct MemorySystem {
     /// Accesses that reached the port, in order: the numbering OPT's future uses.
     issued: u64,
     faults: FaultCounts,
+    /// Cycles the OS's fault handling cost, swap latencies included (the sum of
+    /// every `Resolution::cost` charged).
+    fault_cycles: u64,
     segfaults: Vec<Segfault>,
     oracle: Option<Oracle>,
 }
@@ -57,6 +60,7 @@ impl MemorySystem {
             current: Pid::new(0),
             issued: 0,
             faults: FaultCounts::default(),
+            fault_cycles: 0,
             segfaults: Vec::new(),
             oracle: None,
         }
@@ -143,6 +147,7 @@ impl MemorySystem {
         self.dram.reset_stats();
         self.os.reset_counters();
         self.faults = FaultCounts::default();
+        self.fault_cycles = 0;
         self.segfaults.clear();
         if let Some(oracle) = &mut self.oracle {
             oracle.reset_counts();
@@ -152,6 +157,12 @@ impl MemorySystem {
     /// Page faults by kind so far (the core adds its own alignment faults).
     pub fn faults(&self) -> &FaultCounts {
         &self.faults
+    }
+
+    /// Cycles the OS spent handling page faults, swap latencies included: every
+    /// fault's `Resolution::cost`, as charged to the faulting access.
+    pub fn fault_cycles(&self) -> u64 {
+        self.fault_cycles
     }
 
     /// Processes stopped by segmentation faults, in order.
@@ -264,6 +275,7 @@ impl MemoryPort for MemorySystem {
                     let resolution = self.os.handle_fault(&mut self.dram, self.current, fault)?;
                     self.apply(&resolution.fences);
                     now += resolution.cost;
+                    self.fault_cycles += resolution.cost.as_u64();
                     if let Outcome::Stopped(segfault) = resolution.outcome {
                         self.segfaults.push(segfault);
                         return Ok(Timed { value: Err(trap(TrapCause::Fault(fault))), ready_at: now });

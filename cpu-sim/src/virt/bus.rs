@@ -29,13 +29,25 @@ pub struct Bus {
     pub(crate) halt: Option<Halt>,
     /// The `mtime` the CLINT reads now (kept current by the board before each step).
     pub(crate) mtime: u64,
+    /// Cycles spent on device register accesses ([`DEVICE_LATENCY`] each).
+    pub(crate) device_cycles: u64,
 }
 
 impl Bus {
     /// A bus over `ram`, which starts at `base`.
     pub fn new(ram: Dram, base: u64, tohost: Option<u64>) -> Self {
         let size = ram.capacity_bytes();
-        Self { ram, base, size, uart: Uart::default(), clint: Clint::default(), tohost, halt: None, mtime: 0 }
+        Self {
+            ram,
+            base,
+            size,
+            uart: Uart::default(),
+            clint: Clint::default(),
+            tohost,
+            halt: None,
+            mtime: 0,
+            device_cycles: 0,
+        }
     }
 
     /// The DRAM address of `addr`, if it is in RAM.
@@ -114,6 +126,7 @@ impl Bus {
         } else {
             return None;
         };
+        self.device_cycles += DEVICE_LATENCY.as_u64();
         Some(Timed { value, ready_at: now + DEVICE_LATENCY })
     }
 

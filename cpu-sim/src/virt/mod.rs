@@ -150,6 +150,8 @@ pub struct VirtMachine {
     steps: u64,
     /// MTIP and MSIP as last driven into the hart.
     lines: (bool, bool),
+    /// Cycles the clock jumped over while the hart waited in `wfi`.
+    idle_cycles: u64,
 }
 
 impl VirtMachine {
@@ -198,6 +200,7 @@ impl VirtMachine {
             max_instructions,
             steps: 0,
             lines: (false, false),
+            idle_cycles: 0,
         })
     }
 
@@ -295,7 +298,9 @@ impl VirtMachine {
         if mie & MTIE != 0 && mtimecmp > mtime && mtimecmp != u64::MAX {
             // The first cycle at which `now / CYCLES_PER_MTIME_TICK + offset` reaches mtimecmp.
             let ticks = mtimecmp.wrapping_sub(self.memory.bus.clint.mtime_offset);
+            let before = self.hart.now();
             self.hart.advance_to(Cycle::new(ticks.saturating_mul(CYCLES_PER_MTIME_TICK)));
+            self.idle_cycles += self.hart.now().since(before).as_u64();
             return Ok(());
         }
         let pending_soon = mie & MTIE != 0 && mtimecmp <= mtime;
@@ -320,6 +325,12 @@ impl VirtMachine {
                 skipped_accesses: 0,
                 context_switches: 0,
                 cycles: self.hart.now().as_u64(),
+                cycles_by_cause: crate::report::CyclesByCause {
+                    cpu: self.hart.own_cycles(),
+                    dram_data: dram.stats().data.latency_cycles.saturating_add(memory.bus.device_cycles),
+                    idle: self.idle_cycles,
+                    ..crate::report::CyclesByCause::of_mmu(mmu)
+                },
             },
             crate::report::MmuReport::of(mmu),
             memory.faults.clone(),
