@@ -727,6 +727,30 @@ fn assert_causes_add_up(report: &cpu_sim::Report, what: &str) {
 }
 
 #[test]
+fn the_table_shows_the_causes_with_their_shares_and_the_readme_shows_its_legend() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/sv32-small.ron");
+    let report = mmu_sim::run_file(&path, None).unwrap();
+    let table = mmu_sim::render_table(&report, "configs/sv32-small.ron");
+    let b = &report.cycles_by_cause;
+    for (name, cycles) in [("tlb lookups", b.tlb_lookups), ("dram data", b.dram_data), ("swap io", 0)] {
+        let share = format!("{:.2}%", cycles as f64 * 100.0 / report.cycles as f64);
+        assert!(
+            table.lines().any(|l| l.trim_start().starts_with(name)
+                && l.contains(&cycles.to_string())
+                && l.ends_with(&share)),
+            "{name} {cycles} {share}:\n{table}"
+        );
+    }
+    assert!(!table.contains("  idle "), "idle is shown only when the core slept");
+    assert!(table.ends_with(mmu_sim::render::LEGEND), "the legend closes the table");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.contains(mmu_sim::render::LEGEND.trim_start_matches('\n')),
+        "README shows the legend as printed"
+    );
+}
+
+#[test]
 fn cycles_by_cause_adds_up_to_cycles_for_every_shipped_config_whole_and_after_a_warm_up() {
     use cpu_sim::window::Window;
     for path in configs() {
