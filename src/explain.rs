@@ -6,7 +6,7 @@ use crate::error::RunError;
 use crate::run::{RunOptions, run_watched};
 use cpu_sim::watch::{ExplainWatch, LogWatch, Target, Told};
 use cpu_sim::{MachineConfig, WorkloadConfig};
-use mmu_core::event::{Event, FillChoice, OsStep, RowState, RuleBook};
+use mmu_core::event::{Event, FillChoice, OsStep, RowState, Rule, RuleBook};
 use mmu_core::{AccessKind, PageTableFormat, PagingConfig, VirtAddr};
 use serde::Serialize;
 use std::cell::RefCell;
@@ -313,10 +313,18 @@ fn describe(e: &Event, book: RuleBook) -> (String, Vec<String>) {
                 ("invalid", _) => ": not valid".to_string(),
                 _ => ": a reserved encoding".to_string(),
             };
-            (format!("level {level} PTE = {raw}{detail}"), vec![])
+            (format!("level {level} PTE = {raw}{detail}"), vec![pte_bits(raw.0 as u32, book)])
         }
+        Event::Check { rule: Rule::AccessedDirty, level, passed: false } => (
+            format!("level {level} check: A clear, or D clear on a store: the bits must be set"),
+            vec![Rule::AccessedDirty.quote(book).to_string()],
+        ),
         Event::Check { rule, level, passed } => (
-            format!("level {level} check {}: {rule:?}", if *passed { "passed" } else { "FAILED" }),
+            format!(
+                "level {level} check {}: {}",
+                if *passed { "passed" } else { "FAILED" },
+                rule_name(*rule)
+            ),
             vec![rule.quote(book).to_string()],
         ),
         Event::AdWrite { addr, old, new } => (format!("A/D update: PTE at {addr} {old} -> {new}"), vec![]),
@@ -361,6 +369,49 @@ fn describe(e: &Event, book: RuleBook) -> (String, Vec<String>) {
                 if *flushed { ", TLBs and walk caches flushed (no ASIDs)" } else { "" }
             ),
             vec![],
+        ),
+    }
+}
+
+/// A rule's name in words.
+fn rule_name(rule: Rule) -> &'static str {
+    match rule {
+        Rule::PteInMemory => "the PTE lies in physical memory",
+        Rule::Valid => "the PTE is valid",
+        Rule::NotReserved => "no reserved encoding",
+        Rule::PointerAboveLeaf => "a pointer above the last level",
+        Rule::Permission => "the rights allow the access",
+        Rule::SuperpageAligned => "the superpage is aligned",
+        Rule::AccessedDirty => "A set (and D set for a store)",
+    }
+}
+
+/// A PTE word's fields, named as the specification names them.
+fn pte_bits(raw: u32, book: RuleBook) -> String {
+    let flags = |names: &[(&str, u32)]| -> String {
+        names.iter().map(|(n, bit)| format!("{n}={}", (raw >> bit) & 1)).collect::<Vec<_>>().join(" ")
+    };
+    match book {
+        RuleBook::RiscV => format!(
+            "PPN {:#x} (bits 31..10), RSW {} | {}",
+            raw >> 10,
+            (raw >> 8) & 3,
+            flags(&[("D", 7), ("A", 6), ("G", 5), ("U", 4), ("X", 3), ("W", 2), ("R", 1), ("V", 0)])
+        ),
+        RuleBook::Ia32 => format!(
+            "frame {:#x} (bits 31..12) | {}",
+            raw >> 12,
+            flags(&[
+                ("G", 8),
+                ("PS", 7),
+                ("D", 6),
+                ("A", 5),
+                ("PCD", 4),
+                ("PWT", 3),
+                ("U/S", 2),
+                ("R/W", 1),
+                ("P", 0)
+            ])
         ),
     }
 }
