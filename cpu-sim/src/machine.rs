@@ -47,6 +47,9 @@ pub struct Machine {
     /// flag is what the hot path tests.
     watch: Option<Box<dyn Watch>>,
     watching: bool,
+    /// Accesses below this count take the cold path: `skip_until`, or every
+    /// access while watched.
+    slow_until: u64,
 }
 
 impl Machine {
@@ -81,6 +84,7 @@ impl Machine {
             curve: None,
             watch: None,
             watching: false,
+            slow_until: config.window.skip,
         }
         .with_first_checkpoint())
     }
@@ -350,6 +354,17 @@ impl Machine {
     /// What the memory system stops the run with.
     #[inline]
     pub fn access(&mut self, access: Access) -> Result<(), SimError> {
+        // One compare serves the window's skip and a watch (then `slow_until` is
+        // `u64::MAX`), so watching costs the unwatched hot path nothing.
+        if self.seen < self.slow_until {
+            return self.access_slow(access);
+        }
+        self.access_unskipped(access)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn access_slow(&mut self, access: Access) -> Result<(), SimError> {
         if self.watching {
             return self.access_watched(access);
         }
@@ -360,11 +375,13 @@ impl Machine {
     pub fn set_watch(&mut self, watch: Box<dyn Watch>) {
         self.watch = Some(watch);
         self.watching = true;
+        self.slow_until = u64::MAX;
     }
 
     /// Takes the watch back (to read what it was told).
     pub fn take_watch(&mut self) -> Option<Box<dyn Watch>> {
         self.watching = false;
+        self.slow_until = self.skip_until;
         self.watch.take()
     }
 
@@ -373,6 +390,7 @@ impl Machine {
     fn access_watched(&mut self, access: Access) -> Result<(), SimError> {
         let Some(mut watch) = self.watch.take() else {
             self.watching = false;
+            self.slow_until = self.skip_until;
             return self.access_plain(access);
         };
         let (index, pid) = (self.seen, self.current);
@@ -419,11 +437,16 @@ impl Machine {
         result
     }
 
-    #[inline(always)]
     fn access_plain(&mut self, access: Access) -> Result<(), SimError> {
         if self.seen < self.skip_until {
             return self.skip();
         }
+        self.access_unskipped(access)
+    }
+
+    /// One access past the window's skip.
+    #[inline(always)]
+    fn access_unskipped(&mut self, access: Access) -> Result<(), SimError> {
         self.accesses += 1;
         self.memory.os.count_access(self.current);
         if !self.memory.os.is_running(self.current) {

@@ -209,8 +209,9 @@ where
                 addr: Hex(pte_addr.as_u64()),
             });
         }
-        check(Rule::PteInMemory, level, mem.contains(pte_addr));
-        if !mem.contains(pte_addr) {
+        let in_memory = mem.contains(pte_addr);
+        check(Rule::PteInMemory, level, in_memory);
+        if !in_memory {
             out.result = Err(fault(req, FaultKind::AccessFault, Some(level)));
             break;
         }
@@ -273,8 +274,9 @@ where
                 // Step 5: "Determine if the requested memory access is allowed by the
                 // pte.r, pte.w, pte.x, and pte.u bits, given the current privilege mode
                 // and the value of the SUM and MXR fields."
-                check(Rule::Permission, level, format.permits(perms, req.access, &req.state));
-                if !format.permits(perms, req.access, &req.state) {
+                let permitted = format.permits(perms, req.access, &req.state);
+                check(Rule::Permission, level, permitted);
+                if !permitted {
                     out.result = Err(fault(req, FaultKind::Protection, Some(level)));
                     break;
                 }
