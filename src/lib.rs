@@ -9,9 +9,11 @@
 //! - [`run`]: the options of a run, the progress bar, the runner's trace source;
 //! - [`inspect`]: reading a trace without simulating it;
 //! - [`generate`]: writing a synthetic workload as a trace;
-//! - [`render`]: the report as a table.
+//! - [`render`]: the report as a table;
+//! - [`explain`]: the story of one access (`explain`) and the event log (`run --log`).
 
 pub mod error;
+pub mod explain;
 pub mod generate;
 pub mod inspect;
 pub mod io;
@@ -30,4 +32,4 @@ pub use inspect::{TraceSummary, inspect_trace, render_summary};
 pub use io::{load_config, open_trace, trace_path};
 pub use program::{ProgramEnd, ProgramRun};
 pub use render::{executed_accesses, render_table, render_timing, skipped_warning};
-pub use run::{RunOptions, RunOutcome, run_config, run_config_with, run_file, run_with};
+pub use run::{RunOptions, RunOutcome, run_config, run_config_with, run_file, run_watched, run_with};

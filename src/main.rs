@@ -95,6 +95,43 @@ enum Command {
         /// (table) or standard error (JSON, RON).
         #[arg(long, value_name = "FILE")]
         console: Option<PathBuf>,
+        /// Log one line per event (lookups, walks, PTE reads, DRAM requests, faults,
+        /// evictions, write-backs, fences, context switches) of the accesses
+        /// numbered FROM to TO, counting from 0, TO excluded; to standard error or
+        /// --log-file.
+        #[arg(long, value_name = "FROM..TO")]
+        log: Option<mmu_sim::explain::LogRange>,
+        /// Write the --log lines to FILE instead of standard error.
+        #[arg(long, value_name = "FILE", requires = "log")]
+        log_file: Option<PathBuf>,
+    },
+    /// Run the workload up to one access and print its whole story: the address's
+    /// fields, each TLB probed, walk caches, each PTE read and check, DRAM timing,
+    /// the OS's handling of a fault, and the cycles of each step adding up.
+    Explain {
+        /// The RON config file.
+        config: PathBuf,
+        /// Read this trace instead of the config's workload.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// The access to explain: its number in the workload, counting from 0.
+        #[arg(long, value_name = "N", conflicts_with = "va", required_unless_present = "va")]
+        access: Option<u64>,
+        /// Explain the first access to the word holding this address (hex).
+        #[arg(long, value_name = "ADDR")]
+        va: Option<String>,
+        /// With --va: only accesses of this process.
+        #[arg(long, value_name = "P", requires = "va")]
+        pid: Option<u32>,
+        /// With --va: only accesses of this kind (R load, W store, X fetch).
+        #[arg(long, value_enum, requires = "va")]
+        kind: Option<KindArg>,
+        /// table: the story for people; json: the same as data.
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Table)]
+        format: ExplainFormat,
+        /// Replace a config field (PATH=VALUE, RON), as `run --set`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<mmu_sim::overrides::Override>,
     },
     /// Run the config once per point of a grid of values, in parallel, and print
     /// one row of counters per point.
@@ -216,6 +253,22 @@ enum Format {
     Table,
     Json,
     Ron,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    #[value(name = "R")]
+    R,
+    #[value(name = "W")]
+    W,
+    #[value(name = "X")]
+    X,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExplainFormat {
+    Table,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -352,6 +405,8 @@ fn main() -> ExitCode {
             elf,
             max_instructions,
             console,
+            log,
+            log_file,
         } => {
             let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
             let options = mmu_sim::RunOptions {
@@ -385,7 +440,26 @@ fn main() -> ExitCode {
                 Ok(loaded) => loaded,
                 Err(e) => return fail(&e),
             };
-            let outcome = match mmu_sim::run_with(&loaded, &config, &options) {
+            let mut log_out = None;
+            let watch = match log {
+                None => None,
+                Some(range) => {
+                    let sink: Box<dyn std::io::Write> = match &log_file {
+                        Some(path) => match std::fs::File::create(path) {
+                            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+                            Err(e) => {
+                                eprintln!("error: --log-file {}: {e}", path.display());
+                                return ExitCode::from(2);
+                            }
+                        },
+                        None => Box::new(std::io::stderr()),
+                    };
+                    let out = std::rc::Rc::new(std::cell::RefCell::new(sink));
+                    log_out = Some(std::rc::Rc::clone(&out));
+                    Some(mmu_sim::explain::log_watch(range, &loaded.mmu.format, out))
+                }
+            };
+            let outcome = match mmu_sim::run_watched(&loaded, &config, &options, watch) {
                 Ok(outcome) => outcome,
                 Err(e) => {
                     if let mmu_sim::RunError::Stopped(stopped) = &e {
@@ -397,6 +471,12 @@ fn main() -> ExitCode {
                     return fail(&e);
                 }
             };
+            if let Some(out) = log_out {
+                if let Err(e) = out.borrow_mut().flush() {
+                    eprintln!("error: writing the --log: {e}");
+                    return ExitCode::from(1);
+                }
+            }
             if let Some((columns, records)) = &outcome.intervals {
                 let written = interval_out
                     .as_deref()
@@ -619,6 +699,49 @@ fn main() -> ExitCode {
             Ok(text) => emit(text.as_bytes()),
             Err(e) => fail(&e),
         },
+        Command::Explain { config, trace, access, va, pid, kind, format, sets } => {
+            let target = match (access, va) {
+                (Some(n), _) => cpu_sim::watch::Target::Index(n),
+                (None, Some(va)) => match mmu_sim::explain::parse_va(&va) {
+                    Ok(vaddr) => cpu_sim::watch::Target::Address {
+                        vaddr,
+                        pid: pid.map(mmu_core::Pid::new),
+                        kind: kind.map(|k| match k {
+                            KindArg::R => mmu_core::AccessKind::Read,
+                            KindArg::W => mmu_core::AccessKind::Write,
+                            KindArg::X => mmu_core::AccessKind::Fetch,
+                        }),
+                    },
+                    Err(message) => {
+                        eprintln!("error: --va {message}");
+                        return ExitCode::from(2);
+                    }
+                },
+                (None, None) => {
+                    eprintln!("error: say which access: --access N or --va ADDR");
+                    return ExitCode::from(2);
+                }
+            };
+            let loaded = match mmu_sim::load_config(&config)
+                .and_then(|loaded| mmu_sim::overrides::apply(&loaded, &config.display().to_string(), &sets))
+            {
+                Ok(loaded) => loaded,
+                Err(e) => return fail(&e),
+            };
+            let options = mmu_sim::RunOptions { trace, ..mmu_sim::RunOptions::default() };
+            match mmu_sim::explain::explain(&loaded, &config, &options, target) {
+                Ok(e) => match format {
+                    ExplainFormat::Table => {
+                        emit(mmu_sim::explain::render_explanation(&e, &loaded).as_bytes())
+                    }
+                    ExplainFormat::Json => emit(
+                        (serde_json::to_string_pretty(&e).expect("an explanation always serializes") + "\n")
+                            .as_bytes(),
+                    ),
+                },
+                Err(e) => fail(&e),
+            }
+        }
         Command::Inspect { trace, trace_format, skip_bad_lines } => {
             match mmu_sim::inspect_trace(&trace, trace_format.into(), skip_bad_lines) {
                 Ok(summary) => {

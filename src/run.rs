@@ -130,6 +130,26 @@ pub fn run_with(
     config_path: &Path,
     options: &RunOptions,
 ) -> Result<RunOutcome, RunError> {
+    run_watched(config, config_path, options, None)
+}
+
+/// [`run_with`], with `watch` told the steps it asks for (`explain`, `--log`).
+///
+/// # Errors
+/// As [`run_with`]; an ELF run cannot be watched (`Unsupported`).
+pub fn run_watched(
+    config: &MachineConfig,
+    config_path: &Path,
+    options: &RunOptions,
+    watch: Option<Box<dyn cpu_sim::watch::Watch>>,
+) -> Result<RunOutcome, RunError> {
+    if watch.is_some() && (options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. })) {
+        return Err(RunError::Unsupported(
+            "explain and --log follow the trace player's accesses; an RV32 program (an `Elf` workload or --elf) \
+             runs on the RV32 core, which they do not follow yet: record its accesses as a trace instead"
+                .into(),
+        ));
+    }
     if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
         let (report, timing, program) = run_program(config, config_path, options)?;
         return Ok(RunOutcome {
@@ -148,6 +168,9 @@ pub fn run_with(
     }
     if let Some((tlb, geometries)) = &options.observe {
         machine.observe_tlb(tlb, geometries).map_err(RunError::Unsupported)?;
+    }
+    if let Some(watch) = watch {
+        machine.set_watch(watch);
     }
     let mut trace_stats = None;
     let mut first_bad_line = None;

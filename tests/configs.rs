@@ -769,3 +769,180 @@ fn cycles_by_cause_adds_up_to_cycles_for_every_shipped_config_whole_and_after_a_
         assert!(warm.cycles < report.cycles, "{name}: the warm-up's cycles are left out");
     }
 }
+
+/// Every access of the first `n` of `config` (with `sets` applied), recorded as
+/// `run --log 0..n` records them, and the report of the same run unwatched.
+fn logged_run(
+    config: &str,
+    sets: &[&str],
+    n: u64,
+) -> (Vec<cpu_sim::watch::Told>, cpu_sim::Report, cpu_sim::Report) {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(config);
+    let loaded = mmu_sim::load_config(&path).expect("a shipped config loads");
+    let sets: Vec<mmu_sim::overrides::Override> =
+        sets.iter().map(|s| s.parse().expect("a good override")).collect();
+    let mut loaded = mmu_sim::overrides::apply(&loaded, config, &sets).expect("overrides apply");
+    loaded.window.max = Some(n);
+    let options = mmu_sim::RunOptions::default();
+    let plain = mmu_sim::run_with(&loaded, &path, &options).expect("the run succeeds").report;
+    let told = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&told);
+    let watch = cpu_sim::watch::LogWatch { from: 0, to: n, sink: move |t| sink.borrow_mut().push(t) };
+    let watched =
+        mmu_sim::run_watched(&loaded, &path, &options, Some(Box::new(watch))).expect("the run succeeds");
+    let steps = told.borrow().clone();
+    (steps, plain, watched.report)
+}
+
+#[test]
+fn recording_every_access_changes_nothing_and_each_story_adds_up_to_what_the_run_charges() {
+    let cases: &[(&str, &[&str])] = &[
+        ("configs/sv32-small.ron", &[]),
+        ("configs/explain-demo.ron", &[]),
+        ("configs/x86-32-ddr4.ron", &[]),
+        ("configs/sv32-ddr4.ron", &[]),
+        ("configs/flat-4k-pages.ron", &[]),
+        ("configs/radix-3level.ron", &[]),
+        ("configs/swapping-clock.ron", &[]),
+        ("configs/swapping-lru.ron", &[]),
+        ("configs/sv32-skylake-like-no-asids.ron", &[]),
+        ("configs/sv32-l2-inclusive.ron", &[]),
+        ("configs/shared-memory.ron", &[]),
+        ("configs/sv32-superpages.ron", &[]),
+        ("configs/explain-demo.ron", &["mmu.ad_update=Fault", "os.accessed_dirty_cycles=7"]),
+    ];
+    for (config, sets) in cases {
+        let (steps, plain, watched) = logged_run(config, sets, 400);
+        assert_eq!(
+            serde_json::to_value(&plain).unwrap(),
+            serde_json::to_value(&watched).unwrap(),
+            "{config}: recording must not change the run"
+        );
+        let accesses = steps.iter().filter(|s| s.access.is_some()).count() as u64;
+        assert_eq!(accesses, plain.accesses, "{config}: every access is told");
+        for step in &steps {
+            let sum: u64 = step.events.iter().map(mmu_core::event::Event::cycles).sum();
+            assert_eq!(
+                sum, step.cycles,
+                "{config}: access {}: the steps add up to the cycles charged",
+                step.index
+            );
+        }
+        let total: u64 = steps.iter().map(|s| s.cycles).sum();
+        assert_eq!(total, plain.cycles, "{config}: the accesses' cycles (and switches') add up to the run's");
+    }
+}
+
+/// `explain` of `config` (with `sets`) at access `n`, as text.
+fn explain_text(config: &str, sets: &[&str], target: cpu_sim::watch::Target) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(config);
+    let loaded = mmu_sim::load_config(&path).expect("a shipped config loads");
+    let sets: Vec<mmu_sim::overrides::Override> =
+        sets.iter().map(|s| s.parse().expect("a good override")).collect();
+    let loaded = mmu_sim::overrides::apply(&loaded, config, &sets).expect("overrides apply");
+    let e = mmu_sim::explain::explain(&loaded, &path, &mmu_sim::RunOptions::default(), target)
+        .unwrap_or_else(|e| panic!("{config}: {e}"));
+    let sum: u64 = e.steps.iter().map(mmu_core::event::Event::cycles).sum();
+    assert_eq!(sum, e.total_cycles, "{config}: the steps add up");
+    mmu_sim::explain::render_explanation(&e, &loaded)
+}
+
+#[test]
+fn explain_tells_each_kind_of_access_in_each_paging_format() {
+    use cpu_sim::watch::Target::Index;
+    let demo = "configs/explain-demo.ron";
+    // Sv32: 0 a demand-zero fault, 1 a TLB hit, 2 a walk from the walk cache,
+    // 4 a swap-in that evicts a dirty victim.
+    insta::assert_snapshot!("explain_sv32_demand_zero", explain_text(demo, &[], Index(0)));
+    insta::assert_snapshot!("explain_sv32_tlb_hit", explain_text(demo, &[], Index(1)));
+    insta::assert_snapshot!("explain_sv32_walk_cache", explain_text(demo, &[], Index(2)));
+    insta::assert_snapshot!("explain_sv32_swap_in_dirty_victim", explain_text(demo, &[], Index(4)));
+    let formats: &[(&str, &[&str])] = &[
+        ("ia32", &["mmu.format=X86_32(pse: true)"]),
+        ("flat", &["mmu.format=Flat(page_bytes: 4096)", "tlb.walk_caches=[]"]),
+        ("radix", &["mmu.format=Radix(index_bits: [4, 8, 8], page_bits: 12)"]),
+    ];
+    for (name, sets) in formats {
+        // A flat table has one level: no pointer for a walk cache to hold.
+        let walk = if *name == "flat" { "walk" } else { "walk_cache" };
+        for (what, n) in [("demand_zero", 0), ("tlb_hit", 1), (walk, 2), ("swap_in_dirty_victim", 4)] {
+            insta::assert_snapshot!(format!("explain_{name}_{what}"), explain_text(demo, sets, Index(n)));
+        }
+    }
+}
+
+#[test]
+fn explain_finds_the_first_access_to_an_address_and_refuses_bad_targets() {
+    let ok = mmu_sim(&["explain", "configs/explain-demo.ron", "--va", "0x10000004", "--kind", "R"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("access 1: process 0, R 0x10000004"));
+    let json = mmu_sim(&["explain", "configs/explain-demo.ron", "--access", "3", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(value["access"], 3);
+    assert_eq!(value["vaddr"], "0x10002000");
+    let sum: u64 = value["steps"].as_array().unwrap().iter().filter_map(|s| s["cycles"].as_u64()).sum();
+    assert_eq!(Some(sum), value["total_cycles"].as_u64());
+    for (args, wanted) in [
+        (
+            &["--access", "6"][..],
+            "--access 6 is past the end of the workload: it has 6 accesses, numbered 0 to 5",
+        ),
+        (
+            &["--va", "0x20000000"][..],
+            "no access touches the word at 0x20000000 in the workload's 6 accesses",
+        ),
+        (&["--va", "0x10000000", "--kind", "X"][..], "no access of kind X touches the word at 0x10000000"),
+        (
+            &["--va", "0x10000000", "--pid", "3"][..],
+            "--pid 3: the config declares 1 process(es), pids 0 to 0",
+        ),
+        (&["--va", "zz"][..], "--va `zz` is not a hexadecimal address"),
+        (&["--va", "0x100000000"][..], "does not fit in 32 bits"),
+        (&["--va", "0x10", "--kind", "Q"][..], "invalid value 'Q'"),
+    ] {
+        let mut all = vec!["explain", "configs/explain-demo.ron"];
+        all.extend_from_slice(args);
+        let out = mmu_sim(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(wanted), "{args:?}: {stderr}");
+    }
+    let elf = mmu_sim(&["explain", "configs/rv32-virt.ron", "--access", "0"]);
+    assert_eq!(elf.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&elf.stderr).contains("explain follows the trace player's accesses"));
+}
+
+#[test]
+fn run_log_writes_one_line_per_event_of_the_window_and_refuses_bad_ranges() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("log.txt");
+    let out = mmu_sim(&[
+        "run",
+        "configs/explain-demo.ron",
+        "--log",
+        "1..3",
+        "--log-file",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = std::fs::read_to_string(&file).unwrap();
+    assert!(log.lines().all(|l| l.starts_with("access 1 ") || l.starts_with("access 2 ")), "{log}");
+    assert!(log.contains("access 1 pid 0 R 0x10000004: @2572 CPU"), "{log}");
+    assert!(log.contains("l1d: hit"), "{log}");
+    assert!(log.contains("walk cache root"), "{log}");
+    let plain = mmu_sim(&["run", "configs/explain-demo.ron", "--format", "json"]);
+    assert_eq!(plain.stdout, out.stdout, "the report is the same with --log");
+    let stderr = mmu_sim(&["run", "configs/explain-demo.ron", "--log", "0..1"]);
+    assert!(String::from_utf8_lossy(&stderr.stderr).contains("access 0 pid 0 W 0x10000000"));
+    for bad in ["5", "3..1", "a..b", "2..2"] {
+        let out = mmu_sim(&["run", "configs/explain-demo.ron", "--log", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(bad), "{bad}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

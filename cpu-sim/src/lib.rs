@@ -23,6 +23,7 @@ pub mod runner;
 pub mod testing;
 pub mod user;
 pub mod virt;
+pub mod watch;
 pub mod window;
 pub mod workload;
 

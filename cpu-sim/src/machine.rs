@@ -8,9 +8,12 @@ use crate::error::SimError;
 use crate::memory::MemorySystem;
 use crate::player::TracePlayer;
 use crate::report::Report;
+use crate::watch::{Told, Watch};
 use crate::window::{IntervalColumns, IntervalRecord, WindowReport};
+use mmu_core::event::{Event, EventLog, LogTo, Recorder};
 use mmu_core::{AccessContext, AddressSpace, Dram, Pid};
 use os_model::{Future, Os};
+use std::cell::RefCell;
 use workload::{Access, TraceEvent};
 
 /// A whole machine: trace player, MMU, DRAM and OS.
@@ -40,6 +43,13 @@ pub struct Machine {
     /// A miss-ratio curve of one TLB (at its position in the hierarchy), built as
     /// the run goes.
     curve: Option<(usize, CurveRun)>,
+    /// Who is told the recorded steps (`explain`, `run --log`), if anyone; the
+    /// flag is what the hot path tests.
+    watch: Option<Box<dyn Watch>>,
+    watching: bool,
+    /// Accesses below this count take the cold path: `skip_until`, or every
+    /// access while watched.
+    slow_until: u64,
 }
 
 impl Machine {
@@ -72,6 +82,9 @@ impl Machine {
             interval_base: Vec::new(),
             intervals: Vec::new(),
             curve: None,
+            watch: None,
+            watching: false,
+            slow_until: config.window.skip,
         }
         .with_first_checkpoint())
     }
@@ -276,6 +289,7 @@ impl Machine {
     pub fn step(&mut self, event: TraceEvent, origin: &str) -> Result<(), SimError> {
         match event {
             TraceEvent::Access(access) => self.access(access),
+            TraceEvent::Switch(pid) if self.watching => self.switch_watched(pid, origin),
             TraceEvent::Switch(pid) if self.seen < self.skip_until => self.defer_switch(pid, origin),
             TraceEvent::Switch(pid) => self.switch(pid, origin),
         }
@@ -340,9 +354,99 @@ impl Machine {
     /// What the memory system stops the run with.
     #[inline]
     pub fn access(&mut self, access: Access) -> Result<(), SimError> {
+        // One compare serves the window's skip and a watch (then `slow_until` is
+        // `u64::MAX`), so watching costs the unwatched hot path nothing.
+        if self.seen < self.slow_until {
+            return self.access_slow(access);
+        }
+        self.access_unskipped(access)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn access_slow(&mut self, access: Access) -> Result<(), SimError> {
+        if self.watching {
+            return self.access_watched(access);
+        }
+        self.access_plain(access)
+    }
+
+    /// Has `watch` told the steps it asks for from now on (see [`Watch`]).
+    pub fn set_watch(&mut self, watch: Box<dyn Watch>) {
+        self.watch = Some(watch);
+        self.watching = true;
+        self.slow_until = u64::MAX;
+    }
+
+    /// Takes the watch back (to read what it was told).
+    pub fn take_watch(&mut self) -> Option<Box<dyn Watch>> {
+        self.watching = false;
+        self.slow_until = self.skip_until;
+        self.watch.take()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn access_watched(&mut self, access: Access) -> Result<(), SimError> {
+        let Some(mut watch) = self.watch.take() else {
+            self.watching = false;
+            self.slow_until = self.skip_until;
+            return self.access_plain(access);
+        };
+        let (index, pid) = (self.seen, self.current);
+        let result = if self.seen >= self.skip_until && watch.wants(index, pid, &access) {
+            let log = RefCell::new(EventLog::default());
+            let start = self.player.now();
+            let result = self.step_recorded(TraceEvent::Access(access), "workload", LogTo(&log));
+            let cycles = self.player.now().since(start).as_u64();
+            watch.told(Told { index, pid, access: Some(access), events: log.into_inner().events, cycles });
+            result
+        } else {
+            self.access_plain(access)
+        };
+        if watch.finished() {
+            self.finished = true;
+        }
+        self.watch = Some(watch);
+        result
+    }
+
+    #[cold]
+    fn switch_watched(&mut self, pid: Pid, origin: &str) -> Result<(), SimError> {
+        let unwatched = |m: &mut Self| {
+            if m.seen < m.skip_until { m.defer_switch(pid, origin) } else { m.switch(pid, origin) }
+        };
+        let Some(mut watch) = self.watch.take() else {
+            return unwatched(self);
+        };
+        let index = self.seen;
+        let result = if self.seen >= self.skip_until && watch.wants_switch(index) {
+            let log = RefCell::new(EventLog::default());
+            let start = self.player.now();
+            let result = self.step_recorded(TraceEvent::Switch(pid), origin, LogTo(&log));
+            let cycles = self.player.now().since(start).as_u64();
+            let events = log.into_inner().events;
+            if !events.is_empty() {
+                watch.told(Told { index, pid, access: None, events, cycles });
+            }
+            result
+        } else {
+            unwatched(self)
+        };
+        self.watch = Some(watch);
+        result
+    }
+
+    fn access_plain(&mut self, access: Access) -> Result<(), SimError> {
         if self.seen < self.skip_until {
             return self.skip();
         }
+        self.access_unskipped(access)
+    }
+
+    /// One access past the window's skip.
+    #[inline(always)]
+    fn access_unskipped(&mut self, access: Access) -> Result<(), SimError> {
         self.accesses += 1;
         self.memory.os.count_access(self.current);
         if !self.memory.os.is_running(self.current) {
@@ -359,6 +463,75 @@ impl Machine {
             self.cross_checkpoint();
         }
         self.check_clock()
+    }
+
+    /// [`Machine::step`], telling `rec` every step of an access (see
+    /// [`MemorySystem::access_recorded`]) and each context switch. The same state
+    /// changes and cycles as `step`.
+    ///
+    /// # Errors
+    /// As [`Machine::step`].
+    pub fn step_recorded<R: Recorder>(
+        &mut self,
+        event: TraceEvent,
+        origin: &str,
+        rec: R,
+    ) -> Result<(), SimError> {
+        match event {
+            TraceEvent::Access(access) if self.seen >= self.skip_until => {
+                self.accesses += 1;
+                self.memory.os.count_access(self.current);
+                if !self.memory.os.is_running(self.current) {
+                    self.skipped_accesses += 1;
+                    self.player.skip();
+                    if R::ON {
+                        rec.record(Event::Trapped {
+                            reason: format!(
+                                "skipped: process {} was stopped by a segmentation fault",
+                                self.current
+                            ),
+                        });
+                    }
+                } else {
+                    self.memory.os.set_narrating(R::ON);
+                    let done = self.player.access_recorded(&mut self.memory, access, rec);
+                    self.memory.os.set_narrating(false);
+                    done?;
+                    if self.curve.is_some() {
+                        self.drain_curve();
+                    }
+                }
+                self.seen += 1;
+                if self.seen == self.checkpoint {
+                    self.cross_checkpoint();
+                }
+                self.check_clock()
+            }
+            TraceEvent::Switch(pid) if R::ON && self.seen >= self.skip_until && pid != self.current => {
+                let (from, at) = (self.current, self.player.now());
+                self.switch(pid, origin)?;
+                rec.record(Event::ContextSwitch {
+                    at: at.as_u64(),
+                    from: from.as_u32(),
+                    to: pid.as_u32(),
+                    cycles: self.player.now().since(at).as_u64(),
+                    flushed: self.config.tlb.asids == tlb::AsidMode::Off,
+                });
+                Ok(())
+            }
+            other => self.step(other, origin),
+        }
+    }
+
+    /// Accesses read from the workload so far (skipped ones included): the
+    /// number of the next access, counting from 0.
+    pub fn accesses_seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// The process running now.
+    pub fn current(&self) -> Pid {
+        self.current
     }
 
     /// Stops the run when the clock has saturated (`Cycle + Cycles` saturates

@@ -7,6 +7,9 @@
 //! trace stores the access's sequence number, so every store leaves a distinct,
 //! checkable value; every value loaded is folded into a checksum.
 
+use crate::error::SimError;
+use crate::memory::MemorySystem;
+use mmu_core::event::{Event, Recorder};
 use mmu_core::{AccessContext, Cycle, Cycles, MemRequest, MemoryPort, Width};
 use workload::Access;
 
@@ -106,6 +109,47 @@ impl TracePlayer {
             }
         };
         let answer = port.access(self.now, &self.context, request)?;
+        self.now = answer.ready_at;
+        if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
+            self.data_checksum = (self.data_checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
+        }
+        Ok(())
+    }
+
+    /// [`TracePlayer::access`] through the memory system itself, telling `rec`
+    /// every step (the CPU's own cycles first): what `explain` and `run --log`
+    /// use. The same state changes and cycles as `access`.
+    ///
+    /// # Errors
+    /// What the memory system stops the run with.
+    pub fn access_recorded<R: Recorder>(
+        &mut self,
+        memory: &mut MemorySystem,
+        access: Access,
+        rec: R,
+    ) -> Result<(), SimError> {
+        self.accesses += 1;
+        if R::ON {
+            rec.record(Event::Cpu { at: self.now.as_u64(), cycles: self.cycles_per_access.as_u64() });
+        }
+        self.now += self.cycles_per_access;
+        if !access.vaddr.is_word_aligned() {
+            self.alignment_faults += 1;
+            if R::ON {
+                rec.record(Event::Trapped {
+                    reason: "alignment fault: the address is not word aligned".into(),
+                });
+            }
+            return Ok(());
+        }
+        let request = match access.kind {
+            mmu_core::AccessKind::Read => MemRequest::load(access.vaddr, Width::Word),
+            mmu_core::AccessKind::Fetch => MemRequest::fetch(access.vaddr, Width::Word),
+            mmu_core::AccessKind::Write => {
+                MemRequest::store(access.vaddr, Width::Word, access.value.unwrap_or(self.accesses as u32))
+            }
+        };
+        let answer = memory.access_recorded(self.now, &self.context, request, rec)?;
         self.now = answer.ready_at;
         if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
             self.data_checksum = (self.data_checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);

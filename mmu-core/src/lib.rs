@@ -15,6 +15,7 @@ pub mod access;
 pub mod addr;
 pub mod config;
 pub mod dram;
+pub mod event;
 pub mod fault;
 pub mod format;
 pub mod mem;
@@ -44,4 +45,5 @@ pub type SimRng = rand_chacha::ChaCha8Rng;
 
 pub use walker::{
     LatencyHistogram, Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, WalkStats, walk,
+    walk_recorded,
 };

@@ -12,6 +12,7 @@ pub use stats::{HistogramBucket, LatencyHistogram, WalkStats};
 
 use crate::access::{AccessKind, PrivilegeState};
 use crate::addr::{Asid, PageShift, PhysAddr, VirtAddr, Vpn};
+use crate::event::{Event, Hex, Off, Recorder, Rule};
 use crate::fault::{Fault, FaultKind};
 use crate::format::{AdUpdate, MAX_LEVELS, PageTableFormat, PteView};
 use crate::mem::{PhysMem, Traffic};
@@ -120,12 +121,38 @@ impl WalkOutcome {
 }
 
 /// Walks the page table of `req` in `mem`, consulting and filling `cache`.
+#[inline(always)]
 pub fn walk<F, M, C>(format: &F, mem: &mut M, cache: &mut C, now: Cycle, req: &WalkRequest) -> WalkOutcome
 where
     F: PageTableFormat + ?Sized,
     M: PhysMem + ?Sized,
     C: WalkCache + ?Sized,
 {
+    walk_recorded(format, mem, cache, now, req, Off)
+}
+
+/// [`walk`], telling `rec` each step: where the walk starts, each PTE's address
+/// and value, each check of the specification with its outcome, each A/D write.
+/// With [`Off`] it is exactly [`walk`].
+pub fn walk_recorded<F, M, C, R>(
+    format: &F,
+    mem: &mut M,
+    cache: &mut C,
+    now: Cycle,
+    req: &WalkRequest,
+    rec: R,
+) -> WalkOutcome
+where
+    F: PageTableFormat + ?Sized,
+    M: PhysMem + ?Sized,
+    C: WalkCache + ?Sized,
+    R: Recorder,
+{
+    let check = |rule: Rule, level: u8, passed: bool| {
+        if R::ON {
+            rec.record(Event::Check { rule, level, passed });
+        }
+    };
     let geometry = *format.geometry();
     let va = req.vaddr;
     let mut out = WalkOutcome {
@@ -147,6 +174,15 @@ where
         global: false,
     });
     let (mut level, mut table, mut perms, mut global) = (start.level, start.table, start.perms, start.global);
+    if R::ON {
+        rec.record(Event::WalkStart {
+            at: now.as_u64(),
+            cycles: t.since(now).as_u64(),
+            level,
+            table: Hex(table.as_u64()),
+            cached: cached.is_some(),
+        });
+    }
     // Pointers whose A bit the walker must set (IA-32), written once the walk has
     // succeeded: Intel processors "first perform the page table walk, then, if the
     // walk was successful, ... update the accessed and dirty bits of walked paging
@@ -164,7 +200,18 @@ where
         // Step 2: "Let pte be the value of the PTE at address a + va.vpn[i] × PTESIZE.
         // If accessing pte violates a PMA or PMP check, raise an access-fault exception."
         let pte_addr = geometry.pte_addr(table, va, level);
-        if !mem.contains(pte_addr) {
+        if R::ON {
+            rec.record(Event::PteAddress {
+                level,
+                table: Hex(table.as_u64()),
+                index: geometry.index(va, level),
+                pte_bytes: geometry.pte_bytes(),
+                addr: Hex(pte_addr.as_u64()),
+            });
+        }
+        let in_memory = mem.contains(pte_addr);
+        check(Rule::PteInMemory, level, in_memory);
+        if !in_memory {
             out.result = Err(fault(req, FaultKind::AccessFault, Some(level)));
             break;
         }
@@ -172,8 +219,22 @@ where
         t = read.ready_at;
         out.pte_reads += 1;
         let raw = read.value;
+        let view = format.decode(raw, level);
+        if R::ON {
+            let (kind, target) = match view {
+                PteView::Invalid => ("invalid", None),
+                PteView::Reserved => ("reserved", None),
+                PteView::Pointer { next, .. } => ("pointer", Some(Hex(next.as_u64()))),
+                PteView::Leaf { ppn, .. } => ("leaf", Some(Hex(ppn.base(geometry.page_shift()).as_u64()))),
+            };
+            rec.record(Event::PteValue { level, raw: Hex(u64::from(raw)), kind, target });
+            check(Rule::Valid, level, view != PteView::Invalid);
+            if view != PteView::Invalid {
+                check(Rule::NotReserved, level, view != PteView::Reserved);
+            }
+        }
 
-        match format.decode(raw, level) {
+        match view {
             // Step 3: V = 0 or a reserved encoding is a page fault.
             PteView::Invalid => {
                 out.result = Err(fault(req, FaultKind::NotPresent, Some(level)));
@@ -186,6 +247,7 @@ where
             // Step 4: a pointer. "Let i = i − 1. If i < 0, stop and raise a page-fault
             // exception. Otherwise, let a = pte.ppn × PAGESIZE and go to step 2."
             PteView::Pointer { next, perms: granted, accessed, global: pointer_global } => {
+                check(Rule::PointerAboveLeaf, level, level != 0);
                 if level == 0 {
                     out.result = Err(fault(req, FaultKind::Reserved, Some(level)));
                     break;
@@ -212,14 +274,20 @@ where
                 // Step 5: "Determine if the requested memory access is allowed by the
                 // pte.r, pte.w, pte.x, and pte.u bits, given the current privilege mode
                 // and the value of the SUM and MXR fields."
-                if !format.permits(perms, req.access, &req.state) {
+                let permitted = format.permits(perms, req.access, &req.state);
+                check(Rule::Permission, level, permitted);
+                if !permitted {
                     out.result = Err(fault(req, FaultKind::Protection, Some(level)));
                     break;
                 }
                 // Step 6: "If i > 0 and pte.ppn[i − 1 : 0] ≠ 0, this is a misaligned superpage."
                 let page_shift = geometry.leaf_page_shift(level);
                 let low_ppn_bits = page_shift.bits() - geometry.page_shift().bits();
-                if low_ppn_bits > 0 && ppn.as_u32() & ((1u32 << low_ppn_bits) - 1) != 0 {
+                let misaligned = low_ppn_bits > 0 && ppn.as_u32() & ((1u32 << low_ppn_bits) - 1) != 0;
+                if low_ppn_bits > 0 {
+                    check(Rule::SuperpageAligned, level, !misaligned);
+                }
+                if misaligned {
                     out.result = Err(fault(req, FaultKind::MisalignedSuperpage, Some(level)));
                     break;
                 }
@@ -228,12 +296,20 @@ where
                 // if the memory access is a store, also set pte.d to 1."
                 let is_store = req.access == AccessKind::Write;
                 let needs_update = !accessed || (is_store && !dirty);
+                check(Rule::AccessedDirty, level, !needs_update);
                 if needs_update && req.ad_update == AdUpdate::Fault {
                     out.result = Err(fault(req, FaultKind::AccessedDirty, Some(level)));
                     break;
                 }
                 // The walk succeeds: set the pointers' A bits, root first, then the leaf's.
                 for &(addr, updated, below) in &pending_accessed[..pending] {
+                    if R::ON {
+                        rec.record(Event::AdWrite {
+                            addr: Hex(addr.as_u64()),
+                            old: Hex(u64::from(format.without_accessed(updated))),
+                            new: Hex(u64::from(updated)),
+                        });
+                    }
                     t = mem.write(t, addr, updated, Traffic::PageTable);
                     out.pte_writes += 1;
                     cache.fill(req.asid, va, below);
@@ -244,6 +320,13 @@ where
                     if is_store {
                         updated = format.with_dirty(updated);
                         dirty = true;
+                    }
+                    if R::ON {
+                        rec.record(Event::AdWrite {
+                            addr: Hex(pte_addr.as_u64()),
+                            old: Hex(u64::from(raw)),
+                            new: Hex(u64::from(updated)),
+                        });
                     }
                     t = mem.write(t, pte_addr, updated, Traffic::PageTable);
                     out.pte_writes += 1;

@@ -18,6 +18,7 @@ use crate::frames::{FrameUse, TableFrame};
 use crate::os::{Os, ResidentView, Segfault, mappings};
 use crate::page_table::Descent;
 use crate::process::{Owner, PageKey, ProcessState, Region, page_key};
+use mmu_core::event::{Hex, OsStep};
 use mmu_core::{
     AccessKind, Cycles, Fault, FaultKind, Fence, PageTableFormat, PhysAddr, PhysBackdoor, Pid, Ppn, VirtAddr,
 };
@@ -31,6 +32,9 @@ pub struct Resolution {
     pub fences: Vec<Fence>,
     /// Whether the access may be retried.
     pub outcome: Outcome,
+    /// What the handler did, step by step, when the OS was asked to tell it
+    /// ([`Os::set_narrating`]); empty otherwise.
+    pub story: Vec<OsStep>,
 }
 
 /// Whether a faulting access may go on.
@@ -57,6 +61,15 @@ impl Os {
         let mut fences = Vec::new();
         let trap = self.config.trap_cycles;
         let region = self.process(pid).and_then(|p| p.region(fault.vaddr)).cloned();
+        self.tell(|| OsStep::Trap { cycles: trap.as_u64() });
+        if let Some(r) = &region {
+            self.tell(|| OsStep::Region {
+                name: r.config.name.clone(),
+                base: Hex(u64::from(r.config.base)),
+                size: Hex(r.config.size),
+                perms: r.config.perms.to_string(),
+            });
+        }
         let (cost, outcome) = match fault.kind {
             FaultKind::NotPresent => match region {
                 None => {
@@ -80,6 +93,9 @@ impl Os {
                     raw = self.format().with_dirty(raw);
                 }
                 mem.poke(pte_addr, raw);
+                let cycles = self.config.accessed_dirty_cycles.as_u64();
+                self.tell(|| OsStep::AccessedDirtySet { cycles });
+                self.tell(|| OsStep::PteWritten { addr: Hex(pte_addr.as_u64()), raw: Hex(u64::from(raw)) });
                 self.stats.accessed_dirty_updates += 1;
                 (self.config.accessed_dirty_cycles, Outcome::Retry)
             }
@@ -90,7 +106,12 @@ impl Os {
                 self.stop(mem, pid, fault, "malformed page table entry", &mut fences)
             }
         };
-        Ok(Resolution { cost: trap + cost, fences, outcome })
+        if let Outcome::Stopped(segfault) = &outcome {
+            let why = segfault.reason.to_string();
+            self.tell(|| OsStep::Segfault { why });
+        }
+        let story = self.story.as_mut().map(std::mem::take).unwrap_or_default();
+        Ok(Resolution { cost: trap + cost, fences, outcome, story })
     }
 
     fn root_of(&self, pid: Pid) -> Result<PhysAddr, OsError> {
@@ -125,7 +146,10 @@ impl Os {
                 p.stats.shared_maps += 1;
             }
             self.stats.shared_maps += 1;
-            mem.poke(pte_addr, self.format().encode_leaf(frame, pte_perms, false));
+            let raw = self.format().encode_leaf(frame, pte_perms, false);
+            mem.poke(pte_addr, raw);
+            self.tell(|| OsStep::SharedMap { frame: Hex(u64::from(frame.as_u32())) });
+            self.tell(|| OsStep::PteWritten { addr: Hex(pte_addr.as_u64()), raw: Hex(u64::from(raw)) });
             return Ok(cost);
         }
         let frame = self.alloc_data_frame(mem, pid, va, key, &mut cost, fences)?;
@@ -141,7 +165,9 @@ impl Os {
                 if let Some(p) = self.processes.get_mut(pid) {
                     p.stats.swap_ins += 1;
                 }
+                let cycles = (self.config.swap_in_cycles + device.read_latency).as_u64();
                 cost += self.config.swap_in_cycles + device.read_latency;
+                self.tell(|| OsStep::SwapIn { slot: u64::from(slot), cycles });
             }
             _ => {
                 if let Some(words) = self.initial.get(&key) {
@@ -152,10 +178,14 @@ impl Os {
                     p.stats.demand_zero += 1;
                 }
                 cost += self.config.demand_zero_cycles;
+                let cycles = self.config.demand_zero_cycles.as_u64();
+                self.tell(|| OsStep::DemandZero { cycles });
             }
         }
         self.pages.entry(key).or_default().frame = Some(frame);
-        mem.poke(pte_addr, self.format().encode_leaf(frame, pte_perms, false));
+        let raw = self.format().encode_leaf(frame, pte_perms, false);
+        mem.poke(pte_addr, raw);
+        self.tell(|| OsStep::PteWritten { addr: Hex(pte_addr.as_u64()), raw: Hex(u64::from(raw)) });
         Ok(cost)
     }
 
@@ -204,6 +234,7 @@ impl Os {
             }
         };
         self.replacer.loaded(frame);
+        self.tell(|| OsStep::FrameTaken { frame: Hex(u64::from(frame.as_u32())) });
         Ok(frame)
     }
 
@@ -274,6 +305,7 @@ impl Os {
         mem.zero(base, frames * self.tables.page_bytes());
         self.stats.page_table_frames += frames;
         self.tables.record_node(base, frames);
+        self.tell(|| OsStep::TableAllocated { table: Hex(base.as_u64()) });
         Ok(base)
     }
 
@@ -305,13 +337,66 @@ impl Os {
             mem,
             fences,
         };
+        let fences_before = view.fences.len();
         let victim = replacer.choose_victim(&mut view)?.ok_or(OsError::OutOfMemory {
             frames,
             pid,
             vaddr,
             why: "every frame holds a page table and page tables are pinned",
         })?;
+        if self.story.is_some() {
+            let second_chances = fences.len() - fences_before;
+            self.tell_victim(mem, victim, second_chances)?;
+        }
         self.evict(mem, victim, pid, vaddr, fences)
+    }
+
+    /// Tells which page the policy chose and why (only when a story is told).
+    fn tell_victim(
+        &mut self,
+        mem: &dyn PhysBackdoor,
+        frame: Ppn,
+        second_chances: usize,
+    ) -> Result<(), OsError> {
+        let FrameUse::Data(key) = self.frames.use_of(frame) else {
+            return Ok(());
+        };
+        let maps = mappings(&self.tables, &self.processes, self.page_shift, mem, key, frame)?;
+        let dirty = self.pages.get(&key).is_some_and(|i| i.dirty)
+            || maps.iter().any(|m| self.tables.accessed_dirty(m.3).1);
+        let vaddr = maps.first().map_or(0, |m| m.1.as_u32());
+        let owner = match key.owner {
+            Owner::Process(p) => Some(p.as_u32()),
+            Owner::Shared(_) => None,
+        };
+        let policy = self.config.replacement;
+        let why = match policy {
+            crate::replacement::PageReplacement::Fifo => {
+                "the page loaded longest ago (head of the FIFO queue)".to_string()
+            }
+            crate::replacement::PageReplacement::Lru => {
+                "the page whose last use is oldest (front of the exact LRU list)".to_string()
+            }
+            crate::replacement::PageReplacement::Clock => format!(
+                "the first page the clock hand found with every A bit clear, after giving {second_chances} \
+                 referenced page(s) a second chance (A cleared, TLB entry fenced)"
+            ),
+            crate::replacement::PageReplacement::Random => {
+                "drawn by the OS's seeded random stream".to_string()
+            }
+            crate::replacement::PageReplacement::Opt => {
+                "the page whose next use is furthest in the future (or never), Belady's choice".to_string()
+            }
+        };
+        self.tell(|| OsStep::Victim {
+            frame: Hex(u64::from(frame.as_u32())),
+            owner,
+            vaddr: Hex(u64::from(vaddr)),
+            policy: format!("{policy:?}"),
+            why,
+            dirty,
+        });
+        Ok(())
     }
 
     /// Evicts the page in `frame`: unmaps it everywhere, writes it to swap if dirty.
@@ -333,6 +418,8 @@ impl Os {
         let mut info = self.pages.get(&key).copied().unwrap_or_default();
         let dirty = info.dirty || mappings.iter().any(|m| self.tables.accessed_dirty(m.3).1);
         let mut cost = self.config.evict_cycles;
+        let evict_cycles = cost.as_u64();
+        self.tell(|| OsStep::EvictWork { cycles: evict_cycles });
         cost += self.write_back(mem, frame, &mut info, dirty, pid, vaddr)?;
         self.shoot_down(mem, &mappings, fences);
         self.page_out(frame, key, info);
@@ -388,6 +475,7 @@ impl Os {
     ) -> Result<Cycles, OsError> {
         if !dirty {
             self.stats.clean_evictions += 1;
+            self.tell(|| OsStep::Dropped);
             return Ok(Cycles::ZERO);
         }
         let swap = self.swap.as_mut().ok_or_else(|| OsError::Internal("eviction without swap".into()))?;
@@ -401,7 +489,9 @@ impl Os {
         info.slot = Some(slot);
         self.stats.dirty_writebacks += 1;
         self.stats.swap_writes += 1;
-        Ok(self.config.swap.as_ref().map_or(Cycles::ZERO, |device| device.write_latency))
+        let latency = self.config.swap.as_ref().map_or(Cycles::ZERO, |device| device.write_latency);
+        self.tell(|| OsStep::WriteBack { slot: u64::from(slot), cycles: latency.as_u64() });
+        Ok(latency)
     }
 
     /// Evicts a whole superpage, one of whose base pages the policy chose: every
@@ -714,7 +804,12 @@ mod tests {
             .unwrap();
         assert_eq!(
             r,
-            Resolution { cost: Cycles::new(TRAP + DEMAND_ZERO), fences: vec![], outcome: Outcome::Retry }
+            Resolution {
+                cost: Cycles::new(TRAP + DEMAND_ZERO),
+                fences: vec![],
+                outcome: Outcome::Retry,
+                story: vec![]
+            }
         );
         let (_, raw) = leaf(&os, &mem, 0x1000_0000).expect("the page is mapped");
         // Data frames are 0..4 (the tables have their own pool): the first is frame 0.

@@ -12,6 +12,7 @@ use crate::process::{
 };
 use crate::replacement::{Future, PageReplacement, Replacer, Residents};
 use crate::swap::{Slot, SwapDevice};
+use mmu_core::event::OsStep;
 use mmu_core::{
     AccessKind, FaultKind, Fence, PageShift, PageTableFormat, Paging, PhysAddr, PhysBackdoor, Pid, Ppn,
     PrivilegeState, SimRng, VirtAddr,
@@ -124,6 +125,9 @@ pub struct Os {
     /// Pages whose first touch fills them with these words instead of zeros:
     /// a program's loaded segments and its initial stack ([`Os::preload`]).
     pub(crate) initial: BTreeMap<PageKey, Box<[u32]>>,
+    /// The steps of the fault being handled, when `explain` asked for them
+    /// ([`Os::set_narrating`]); handed back in the fault's `Resolution::story`.
+    pub(crate) story: Option<Vec<OsStep>>,
 }
 
 impl Os {
@@ -157,6 +161,7 @@ impl Os {
             swap: config.swap.as_ref().map(|s| SwapDevice::new(s.capacity_bytes / page_bytes, page_bytes)),
             stats: OsStats { frames_total: total, data_frames_total: data, ..OsStats::default() },
             initial: BTreeMap::new(),
+            story: None,
         };
         let table = ProcessTable::new(processes, |pid| {
             let root = os.alloc_root(mem, pid)?;
@@ -164,6 +169,21 @@ impl Os {
         })?;
         os.processes = table;
         Ok(os)
+    }
+
+    /// Whether each fault's handling is told step by step in its
+    /// `Resolution::story` (for `explain`; off by default, and then the handler
+    /// builds nothing).
+    pub fn set_narrating(&mut self, on: bool) {
+        self.story = on.then(Vec::new);
+    }
+
+    /// Adds a step to the story of the fault being handled, if one is told.
+    #[inline]
+    pub(crate) fn tell(&mut self, step: impl FnOnce() -> OsStep) {
+        if let Some(story) = &mut self.story {
+            story.push(step());
+        }
     }
 
     /// Gives the page of `pid` at `va` (page aligned) initial contents: its first

@@ -165,6 +165,16 @@ pub(crate) struct SetAssoc<T> {
     pub(crate) stats: TlbStats,
 }
 
+/// How a fill will choose its way ([`SetAssoc::preview_fill`]).
+pub(crate) enum FillKind {
+    /// The same tag is there: rewritten in place.
+    Refill,
+    /// The lowest invalid way.
+    Invalid,
+    /// The policy's victim, and why it chose it.
+    Victim(String),
+}
+
 /// What a fill displaced.
 pub(crate) struct Displaced<T> {
     pub tag: u64,
@@ -210,6 +220,13 @@ impl<T: Copy> SetAssoc<T> {
     pub fn ways(&self) -> usize {
         self.ways
     }
+    pub fn replacement(&self) -> Replacement {
+        self.replacement
+    }
+    pub fn set_mask(&self) -> u32 {
+        self.set_mask
+    }
+
     pub fn sets(&self) -> usize {
         self.set_mask as usize + 1
     }
@@ -362,6 +379,65 @@ impl<T: Copy> SetAssoc<T> {
             Policy::Random(rng) => rng.random_range(0..self.ways),
             Policy::Nru { referenced, .. } => (0..self.ways).find(|&w| !referenced[base + w]).unwrap_or(0),
         }
+    }
+
+    /// The way a fill of `tag` would take and why, from the state now, without
+    /// changing it: `(way, None)` for a refill in place or an invalid way, `(way,
+    /// Some(why))` for the policy's victim (the random policy's draw is made on a
+    /// copy of its stream, so it is the draw the fill will make).
+    pub fn preview_fill(&self, tag: u64) -> (usize, FillKind) {
+        if let Some(i) = self.find_exact(tag) {
+            return (i % self.ways, FillKind::Refill);
+        }
+        let set = (tag_vpn(tag) & self.set_mask) as usize;
+        let base = set * self.ways;
+        if (self.valid_in_set[set] as usize) < self.ways {
+            let way = self.tags[base..base + self.ways].iter().position(|&t| t == 0).unwrap_or(0);
+            return (way, FillKind::Invalid);
+        }
+        let (way, why) = match &self.policy {
+            Policy::Stamps => {
+                let set_stamps = &self.stamps[base..base + self.ways];
+                let mut best = 0;
+                for (way, &s) in set_stamps.iter().enumerate() {
+                    if s < set_stamps[best] {
+                        best = way;
+                    }
+                }
+                let what = if self.replacement == Replacement::Fifo { "filled" } else { "used" };
+                let stamps: Vec<String> = set_stamps.iter().map(u64::to_string).collect();
+                (
+                    best,
+                    format!(
+                        "way {best} was {what} longest ago (stamps of ways 0..{}: {}; lowest wins)",
+                        self.ways - 1,
+                        stamps.join(", ")
+                    ),
+                )
+            }
+            Policy::TreePlru(tree) => {
+                let way = tree.victim(set);
+                let bits: String = tree.set_bits(set).iter().map(|&b| if b { '1' } else { '0' }).collect();
+                (way, format!("the tree bits of the set ({bits}, root first) lead to way {way}"))
+            }
+            Policy::Random(rng) => {
+                let mut copy = rng.as_ref().clone();
+                let way = copy.random_range(0..self.ways);
+                (way, format!("the seeded random stream drew way {way} of {}", self.ways))
+            }
+            Policy::Nru { referenced, .. } => {
+                let found = (0..self.ways).find(|&w| !referenced[base + w]);
+                let bits: String =
+                    (0..self.ways).map(|w| if referenced[base + w] { '1' } else { '0' }).collect();
+                match found {
+                    Some(w) => {
+                        (w, format!("way {w} is the lowest whose reference bit is clear (bits {bits})"))
+                    }
+                    None => (0, format!("every reference bit is set ({bits}): way 0")),
+                }
+            }
+        };
+        (way, FillKind::Victim(why))
     }
 
     /// Installs `value` under `tag` in the set of `tag`'s VPN: over the entry with

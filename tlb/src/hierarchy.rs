@@ -12,6 +12,7 @@
 
 use crate::config::{Inclusion, TlbHierarchyConfig};
 use crate::set_assoc::{Resident, Side, Tlb, TlbStats};
+use mmu_core::event::Event;
 use mmu_core::{AccessKind, Asid, Cycle, Cycles, PageShift, Translation, VirtAddr};
 use serde::Serialize;
 
@@ -159,6 +160,71 @@ impl TlbHierarchy {
                 .saturating_mul(t.hit_latency().as_u64())
         });
         side(&self.fetch, Side::Instructions).saturating_add(side(&self.data, Side::Data)).saturating_add(l2)
+    }
+
+    /// The events of [`TlbHierarchy::lookup`] of `vaddr` at `now`, worked out from
+    /// the state now without changing it (call it just before the lookup): the L1
+    /// lookup and each L1 probed, then on a miss the L2's, and the L1 fill an L2
+    /// hit makes.
+    pub fn describe_lookup(&self, now: Cycle, vaddr: VirtAddr, asid: Asid, access: AccessKind) -> Vec<Event> {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        let mut events =
+            vec![Event::TlbLookup { at: now.as_u64(), level: "L1", cycles: side.latency.as_u64() }];
+        let mut hit = false;
+        for &i in &side.l1 {
+            let probe = self.l1[i].describe_probe(vaddr, asid);
+            hit |= matches!(&probe, Event::TlbProbe { hit: Some(_), .. });
+            events.push(probe);
+        }
+        if !hit {
+            events.extend(self.describe_lookup_l2(now + side.latency, vaddr, asid, access));
+        }
+        events
+    }
+
+    /// The events of [`TlbHierarchy::lookup_l2`] (see [`TlbHierarchy::describe_lookup`]).
+    pub fn describe_lookup_l2(
+        &self,
+        now: Cycle,
+        vaddr: VirtAddr,
+        asid: Asid,
+        access: AccessKind,
+    ) -> Vec<Event> {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        let mut events = Vec::new();
+        if let (true, Some(l2)) = (side.l2, &self.l2) {
+            events.push(Event::TlbLookup {
+                at: now.as_u64(),
+                level: "L2",
+                cycles: l2.hit_latency().as_u64(),
+            });
+            events.push(l2.describe_probe(vaddr, asid));
+            if let Some(t) = l2.peek(vaddr, asid) {
+                let l1 = self.l1_for(t.page_shift, access);
+                events.extend(l1.and_then(|i| self.l1[i].describe_fill(vaddr, &t, asid)));
+            }
+        }
+        events
+    }
+
+    /// The events of [`TlbHierarchy::fill`] of a walked translation: the L2's fill
+    /// (and, inclusive, that its victim's L1 copies go), then the L1's.
+    pub fn describe_fill(
+        &self,
+        vaddr: VirtAddr,
+        t: &Translation,
+        asid: Asid,
+        access: AccessKind,
+    ) -> Vec<Event> {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        let mut events = Vec::new();
+        if let (true, Some(l2)) = (side.l2, &self.l2) {
+            events.extend(l2.describe_fill(vaddr, t, asid));
+        }
+        if let Some(i) = self.l1_for(t.page_shift, access) {
+            events.extend(self.l1[i].describe_fill(vaddr, t, asid));
+        }
+        events
     }
 
     /// The L1 of the side that stores pages of `page` size best: the one holding

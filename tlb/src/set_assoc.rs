@@ -18,12 +18,24 @@
 
 pub use crate::array::{BySide, TlbStats};
 use crate::array::{
-    GLOBAL, PAGE_MASK, SPACE_MASK, SetAssoc, page_tag, space_tag, tag_asid, tag_page, tag_vpn,
+    FillKind, GLOBAL, PAGE_MASK, SPACE_MASK, SetAssoc, page_tag, space_tag, tag_asid, tag_page, tag_vpn,
 };
 use crate::config::{Serves, TlbConfig};
+use mmu_core::event::{CachedTranslation, Event, FillChoice, Hex, SizeProbe, WayState};
 use mmu_core::format::MAX_LEVELS;
 use mmu_core::{AccessKind, Asid, Cycles, PageShift, Perms, PhysAddr, Translation, VirtAddr, Vpn};
 use std::cell::Cell;
+
+/// A translation as `explain` shows it.
+pub fn cached(t: &Translation) -> CachedTranslation {
+    CachedTranslation {
+        page_base: Hex(t.page_base.as_u64()),
+        page_bytes: t.page_shift.bytes(),
+        perms: t.perms.to_string(),
+        global: t.global,
+        dirty: t.dirty,
+    }
+}
 
 /// Which side of the core an access (and the entry it filled) belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -350,6 +362,98 @@ impl Tlb {
             tap.miss();
         }
         None
+    }
+
+    /// The translation [`Tlb::lookup_on`] would return, without counting or
+    /// touching anything.
+    pub fn peek(&self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
+        let mut sizes = self.array.present_sizes();
+        while sizes != 0 {
+            let bits = sizes.trailing_zeros() as u8;
+            sizes &= sizes - 1;
+            if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), PageShift::new(bits), asid) {
+                return Some(self.array.value(i).leaf);
+            }
+        }
+        None
+    }
+
+    /// What [`Tlb::lookup_on`] of `vaddr` for `asid` would compare and find, from
+    /// the state now and without counting or touching anything: an
+    /// [`Event::TlbProbe`] for `explain`.
+    pub fn describe_probe(&self, vaddr: VirtAddr, asid: Asid) -> Event {
+        let mut sizes = Vec::new();
+        let mut hit = None;
+        let mut present = self.array.present_sizes();
+        while present != 0 {
+            let bits = present.trailing_zeros() as u8;
+            present &= present - 1;
+            let page = PageShift::new(bits);
+            let vpn = vaddr.as_u32() >> (bits & 31);
+            let found = self.array.find(vpn, page, asid);
+            let range = self.array.set_range(vpn);
+            let ways = range
+                .clone()
+                .map(|i| {
+                    let tag = self.array.tag(i);
+                    let valid = tag != 0;
+                    WayState {
+                        way: (i - range.start) as u32,
+                        valid,
+                        vpn: valid.then(|| Hex(u64::from(tag_vpn(tag)))),
+                        page_bytes: valid.then(|| tag_page(tag).bytes()),
+                        asid: if valid { tag_asid(tag).map(Asid::as_u16) } else { None },
+                        matches: found == Some(i),
+                    }
+                })
+                .collect();
+            sizes.push(SizeProbe {
+                page_bytes: page.bytes(),
+                vpn: Hex(u64::from(vpn)),
+                set: vpn & self.array.set_mask(),
+                sets: self.array.sets() as u32,
+                ways,
+                hit_way: found.map(|i| (i - range.start) as u32),
+            });
+            if let Some(i) = found {
+                hit = Some(cached(&self.array.value(i).leaf));
+                break;
+            }
+        }
+        Event::TlbProbe { tlb: self.name.clone(), asid: asid.as_u16(), sizes, hit }
+    }
+
+    /// What [`Tlb::fill_on`] of `t` for `vaddr` and `asid` would do, from the
+    /// state now: the set, the way and why (an [`Event::TlbFill`]); `None` when
+    /// the page is smaller than every size this TLB holds (nothing is stored).
+    pub fn describe_fill(&self, vaddr: VirtAddr, t: &Translation, asid: Asid) -> Option<Event> {
+        let size = self.stored_size(t.page_shift)?;
+        let space = if t.global { GLOBAL } else { space_tag(asid) };
+        let vpn = vaddr.vpn(size).as_u32();
+        let tag = page_tag(vpn, size) | space;
+        let (way, kind) = self.array.preview_fill(tag);
+        let set = vpn & self.array.set_mask();
+        let choice = match kind {
+            FillKind::Refill => FillChoice::Refill,
+            FillKind::Invalid => FillChoice::InvalidWay,
+            FillKind::Victim(why) => {
+                let old = self.array.tag(set as usize * self.array.ways() + way);
+                FillChoice::Victim {
+                    policy: format!("{:?}", self.array.replacement()),
+                    why,
+                    evicted_vpn: Hex(u64::from(tag_vpn(old))),
+                    evicted_asid: tag_asid(old).map(Asid::as_u16),
+                }
+            }
+        };
+        Some(Event::TlbFill {
+            tlb: self.name.clone(),
+            set,
+            way: way as u32,
+            vpn: Hex(u64::from(vpn)),
+            page_bytes: size.bytes(),
+            choice,
+        })
     }
 
     /// Whether this TLB holds pages of exactly `page` size.

@@ -13,6 +13,7 @@ use crate::array::{GLOBAL, PAGE_MASK, SPACE_MASK, SetAssoc, page_tag, space_tag,
 use crate::config::WalkCacheConfig;
 use crate::hierarchy::name_salt;
 use crate::set_assoc::TlbStats;
+use mmu_core::event::{Event, Hex};
 use mmu_core::walker::{WalkCache, WalkStart};
 use mmu_core::{Asid, Cycle, Cycles, Geometry, PageShift, Perms, PhysAddr, Timed, VirtAddr};
 
@@ -167,6 +168,25 @@ impl WalkCaches {
         self.report_order
             .iter()
             .map(|&pos| (self.levels[pos].name.clone(), self.levels[pos].array.stats()))
+            .collect()
+    }
+
+    /// What the lookup of `vaddr` for `asid` at the start of a walk would find
+    /// in each level, from the state now without touching it: one
+    /// [`Event::WalkCacheProbe`] per level, deepest first.
+    pub fn describe_probes(&self, asid: Asid, vaddr: VirtAddr) -> Vec<Event> {
+        self.levels
+            .iter()
+            .map(|l| {
+                let vpn = Self::vpn(vaddr, l.shift);
+                Event::WalkCacheProbe {
+                    name: l.name.clone(),
+                    pte_level: l.pte_level,
+                    set: vpn & l.array.set_mask(),
+                    tag: Hex(u64::from(vpn)),
+                    hit: l.array.find(vpn, l.shift, asid).is_some(),
+                }
+            })
             .collect()
     }
 

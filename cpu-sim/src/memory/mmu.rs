@@ -1,9 +1,10 @@
 //! The MMU: TLB hierarchy, then the hardware walker (with its page-walk caches)
 //! over the page table in DRAM.
 
+use mmu_core::event::{Event, Off, Recorder, Rule};
 use mmu_core::{
     AccessKind, AdUpdate, AddressSpace, Asid, Cycle, Fault, FaultKind, Fence, PageTableFormat, Paging,
-    PagingConfig, PhysAddr, PhysMem, PrivilegeState, Timed, VirtAddr, WalkRequest, WalkStats, walk,
+    PagingConfig, PhysAddr, PhysMem, PrivilegeState, Timed, VirtAddr, WalkRequest, WalkStats, walk_recorded,
 };
 use serde::{Deserialize, Serialize};
 use tlb::{AsidMode, InvalidationStats, TlbHierarchy, TlbHierarchyConfig, TlbStats, WalkCaches};
@@ -82,7 +83,7 @@ impl Mmu {
     /// so the PTE's D bit gets set, and the walk fills the L2 and the L1. So every L2
     /// fill follows a counted L2 lookup, and the L2's replacement order sees every
     /// lookup that reached it.
-    #[inline]
+    #[inline(always)]
     pub fn translate<M: PhysMem>(
         &mut self,
         now: Cycle,
@@ -92,18 +93,65 @@ impl Mmu {
         vaddr: VirtAddr,
         access: AccessKind,
     ) -> Translated {
+        self.translate_recorded(now, dram, space, privilege, vaddr, access, Off)
+    }
+
+    /// [`Mmu::translate`], telling `rec` each step: the TLB lookups and probes,
+    /// the cached translation's checks on a hit, the walk-cache probes, the walk
+    /// (through [`walk_recorded`]) and the TLB fills. With [`Off`] it is exactly
+    /// `translate`. `dram` should be a [`mmu_core::dram::RecordedDram`] on the
+    /// same recorder for the DRAM requests to be told too.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn translate_recorded<M: PhysMem, R: Recorder>(
+        &mut self,
+        now: Cycle,
+        dram: &mut M,
+        space: AddressSpace,
+        privilege: &PrivilegeState,
+        vaddr: VirtAddr,
+        access: AccessKind,
+        rec: R,
+    ) -> Translated {
         let tag = self.tag(space.asid);
+        if R::ON {
+            self.tlbs.describe_lookup(now, vaddr, tag, access).into_iter().for_each(|e| rec.record(e));
+        }
         let lookup = self.tlbs.lookup(now, vaddr, tag, access);
         let mut done = lookup.done_at;
         if let Some(t) = lookup.translation {
-            if !self.format.permits(t.perms, access, privilege) {
+            let permitted = self.format.permits(t.perms, access, privilege);
+            if R::ON {
+                rec.record(Event::TlbCheck {
+                    rule: Rule::Permission,
+                    passed: permitted,
+                    detail: format!(
+                        "cached rights {} for a {access:?} in {:?} mode",
+                        t.perms, privilege.mode
+                    ),
+                });
+            }
+            if !permitted {
                 let fault = Fault { kind: FaultKind::Protection, vaddr, access, level: None };
                 return Timed { value: Err(fault), ready_at: lookup.done_at };
             }
             if access != AccessKind::Write || t.dirty {
                 return Timed { value: Ok(t.phys_addr(vaddr)), ready_at: lookup.done_at };
             }
+            if R::ON {
+                rec.record(Event::TlbCheck {
+                    rule: Rule::AccessedDirty,
+                    passed: false,
+                    detail: "a store, and the entry's D bit is clear: it goes on as a miss".to_string(),
+                });
+            }
             if lookup.from_l1 {
+                if R::ON {
+                    self.tlbs
+                        .describe_lookup_l2(done, vaddr, tag, access)
+                        .into_iter()
+                        .for_each(|e| rec.record(e));
+                }
                 let l2 = self.tlbs.lookup_l2(done, vaddr, tag, access);
                 done = l2.done_at;
                 if let Some(t) = l2.translation {
@@ -121,14 +169,33 @@ impl Mmu {
             state: *privilege,
             ad_update: self.ad_update,
         };
-        self.walk(done, dram, &request)
+        self.walk(done, dram, &request, rec)
     }
 
     #[inline(never)]
-    fn walk<M: PhysMem>(&mut self, now: Cycle, dram: &mut M, request: &WalkRequest) -> Translated {
-        let out = walk(&self.format, dram, &mut self.walk_caches, now, request);
+    fn walk<M: PhysMem, R: Recorder>(
+        &mut self,
+        now: Cycle,
+        dram: &mut M,
+        request: &WalkRequest,
+        rec: R,
+    ) -> Translated {
+        if R::ON {
+            self.walk_caches
+                .describe_probes(request.asid, request.vaddr)
+                .into_iter()
+                .for_each(|e| rec.record(e));
+        }
+        let out = walk_recorded(&self.format, dram, &mut self.walk_caches, now, request, rec);
         self.stats.walker.record(&out);
+        if R::ON {
+            rec.record(Event::WalkDone { translation: out.result.ok().as_ref().map(tlb::set_assoc::cached) });
+        }
         let result = out.result.map(|t| {
+            if R::ON {
+                let (vaddr, asid, access) = (request.vaddr, request.asid, request.access);
+                self.tlbs.describe_fill(vaddr, &t, asid, access).into_iter().for_each(|e| rec.record(e));
+            }
             self.tlbs.fill(request.vaddr, t, request.asid, request.access);
             t.phys_addr(request.vaddr)
         });
@@ -138,7 +205,8 @@ impl Mmu {
     /// [`Mmu::translate`] for an access re-executed after a page fault: its TLB and
     /// walk-cache lookups also count in their `retry_lookups` and `retry_misses`.
     #[inline(never)]
-    pub fn retranslate<M: PhysMem>(
+    #[allow(clippy::too_many_arguments)]
+    pub fn retranslate<M: PhysMem, R: Recorder>(
         &mut self,
         now: Cycle,
         dram: &mut M,
@@ -146,10 +214,11 @@ impl Mmu {
         privilege: &PrivilegeState,
         vaddr: VirtAddr,
         access: AccessKind,
+        rec: R,
     ) -> Translated {
         self.tlbs.begin_retry();
         self.walk_caches.begin_retry();
-        let out = self.translate(now, dram, space, privilege, vaddr, access);
+        let out = self.translate_recorded(now, dram, space, privilege, vaddr, access, rec);
         self.tlbs.end_retry();
         self.walk_caches.end_retry();
         out

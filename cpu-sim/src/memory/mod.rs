@@ -21,6 +21,8 @@ pub use oracle::CheckStats;
 use crate::config::MachineConfig;
 use crate::error::SimError;
 use mmu::Mmu;
+use mmu_core::dram::RecordedDram;
+use mmu_core::event::{Event, Hex, Off, Recorder};
 use mmu_core::{
     AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, PhysMem, Pid,
     Timed, Traffic, Trap, TrapCause, Width,
@@ -213,6 +215,34 @@ impl MemorySystem {
         }
     }
 
+    /// [`MemorySystem::data`], telling `rec` about the DRAM request and the word.
+    #[inline(always)]
+    fn data_recorded<R: Recorder>(
+        &mut self,
+        now: Cycle,
+        paddr: PhysAddr,
+        request: MemRequest,
+        rec: R,
+    ) -> Timed<u32> {
+        if !R::ON {
+            return self.data(now, paddr, request);
+        }
+        let preview = self.dram.preview(now, paddr);
+        let done = self.data(now, paddr, request);
+        let is_write = request.kind == AccessKind::Write;
+        rec.record(Event::Dram {
+            at: now.as_u64(),
+            op: if is_write { "write" } else { "read" },
+            traffic: "data",
+            addr: Hex(paddr.as_u64()),
+            preview,
+            cycles: done.ready_at.since(now).as_u64(),
+        });
+        let value = if is_write { request.value } else { done.value };
+        rec.record(Event::Data { paddr: Hex(paddr.as_u64()), value: Hex(u64::from(value)) });
+        done
+    }
+
     #[cold]
     fn no_progress(&self, now: Cycle, request: MemRequest) -> SimError {
         SimError::NoProgress(format!(
@@ -227,15 +257,21 @@ impl MemorySystem {
     }
 }
 
-impl MemoryPort for MemorySystem {
-    type Error = SimError;
-
+impl MemorySystem {
+    /// [`MemoryPort::access`], telling `rec` every step of the access: the TLB
+    /// lookups, the walk and its DRAM requests, each fault and what the OS did
+    /// about it, the fences, the retries, and the data word's DRAM request. With
+    /// [`Off`] it is exactly the port's `access` (which calls it so).
+    ///
+    /// # Errors
+    /// As [`MemoryPort::access`].
     #[inline]
-    fn access(
+    pub fn access_recorded<R: Recorder>(
         &mut self,
         now: Cycle,
         context: &AccessContext,
         request: MemRequest,
+        rec: R,
     ) -> Result<Answer, SimError> {
         let trap = |cause| Trap { cause, vaddr: request.vaddr, kind: request.kind };
         if !request.width.is_aligned(request.vaddr) {
@@ -248,23 +284,33 @@ impl MemoryPort for MemorySystem {
             if !self.dram.contains(paddr) {
                 return Ok(Timed { value: Err(trap(TrapCause::AccessFault)), ready_at: now });
             }
-            let done = self.data(now, paddr, request);
+            let done = self.data_recorded(now, paddr, request, rec);
             return Ok(Timed { value: Ok(done.value), ready_at: done.ready_at });
         };
         let mut now = now;
         for attempt in 0..MAX_ATTEMPTS {
             let (vaddr, kind) = (request.vaddr, request.kind);
-            let translated = if attempt == 0 {
+            let translated = if R::ON {
+                if attempt > 0 {
+                    rec.record(Event::Retry { attempt });
+                }
+                let mut dram = RecordedDram { dram: &mut self.dram, recorder: rec };
+                if attempt == 0 {
+                    self.mmu.translate_recorded(now, &mut dram, space, &context.privilege, vaddr, kind, rec)
+                } else {
+                    self.mmu.retranslate(now, &mut dram, space, &context.privilege, vaddr, kind, rec)
+                }
+            } else if attempt == 0 {
                 self.mmu.translate(now, &mut self.dram, space, &context.privilege, vaddr, kind)
             } else {
                 // Counted apart in the TLBs' and walk caches' `retry_*` counters.
-                self.mmu.retranslate(now, &mut self.dram, space, &context.privilege, vaddr, kind)
+                self.mmu.retranslate(now, &mut self.dram, space, &context.privilege, vaddr, kind, Off)
             };
             now = translated.ready_at;
             match translated.value {
                 Ok(paddr) => {
                     self.os.touched(paddr, index);
-                    let done = self.data(now, paddr, request);
+                    let done = self.data_recorded(now, paddr, request, rec);
                     if let Some(oracle) = &mut self.oracle {
                         oracle.observe(&self.os, self.current, index, request, done.value)?;
                     }
@@ -272,11 +318,32 @@ impl MemoryPort for MemorySystem {
                 }
                 Err(fault) => {
                     self.faults.count(fault.kind);
+                    if R::ON {
+                        rec.record(Event::Fault { at: now.as_u64(), kind: fault.kind, level: fault.level });
+                    }
                     let resolution = self.os.handle_fault(&mut self.dram, self.current, fault)?;
+                    if R::ON {
+                        resolution.story.iter().cloned().for_each(|step| rec.record(Event::Os { step }));
+                        rec.record(Event::OsCost { at: now.as_u64(), cycles: resolution.cost.as_u64() });
+                        for f in &resolution.fences {
+                            rec.record(Event::Fence {
+                                vaddr: f.vaddr.map(|v| Hex(u64::from(v.as_u32()))),
+                                asid: f.asid.map(mmu_core::Asid::as_u16),
+                            });
+                        }
+                    }
                     self.apply(&resolution.fences);
                     now += resolution.cost;
                     self.fault_cycles += resolution.cost.as_u64();
                     if let Outcome::Stopped(segfault) = resolution.outcome {
+                        if R::ON {
+                            rec.record(Event::Trapped {
+                                reason: format!(
+                                    "segmentation fault of process {}: {}",
+                                    segfault.pid, segfault.reason
+                                ),
+                            });
+                        }
                         self.segfaults.push(segfault);
                         return Ok(Timed { value: Err(trap(TrapCause::Fault(fault))), ready_at: now });
                     }
@@ -284,6 +351,20 @@ impl MemoryPort for MemorySystem {
             }
         }
         Err(self.no_progress(now, request))
+    }
+}
+
+impl MemoryPort for MemorySystem {
+    type Error = SimError;
+
+    #[inline(always)]
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, SimError> {
+        self.access_recorded(now, context, request, Off)
     }
 
     fn fence(&mut self, fence: Fence) {

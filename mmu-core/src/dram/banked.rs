@@ -22,6 +22,7 @@
 
 use super::{AddressField, DramConfig, DramTiming, RowOutcome, RowPolicy};
 use crate::addr::PhysAddr;
+use crate::event::{DramPlace, DramPreview, RowState, Term};
 use crate::time::{Cycle, Cycles};
 
 /// Where a physical address lands in a banked DRAM.
@@ -75,6 +76,8 @@ pub(super) struct Banked {
     t_rcd: Cycles,
     t_rp: Cycles,
     t_ras: Cycles,
+    t_cl: Cycles,
+    t_burst: Cycles,
     /// tCL + tBURST: every request pays it once its row is open.
     column_access: Cycles,
     banks: Vec<Bank>,
@@ -133,6 +136,8 @@ impl Banked {
             t_rcd: *t_rcd,
             t_rp: *t_rp,
             t_ras: *t_ras,
+            t_cl: *t_cl,
+            t_burst: *t_burst,
             column_access: *t_cl + *t_burst,
             banks: vec![Bank::default(); total_banks as usize],
         }
@@ -199,5 +204,46 @@ impl Banked {
                 (data_at, RowOutcome::Miss)
             }
         }
+    }
+
+    /// What a request issued at `now` to `addr` would find and pay, from the
+    /// bank's state, without serving it: the terms of [`Banked::access`]'s
+    /// latency, in order (for `explain`; the timing itself stays in `access`).
+    pub(super) fn preview(&self, now: Cycle, addr: PhysAddr) -> DramPreview {
+        let c = self.decode(addr);
+        let place =
+            DramPlace { channel: c.channel, rank: c.rank, bank: c.bank, row: c.row, column: c.column };
+        let bank = &self.banks[self.bank_index(addr.as_u64())];
+        let start = now.max(bank.ready_at);
+        let mut terms = Vec::new();
+        if start > now {
+            terms.push(Term { name: "wait for the busy bank", cycles: start.since(now).as_u64() });
+        }
+        let column = [
+            Term { name: "tCL", cycles: self.t_cl.as_u64() },
+            Term { name: "tBURST", cycles: self.t_burst.as_u64() },
+        ];
+        let activate = Term { name: "tRCD", cycles: self.t_rcd.as_u64() };
+        let row_state = match (self.policy, bank.open_row) {
+            (RowPolicy::OpenPage, Some(open)) if open == c.row => RowState::Open,
+            (RowPolicy::OpenPage, Some(_)) => {
+                let precharge = start.max(bank.activated_at + self.t_ras);
+                if precharge > start {
+                    terms.push(Term {
+                        name: "wait for tRAS since the open row's ACTIVATE",
+                        cycles: precharge.since(start).as_u64(),
+                    });
+                }
+                terms.push(Term { name: "tRP", cycles: self.t_rp.as_u64() });
+                terms.push(activate);
+                RowState::Conflict
+            }
+            (RowPolicy::OpenPage, None) | (RowPolicy::ClosedPage, _) => {
+                terms.push(activate);
+                RowState::Closed
+            }
+        };
+        terms.extend(column);
+        DramPreview { place: Some(place), row_state, terms }
     }
 }

@@ -12,10 +12,12 @@
 //! capacity: a 4 GiB DRAM costs a few KiB of bookkeeping until it is touched.
 
 mod banked;
+mod recorded;
 #[cfg(test)]
 mod tests;
 
 pub use banked::DramCoordinates;
+pub use recorded::RecordedDram;
 
 use crate::addr::PhysAddr;
 use crate::config::{InvalidField, is_power_of_two};
@@ -397,6 +399,20 @@ impl Dram {
     }
 
     /// Times one request issued at `now`: when its data is ready, and what it found.
+    /// What a request issued at `now` to `addr` would find (channel, rank, bank,
+    /// row; open, closed or in conflict) and the terms its latency adds up to,
+    /// without serving it or changing any state.
+    pub fn preview(&self, now: Cycle, addr: PhysAddr) -> crate::event::DramPreview {
+        match &self.model {
+            Model::Fixed(latency) => crate::event::DramPreview {
+                place: None,
+                row_state: crate::event::RowState::Unmodelled,
+                terms: vec![crate::event::Term { name: "fixed latency", cycles: latency.as_u64() }],
+            },
+            Model::Banked(b) => b.preview(now, addr),
+        }
+    }
+
     #[inline]
     fn time(&mut self, now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
         match &mut self.model {

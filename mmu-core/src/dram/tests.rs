@@ -351,3 +351,41 @@ proptest! {
         prop_assert_eq!(d.coordinates(PhysAddr::new(addr)), Some(c));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `explain`'s preview of a request, made from the state before it, names the
+    /// row state the request finds and terms that add up to its latency, under
+    /// both policies and any history of requests (including a busy bank and tRAS).
+    #[test]
+    fn the_preview_of_a_request_adds_up_to_its_latency(
+        closed in any::<bool>(),
+        requests in proptest::collection::vec((0u64..4, 0u64..3, 0u64..16, 0u64..60), 1..40),
+    ) {
+        let policy = if closed { RowPolicy::ClosedPage } else { RowPolicy::OpenPage };
+        let mut d = Dram::new(&banked(policy));
+        let mut now = 0;
+        for (bank, row, column, gap) in requests {
+            now += gap;
+            let addr = at(bank, row, column);
+            let preview = d.preview(Cycle::new(now), addr);
+            let before = d.stats();
+            let ready = read_at(&mut d, now, addr);
+            let after = d.stats();
+            let sum: u64 = preview.terms.iter().map(|t| t.cycles).sum();
+            prop_assert_eq!(sum, ready - now, "{:?}", preview);
+            let state = if after.row_hits > before.row_hits {
+                crate::event::RowState::Open
+            } else if after.row_conflicts > before.row_conflicts {
+                crate::event::RowState::Conflict
+            } else {
+                crate::event::RowState::Closed
+            };
+            prop_assert_eq!(preview.row_state, state);
+            let place = preview.place.expect("banked DRAM places every address");
+            prop_assert_eq!((u64::from(place.bank), u64::from(place.row), u64::from(place.column)), (bank, row, column));
+            now = ready.min(now + gap / 2);
+        }
+    }
+}

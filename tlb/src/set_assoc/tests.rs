@@ -341,3 +341,42 @@ fn back_invalidation_removes_every_overlapping_entry_of_the_same_space() {
     t.fill(VirtAddr::new(0x0080_0000), megapage(2, 0x40_0000), A1);
     assert_eq!(t.back_invalidate(0x812, PageShift::new(12), Some(A1)), 1);
 }
+
+/// `explain`'s descriptions, made before each operation from the state alone,
+/// say what the operation then does: the probe hits exactly when the lookup does,
+/// and the fill takes the way and evicts the entry it named, under every policy
+/// (the random one included: its draw is made on a copy of the stream).
+#[test]
+fn descriptions_of_probes_and_fills_predict_what_happens() {
+    for replacement in
+        [Replacement::Lru, Replacement::TreePlru, Replacement::Fifo, Replacement::Random, Replacement::Nru]
+    {
+        let mut t = Tlb::new(&config(16, 4, replacement), &[PageShift::new(12)], 7);
+        let mut rng = PolicyRng::seed_from_u64(3);
+        for _ in 0..2000 {
+            let vpn = rng.random_range(0..40u32);
+            let probe = t.describe_probe(va(vpn), A1);
+            let Event::TlbProbe { hit: described, .. } = &probe else { panic!("a probe") };
+            let was_hit = hit(&mut t, vpn);
+            assert_eq!(described.is_some(), was_hit, "{replacement:?}: {probe:?}");
+            if !was_hit {
+                let Some(Event::TlbFill { choice, way, set, .. }) = t.describe_fill(va(vpn), &page(vpn), A1)
+                else {
+                    panic!("a 4 KiB page is stored")
+                };
+                let evicted = fill(&mut t, vpn);
+                match choice {
+                    FillChoice::Victim { evicted_vpn, .. } => {
+                        assert_eq!(evicted.map(u64::from), Some(evicted_vpn.0), "{replacement:?}")
+                    }
+                    FillChoice::Refill | FillChoice::InvalidWay => {
+                        assert_eq!(evicted, None, "{replacement:?}")
+                    }
+                }
+                let after = t.describe_probe(va(vpn), A1);
+                let Event::TlbProbe { sizes, .. } = after else { panic!("a probe") };
+                assert_eq!((sizes[0].set, sizes[0].hit_way), (set, Some(way)), "{replacement:?}");
+            }
+        }
+    }
+}
