@@ -131,13 +131,13 @@ pub fn run_with(
     options: &RunOptions,
 ) -> Result<RunOutcome, RunError> {
     if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
-        let (report, timing, program) = run_program(config, config_path, options)?;
+        let (report, timing, program, intervals) = run_program(config, config_path, options)?;
         return Ok(RunOutcome {
             report,
             timing,
             first_bad_line: None,
             program: Some(program),
-            intervals: None,
+            intervals,
             curve: None,
         });
     }

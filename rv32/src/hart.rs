@@ -217,6 +217,11 @@ impl Hart {
     pub fn stats(&self) -> &CoreStats {
         &self.stats
     }
+    /// Zeroes the counters, keeping every architectural state (`minstret` and
+    /// `mcycle` included): the end of a run's skipped prefix or warm-up.
+    pub fn reset_stats(&mut self) {
+        self.stats = CoreStats::default();
+    }
     /// Whether the core is stopped in `wfi`.
     pub fn is_waiting(&self) -> bool {
         self.waiting
