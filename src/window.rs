@@ -132,8 +132,9 @@ pub fn plot_intervals(
     use plotters::prelude::*;
     let col = |name: &str| columns.0.iter().position(|c| c == name);
     // A program's intervals count instructions: draw cycles per instruction.
-    let per = if col("instructions").is_some() { "instruction" } else { "access" };
-    let (Some(accesses), Some(cycles)) = (col(&format!("{per}s")), col("cycles")) else {
+    let (per, unit) =
+        if col("instructions").is_some() { ("instruction", "instructions") } else { ("access", "accesses") };
+    let (Some(accesses), Some(cycles)) = (col(unit), col("cycles")) else {
         return Err(RunError::Unsupported("interval records lack accesses or cycles".into()));
     };
     let tlbs: Vec<(String, usize, usize)> = columns

@@ -529,12 +529,37 @@ fn a_window_that_does_not_fit_the_program_is_said_and_reported() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
     assert_eq!(report.pointer("/core/instructions").and_then(serde_json::Value::as_u64), Some(100));
     assert_eq!(report.pointer("/window/stopped_at_max").and_then(serde_json::Value::as_bool), Some(true));
-    // Intervals to a file, CSV with the program's `instructions` column first.
+    // Intervals to a file, CSV with the program's `instructions` column first,
+    // and a plot of cycles per instruction.
     let csv = std::env::temp_dir().join(format!("mmu-sim-elf-intervals-{}.csv", std::process::id()));
-    let out = mmu_sim(&["run", VIRT, "--interval", "20000", "--interval-out", csv.to_str().expect("utf-8")]);
+    let svg = csv.with_extension("svg");
+    let (csv_arg, svg_arg) = (csv.to_str().expect("utf-8"), svg.to_str().expect("utf-8"));
+    let out = mmu_sim(&[
+        "run",
+        VIRT,
+        "--interval",
+        "20000",
+        "--interval-out",
+        csv_arg,
+        "--plot-intervals",
+        svg_arg,
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let text = std::fs::read_to_string(&csv).expect("the interval file");
     assert!(text.starts_with("interval,instructions,accesses,cycles,tlb.l1i.lookups,"), "{text}");
     assert_eq!(text.lines().count(), 1 + 4, "79,516 instructions: 3 full intervals and a last one");
-    let _ = std::fs::remove_file(csv);
+    let plot = std::fs::read_to_string(&svg).expect("the plot");
+    assert!(plot.contains("cycles per instruction"), "a program's plot is per instruction");
+    let _ = (std::fs::remove_file(csv), std::fs::remove_file(svg));
+    // The config's `window` field, as well as the flags.
+    let text = std::fs::read_to_string(root().join(USER)).expect("the config");
+    let text = text.replace(
+        "workload: Elf(",
+        "window: (skip: 1000, warmup: 2000, max: Some(3000)),\n    workload: Elf(",
+    );
+    let config = cpu_sim::parse_config(&text, USER).expect("a window is valid with an Elf workload");
+    let options = RunOptions { elf: Some(root().join("programs/hello/hello.elf")), ..RunOptions::default() };
+    let outcome = mmu_sim::run_with(&config, &root().join(USER), &options).expect("it runs");
+    let w = outcome.report.window.expect("a window section");
+    assert_eq!((w.skipped, w.warmup, w.measured, w.stopped_at_max), (1000, 2000, 3000, true));
 }
