@@ -53,20 +53,22 @@ enum Command {
         /// How to print the report: a table for people, or the full report as JSON or RON.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
-        /// Read and discard the first N accesses (no state changes); overrides the
-        /// config's `window.skip`.
+        /// Read and discard the first N accesses (no state changes); of an ELF
+        /// program, run the first N instructions functionally (registers and memory
+        /// change, no TLB, DRAM timing or counter does). Overrides `window.skip`.
         #[arg(long, value_name = "N")]
         skip: Option<u64>,
-        /// Run the next N accesses to warm the machine up, then reset every counter;
-        /// overrides `window.warmup`.
+        /// Run the next N accesses (instructions of an ELF program) to warm the
+        /// machine up, then reset every counter; overrides `window.warmup`.
         #[arg(long, value_name = "N")]
         warmup: Option<u64>,
-        /// End the measured window after N accesses and report normally (exit 0);
-        /// overrides `window.max`.
+        /// End the measured window after N accesses (instructions of an ELF program)
+        /// and report normally (exit 0); overrides `window.max`.
         #[arg(long, value_name = "N")]
         max: Option<u64>,
-        /// Record the counters' deltas every N measured accesses (needs
-        /// --interval-out or --plot-intervals); overrides `window.interval`.
+        /// Record the counters' deltas every N measured accesses (instructions of an
+        /// ELF program; needs --interval-out or --plot-intervals); overrides
+        /// `window.interval`.
         #[arg(long, value_name = "N")]
         interval: Option<u64>,
         /// Where the interval records go: CSV if FILE ends in .csv, JSON lines if .jsonl.
@@ -425,7 +427,7 @@ fn main() -> ExitCode {
                 flags.apply(&mut loaded.window)?;
                 if loaded.window.interval.is_some() && interval_out.is_none() && plot_intervals.is_none() {
                     return Err(mmu_sim::RunError::Unsupported(
-                        "an interval (--interval, or the config's `window.interval`) records the counters every N accesses: say where with --interval-out FILE.csv|.jsonl or --plot-intervals FILE.svg".into(),
+                        "an interval (--interval, or the config's `window.interval`) records the counters every N accesses (instructions of an ELF program): say where with --interval-out FILE.csv|.jsonl or --plot-intervals FILE.svg".into(),
                     ));
                 }
                 mmu_sim::window::check_outputs(interval_out.as_deref(), plot_intervals.as_deref())?;
@@ -495,9 +497,11 @@ fn main() -> ExitCode {
                     return fail(&e);
                 }
             }
-            if let Some(warning) =
-                mmu_sim::window::window_warning(&loaded.window, outcome.report.window.as_ref())
-            {
+            if let Some(warning) = mmu_sim::window::window_warning(
+                &loaded.window,
+                outcome.report.window.as_ref(),
+                outcome.program.is_some(),
+            ) {
                 say(format_args!("{warning}"));
             }
             let mut status = None;

@@ -4,8 +4,10 @@
 
 use crate::error::RunError;
 use crate::options::RunOptions;
+use cpu_sim::program_window::ProgramStop;
 use cpu_sim::user::UserMachine;
 use cpu_sim::virt::{Halt, VirtMachine};
+use cpu_sim::window::{IntervalColumns, IntervalRecord};
 use cpu_sim::{HostTiming, MachineConfig, Report, WorkloadConfig};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,6 +21,9 @@ pub enum ProgramEnd {
     /// A user program called `exit` or `exit_group` with this status (the exit
     /// status is its low 8 bits, as on Linux).
     Exited(u32),
+    /// The window's `max` instructions were measured and the run stopped there,
+    /// the program unfinished (exit status 0, as `--max` on a trace).
+    StoppedAtMax,
 }
 
 impl ProgramEnd {
@@ -30,6 +35,7 @@ impl ProgramEnd {
             // Refused as errors before they get here.
             ProgramEnd::Halted(Halt::Reset | Halt::HostRequest(_)) => 1,
             ProgramEnd::Exited(status) => *status as u8,
+            ProgramEnd::StoppedAtMax => 0,
         }
     }
 }
@@ -44,6 +50,9 @@ pub struct ProgramRun {
     /// How it ended.
     pub end: ProgramEnd,
 }
+
+/// The interval columns and records of a run, when its window asked for intervals.
+pub type Intervals = Option<(IntervalColumns, Vec<IntervalRecord>)>;
 
 /// The ELF file a run executes: `--elf`, else the workload's `path` relative to
 /// the config file's directory.
@@ -80,18 +89,11 @@ pub fn run_program(
     config: &MachineConfig,
     config_path: &Path,
     options: &RunOptions,
-) -> Result<(Report, HostTiming, ProgramRun), RunError> {
+) -> Result<(Report, HostTiming, ProgramRun, Intervals), RunError> {
     let path = elf_path(config, config_path, options)?;
     if options.observe.is_some() {
         return Err(RunError::Unsupported(format!(
             "{}: `mrc` observes the TLBs of trace and synthetic runs; not of an RV32 program yet (FIXME(#10))",
-            config_path.display()
-        )));
-    }
-    if !config.window.is_whole_run() {
-        return Err(RunError::Unsupported(format!(
-            "{}: an ELF program runs whole: --skip, --warmup, --max and --interval (the config's `window`) \
-             count accesses of trace and synthetic workloads (FIXME(#10))",
             config_path.display()
         )));
     }
@@ -125,7 +127,18 @@ pub fn run_program(
     let result = machine.run();
     let seconds = start.elapsed().as_secs_f64();
     let console = machine.console().to_vec();
-    let halt = result.map_err(|source| RunError::stopped(console.clone(), Vec::new(), source))?;
+    let stop = result.map_err(|source| RunError::stopped(console.clone(), Vec::new(), source))?;
+    let intervals =
+        config.window.interval.map(|_| (machine.interval_columns(), machine.intervals().to_vec()));
+    let halt = match stop {
+        ProgramStop::Ended(halt) => halt,
+        ProgramStop::AtMax => {
+            let report = machine.report();
+            let timing = program_timing(&report, seconds);
+            let run = ProgramRun { console, stderr: Vec::new(), end: ProgramEnd::StoppedAtMax };
+            return Ok((report, timing, run, intervals));
+        }
+    };
     let refuse =
         |what: String| RunError::stopped(console.clone(), Vec::new(), cpu_sim::SimError::Unsupported(what));
     match halt {
@@ -143,13 +156,18 @@ pub fn run_program(
         Halt::Pass | Halt::Fail(_) => {}
     }
     let report = machine.report();
+    let timing = program_timing(&report, seconds);
+    Ok((report, timing, ProgramRun { console, stderr: Vec::new(), end: ProgramEnd::Halted(halt) }, intervals))
+}
+
+/// The host time of a program run, and the accesses and instructions it measured per second.
+fn program_timing(report: &Report, seconds: f64) -> HostTiming {
     let instructions = report.core.as_ref().map_or(0, |c| c.instructions);
-    let timing = HostTiming {
+    HostTiming {
         seconds,
         accesses_per_second: report.accesses as f64 / seconds.max(1e-9),
         instructions_per_second: Some(instructions as f64 / seconds.max(1e-9)),
-    };
-    Ok((report, timing, ProgramRun { console, stderr: Vec::new(), end: ProgramEnd::Halted(halt) }))
+    }
 }
 
 /// Runs a user program as process 0 of the OS model.
@@ -157,22 +175,20 @@ fn run_user(
     config: &MachineConfig,
     program: &rv32::elf::Program,
     options: &RunOptions,
-) -> Result<(Report, HostTiming, ProgramRun), RunError> {
+) -> Result<(Report, HostTiming, ProgramRun, Intervals), RunError> {
     let mut machine = UserMachine::new(config, program, options.check)?;
     let start = Instant::now();
     let result = machine.run();
     let seconds = start.elapsed().as_secs_f64();
     let (console, stderr) = (machine.stdout().to_vec(), machine.stderr().to_vec());
-    let status = match result {
-        Ok(status) => status,
+    let end = match result {
+        Ok(ProgramStop::Ended(status)) => ProgramEnd::Exited(status),
+        Ok(ProgramStop::AtMax) => ProgramEnd::StoppedAtMax,
         Err(source) => return Err(RunError::stopped(console, stderr, source)),
     };
+    let intervals =
+        config.window.interval.map(|_| (machine.interval_columns(), machine.intervals().to_vec()));
     let report = machine.report();
-    let instructions = report.core.as_ref().map_or(0, |c| c.instructions);
-    let timing = HostTiming {
-        seconds,
-        accesses_per_second: report.accesses as f64 / seconds.max(1e-9),
-        instructions_per_second: Some(instructions as f64 / seconds.max(1e-9)),
-    };
-    Ok((report, timing, ProgramRun { console, stderr, end: ProgramEnd::Exited(status) }))
+    let timing = program_timing(&report, seconds);
+    Ok((report, timing, ProgramRun { console, stderr, end }, intervals))
 }

@@ -298,9 +298,12 @@ pub fn render_table(report: &Report, origin: &str) -> String {
         } else {
             String::new()
         };
+        // A program's window counts instructions retired (its skip ran functionally).
+        let unit =
+            if r.core.is_some() { "instructions skipped (run functionally)" } else { "accesses skipped" };
         let _ = writeln!(
             s,
-            "  window      {} accesses skipped, {warmup}{} measured{}",
+            "  window      {} {unit}, {warmup}{} measured{}",
             w.skipped,
             w.measured,
             if w.stopped_at_max { ", stopped at --max" } else { "" }

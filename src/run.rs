@@ -151,13 +151,13 @@ pub fn run_watched(
         ));
     }
     if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
-        let (report, timing, program) = run_program(config, config_path, options)?;
+        let (report, timing, program, intervals) = run_program(config, config_path, options)?;
         return Ok(RunOutcome {
             report,
             timing,
             first_bad_line: None,
             program: Some(program),
-            intervals: None,
+            intervals,
             curve: None,
         });
     }

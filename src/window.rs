@@ -35,18 +35,21 @@ impl WindowFlags {
 }
 
 /// A warning when the window did not fit the run: the workload ended during the
-/// skip or the warm-up.
-pub fn window_warning(window: &Window, report: Option<&WindowReport>) -> Option<String> {
+/// skip or the warm-up. `program` says the window counted instructions of an
+/// RV32 program (which runs functionally during a skip) rather than accesses.
+pub fn window_warning(window: &Window, report: Option<&WindowReport>, program: bool) -> Option<String> {
     let report = report?;
+    let (what, unit) = if program { ("program", "instructions") } else { ("workload", "accesses") };
     if report.skipped < window.skip {
+        let ran = if program { "nothing was measured (it ran functionally)" } else { "nothing ran" };
         return Some(format!(
-            "warning: the workload ended after {} accesses, within the {} to skip: nothing ran",
+            "warning: the {what} ended after {} {unit}, within the {} to skip: {ran}",
             report.skipped, window.skip
         ));
     }
     if report.warmup < window.warmup {
         return Some(format!(
-            "warning: the workload ended during the warm-up ({} of {} accesses): nothing was measured, \
+            "warning: the {what} ended during the warm-up ({} of {} {unit}): nothing was measured, \
              and the report's counters are those of the partial warm-up",
             report.warmup, window.warmup
         ));
@@ -116,8 +119,8 @@ pub fn write_intervals(
         .map_err(|source| RunError::Output { path: path.to_path_buf(), message: source.to_string() })
 }
 
-/// Draws miss rates (misses per lookup, per TLB) and cycles per access over the
-/// intervals as an SVG.
+/// Draws miss rates (misses per lookup, per TLB) and cycles per access (per
+/// instruction, for a program's intervals) over the intervals as an SVG.
 ///
 /// # Errors
 /// The file cannot be written or drawn.
@@ -128,7 +131,10 @@ pub fn plot_intervals(
 ) -> Result<(), RunError> {
     use plotters::prelude::*;
     let col = |name: &str| columns.0.iter().position(|c| c == name);
-    let (Some(accesses), Some(cycles)) = (col("accesses"), col("cycles")) else {
+    // A program's intervals count instructions: draw cycles per instruction.
+    let (per, unit) =
+        if col("instructions").is_some() { ("instruction", "instructions") } else { ("access", "accesses") };
+    let (Some(accesses), Some(cycles)) = (col(unit), col("cycles")) else {
         return Err(RunError::Unsupported("interval records lack accesses or cycles".into()));
     };
     let tlbs: Vec<(String, usize, usize)> = columns
@@ -182,7 +188,7 @@ pub fn plot_intervals(
     let max_cpa =
         records.iter().map(|r| ratio(r.values[cycles], r.values[accesses])).fold(0.0f64, f64::max).max(1.0);
     let mut chart = ChartBuilder::on(&lower)
-        .caption("cycles per access per interval", ("sans-serif", 18))
+        .caption(format!("cycles per {per} per interval"), ("sans-serif", 18))
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(60)
@@ -191,7 +197,7 @@ pub fn plot_intervals(
     chart
         .configure_mesh()
         .x_desc("interval")
-        .y_desc("cycles per access")
+        .y_desc(format!("cycles per {per}"))
         .draw()
         .map_err(|e| draw_error(e.to_string()))?;
     chart

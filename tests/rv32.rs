@@ -232,9 +232,6 @@ fn bad_programs_get_one_clear_error_and_no_panic() {
     let err = run_elf("configs/sv32-small.ron", &root().join("programs/hello/hello.elf"), None)
         .expect_err("not Elf");
     assert!(err.to_string().contains("workload is `Elf`"), "{err}");
-    let out = mmu_sim(&["run", VIRT, "--warmup", "10"]);
-    assert_eq!(out.status.code(), Some(2), "a window is refused for an ELF run");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("runs whole"));
     let missing = run_elf(VIRT, Path::new("no/such.elf"), None).expect_err("missing");
     assert_eq!(missing.exit_code(), 2);
 }
@@ -322,4 +319,275 @@ fn swapper_swaps_under_every_replacement_policy_and_passes_check() {
     }
     let opt = swap_ins[4];
     assert!(swap_ins.iter().all(|&s| opt <= s), "OPT swaps in the least: {swap_ins:?}");
+}
+
+// Windows of a program run (issue #14): counted in instructions retired.
+
+/// Runs `elf` on `config` with `window` in the config (as the config's `window`
+/// field would give it), and `--check` if asked.
+fn run_window(config: &str, elf: &str, window: cpu_sim::window::Window, check: bool) -> mmu_sim::RunOutcome {
+    let config_path = root().join(config);
+    let mut loaded = mmu_sim::load_config(&config_path).expect("the shipped config loads");
+    loaded.window = window;
+    let options = RunOptions { elf: Some(root().join(elf)), check, ..RunOptions::default() };
+    mmu_sim::run_with(&loaded, &config_path, &options).unwrap_or_else(|e| panic!("{config} {elf}: {e}"))
+}
+
+fn window(skip: u64, warmup: u64, max: Option<u64>, interval: Option<u64>) -> cpu_sim::window::Window {
+    cpu_sim::window::Window { skip, warmup, max, interval }
+}
+
+fn instructions(outcome: &mmu_sim::RunOutcome) -> u64 {
+    outcome.report.core.as_ref().expect("an ELF report has a core section").instructions
+}
+
+/// Bare metal (the virt board's sv32-demo, which owns its page tables) and a user
+/// program on the OS model (hello).
+const PROGRAMS: [(&str, &str); 2] =
+    [(VIRT, "programs/sv32-demo/sv32-demo.elf"), (USER, "programs/hello/hello.elf")];
+
+#[test]
+fn skip_plus_warmup_plus_measured_is_the_whole_run_and_the_output_is_the_same() {
+    for (config, elf) in PROGRAMS {
+        let whole = run_window(config, elf, window(0, 0, None, None), false);
+        let total = instructions(&whole);
+        assert!(whole.report.window.is_none(), "no window asked, no window section");
+        let (skip, warmup) = (total / 4, total / 4);
+        let windowed = run_window(config, elf, window(skip, warmup, None, None), false);
+        let w = windowed.report.window.as_ref().expect("a window section");
+        assert_eq!((w.skipped, w.warmup, w.stopped_at_max), (skip, warmup, false), "{elf}");
+        assert_eq!(w.skipped + w.warmup + w.measured, total, "{elf}");
+        assert_eq!(instructions(&windowed), w.measured, "{elf}: the report counts the measured part");
+        let (a, b) = (whole.program.as_ref().expect("program"), windowed.program.as_ref().expect("program"));
+        assert_eq!(a.console, b.console, "{elf}: the same output after a functional skip");
+        assert_eq!(a.end, b.end, "{elf}");
+        // A skip alone: its instructions ran functionally, so the TLBs start cold
+        // after it; a warm-up of the same length leaves them warm.
+        let skipped = run_window(config, elf, window(skip + warmup, 0, None, None), false);
+        let warmed = run_window(config, elf, window(0, skip + warmup, None, None), false);
+        assert_eq!(instructions(&skipped), instructions(&warmed), "{elf}");
+        assert_eq!(skipped.report.accesses, warmed.report.accesses, "{elf}: the same accesses follow");
+        assert_eq!(skipped.program.as_ref().expect("program").console, a.console, "{elf}");
+        assert!(skipped.report.walker.walks > warmed.report.walker.walks, "{elf}: cold TLBs after a skip");
+    }
+}
+
+/// The counters that are sums of per-instruction events: with all state kept
+/// at the end of a warm-up and a deterministic machine, a warm-up run's value is
+/// the whole run's minus that of a run stopped (`max`) where the warm-up ends.
+/// Not prefix-additive, so left out: `data_checksum` (an FNV chain, not a sum),
+/// CPI and `averages` (ratios), and the OS's levels (`frames_free`,
+/// `swap_slots_used`, `swap_slots_peak`, `page_table_bytes`): states, not events.
+const PREFIX_ADDITIVE: [&str; 26] = [
+    "/accesses",
+    "/cycles",
+    "/core/instructions",
+    "/core/counts/alu",
+    "/core/counts/loads",
+    "/core/counts/stores",
+    "/core/counts/branches",
+    "/core/counts/system",
+    "/tlb/l1i/lookups",
+    "/tlb/l1i/misses",
+    "/tlb/l1d/lookups",
+    "/tlb/l1d/misses",
+    "/tlb/l2/lookups",
+    "/tlb/l2/hits",
+    "/walk_cache/root/lookups",
+    "/walks",
+    "/pte_reads",
+    "/pte_writes",
+    "/walk_cycles",
+    "/dram/reads",
+    "/dram/writes",
+    "/dram/row_hits",
+    "/dram/row_misses",
+    "/faults/not_present",
+    "/faults/protection",
+    "/os/demand_zero",
+];
+
+#[test]
+fn a_warm_up_runs_counters_are_the_whole_runs_minus_the_warm_up_prefix() {
+    for (config, elf) in PROGRAMS {
+        let whole = run_window(config, elf, window(0, 0, None, None), false);
+        let w = instructions(&whole) / 2;
+        let prefix = run_window(config, elf, window(0, 0, Some(w), None), false);
+        assert_eq!(prefix.program.as_ref().expect("program").end, ProgramEnd::StoppedAtMax, "{elf}");
+        assert_eq!(prefix.program.as_ref().expect("program").end.exit_status(), 0);
+        assert!(prefix.report.window.as_ref().is_some_and(|w| w.stopped_at_max), "{elf}");
+        let warm = run_window(config, elf, window(0, w, None, None), false);
+        let json = |o: &mmu_sim::RunOutcome| serde_json::to_value(&o.report).expect("a report serializes");
+        let (a, p, c) = (json(&whole), json(&prefix), json(&warm));
+        for path in PREFIX_ADDITIVE {
+            let get = |v: &serde_json::Value| v.pointer(path).and_then(serde_json::Value::as_u64);
+            let (a, p, c) = (get(&a), get(&p), get(&c));
+            assert!(a.is_some(), "{elf}: {path} in the report");
+            assert_eq!(c, a.zip(p).map(|(a, p)| a - p), "{elf}: {path}: whole {a:?}, prefix {p:?}");
+        }
+        assert!(c.pointer("/walks").and_then(serde_json::Value::as_u64) > Some(0) || config == USER);
+    }
+}
+
+/// The interval columns' deltas add up to the report's totals, column by column.
+fn assert_intervals_sum_to_the_report(outcome: &mmu_sim::RunOutcome, every: u64) {
+    let (columns, records) = outcome.intervals.as_ref().expect("intervals asked for");
+    let r = &outcome.report;
+    let total = |name: &str| -> u64 {
+        let f = &r.faults;
+        match name {
+            "instructions" => instructions(outcome),
+            "accesses" => r.accesses,
+            "cycles" => r.cycles,
+            "walks" => r.walker.walks,
+            "faults" => {
+                f.not_present
+                    + f.protection
+                    + f.reserved
+                    + f.misaligned_superpage
+                    + f.accessed_dirty
+                    + f.access_fault
+            }
+            "os.swap_reads" => r.os.swap_reads,
+            "os.swap_writes" => r.os.swap_writes,
+            "dram.row_hits" => r.dram.row_hits,
+            "dram.row_misses" => r.dram.row_misses,
+            "dram.row_conflicts" => r.dram.row_conflicts,
+            tlb => {
+                let (name, counter) =
+                    tlb.strip_prefix("tlb.").and_then(|t| t.rsplit_once('.')).expect("tlb column");
+                let stats = &r.tlb.0.iter().find(|(n, _)| n == name).expect("a TLB of the report").1;
+                if counter == "lookups" { stats.lookups } else { stats.misses }
+            }
+        }
+    };
+    assert_eq!(columns.0[0], "instructions");
+    assert!(records.len() >= 2, "several intervals");
+    for (i, name) in columns.0.iter().enumerate() {
+        let sum: u64 = records.iter().map(|rec| rec.values[i]).sum();
+        assert_eq!(sum, total(name), "column {name}");
+    }
+    let (last, full) = records.split_last().expect("records");
+    assert!(full.iter().all(|rec| rec.values[0] == every), "every interval but the last is N instructions");
+    assert!(last.values[0] <= every);
+}
+
+#[test]
+fn interval_deltas_sum_to_the_reports_totals_on_bare_metal() {
+    let (config, elf) = PROGRAMS[0];
+    let outcome = run_window(config, elf, window(1000, 5000, None, Some(7000)), false);
+    assert_intervals_sum_to_the_report(&outcome, 7000);
+}
+
+/// programs/swapper (8 MiB of heap on 4 MiB of DRAM) under `--check`, with a
+/// skip (its page faults handled by the OS on the functional path, the oracle
+/// fed) and a warm-up: every load still returns the last value stored, the
+/// output is the expected one, the parts add up, and the intervals sum up.
+#[test]
+fn swapper_holds_check_across_a_skip_and_a_warm_up() {
+    let elf = "programs/swapper/swapper.elf";
+    let expected = std::fs::read(root().join("programs/swapper/expected.txt")).expect("expected.txt");
+    let whole = run_window(USER, elf, window(0, 0, None, None), true);
+    let outcome = run_window(USER, elf, window(1_000_000, 1_000_000, None, Some(500_000)), true);
+    let program = outcome.program.as_ref().expect("a program run");
+    assert_eq!(program.console, expected);
+    assert_eq!(program.end, ProgramEnd::Exited(0));
+    let r = &outcome.report;
+    let w = r.window.as_ref().expect("a window section");
+    assert_eq!(w.skipped + w.warmup + w.measured, instructions(&whole));
+    assert!(r.check.as_ref().is_some_and(|c| c.loads_checked > 1_000_000), "{:?}", r.check);
+    assert!(r.os.swap_ins > 0, "it still swaps after the warm-up");
+    assert_intervals_sum_to_the_report(&outcome, 500_000);
+}
+
+#[test]
+fn a_window_that_does_not_fit_the_program_is_said_and_reported() {
+    // Longer than sv32-demo's 79,516 instructions: the skip ran everything
+    // functionally, so every counter is 0 (nothing reached the TLBs or DRAM).
+    let out = mmu_sim(&["run", VIRT, "--skip", "10000000", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "the program's own status");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: the program ended after 79516 instructions, within the 10000000 to skip"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
+    for path in [
+        "/window/skipped",
+        "/core/instructions",
+        "/accesses",
+        "/tlb/l1d/lookups",
+        "/tlb/l1i/fills",
+        "/walks",
+        "/dram/reads",
+    ] {
+        let want = if path == "/window/skipped" { 79516 } else { 0 };
+        assert_eq!(report.pointer(path).and_then(serde_json::Value::as_u64), Some(want), "{path}");
+    }
+    // A warm-up longer than the program: the counters are the partial warm-up's.
+    let out = mmu_sim(&[
+        "run",
+        USER,
+        "--elf",
+        "programs/exit-code/exit-code.elf",
+        "--warmup",
+        "10000000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "the program's own status");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: the program ended during the warm-up ("), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
+    let core = report.pointer("/core/instructions").and_then(serde_json::Value::as_u64);
+    assert_eq!(report.pointer("/window/warmup").and_then(serde_json::Value::as_u64), core);
+    assert_eq!(report.pointer("/window/measured").and_then(serde_json::Value::as_u64), Some(0));
+    // --max: the run stops, reports, and exits 0 (the program did not end).
+    let out = mmu_sim(&[
+        "run",
+        USER,
+        "--elf",
+        "programs/exit-code/exit-code.elf",
+        "--max",
+        "100",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
+    assert_eq!(report.pointer("/core/instructions").and_then(serde_json::Value::as_u64), Some(100));
+    assert_eq!(report.pointer("/window/stopped_at_max").and_then(serde_json::Value::as_bool), Some(true));
+    // Intervals to a file, CSV with the program's `instructions` column first,
+    // and a plot of cycles per instruction.
+    let csv = std::env::temp_dir().join(format!("mmu-sim-elf-intervals-{}.csv", std::process::id()));
+    let svg = csv.with_extension("svg");
+    let (csv_arg, svg_arg) = (csv.to_str().expect("utf-8"), svg.to_str().expect("utf-8"));
+    let out = mmu_sim(&[
+        "run",
+        VIRT,
+        "--interval",
+        "20000",
+        "--interval-out",
+        csv_arg,
+        "--plot-intervals",
+        svg_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&csv).expect("the interval file");
+    assert!(text.starts_with("interval,instructions,accesses,cycles,tlb.l1i.lookups,"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 4, "79,516 instructions: 3 full intervals and a last one");
+    let plot = std::fs::read_to_string(&svg).expect("the plot");
+    assert!(plot.contains("cycles per instruction"), "a program's plot is per instruction");
+    let _ = (std::fs::remove_file(csv), std::fs::remove_file(svg));
+    // The config's `window` field, as well as the flags.
+    let text = std::fs::read_to_string(root().join(USER)).expect("the config");
+    let text = text.replace(
+        "workload: Elf(",
+        "window: (skip: 1000, warmup: 2000, max: Some(3000)),\n    workload: Elf(",
+    );
+    let config = cpu_sim::parse_config(&text, USER).expect("a window is valid with an Elf workload");
+    let options = RunOptions { elf: Some(root().join("programs/hello/hello.elf")), ..RunOptions::default() };
+    let outcome = mmu_sim::run_with(&config, &root().join(USER), &options).expect("it runs");
+    let w = outcome.report.window.expect("a window section");
+    assert_eq!((w.skipped, w.warmup, w.measured, w.stopped_at_max), (1000, 2000, 3000, true));
 }

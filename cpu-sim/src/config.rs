@@ -60,12 +60,6 @@ impl MachineConfig {
         self.mmu.format.validate().map_err(|e| e.within("format").within("mmu"))?;
         self.validate_format_options()?;
         if let WorkloadConfig::Elf { environment, .. } = &self.workload {
-            if !self.window.is_whole_run() {
-                return Err(InvalidField::new(
-                    "window",
-                    "an `Elf` workload runs whole: windows count accesses of trace and synthetic workloads (FIXME(#10))",
-                ));
-            }
             self.validate_elf(*environment)?;
             // A user program's process is built from its ELF when it is loaded
             // (`cpu_sim::user`), which validates the config again with it.

@@ -15,9 +15,11 @@
 pub mod config;
 pub mod curve;
 pub mod error;
+mod interval;
 pub mod machine;
 pub mod memory;
 pub mod player;
+pub mod program_window;
 pub mod report;
 pub mod runner;
 pub mod testing;

@@ -190,49 +190,22 @@ impl Machine {
     /// The interval columns' names, in record order.
     pub fn interval_columns(&self) -> IntervalColumns {
         let mut names = vec!["accesses".to_string(), "cycles".to_string()];
-        for (name, _) in self.memory.mmu().tlb_stats() {
-            names.push(format!("tlb.{name}.lookups"));
-            names.push(format!("tlb.{name}.misses"));
-        }
-        for name in [
-            "walks",
-            "faults",
-            "os.swap_reads",
-            "os.swap_writes",
-            "dram.row_hits",
-            "dram.row_misses",
-            "dram.row_conflicts",
-        ] {
-            names.push(name.to_string());
-        }
+        crate::interval::memory_columns(self.memory.mmu(), &mut names);
         IntervalColumns(names)
     }
 
     /// The interval columns' counters now (totals since the start of the measurement).
     fn interval_counters(&self) -> Vec<u64> {
-        let mmu = self.memory.mmu();
         let mut values = vec![self.accesses, self.player.measured_cycles()];
-        for (_, t) in mmu.tlb_stats() {
-            values.push(t.lookups);
-            values.push(t.misses);
-        }
-        let f = self.memory.faults();
         let os = self.memory.os.stats();
         let dram = self.memory.dram.stats();
-        values.extend([
-            mmu.stats().walker.walks,
-            f.not_present
-                + f.protection
-                + f.reserved
-                + f.misaligned_superpage
-                + f.accessed_dirty
-                + f.access_fault,
-            os.swap_reads,
-            os.swap_writes,
-            dram.row_hits,
-            dram.row_misses,
-            dram.row_conflicts,
-        ]);
+        crate::interval::memory_values(
+            self.memory.mmu(),
+            self.memory.faults(),
+            Some(&os),
+            &dram,
+            &mut values,
+        );
         values
     }
 

@@ -28,9 +28,11 @@
 
 use crate::config::MachineConfig;
 use crate::error::SimError;
-use crate::memory::MemorySystem;
+use crate::memory::{Functional, MemorySystem};
 use crate::player::{FNV_OFFSET, FNV_PRIME};
+use crate::program_window::{ProgramStop, ProgramWindow, WindowedProgram};
 use crate::report::{CoreReport, Report};
+use crate::window::{IntervalColumns, IntervalRecord};
 use crate::workload::WorkloadConfig;
 use mmu_core::{
     AccessContext, AccessKind, AddressSpace, Answer, Cycle, Fence, MemRequest, MemoryPort, Perms, Pid,
@@ -65,6 +67,9 @@ pub struct UserMachine {
     max_instructions: Option<u64>,
     /// FNV-1a of every value fetched or loaded, as the trace player folds them.
     data_checksum: u64,
+    /// The clock when the counters were last zeroed: the report's `cycles` count from it.
+    measured_from: Cycle,
+    window: ProgramWindow,
 }
 
 /// The machine's own port: the memory system, with every value fetched or loaded
@@ -131,6 +136,15 @@ impl UserPort for MemorySystem {
     }
 }
 
+impl UserPort for Functional<'_> {
+    fn is_running(&self) -> bool {
+        self.0.is_running()
+    }
+    fn last_segfault(&self) -> Option<String> {
+        self.0.last_segfault()
+    }
+}
+
 /// OPT's look-ahead: a run of the program on a second machine whose every access
 /// is recorded (the program's accesses do not depend on the replacement policy:
 /// it reads no clock here).
@@ -190,7 +204,7 @@ impl UserMachine {
             let limit = ahead.max_instructions;
             let mut recording =
                 Recording { inner: &mut ahead.memory, builder: FutureBuilder::new(machine.memory.os()) };
-            execute(&mut ahead.hart, &mut recording, &mut ahead.io, limit)?;
+            execute(&mut ahead.hart, &mut recording, &mut ahead.io, limit, u64::MAX)?;
             let future = recording.builder.finish()?;
             machine.memory.set_future(future);
         }
@@ -317,7 +331,17 @@ impl UserMachine {
             stderr: Vec::new(),
             steps: 0,
         };
-        Ok(Self { config, hart, memory, io, max_instructions, data_checksum: FNV_OFFSET })
+        let window = ProgramWindow::new(config.window);
+        Ok(Self {
+            config,
+            hart,
+            memory,
+            io,
+            max_instructions,
+            data_checksum: FNV_OFFSET,
+            measured_from: Cycle::ZERO,
+            window,
+        })
     }
 
     /// What the program wrote to fd 1.
@@ -330,27 +354,37 @@ impl UserMachine {
         &self.io.stderr
     }
 
-    /// Runs the program until it exits; returns its exit status.
+    /// The memory system (for tests and tools that inspect its state).
+    pub fn memory(&self) -> &MemorySystem {
+        &self.memory
+    }
+
+    /// Runs the program until it exits (`Ended` with its exit status), or until
+    /// the config's `window` says stop (`max` instructions measured).
     ///
     /// # Errors
     /// The instruction limit, an exception or an unsupported system call
     /// (`ProcessStopped`), or what the memory system stops with.
-    pub fn run(&mut self) -> Result<u32, SimError> {
-        let mut port = Summing { inner: &mut self.memory, checksum: &mut self.data_checksum };
-        execute(&mut self.hart, &mut port, &mut self.io, self.max_instructions)
+    pub fn run(&mut self) -> Result<ProgramStop<u32>, SimError> {
+        let mut window = std::mem::take(&mut self.window);
+        let stop = window.run(self);
+        self.window = window;
+        stop
     }
 
-    /// The report of the run so far, with the core's section.
+    /// The report of the run so far (since the counters were last zeroed), with
+    /// the core's section and, when one was asked for, the window's.
     pub fn report(&self) -> Report {
         let memory = &self.memory;
         let mmu = memory.mmu();
+        let cycles = self.measured_cycles();
         let mut report = Report::assemble(
             self.config.clone(),
             crate::report::RunCounts {
                 accesses: memory.accesses(),
                 skipped_accesses: 0,
                 context_switches: 0,
-                cycles: self.hart.now().as_u64(),
+                cycles,
                 cycles_by_cause: crate::report::CyclesByCause {
                     cpu: self.hart.own_cycles(),
                     ..crate::report::CyclesByCause::of_memory(memory, self.config.os.swap.as_ref())
@@ -362,22 +396,76 @@ impl UserMachine {
             memory.dram().stats(),
             self.data_checksum,
             memory.check_stats(),
-        );
-        report.core =
-            Some(CoreReport::new(Environment::UserProcess, self.hart.stats(), self.hart.now().as_u64()));
+        )
+        .with_window(self.window.report());
+        report.core = Some(CoreReport::new(Environment::UserProcess, self.hart.stats(), cycles));
         report
+    }
+
+    fn measured_cycles(&self) -> u64 {
+        self.hart.now().since(self.measured_from).as_u64()
+    }
+
+    /// The interval columns' names, in record order (`instructions`, `accesses`,
+    /// `cycles`, then the memory system's).
+    pub fn interval_columns(&self) -> IntervalColumns {
+        let mut names = vec!["accesses".to_string(), "cycles".to_string()];
+        crate::interval::memory_columns(self.memory.mmu(), &mut names);
+        ProgramWindow::columns(names)
+    }
+
+    /// The interval records (`window.interval`).
+    pub fn intervals(&self) -> &[IntervalRecord] {
+        self.window.intervals()
     }
 }
 
-/// Runs the hart on `port` until the program exits; returns its exit status.
+impl WindowedProgram for UserMachine {
+    type End = u32;
+
+    fn run_functional(&mut self, until: u64) -> Result<Option<u32>, SimError> {
+        let mut port = Functional(&mut self.memory);
+        execute(&mut self.hart, &mut port, &mut self.io, self.max_instructions, until)
+    }
+
+    fn run_timed(&mut self, until: u64) -> Result<Option<u32>, SimError> {
+        let mut port = Summing { inner: &mut self.memory, checksum: &mut self.data_checksum };
+        execute(&mut self.hart, &mut port, &mut self.io, self.max_instructions, until)
+    }
+
+    fn retired(&self) -> u64 {
+        self.hart.stats().instructions
+    }
+
+    /// The core's, the memory system's (MMU, DRAM, OS, faults, `--check`) and
+    /// the run's (`cycles`, `data_checksum`) counters.
+    fn reset_counters(&mut self) {
+        self.hart.reset_stats();
+        self.measured_from = self.hart.now();
+        self.memory.reset_counters();
+        self.data_checksum = FNV_OFFSET;
+    }
+
+    fn interval_counters(&self) -> Vec<u64> {
+        let memory = &self.memory;
+        let mut values = vec![self.hart.stats().instructions, memory.accesses(), self.measured_cycles()];
+        let (os, dram) = (memory.os().stats(), memory.dram().stats());
+        crate::interval::memory_values(memory.mmu(), memory.faults(), Some(&os), &dram, &mut values);
+        values
+    }
+}
+
+/// Runs the hart on `port` until the program exits (`Some` of its exit status)
+/// or `until` instructions have retired since the core's counters were zeroed.
 fn execute<P: UserPort>(
     hart: &mut Hart,
     port: &mut P,
     io: &mut ProcessIo,
     max_instructions: Option<u64>,
-) -> Result<u32, SimError> {
+    until: u64,
+) -> Result<Option<u32>, SimError> {
     let limit = max_instructions.unwrap_or(u64::MAX);
-    loop {
+    while hart.stats().instructions < until {
         if io.steps >= limit {
             return Err(SimError::InstructionLimit { limit, pc: hart.pc() });
         }
@@ -392,7 +480,7 @@ fn execute<P: UserPort>(
             }
             Step::Syscall => {
                 if let Some(status) = syscall(hart, port, io)? {
-                    return Ok(status);
+                    return Ok(Some(status));
                 }
             }
             Step::Exception { cause, tval, pc } => {
@@ -404,6 +492,7 @@ fn execute<P: UserPort>(
             }
         }
     }
+    Ok(None)
 }
 
 /// Emulates the `ecall` the hart stopped at; `Some(status)` when the program exits.

@@ -61,14 +61,17 @@ impl Window {
 }
 
 /// What a window did, for the report: present only when a window was asked for.
+/// Its unit is the window's: accesses of a trace or generator, instructions
+/// retired of an RV32 program.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct WindowReport {
-    /// Accesses skipped (fewer than asked when the workload was shorter).
+    /// Accesses (instructions) skipped (fewer than asked when the workload was shorter).
     pub skipped: u64,
-    /// Accesses run as warm-up (fewer than asked when the workload was shorter:
-    /// then nothing was measured).
+    /// Accesses (instructions) run as warm-up (fewer than asked when the workload
+    /// was shorter: then nothing was measured).
     pub warmup: u64,
-    /// Accesses measured: the report's `accesses`.
+    /// Accesses measured: the report's `accesses` (of a program: instructions
+    /// measured, the report's `core.instructions`).
     pub measured: u64,
     /// Whether the run stopped at `max` rather than at the end of the workload.
     pub stopped_at_max: bool,

@@ -35,7 +35,8 @@ pub use format::{AdUpdate, Geometry, LevelBits, PageTableFormat, Paging, PagingC
 pub use mem::{PhysMem, Traffic};
 pub use perms::Perms;
 pub use port::{
-    AccessContext, AddressSpace, Answer, Fence, MemRequest, MemoryPort, PhysBackdoor, Trap, TrapCause, Width,
+    AccessContext, AddressSpace, Answer, Fence, MemRequest, MemoryPort, PhysBackdoor, Trap, TrapCause,
+    Untimed, Width,
 };
 pub use time::{Cycle, Cycles, Timed};
 /// The only random number generator of the simulator. Each randomized component
@@ -44,6 +45,6 @@ pub use time::{Cycle, Cycles, Timed};
 pub type SimRng = rand_chacha::ChaCha8Rng;
 
 pub use walker::{
-    LatencyHistogram, Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, WalkStats, walk,
-    walk_recorded,
+    LatencyHistogram, NoWalkCache, Translation, WalkCache, WalkOutcome, WalkRequest, WalkStart, WalkStats,
+    walk, walk_recorded,
 };

@@ -12,11 +12,13 @@
 //!
 //! Also here, because the layers above share them: [`Fence`], the one value that
 //! names an invalidation of cached translations, and [`PhysBackdoor`], the untimed
-//! view of physical memory through which the OS model edits page tables and pages.
+//! view of physical memory through which the OS model edits page tables and pages,
+//! and [`Untimed`], that view lent to the walker for a functional translation.
 
 use crate::access::{AccessKind, PrivilegeState};
 use crate::addr::{Asid, PhysAddr, VirtAddr};
 use crate::fault::Fault;
+use crate::mem::{PhysMem, Traffic};
 use crate::time::{Cycle, Timed};
 
 /// How many bytes an access moves.
@@ -280,6 +282,29 @@ pub trait PhysBackdoor {
     /// Bytes of `[start, start + bytes)` that may hold a non-zero word, in whole
     /// 4 KiB chunks: 0 means the range is certainly all zero, so a scan may skip it.
     fn touched_bytes(&self, start: PhysAddr, bytes: u64) -> u64;
+}
+
+/// Physical memory seen through its back door as [`PhysMem`]: the functional
+/// path of a run's skipped prefix (`window.skip`), on which the walker reads and
+/// writes PTEs (A/D updates included) and the core its data without timing,
+/// DRAM bank state or counters. A read is ready at the cycle it is issued; which
+/// addresses are memory is the wrapped memory's [`PhysMem::contains`].
+pub struct Untimed<'a, M: ?Sized>(pub &'a mut M);
+
+impl<M: PhysMem + PhysBackdoor + ?Sized> PhysMem for Untimed<'_, M> {
+    #[inline]
+    fn read(&mut self, now: Cycle, addr: PhysAddr, _: Traffic) -> Timed<u32> {
+        Timed { value: self.0.peek(addr), ready_at: now }
+    }
+    #[inline]
+    fn write(&mut self, now: Cycle, addr: PhysAddr, value: u32, _: Traffic) -> Cycle {
+        self.0.poke(addr, value);
+        now
+    }
+    #[inline]
+    fn contains(&self, addr: PhysAddr) -> bool {
+        self.0.contains(addr)
+    }
 }
 
 #[cfg(test)]

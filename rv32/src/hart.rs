@@ -215,7 +215,8 @@ impl Hart {
     /// The cycles the core charged itself: `cycles_per_instruction` per step that
     /// ran (an instruction, or a trap or interrupt taken; a `wfi` that waits on
     /// costs nothing more). The rest of the clock is the memory port's answers
-    /// and what the machine adds ([`Hart::advance_to`]).
+    /// and what the machine adds ([`Hart::advance_to`]). Since the last
+    /// [`Hart::reset_stats`].
     pub fn own_cycles(&self) -> u64 {
         self.charged_steps.saturating_mul(self.cycles_per_instruction.as_u64())
     }
@@ -227,6 +228,12 @@ impl Hart {
     /// Counters for the report.
     pub fn stats(&self) -> &CoreStats {
         &self.stats
+    }
+    /// Zeroes the counters, keeping every architectural state (`minstret` and
+    /// `mcycle` included): the end of a run's skipped prefix or warm-up.
+    pub fn reset_stats(&mut self) {
+        self.stats = CoreStats::default();
+        self.charged_steps = 0;
     }
     /// Whether the core is stopped in `wfi`.
     pub fn is_waiting(&self) -> bool {

@@ -3,8 +3,9 @@
 
 use mmu_core::event::{Event, Off, Recorder, Rule};
 use mmu_core::{
-    AccessKind, AdUpdate, AddressSpace, Asid, Cycle, Fault, FaultKind, Fence, PageTableFormat, Paging,
-    PagingConfig, PhysAddr, PhysMem, PrivilegeState, Timed, VirtAddr, WalkRequest, WalkStats, walk_recorded,
+    AccessKind, AdUpdate, AddressSpace, Asid, Cycle, Fault, FaultKind, Fence, NoWalkCache, PageTableFormat,
+    Paging, PagingConfig, PhysAddr, PhysBackdoor, PhysMem, PrivilegeState, Timed, Untimed, VirtAddr,
+    WalkRequest, WalkStats, walk, walk_recorded,
 };
 use serde::{Deserialize, Serialize};
 use tlb::{AsidMode, InvalidationStats, TlbHierarchy, TlbHierarchyConfig, TlbStats, WalkCaches};
@@ -222,6 +223,31 @@ impl Mmu {
         self.tlbs.end_retry();
         self.walk_caches.end_retry();
         out
+    }
+
+    /// Translates `vaddr` functionally, for a run's skipped prefix (`window.skip`):
+    /// a walk of the page table through `mem`'s back door ([`Untimed`]), with no
+    /// TLB or walk-cache lookup or fill, no DRAM timing and no counter. The A/D
+    /// bits are still set as `ad_update` says (they are memory), and the same
+    /// faults are raised as a timed walk would raise.
+    pub fn translate_functional<M: PhysMem + PhysBackdoor>(
+        &self,
+        mem: &mut M,
+        space: AddressSpace,
+        privilege: &PrivilegeState,
+        vaddr: VirtAddr,
+        access: AccessKind,
+    ) -> Result<PhysAddr, Fault> {
+        let request = WalkRequest {
+            root: space.root,
+            asid: self.tag(space.asid),
+            vaddr,
+            access,
+            state: *privilege,
+            ad_update: self.ad_update,
+        };
+        let out = walk(&self.format, &mut Untimed(mem), &mut NoWalkCache, Cycle::ZERO, &request);
+        out.result.map(|t| t.phys_addr(vaddr))
     }
 
     /// Makes `space` the address space being translated for (a context switch).

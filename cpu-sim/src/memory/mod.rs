@@ -12,10 +12,12 @@
 //! physical one.
 
 mod faults;
+mod functional;
 pub mod mmu;
 mod oracle;
 
 pub use faults::FaultCounts;
+pub use functional::Functional;
 pub use oracle::CheckStats;
 
 use crate::config::MachineConfig;
@@ -33,7 +35,7 @@ use os_model::{Os, Outcome, Segfault};
 /// How many times one access may fault and be retried before the run stops with
 /// a diagnostic: a demand-zero fault, then an A/D fault, then success is the
 /// longest legitimate sequence.
-const MAX_ATTEMPTS: u32 = 4;
+pub(crate) const MAX_ATTEMPTS: u32 = 4;
 
 /// TLBs, walk caches, walker, DRAM and the OS model, behind the memory port.
 pub struct MemorySystem {
@@ -44,6 +46,8 @@ pub struct MemorySystem {
     current: Pid,
     /// Accesses that reached the port, in order: the numbering OPT's future uses.
     issued: u64,
+    /// `issued` when the counters were last reset.
+    issued_before_reset: u64,
     faults: FaultCounts,
     /// Cycles the OS's fault handling cost, swap latencies included (the sum of
     /// every `Resolution::cost` charged).
@@ -61,6 +65,7 @@ impl MemorySystem {
             os,
             current: Pid::new(0),
             issued: 0,
+            issued_before_reset: 0,
             faults: FaultCounts::default(),
             fault_cycles: 0,
             segfaults: Vec::new(),
@@ -100,9 +105,10 @@ impl MemorySystem {
         self.os.set_future(future);
     }
 
-    /// Accesses that reached the port so far.
+    /// Accesses that reached the port (or the functional path) since the
+    /// counters were last reset ([`MemorySystem::reset_counters`]).
     pub fn accesses(&self) -> u64 {
-        self.issued
+        self.issued - self.issued_before_reset
     }
 
     /// Gives the page of `pid` at `va` initial contents (a loader placing a
@@ -145,6 +151,7 @@ impl MemorySystem {
     /// Zeroes every counter of the memory system (MMU, DRAM, OS, faults, the
     /// oracle's counts), keeping all state: the end of a warm-up.
     pub fn reset_counters(&mut self) {
+        self.issued_before_reset = self.issued;
         self.mmu.reset_stats();
         self.dram.reset_stats();
         self.os.reset_counters();

@@ -91,12 +91,37 @@ impl Bus {
                 // A byte or halfword store is a word write with the other lanes kept.
                 let word = request.width.insert(self.ram.peek(d), a, request.value);
                 let ready_at = self.ram.write(now, d, word, Traffic::Data);
-                if self.tohost == Some(a & !3) && word != 0 && self.halt.is_none() {
-                    self.halt = Some(tohost_write(word));
-                }
+                self.watch_tohost(a, word);
                 Timed { value: 0, ready_at }
             }
         })
+    }
+
+    /// [`Bus::data`] on the functional path (a skip): RAM through the back door,
+    /// untimed and uncounted, with no DRAM row change; devices as always.
+    pub fn data_functional(&mut self, now: Cycle, paddr: PhysAddr, request: &MemRequest) -> Option<u32> {
+        let Some(d) = self.ram_offset(paddr) else {
+            return self.device(now, paddr.as_u64(), request).map(|done| done.value);
+        };
+        let a = paddr.as_u64();
+        let word = self.ram.peek(d);
+        Some(match request.kind {
+            AccessKind::Read | AccessKind::Fetch => request.width.extract(word, a),
+            AccessKind::Write => {
+                let word = request.width.insert(word, a, request.value);
+                self.ram.poke(d, word);
+                self.watch_tohost(a, word);
+                0
+            }
+        })
+    }
+
+    /// A store of `word` at `a`: if it is the `tohost` word, the program halts.
+    #[inline]
+    fn watch_tohost(&mut self, a: u64, word: u32) {
+        if self.tohost == Some(a & !3) && word != 0 && self.halt.is_none() {
+            self.halt = Some(tohost_write(word));
+        }
     }
 
     #[cold]

@@ -31,7 +31,9 @@ use crate::error::SimError;
 use crate::memory::FaultCounts;
 use crate::memory::mmu::Mmu;
 use crate::player::{FNV_OFFSET, FNV_PRIME};
+use crate::program_window::{ProgramStop, ProgramWindow, WindowedProgram};
 use crate::report::{CoreReport, Report};
+use crate::window::IntervalColumns;
 use mmu_core::{
     AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, Timed, Trap,
     TrapCause,
@@ -62,6 +64,21 @@ impl VirtMemory {
     /// The bus (RAM and devices).
     pub fn bus(&self) -> &Bus {
         &self.bus
+    }
+
+    /// The MMU.
+    pub fn mmu(&self) -> &Mmu {
+        &self.mmu
+    }
+
+    /// Accesses that reached the port since the counters were last zeroed.
+    pub fn accesses(&self) -> u64 {
+        self.accesses
+    }
+
+    /// Page faults by kind since the counters were last zeroed.
+    pub fn faults(&self) -> &FaultCounts {
+        &self.faults
     }
 }
 
@@ -119,6 +136,81 @@ impl MemoryPort for VirtMemory {
     }
 }
 
+/// The board's memory on the functional path (a skip, see
+/// [`crate::program_window`]): translation walks the program's page table
+/// through the back door ([`Mmu::translate_functional`]: A/D bits set, no TLB or
+/// walk-cache fill, nothing timed or counted), RAM is read and written through
+/// the back door, devices work as always. Faults reach the core as traps,
+/// uncounted. Answers are ready at the cycle the access was issued.
+struct FunctionalVirt<'a>(&'a mut VirtMemory);
+
+impl MemoryPort for FunctionalVirt<'_> {
+    type Error = SimError;
+
+    fn access(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, SimError> {
+        let trap = |cause| Trap { cause, vaddr: request.vaddr, kind: request.kind };
+        let answer = |value| Ok(Timed { value, ready_at: now });
+        if !request.width.is_aligned(request.vaddr) {
+            return answer(Err(trap(TrapCause::Misaligned)));
+        }
+        let memory = &mut *self.0;
+        let paddr = match context.space {
+            None => PhysAddr::new(u64::from(request.vaddr.as_u32())),
+            Some(space) => {
+                match memory.mmu.translate_functional(
+                    &mut memory.bus,
+                    space,
+                    &context.privilege,
+                    request.vaddr,
+                    request.kind,
+                ) {
+                    Ok(paddr) => paddr,
+                    Err(fault) => return answer(Err(trap(TrapCause::Fault(fault)))),
+                }
+            }
+        };
+        match memory.bus.data_functional(now, paddr, &request) {
+            Some(value) => answer(Ok(value)),
+            None => answer(Err(trap(TrapCause::AccessFault))),
+        }
+    }
+
+    /// Nothing to drop: a skip comes first in a run and fills no TLB or walk
+    /// cache (and a fence is counted only on the full model).
+    fn fence(&mut self, _: Fence) {}
+}
+
+/// How a step reaches memory: on the full model or on the functional path. A
+/// type, so that each run loop is compiled for one and checks no flag per step.
+trait StepPath {
+    fn step(hart: &mut Hart, memory: &mut VirtMemory) -> Result<Step, SimError>;
+}
+
+/// The full model: TLBs, walk caches, walker, timed DRAM, counters.
+struct TimedPath;
+
+impl StepPath for TimedPath {
+    #[inline]
+    fn step(hart: &mut Hart, memory: &mut VirtMemory) -> Result<Step, SimError> {
+        hart.step(memory)
+    }
+}
+
+/// The functional path of a skip.
+struct FunctionalPath;
+
+impl StepPath for FunctionalPath {
+    #[inline]
+    fn step(hart: &mut Hart, memory: &mut VirtMemory) -> Result<Step, SimError> {
+        hart.step(&mut FunctionalVirt(memory))
+    }
+}
+
 /// Why a loaded program cannot run on the board.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -150,8 +242,12 @@ pub struct VirtMachine {
     steps: u64,
     /// MTIP and MSIP as last driven into the hart.
     lines: (bool, bool),
-    /// Cycles the clock jumped over while the hart waited in `wfi`.
+    /// Cycles the clock jumped over while the hart waited in `wfi` (since the
+    /// counters were last zeroed).
     idle_cycles: u64,
+    /// The clock when the counters were last zeroed: the report's `cycles` count from it.
+    measured_from: Cycle,
+    window: ProgramWindow,
 }
 
 impl VirtMachine {
@@ -201,6 +297,8 @@ impl VirtMachine {
             steps: 0,
             lines: (false, false),
             idle_cycles: 0,
+            measured_from: Cycle::ZERO,
+            window: ProgramWindow::new(config.window),
         })
     }
 
@@ -241,21 +339,31 @@ impl VirtMachine {
         }
     }
 
-    /// Runs until the program halts (finisher or `tohost`).
+    /// Runs until the program halts (finisher or `tohost`), or until the
+    /// config's `window` says stop (`max` instructions measured).
     ///
     /// # Errors
     /// The instruction limit, a `wfi` nothing can end, a trap vector that keeps
     /// faulting, or what the memory system stops with.
-    pub fn run(&mut self) -> Result<Halt, SimError> {
+    pub fn run(&mut self) -> Result<ProgramStop<Halt>, SimError> {
+        let mut window = std::mem::take(&mut self.window);
+        let stop = window.run(self);
+        self.window = window;
+        stop
+    }
+
+    /// Steps until `until` instructions have retired since the counters were
+    /// last zeroed, or the program halts (`Some`).
+    fn run_until<P: StepPath>(&mut self, until: u64) -> Result<Option<Halt>, SimError> {
         let limit = self.max_instructions.unwrap_or(u64::MAX);
         let mut traps_in_a_row = 0u32;
-        loop {
+        while self.hart.stats().instructions < until {
             if self.steps >= limit {
                 return Err(SimError::InstructionLimit { limit, pc: self.hart.pc() });
             }
             self.steps += 1;
             self.sync_clint();
-            match self.hart.step(&mut self.memory)? {
+            match P::step(&mut self.hart, &mut self.memory)? {
                 Step::Retired => traps_in_a_row = 0,
                 Step::Trapped(cause) => {
                     traps_in_a_row += 1;
@@ -278,9 +386,10 @@ impl VirtMachine {
                 }
             }
             if let Some(halt) = self.memory.bus.halt {
-                return Ok(halt);
+                return Ok(Some(halt));
             }
         }
+        Ok(None)
     }
 
     /// A `wfi` with nothing pending: jump the clock to the timer's deadline, the
@@ -313,18 +422,20 @@ impl VirtMachine {
         )))
     }
 
-    /// The report of the run so far, with the core's section.
+    /// The report of the run so far (since the counters were last zeroed), with
+    /// the core's section and, when one was asked for, the window's.
     pub fn report(&self) -> Report {
         let memory = &self.memory;
         let mmu = &memory.mmu;
         let dram = memory.bus.dram();
+        let cycles = self.measured_cycles();
         let mut report = Report::assemble(
             self.config.clone(),
             crate::report::RunCounts {
                 accesses: memory.accesses,
                 skipped_accesses: 0,
                 context_switches: 0,
-                cycles: self.hart.now().as_u64(),
+                cycles,
                 cycles_by_cause: crate::report::CyclesByCause {
                     cpu: self.hart.own_cycles(),
                     dram_data: dram.stats().data.latency_cycles.saturating_add(memory.bus.device_cycles),
@@ -338,9 +449,63 @@ impl VirtMachine {
             dram.stats(),
             memory.data_checksum,
             None,
-        );
-        report.core =
-            Some(CoreReport::new(Environment::BareMetal, self.hart.stats(), self.hart.now().as_u64()));
+        )
+        .with_window(self.window.report());
+        report.core = Some(CoreReport::new(Environment::BareMetal, self.hart.stats(), cycles));
         report
+    }
+
+    fn measured_cycles(&self) -> u64 {
+        self.hart.now().since(self.measured_from).as_u64()
+    }
+
+    /// The interval columns' names, in record order (`instructions`, `accesses`,
+    /// `cycles`, then the memory system's; the OS's swap columns are 0 on bare metal).
+    pub fn interval_columns(&self) -> IntervalColumns {
+        let mut names = vec!["accesses".to_string(), "cycles".to_string()];
+        crate::interval::memory_columns(&self.memory.mmu, &mut names);
+        ProgramWindow::columns(names)
+    }
+
+    /// The interval records (`window.interval`).
+    pub fn intervals(&self) -> &[crate::window::IntervalRecord] {
+        self.window.intervals()
+    }
+}
+
+impl WindowedProgram for VirtMachine {
+    type End = Halt;
+
+    fn run_functional(&mut self, until: u64) -> Result<Option<Halt>, SimError> {
+        self.run_until::<FunctionalPath>(until)
+    }
+
+    fn run_timed(&mut self, until: u64) -> Result<Option<Halt>, SimError> {
+        self.run_until::<TimedPath>(until)
+    }
+
+    fn retired(&self) -> u64 {
+        self.hart.stats().instructions
+    }
+
+    fn reset_counters(&mut self) {
+        self.hart.reset_stats();
+        self.measured_from = self.hart.now();
+        self.idle_cycles = 0;
+        let memory = &mut self.memory;
+        memory.bus.device_cycles = 0;
+        memory.mmu.reset_stats();
+        memory.bus.ram.reset_stats();
+        memory.faults = FaultCounts::default();
+        memory.accesses = 0;
+        memory.data_checksum = FNV_OFFSET;
+    }
+
+    fn interval_counters(&self) -> Vec<u64> {
+        let memory = &self.memory;
+        let mut values = vec![self.hart.stats().instructions, memory.accesses, self.measured_cycles()];
+        let dram = memory.bus.dram().stats();
+        crate::interval::memory_values(&memory.mmu, &memory.faults, None, &dram, &mut values);
+        values
     }
 }

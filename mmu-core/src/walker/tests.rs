@@ -590,3 +590,32 @@ fn a_walk_cache_hit_skips_the_upper_levels() {
         vec![WalkStart { level: 0, table: PhysAddr::new(L0_TABLE), perms: Perms::ALL, global: false }]
     );
 }
+
+#[test]
+fn an_untimed_walk_sets_ad_bits_but_takes_no_time_and_counts_nothing() {
+    use crate::dram::{Dram, DramConfig, DramTiming};
+    use crate::port::Untimed;
+    let mut dram = Dram::new(&DramConfig {
+        base: 0,
+        capacity_bytes: 1 << 20,
+        timing: DramTiming::Fixed { latency: Cycles::new(LATENCY) },
+    });
+    dram.poke(PhysAddr::new(ROOT_PTE), PTR);
+    dram.poke(PhysAddr::new(LEAF_PTE), leaf(V | R | W | U));
+    let req = WalkRequest {
+        root: PhysAddr::new(ROOT),
+        asid: Asid::new(0),
+        vaddr: VirtAddr::new(VA),
+        access: Write,
+        state: USER,
+        ad_update: Hardware,
+    };
+    let now = Cycle::new(7);
+    let out = walk(&Radix::sv32(), &mut Untimed(&mut dram), &mut NoWalkCache, now, &req);
+    let t = out.result.expect("a valid leaf translates");
+    assert_eq!(t.phys_addr(VirtAddr::new(VA)).as_u64(), (u64::from(DATA_PPN) << 12) | 0xabc);
+    assert_eq!((out.pte_reads, out.pte_writes, out.done_at), (2, 1, now), "no time passes");
+    assert_eq!(dram.peek(PhysAddr::new(LEAF_PTE)), leaf(V | R | W | U | A | D), "A/D are memory: set");
+    let s = dram.stats();
+    assert_eq!((s.reads, s.writes, s.total_latency_cycles), (0, 0, 0), "nothing counted");
+}
