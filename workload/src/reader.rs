@@ -464,27 +464,25 @@ impl<R: Read> TraceReader<R> {
     /// # Errors
     /// The first error `next` would return; the events before it are in `out`.
     pub fn fill(&mut self, out: &mut Vec<TraceEvent>, limit: usize) -> Result<bool, WorkloadError> {
+        out.reserve(limit.saturating_sub(out.len()));
         while out.len() < limit {
             if self.format == TraceFormat::Binary && !self.header.store_values {
-                let words = (limit - out.len()).min((self.end - self.pos) / 4);
-                let bytes = &self.buf[self.pos..self.pos + 4 * words];
-                let before = out.len();
-                for chunk in bytes.chunks_exact(4) {
-                    let word = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-                    let low = word & 3;
-                    if low == 3 {
+                self.fill_plain_binary(out, limit);
+            } else if self.format == TraceFormat::Native {
+                while out.len() < limit {
+                    let Some((access, used)) = formats::native_scan(&self.buf[self.pos..self.end]) else {
                         break;
-                    }
-                    let vaddr = VirtAddr::new(word & !3);
-                    out.push(TraceEvent::Access(Access { kind: binary::kind_of(low), vaddr, value: None }));
-                }
-                let taken = out.len() - before;
-                self.pos += 4 * taken;
-                self.stats.lines += taken as u64;
-                if taken > 0 {
-                    continue;
+                    };
+                    self.pos += used;
+                    self.stats.lines += 1;
+                    let access = self.native(access);
+                    out.push(TraceEvent::Access(access));
                 }
             }
+            if out.len() == limit {
+                break;
+            }
+            // Anything the tight loops do not take: one event the general way.
             match self.next() {
                 Some(Ok(event)) => out.push(event),
                 Some(Err(error)) => return Err(error),
@@ -492,6 +490,27 @@ impl<R: Read> TraceReader<R> {
             }
         }
         Ok(true)
+    }
+
+    /// The run of plain records (no escape, no value) at the read position, as
+    /// many as fit under `limit` and are in the buffer: found first, then
+    /// decoded by an exact-size loop with no branch per record.
+    #[inline]
+    fn fill_plain_binary(&mut self, out: &mut Vec<TraceEvent>, limit: usize) {
+        let words = (limit - out.len()).min((self.end - self.pos) / 4);
+        let bytes = &self.buf[self.pos..self.pos + 4 * words];
+        // An escape has both low bits of its first (least significant) byte set.
+        let plain = bytes.chunks_exact(4).position(|c| c[0] & 3 == 3).unwrap_or(words);
+        out.extend(bytes[..4 * plain].chunks_exact(4).map(|c| {
+            let word = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            TraceEvent::Access(Access {
+                kind: binary::kind_of(word),
+                vaddr: VirtAddr::new(word & !3),
+                value: None,
+            })
+        }));
+        self.pos += 4 * plain;
+        self.stats.lines += plain as u64;
     }
 
     /// Every line the fast paths do not take.
