@@ -28,7 +28,7 @@ fn trace(format: TraceFormat) -> String {
             TraceFormat::Lackey => writeln!(s, " {} {a:08x},4", if store { 'S' } else { 'L' }),
             TraceFormat::Din => writeln!(s, "{} {a:x}", u8::from(store)),
             TraceFormat::Course => writeln!(s, "{a:08x} {}", if store { 'W' } else { 'R' }),
-            TraceFormat::Auto => unreachable!("benches name the format"),
+            TraceFormat::Auto | TraceFormat::Binary => unreachable!("a text format"),
         };
     }
     s
@@ -52,7 +52,49 @@ fn parse(c: &mut Criterion) {
             });
         });
     }
+    // The binary format, one record per event: per event as the run loop reads
+    // it, and in batches as the reader thread does.
+    let binary = binary_trace();
+    group.bench_function("binary", |b| {
+        b.iter(|| {
+            let reader = TraceReader::new(black_box(&binary[..]), "bench", TraceFormat::Binary);
+            let mut events = 0;
+            for event in reader {
+                black_box(event.expect("the bench trace decodes"));
+                events += 1;
+            }
+            assert_eq!(events, LINES);
+            events
+        });
+    });
+    group.bench_function("binary-batches", |b| {
+        let mut batch = Vec::with_capacity(4096);
+        b.iter(|| {
+            let mut reader = TraceReader::new(black_box(&binary[..]), "bench", TraceFormat::Binary);
+            let mut events = 0;
+            loop {
+                batch.clear();
+                let more = reader.fill(&mut batch, 4096).expect("the bench trace decodes");
+                events += black_box(&batch).len();
+                if !more {
+                    break;
+                }
+            }
+            assert_eq!(events, LINES);
+            events
+        });
+    });
     group.finish();
+}
+
+/// The native trace's events in the binary format.
+fn binary_trace() -> Vec<u8> {
+    let text = trace(TraceFormat::Native);
+    let mut writer = workload::BinaryWriter::new(Vec::new(), false).expect("writes to memory");
+    for event in TraceReader::new(text.as_bytes(), "bench", TraceFormat::Native) {
+        writer.write(&event.expect("the bench trace parses")).expect("writes to memory");
+    }
+    writer.finish().expect("writes to memory")
 }
 
 const CONFIG: &str = r#"(

@@ -3,10 +3,10 @@
 use crate::error::RunError;
 use crate::io::open_trace;
 use cpu_sim::{SimError, TraceEvent, TraceFormat, TraceReader};
-use std::cell::Cell;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 /// What a trace holds, read without simulating it: `mmu-sim inspect`.
@@ -44,7 +44,7 @@ pub fn inspect_trace(
     format: TraceFormat,
     skip_bad_lines: bool,
 ) -> Result<TraceSummary, RunError> {
-    let source = open_trace(path, Rc::new(Cell::new(0)))?;
+    let source = open_trace(path, Arc::new(AtomicU64::new(0)))?;
     let mut reader =
         TraceReader::new(source, path.display().to_string(), format).skip_bad_lines(skip_bad_lines);
     let mut summary = TraceSummary::default();
@@ -83,9 +83,10 @@ pub fn render_summary(summary: &TraceSummary, origin: &str) -> String {
     let t = &summary.stats;
     let accesses = summary.fetches + summary.reads + summary.writes;
     let mut s = format!("{origin}: {} format\n", t.format.name());
+    let unit = if t.format == TraceFormat::Binary { "records" } else { "lines" };
     let _ = writeln!(
         s,
-        "  lines     {} ({} bad lines skipped, {} unaligned records)",
+        "  {unit:<9} {} ({} bad lines skipped, {} unaligned records)",
         t.lines,
         t.bad_lines_skipped,
         t.unaligned_records + summary.unaligned_accesses
@@ -104,7 +105,7 @@ pub fn render_summary(summary: &TraceSummary, origin: &str) -> String {
     }
     let _ = writeln!(
         s,
-        "  read in   {:.3} s, {:.1} M lines/s",
+        "  read in   {:.3} s, {:.1} M {unit}/s",
         summary.seconds,
         t.lines as f64 / summary.seconds.max(1e-9) / 1e6
     );

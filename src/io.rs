@@ -3,11 +3,11 @@
 
 use crate::error::RunError;
 use cpu_sim::{MachineConfig, WorkloadConfig};
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Reads, parses and validates the config at `path`.
 ///
@@ -59,14 +59,15 @@ pub const STDIN: &str = "-";
 /// Opens a trace for reading, decompressing by extension: `.gz` (gzip, several
 /// members allowed, as `cat a.gz b.gz` makes) and `.zst`/`.zstd` (zstd). `-` is
 /// standard input, read as is. Every byte taken from the file is added to
-/// `bytes_read`, for the progress bar.
+/// `bytes_read`, for the progress bar. The reader is `Send`, so that a reader
+/// thread can decode it (see [`crate::reader_thread`]).
 ///
 /// # Errors
 /// The file cannot be opened, or a zstd stream cannot be set up.
-pub fn open_trace(path: &Path, bytes_read: Rc<Cell<u64>>) -> Result<Box<dyn Read>, RunError> {
+pub fn open_trace(path: &Path, bytes_read: Arc<AtomicU64>) -> Result<Box<dyn Read + Send>, RunError> {
     let io_error = |source| RunError::Io { path: path.to_path_buf(), source };
     if path.as_os_str() == STDIN {
-        return Ok(Box::new(Counting { inner: std::io::stdin().lock(), bytes: bytes_read }));
+        return Ok(Box::new(Counting { inner: std::io::stdin(), bytes: bytes_read }));
     }
     let file = Counting { inner: File::open(path).map_err(io_error)?, bytes: bytes_read };
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -158,13 +159,13 @@ fn not_gzip(why: &str) -> std::io::Error {
 /// A reader that counts the bytes it hands out.
 struct Counting<R> {
     inner: R,
-    bytes: Rc<Cell<u64>>,
+    bytes: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.bytes.set(self.bytes.get() + n as u64);
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }

@@ -7,11 +7,14 @@
 //! - [`io`]: configs and traces from files;
 //! - [`program`]: running an RV32 ELF program, its console and exit status;
 //! - [`run`]: the options of a run, the progress bar, the runner's trace source;
+//! - [`reader_thread`]: a trace decoded on a second thread, in batches;
+//! - [`convert`]: traces converted between formats (binary, native text);
 //! - [`inspect`]: reading a trace without simulating it;
 //! - [`generate`]: writing a synthetic workload as a trace;
 //! - [`render`]: the report as a table;
 //! - [`explain`]: the story of one access (`explain`) and the event log (`run --log`).
 
+pub mod convert;
 pub mod error;
 pub mod explain;
 pub mod generate;
@@ -21,6 +24,7 @@ pub mod mrc;
 pub mod options;
 pub mod overrides;
 pub mod program;
+pub mod reader_thread;
 pub mod render;
 pub mod run;
 pub mod sweep;

@@ -106,6 +106,11 @@ enum Command {
         /// Write the --log lines to FILE instead of standard error.
         #[arg(long, value_name = "FILE", requires = "log")]
         log_file: Option<PathBuf>,
+        /// Threads reading a trace: 2 decodes it on a second thread while this
+        /// one simulates (the default on a machine with two or more cores), 1 on
+        /// the simulating thread. The report is the same either way.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
+        reader_threads: Option<u8>,
     },
     /// Run the workload up to one access and print its whole story: the address's
     /// fields, each TLB probed, walk caches, each PTE read and check, DRAM timing,
@@ -134,6 +139,28 @@ enum Command {
         /// Replace a config field (PATH=VALUE, RON), as `run --set`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<mmu_sim::overrides::Override>,
+    },
+    /// Convert a trace (any format `run` reads) into the binary format, or into
+    /// native text with `--to native`; OUT is overwritten, and compressed with
+    /// zstd when it ends in .zst (gzip for .gz).
+    Convert {
+        /// The trace to read; `-` reads standard input. .gz and .zst are decompressed.
+        input: PathBuf,
+        /// The file to write (overwritten).
+        output: PathBuf,
+        /// The format to write.
+        #[arg(long, value_enum, default_value_t = ConvertToArg::Binary)]
+        to: ConvertToArg,
+        /// The input's format; detected by default.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        trace_format: FormatArg,
+        /// Skip and count lines that do not parse instead of stopping.
+        #[arg(long)]
+        skip_bad_lines: bool,
+        /// Unaligned native addresses: `fault` keeps them (a run counts the
+        /// alignment faults), `round-down` writes the word that holds them.
+        #[arg(long, value_enum, default_value_t = UnalignedArg::Fault)]
+        unaligned: UnalignedArg,
     },
     /// Run the config once per point of a grid of values, in parallel, and print
     /// one row of counters per point.
@@ -289,12 +316,19 @@ impl From<UnalignedArg> for cpu_sim::Unaligned {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ConvertToArg {
+    Binary,
+    Native,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
     Auto,
     Native,
     Lackey,
     Din,
     Course,
+    Binary,
 }
 
 impl From<FormatArg> for TraceFormat {
@@ -305,6 +339,7 @@ impl From<FormatArg> for TraceFormat {
             FormatArg::Lackey => TraceFormat::Lackey,
             FormatArg::Din => TraceFormat::Din,
             FormatArg::Course => TraceFormat::Course,
+            FormatArg::Binary => TraceFormat::Binary,
         }
     }
 }
@@ -409,7 +444,9 @@ fn main() -> ExitCode {
             console,
             log,
             log_file,
+            reader_threads,
         } => {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
             let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
             let options = mmu_sim::RunOptions {
                 trace,
@@ -420,6 +457,7 @@ fn main() -> ExitCode {
                 check,
                 elf,
                 max_instructions,
+                reader_threads: reader_threads.map_or(cores.min(2), usize::from),
                 observe: None,
             };
             let loaded = match mmu_sim::load_config(&config).and_then(|loaded| {
@@ -750,6 +788,36 @@ fn main() -> ExitCode {
             match mmu_sim::inspect_trace(&trace, trace_format.into(), skip_bad_lines) {
                 Ok(summary) => {
                     emit(mmu_sim::render_summary(&summary, &trace.display().to_string()).as_bytes())
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Convert { input, output, to, trace_format, skip_bad_lines, unaligned } => {
+            let options = mmu_sim::convert::ConvertOptions {
+                to: match to {
+                    ConvertToArg::Binary => mmu_sim::convert::ConvertTo::Binary,
+                    ConvertToArg::Native => mmu_sim::convert::ConvertTo::Native,
+                },
+                format: trace_format.into(),
+                skip_bad_lines,
+                unaligned: unaligned.into(),
+            };
+            match mmu_sim::convert::convert(&input, &output, &options) {
+                Ok(done) => {
+                    if let Some(first) = &done.first_bad_line {
+                        say(format_args!(
+                            "warning: skipped {} bad trace lines; the first: {first}",
+                            done.stats.bad_lines_skipped
+                        ));
+                    }
+                    say(format_args!(
+                        "{}: {} events from {} ({} format) written",
+                        output.display(),
+                        done.events,
+                        input.display(),
+                        done.stats.format.name()
+                    ));
+                    ExitCode::SUCCESS
                 }
                 Err(e) => fail(&e),
             }

@@ -27,6 +27,11 @@ pub struct RunOptions {
     pub elf: Option<PathBuf>,
     /// The runaway guard (`--max-instructions`), overriding the workload's.
     pub max_instructions: Option<u64>,
+    /// Threads that read the trace: 2 decodes it on a second thread, in batches,
+    /// while this one simulates (`--reader-threads 2`, the CLI's default on two
+    /// or more cores); 0 or 1 decodes it on the simulating thread. The report is
+    /// the same either way.
+    pub reader_threads: usize,
     /// Build a one-pass miss-ratio curve of this TLB over these geometries (`mrc`).
     pub observe: Option<(String, Vec<mrc::Geometry>)>,
 }

@@ -5,16 +5,17 @@ use crate::error::RunError;
 use crate::io::{STDIN, load_config, open_trace, trace_path};
 pub use crate::options::RunOptions;
 use crate::program::{ProgramRun, run_program};
+use crate::reader_thread::ThreadedReader;
 use cpu_sim::window::{IntervalColumns, IntervalRecord};
 use cpu_sim::{
     HostTiming, Machine, MachineConfig, Report, SimError, TraceFormat, TraceReader, Unaligned,
     WorkloadConfig, runner,
 };
 use indicatif::{ProgressBar, ProgressStyle};
-use std::cell::Cell;
 use std::io::Read;
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A finished run: its report, the host time it took, and the first trace line
@@ -77,14 +78,14 @@ pub fn run_config_with(
 struct Progress {
     bar: Option<ProgressBar>,
     /// Bytes read from the trace file, when the bar measures bytes.
-    bytes: Option<Rc<Cell<u64>>>,
+    bytes: Option<Arc<AtomicU64>>,
     start: Instant,
 }
 
 impl Progress {
     /// A bar of `length` units (bytes of the trace file, or accesses of a
     /// generator), or a spinner when the length is unknown.
-    fn new(enabled: bool, length: Option<u64>, bytes: Option<Rc<Cell<u64>>>) -> Self {
+    fn new(enabled: bool, length: Option<u64>, bytes: Option<Arc<AtomicU64>>) -> Self {
         let bar = enabled.then(|| {
             let template = if bytes.is_some() {
                 "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} read, {msg}"
@@ -109,7 +110,7 @@ impl Progress {
     #[cold]
     fn update(&self, accesses: u64) {
         let Some(bar) = &self.bar else { return };
-        bar.set_position(self.bytes.as_ref().map_or(accesses, |b| b.get()));
+        bar.set_position(self.bytes.as_ref().map_or(accesses, |b| b.load(Ordering::Relaxed)));
         let rate = accesses as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
         bar.set_message(format!("{accesses} accesses, {:.1} M/s", rate / 1e6));
     }
@@ -186,11 +187,15 @@ pub fn run_watched(
                         .into(),
                 ));
             }
-            let bytes = Rc::new(Cell::new(0));
+            let bytes = Arc::new(AtomicU64::new(0));
             let length = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
-            let progress = Progress::new(options.progress, length, Some(Rc::clone(&bytes)));
+            let progress = Progress::new(options.progress, length, Some(Arc::clone(&bytes)));
             // Opened here, so that a missing file is the user's error (exit 2).
-            let first = open_trace(&path, Rc::clone(&bytes))?;
+            let first = open_trace(&path, Arc::clone(&bytes))?;
+            let window = config.window;
+            // The run ends after this many accesses: the reader thread stops there too.
+            let accesses =
+                window.max.map(|max| window.skip.saturating_add(window.warmup).saturating_add(max));
             let mut source = TraceFile {
                 path: &path,
                 origin: origin.clone(),
@@ -200,14 +205,18 @@ pub fn run_watched(
                 processes: u32::try_from(config.processes.len()).unwrap_or(u32::MAX),
                 bytes,
                 first: Some(first),
+                threaded: options.reader_threads >= 2,
+                // OPT's look-ahead reads the whole trace first, without a limit.
+                unlimited_readings: u32::from(machine.needs_future()),
+                accesses,
             };
             start = Instant::now();
             let result =
                 runner::run_source(&mut machine, &mut source, &origin, &mut |done| progress.update(done));
             progress.finish();
-            let reader = result.map_err(in_config)?;
-            trace_stats = Some(reader.stats().clone());
-            first_bad_line = reader.first_bad_line().map(ToString::to_string);
+            let (stats, first_bad) = result.map_err(in_config)?.end();
+            trace_stats = Some(stats);
+            first_bad_line = first_bad;
         }
         None => {
             if options.trace_format.is_some() || options.skip_bad_lines || options.unaligned.is_some() {
@@ -257,26 +266,81 @@ struct TraceFile<'a> {
     unaligned: Unaligned,
     /// How many processes the config declares, for `P n` lines.
     processes: u32,
-    bytes: Rc<Cell<u64>>,
-    first: Option<Box<dyn Read>>,
+    bytes: Arc<AtomicU64>,
+    first: Option<Box<dyn Read + Send>>,
+    /// Decode on a reader thread (`--reader-threads 2`).
+    threaded: bool,
+    /// Readings still to come that read the whole trace (OPT's look-ahead)
+    /// before the run's own, which stops after `accesses`.
+    unlimited_readings: u32,
+    /// Accesses after which the run ends (`skip + warmup + max`), if it does.
+    accesses: Option<u64>,
+}
+
+/// The events of one reading of a trace file: decoded on this thread, or on a
+/// reader thread (the same events, errors and statistics either way).
+pub enum TraceEvents {
+    /// Decoded by the thread that simulates.
+    Direct(TraceReader<Box<dyn Read + Send>>),
+    /// Decoded on a reader thread, in batches.
+    Threaded(ThreadedReader),
+}
+
+impl TraceEvents {
+    /// Ends the reading (stopping a reader thread) and returns the reader's
+    /// statistics and its first bad line skipped, as `path:line: message`.
+    pub fn end(self) -> (cpu_sim::TraceStats, Option<String>) {
+        match self {
+            TraceEvents::Direct(reader) => {
+                (reader.stats().clone(), reader.first_bad_line().map(ToString::to_string))
+            }
+            TraceEvents::Threaded(threaded) => {
+                let end = threaded.end();
+                (end.stats, end.first_bad_line)
+            }
+        }
+    }
+}
+
+impl Iterator for TraceEvents {
+    type Item = Result<cpu_sim::TraceEvent, cpu_sim::WorkloadError>;
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            TraceEvents::Direct(reader) => reader.next(),
+            TraceEvents::Threaded(threaded) => threaded.next(),
+        }
+    }
 }
 
 impl runner::EventSource for TraceFile<'_> {
-    type Events = TraceReader<Box<dyn Read>>;
+    type Events = TraceEvents;
     fn open(&mut self) -> Result<Self::Events, SimError> {
         let source = match self.first.take() {
             Some(first) => first,
             None => {
-                self.bytes.set(0);
-                open_trace(self.path, Rc::clone(&self.bytes)).map_err(|e| {
+                self.bytes.store(0, Ordering::Relaxed);
+                open_trace(self.path, Arc::clone(&self.bytes)).map_err(|e| {
                     SimError::Internal(format!("the trace could be opened once but not again: {e}"))
                 })?
             }
         };
-        Ok(TraceReader::new(source, self.origin.clone(), self.format)
+        let reader = TraceReader::new(source, self.origin.clone(), self.format)
             .skip_bad_lines(self.skip_bad_lines)
             .unaligned(self.unaligned)
-            .processes(self.processes))
+            .processes(self.processes);
+        let accesses = if self.unlimited_readings > 0 {
+            self.unlimited_readings -= 1;
+            None
+        } else {
+            self.accesses
+        };
+        if !self.threaded {
+            return Ok(TraceEvents::Direct(reader));
+        }
+        ThreadedReader::spawn(reader, accesses)
+            .map(TraceEvents::Threaded)
+            .map_err(|e| SimError::Internal(format!("the trace reader thread could not be started: {e}")))
     }
 }
 
@@ -297,8 +361,8 @@ pub fn page_references(
     match trace_path(config, config_path, options.trace.as_deref()) {
         Some(path) => {
             let (format, unaligned) = trace_reading(config, options);
-            let bytes = Rc::new(Cell::new(0));
-            let first = open_trace(&path, Rc::clone(&bytes))?;
+            let bytes = Arc::new(AtomicU64::new(0));
+            let first = open_trace(&path, Arc::clone(&bytes))?;
             let mut source = TraceFile {
                 path: &path,
                 origin: path.display().to_string(),
@@ -308,6 +372,9 @@ pub fn page_references(
                 processes: u32::try_from(config.processes.len()).unwrap_or(u32::MAX),
                 bytes,
                 first: Some(first),
+                threaded: false,
+                unlimited_readings: 0,
+                accesses: None,
             };
             let events = runner::EventSource::open(&mut source).map_err(in_config)?;
             Ok(runner::page_references(&machine, events, &path.display().to_string())?)

@@ -729,3 +729,226 @@ fn an_empty_trace_a_trace_given_as_config_and_trace_options_without_a_trace_are_
         assert!(String::from_utf8_lossy(&out.stderr).contains("apply to a trace"), "{flag:?}");
     }
 }
+
+/// Every event of the trace at `path`, read as `run` reads it (format detected).
+fn events_of(path: &Path) -> Vec<cpu_sim::TraceEvent> {
+    let source = mmu_sim::open_trace(path, std::sync::Arc::default()).expect("opens");
+    cpu_sim::TraceReader::new(source, path.display().to_string(), cpu_sim::TraceFormat::Auto)
+        .map(|e| e.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .collect()
+}
+
+fn convert(input: &Path, output: &Path, to: mmu_sim::convert::ConvertTo) -> mmu_sim::convert::Converted {
+    let options = mmu_sim::convert::ConvertOptions { to, ..Default::default() };
+    mmu_sim::convert::convert(input, output, &options).unwrap_or_else(|e| panic!("{}: {e}", input.display()))
+}
+
+/// Every file `convert` can write from `input`: binary and native text, plain,
+/// zstd and gzip.
+const CONVERTED: [(&str, mmu_sim::convert::ConvertTo); 6] = [
+    ("t.bin", mmu_sim::convert::ConvertTo::Binary),
+    ("t.bin.zst", mmu_sim::convert::ConvertTo::Binary),
+    ("t.bin.gz", mmu_sim::convert::ConvertTo::Binary),
+    ("t.trace", mmu_sim::convert::ConvertTo::Native),
+    ("t.trace.zst", mmu_sim::convert::ConvertTo::Native),
+    ("t.trace.gz", mmu_sim::convert::ConvertTo::Native),
+];
+
+fn trace_event() -> impl proptest::strategy::Strategy<Value = cpu_sim::TraceEvent> {
+    use cpu_sim::{Access, TraceEvent};
+    use mmu_core::{AccessKind, Pid, VirtAddr};
+    use proptest::prelude::*;
+    let addr = prop_oneof![
+        6 => any::<u32>().prop_map(|a| a & !3),
+        1 => any::<u32>(),
+        1 => (0u32..64).prop_map(|a| 0x1000 + 4 * a),
+    ];
+    prop_oneof![
+        12 => (0u8..3, addr, any::<Option<u32>>()).prop_map(|(k, a, v)| {
+            let kind = [AccessKind::Read, AccessKind::Write, AccessKind::Fetch][usize::from(k)];
+            let value = if kind == AccessKind::Write { v } else { None };
+            TraceEvent::Access(Access { kind, vaddr: VirtAddr::new(a), value })
+        }),
+        1 => prop_oneof![0u32..4, any::<u32>()].prop_map(|p| TraceEvent::Switch(Pid::new(p))),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Any trace, written as native text and converted to every format `convert`
+    /// writes, reads back as the same events; and text -> binary -> text gives
+    /// back the text byte for byte.
+    #[test]
+    fn every_reader_yields_the_same_events(events in proptest::collection::vec(trace_event(), 0..3000)) {
+        let dir = Scratch::new("convert-prop");
+        let mut text = Vec::new();
+        for e in &events {
+            workload::write_native(e, &mut text);
+        }
+        let source = PathBuf::from(dir.file("source.trace", &text));
+        proptest::prop_assert_eq!(&events_of(&source), &events);
+        for (name, to) in CONVERTED {
+            let out = dir.0.join(name);
+            let done = convert(&source, &out, to);
+            proptest::prop_assert_eq!(done.events, events.len() as u64);
+            proptest::prop_assert_eq!(&events_of(&out), &events, "{}", name);
+            let back = dir.0.join(format!("back-{name}.trace"));
+            convert(&out, &back, mmu_sim::convert::ConvertTo::Native);
+            proptest::prop_assert!(std::fs::read(&back).unwrap() == text, "{} -> text differs", name);
+        }
+    }
+}
+
+#[test]
+fn every_input_format_converts_to_the_events_it_reads_as() {
+    let dir = Scratch::new("convert-formats");
+    let din = dir.file("t.din", b"0 70f60888\n1 1001\n2 400000\n3 8\n4 0\n");
+    let course = dir.file("t.course", b"0041f7a0 R\n0041f7a2 W\n");
+    let inputs = [
+        root().join("traces/sortwords.lackey.zst"),
+        root().join("traces/gcc-20k.trace"),
+        root().join("traces/multiprocess-4x.trace"),
+        PathBuf::from(din),
+        PathBuf::from(course),
+    ];
+    for input in &inputs {
+        let events = events_of(input);
+        assert!(!events.is_empty());
+        for (name, to) in CONVERTED {
+            let out = dir.0.join(name);
+            convert(input, &out, to);
+            assert!(events_of(&out) == events, "{} as {name}", input.display());
+        }
+    }
+    // Converting a file over itself works (through a temporary file).
+    let own = dir.0.join("own.bin");
+    convert(&inputs[1], &own, mmu_sim::convert::ConvertTo::Binary);
+    convert(&own, &own, mmu_sim::convert::ConvertTo::Binary);
+    assert!(events_of(&own) == events_of(&inputs[1]));
+    // A plain access takes 4 bytes: gcc-20k's 20 000 records after a 16-byte
+    // header, 20 of them unaligned (an escape word and the address: 8 bytes).
+    assert_eq!(std::fs::metadata(&own).unwrap().len(), 16 + 4 * 20_000 + 4 * 20);
+}
+
+#[test]
+fn convert_on_the_command_line_and_its_errors() {
+    let dir = Scratch::new("convert-cli");
+    let bin = dir.0.join("gcc.bin.zst");
+    let out = mmu_sim(&["convert", "traces/gcc-20k.trace", bin.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("20000 events from traces/gcc-20k.trace (native format)")
+    );
+    let text = dir.0.join("gcc.trace");
+    let out = mmu_sim(&["convert", bin.to_str().unwrap(), text.to_str().unwrap(), "--to", "native"]);
+    assert!(out.status.success());
+    // The same report from the text, the binary and the converted text, but the reader's own counters.
+    let report = |trace: &str| {
+        without_trace(json(&mmu_sim(&[
+            "run",
+            "configs/sv32-gcc-trace.ron",
+            "--trace",
+            trace,
+            "--format",
+            "json",
+        ])))
+    };
+    let reference = report("traces/gcc-20k.trace");
+    assert_eq!(report(bin.to_str().unwrap()), reference);
+    assert_eq!(report(text.to_str().unwrap()), reference);
+    let inspect = mmu_sim(&["inspect", bin.to_str().unwrap()]);
+    let shown = String::from_utf8_lossy(&inspect.stdout);
+    assert!(shown.contains("binary format") && shown.contains("records   20000"), "{shown}");
+
+    // Errors: a missing input (2), an unknown format (1), a truncated binary (1).
+    let out = mmu_sim(&["convert", "no/such.trace", dir.0.join("x.bin").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: no/such.trace: "));
+    let junk = dir.file("junk.trace", b"hello world\n");
+    let out = mmu_sim(&["convert", &junk, dir.0.join("x.bin").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot tell the trace format"));
+    assert!(!dir.0.join("x.bin").exists(), "a failed conversion leaves no output");
+    let plain = dir.0.join("gcc.bin");
+    assert!(mmu_sim(&["convert", "traces/gcc-20k.trace", plain.to_str().unwrap()]).status.success());
+    let bytes = std::fs::read(&plain).unwrap();
+    let cut = dir.file("cut.bin", &bytes[..bytes.len() - 3]);
+    let out = mmu_sim(&["run", "configs/sv32-gcc-trace.ron", "--trace", &cut]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let offset = bytes.len() - 4;
+    assert!(
+        stderr.contains(&format!(
+            "cut.bin: byte {offset}: the binary trace is truncated: it ends 1 byte(s) into a record"
+        )),
+        "{stderr}"
+    );
+    let mut future = bytes.clone();
+    future[8] = 7;
+    let future = dir.file("future.bin", &future);
+    let out = mmu_sim(&["inspect", &future]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("byte 8: binary trace version 7 is not supported"));
+}
+
+/// The report of `config` (with `sets`) on `trace`, read on one thread or two.
+fn report_with_threads(config: &str, trace: Option<&Path>, sets: &[&str], threads: usize) -> String {
+    let path = root().join("configs").join(config);
+    let loaded = mmu_sim::load_config(&path).expect("loads");
+    let sets: Vec<mmu_sim::overrides::Override> =
+        sets.iter().map(|s| s.parse().expect("PATH=VALUE")).collect();
+    let loaded = mmu_sim::overrides::apply(&loaded, config, &sets).expect("valid overrides");
+    let options = mmu_sim::RunOptions {
+        trace: trace.map(Path::to_path_buf),
+        reader_threads: threads,
+        skip_bad_lines: true,
+        ..mmu_sim::RunOptions::default()
+    };
+    let outcome = mmu_sim::run_with(&loaded, &path, &options).unwrap_or_else(|e| panic!("{config}: {e}"));
+    format!(
+        "{}\n{:?}",
+        serde_json::to_string_pretty(&outcome.report).expect("serializes"),
+        outcome.first_bad_line
+    )
+}
+
+#[test]
+fn reports_are_identical_with_the_reader_thread_on_and_off() {
+    let dir = Scratch::new("reader-thread");
+    let bin = dir.0.join("sortwords.bin.zst");
+    convert(&root().join("traces/sortwords.lackey.zst"), &bin, mmu_sim::convert::ConvertTo::Binary);
+    // A bad line to skip, past the first batch.
+    let mut gcc = std::fs::read(root().join("traces/gcc-20k.trace")).unwrap();
+    gcc.extend_from_slice(b"R 0xnothex\nR 0x1000\n");
+    let gcc = PathBuf::from(dir.file("gcc-bad.trace", &gcc));
+    let cases: Vec<(&str, Option<&Path>, Vec<&str>)> = vec![
+        ("sv32-sortwords-lackey.ron", None, vec![]),
+        ("sv32-sortwords-lackey.ron", Some(&bin), vec![]),
+        (
+            "sv32-sortwords-lackey.ron",
+            Some(&bin),
+            vec!["window=(skip: 5000, warmup: 10000, max: Some(12345))"],
+        ),
+        ("sv32-sortwords-lackey.ron", None, vec!["window=(max: Some(4096))"]),
+        ("sv32-gcc-trace.ron", Some(&gcc), vec![]),
+        ("sv32-gcc-trace.ron", Some(&gcc), vec!["window=(skip: 100, max: Some(7000))"]),
+        (
+            "sv32-gcc-trace.ron",
+            None,
+            vec![
+                "os.replacement=Opt",
+                "os.data_frames=Some(64)",
+                "os.swap=Some((capacity_bytes: 0x1000000, read_latency: 1000, write_latency: 1000))",
+                "window=(max: Some(15000))",
+            ],
+        ),
+        ("sv32-skylake-like.ron", None, vec![]),
+        ("sv32-l2-inclusive.ron", None, vec!["window=(warmup: 1000, max: Some(20000))"]),
+    ];
+    for (config, trace, sets) in cases {
+        let one = report_with_threads(config, trace, &sets, 1);
+        let two = report_with_threads(config, trace, &sets, 2);
+        assert!(one == two, "{config} {trace:?} {sets:?}: the reports differ");
+    }
+}

@@ -64,6 +64,10 @@ pub enum TraceFormat {
     Din,
     /// The course page-replacement traces: `0041f7a0 R`.
     Course,
+    /// mmu-emu's binary format (see the `binary` module): a 16-byte header
+    /// starting with its magic bytes, then 4 bytes per plain access. Detection
+    /// knows it by its magic.
+    Binary,
 }
 
 impl TraceFormat {
@@ -79,6 +83,7 @@ impl TraceFormat {
             TraceFormat::Lackey => "lackey",
             TraceFormat::Din => "din",
             TraceFormat::Course => "course",
+            TraceFormat::Binary => "binary",
         }
     }
 
@@ -90,6 +95,7 @@ impl TraceFormat {
             TraceFormat::Lackey => "` L 1000,4`",
             TraceFormat::Din => "`0 1000`",
             TraceFormat::Course => "`1000 R`",
+            TraceFormat::Binary => "",
         }
     }
 
@@ -106,6 +112,7 @@ impl TraceFormat {
             TraceFormat::Din => with_text(line, din),
             TraceFormat::Course => with_text(line, course),
             TraceFormat::Auto => Err("internal: the trace format was not resolved".into()),
+            TraceFormat::Binary => Err("internal: a binary trace has no lines".into()),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Workloads of mmu-emu: where the trace player's accesses come from, either a
-//! trace read from any `Read` (native, valgrind lackey, Dinero din or the course
-//! format) or a seeded synthetic generator. Never loaded whole: events stream, and
+//! trace read from any `Read` (native, valgrind lackey, Dinero din, the course
+//! format or mmu-emu's binary format) or a seeded synthetic generator. Never loaded whole: events stream, and
 //! host memory stays flat whatever the trace length.
 //!
 //! What it models: nothing of the machine; it turns files and seeds into
@@ -8,10 +8,12 @@
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
+pub mod binary;
 mod formats;
 mod reader;
 mod synthetic;
 
+pub use binary::BinaryWriter;
 pub use formats::{TraceFormat, Unaligned, write_native};
 pub use reader::{TraceReader, TraceStats};
 pub use synthetic::{
@@ -62,6 +64,16 @@ pub enum WorkloadError {
         /// The trace's name.
         origin: String,
         /// Why, and how to name the format instead.
+        message: String,
+    },
+    /// A binary trace that is truncated or corrupt after its header.
+    #[error("{origin}: byte {offset}: {message}")]
+    Corrupt {
+        /// The trace's name.
+        origin: String,
+        /// Offset in the (decompressed) file of the record at fault.
+        offset: u64,
+        /// What is wrong.
         message: String,
     },
     /// Reading failed.

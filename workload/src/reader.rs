@@ -3,6 +3,7 @@
 //! the words they touch. Memory stays at the one buffer whatever the trace's
 //! length, and a line costs no allocation.
 
+use crate::binary::{self, Decoded, Header};
 use crate::formats::{self, Record};
 use crate::{Access, TraceEvent, TraceFormat, Unaligned, WorkloadError};
 use mmu_core::{AccessKind, VirtAddr};
@@ -19,7 +20,8 @@ pub const BUFFER_BYTES: usize = 1 << 18;
 pub struct TraceStats {
     /// The format read (the detected one when the config said `Auto`).
     pub format: TraceFormat,
-    /// Lines read, including blank, comment and skipped ones.
+    /// Lines read, including blank, comment and skipped ones; for a binary
+    /// trace, records read.
     pub lines: u64,
     /// Lines that did not parse and were skipped (only with skipping on; without
     /// it the first bad line stops the run).
@@ -74,6 +76,12 @@ pub struct TraceReader<R> {
     buf: Box<[u8]>,
     pos: usize,
     end: usize,
+    /// Offset in the (decompressed) input of `buf[0]`, for binary errors.
+    base: u64,
+    /// Whether the start of the input was checked for the binary magic.
+    sniffed: bool,
+    /// The binary header, once read.
+    header: Header,
     /// Bytes before this index (from `pos`) are known to hold no `\n`, so that a
     /// long line arriving in small reads is searched once, not once per read.
     searched: usize,
@@ -100,6 +108,9 @@ impl<R: Read> TraceReader<R> {
             buf: vec![0; BUFFER_BYTES].into_boxed_slice(),
             pos: 0,
             end: 0,
+            base: 0,
+            sniffed: false,
+            header: Header { store_values: false },
             searched: 0,
             eof: false,
             finished: false,
@@ -216,6 +227,7 @@ impl<R: Read> TraceReader<R> {
     #[cold]
     fn refill(&mut self) -> std::io::Result<()> {
         if self.pos > 0 {
+            self.base += self.pos as u64;
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
             self.searched = self.searched.saturating_sub(self.pos);
@@ -298,6 +310,22 @@ impl<R: Read> Iterator for TraceReader<R> {
             self.stats.lines += 1;
             return Some(Ok(TraceEvent::Access(self.native(access))));
         }
+        if self.format == TraceFormat::Binary
+            && let Some(&[b0, b1, b2, b3]) = self.buf[..self.end].get(self.pos..self.pos + 4)
+        {
+            let word = u32::from_le_bytes([b0, b1, b2, b3]);
+            let low = word & 3;
+            if low != 3 && (low != 1 || !self.header.store_values) {
+                self.pos += 4;
+                self.stats.lines += 1;
+                let vaddr = VirtAddr::new(word & !3);
+                return Some(Ok(TraceEvent::Access(Access {
+                    kind: binary::kind_of(low),
+                    vaddr,
+                    value: None,
+                })));
+            }
+        }
         self.next_other()
     }
 }
@@ -307,13 +335,22 @@ impl<R: Read> TraceReader<R> {
     /// stays small enough to inline into the run loop.
     #[inline(never)]
     fn next_other(&mut self) -> Option<Result<TraceEvent, WorkloadError>> {
+        if !self.sniffed {
+            if let Err(error) = self.sniff() {
+                self.finish();
+                return Some(Err(error));
+            }
+        }
+        if self.format == TraceFormat::Binary {
+            return self.next_binary();
+        }
         if self.split.emitted == self.split.total {
             let bytes = &self.buf[self.pos..self.end];
             let scanned = match self.format {
                 TraceFormat::Lackey => formats::lackey_scan(bytes),
                 TraceFormat::Course => formats::course_scan(bytes),
                 TraceFormat::Din => formats::din_scan(bytes),
-                TraceFormat::Auto | TraceFormat::Native => None,
+                TraceFormat::Auto | TraceFormat::Native | TraceFormat::Binary => None,
             };
             if let Some((Record::Span { kind, addr, size, modify }, used)) = scanned {
                 self.pos += used;
@@ -322,6 +359,158 @@ impl<R: Read> TraceReader<R> {
             }
         }
         self.next_general()
+    }
+
+    /// Checks once, before the first line, whether the input starts with the
+    /// binary magic: with `Auto` it is then read as binary, and `Binary` requires it.
+    #[cold]
+    fn sniff(&mut self) -> Result<(), WorkloadError> {
+        self.sniffed = true;
+        if !matches!(self.format, TraceFormat::Auto | TraceFormat::Binary) {
+            return Ok(());
+        }
+        while self.end - self.pos < binary::HEADER_BYTES && !self.eof {
+            self.refill().map_err(|source| WorkloadError::Io { origin: self.origin.clone(), source })?;
+        }
+        let head = &self.buf[self.pos..self.end];
+        if head.starts_with(&binary::MAGIC) {
+            self.header = Header::parse(head)
+                .map_err(|message| WorkloadError::Format { origin: self.origin.clone(), message })?;
+            self.pos += binary::HEADER_BYTES;
+            self.format = TraceFormat::Binary;
+            self.stats.format = TraceFormat::Binary;
+        } else if self.format == TraceFormat::Binary {
+            let shown: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            return Err(WorkloadError::Format {
+                origin: self.origin.clone(),
+                message: format!(
+                    "byte 0: not a binary trace: it starts with `{}`, not the magic bytes `89 4d 4d 55 54 52 43 1a`; \
+                     leave the format out to have it detected",
+                    shown.join(" ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The next record of a binary trace, any kind (the fast path in `next`
+    /// takes the plain ones).
+    fn next_binary(&mut self) -> Option<Result<TraceEvent, WorkloadError>> {
+        if self.finished {
+            return None;
+        }
+        loop {
+            match binary::decode(&self.buf[self.pos..self.end], self.header) {
+                Decoded::Event(event, used) => {
+                    let offset = self.base + self.pos as u64;
+                    self.pos += used;
+                    self.stats.lines += 1;
+                    return Some(self.binary_event(event, offset));
+                }
+                Decoded::Corrupt(message) => return Some(Err(self.corrupt(message))),
+                Decoded::Short if self.eof => {
+                    if self.pos == self.end {
+                        return None;
+                    }
+                    let left = self.end - self.pos;
+                    return Some(Err(self.corrupt(format!(
+                        "the binary trace is truncated: it ends {left} byte(s) into a record"
+                    ))));
+                }
+                Decoded::Short => {
+                    if let Err(source) = self.refill() {
+                        self.finish();
+                        return Some(Err(WorkloadError::Io { origin: self.origin.clone(), source }));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A decoded binary event as the reader hands it out: an unaligned address
+    /// treated as a native one, a switch checked against the processes.
+    fn binary_event(&mut self, event: TraceEvent, offset: u64) -> Result<TraceEvent, WorkloadError> {
+        match event {
+            TraceEvent::Access(access) => Ok(TraceEvent::Access(self.native(access))),
+            TraceEvent::Switch(pid) if self.processes.is_some_and(|count| pid.as_u32() >= count) => {
+                let count = self.processes.unwrap_or(0);
+                self.finish();
+                Err(WorkloadError::Corrupt {
+                    origin: self.origin.clone(),
+                    offset,
+                    message: format!(
+                        "the switch to process {pid} names no process: the config declares {}",
+                        crate::describe_pids(count)
+                    ),
+                })
+            }
+            TraceEvent::Switch(_) => Ok(event),
+        }
+    }
+
+    /// The error of a bad binary record at the read position; the stream ends.
+    #[cold]
+    fn corrupt(&mut self, message: String) -> WorkloadError {
+        let offset = self.base + self.pos as u64;
+        self.finish();
+        WorkloadError::Corrupt { origin: self.origin.clone(), offset, message }
+    }
+
+    /// Appends up to `limit` events to `out` (a batch for a reader thread):
+    /// the same events, in the same order, as that many calls of `next`, with
+    /// a tighter loop for plain binary records. `Ok(true)` when the limit was
+    /// reached, `Ok(false)` at the end of the trace.
+    ///
+    /// # Errors
+    /// The first error `next` would return; the events before it are in `out`.
+    pub fn fill(&mut self, out: &mut Vec<TraceEvent>, limit: usize) -> Result<bool, WorkloadError> {
+        out.reserve(limit.saturating_sub(out.len()));
+        while out.len() < limit {
+            if self.format == TraceFormat::Binary && !self.header.store_values {
+                self.fill_plain_binary(out, limit);
+            } else if self.format == TraceFormat::Native {
+                while out.len() < limit {
+                    let Some((access, used)) = formats::native_scan(&self.buf[self.pos..self.end]) else {
+                        break;
+                    };
+                    self.pos += used;
+                    self.stats.lines += 1;
+                    let access = self.native(access);
+                    out.push(TraceEvent::Access(access));
+                }
+            }
+            if out.len() == limit {
+                break;
+            }
+            // Anything the tight loops do not take: one event the general way.
+            match self.next() {
+                Some(Ok(event)) => out.push(event),
+                Some(Err(error)) => return Err(error),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// The run of plain records (no escape, no value) at the read position, as
+    /// many as fit under `limit` and are in the buffer: found first, then
+    /// decoded by an exact-size loop with no branch per record.
+    #[inline]
+    fn fill_plain_binary(&mut self, out: &mut Vec<TraceEvent>, limit: usize) {
+        let words = (limit - out.len()).min((self.end - self.pos) / 4);
+        let bytes = &self.buf[self.pos..self.pos + 4 * words];
+        // An escape has both low bits of its first (least significant) byte set.
+        let plain = bytes.chunks_exact(4).position(|c| c[0] & 3 == 3).unwrap_or(words);
+        out.extend(bytes[..4 * plain].chunks_exact(4).map(|c| {
+            let word = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            TraceEvent::Access(Access {
+                kind: binary::kind_of(word),
+                vaddr: VirtAddr::new(word & !3),
+                value: None,
+            })
+        }));
+        self.pos += 4 * plain;
+        self.stats.lines += plain as u64;
     }
 
     /// Every line the fast paths do not take.
@@ -675,5 +864,112 @@ mod tests {
         let err = reader.next().and_then(Result::err).map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(err, "t.trace: read failed: disk on fire");
         assert!(reader.next().is_none());
+    }
+
+    fn binary(events: &[TraceEvent], store_values: bool) -> Vec<u8> {
+        let mut w = crate::BinaryWriter::new(Vec::new(), store_values).unwrap();
+        for e in events {
+            w.write(e).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    fn mixed_events(n: u32) -> Vec<TraceEvent> {
+        (0..n)
+            .map(|i| match i % 97 {
+                0 => TraceEvent::Switch(Pid::new(i % 3)),
+                1 => TraceEvent::Access(Access { kind: W, vaddr: VirtAddr::new(i * 4), value: Some(i) }),
+                2 => TraceEvent::Access(Access { kind: R, vaddr: VirtAddr::new(i * 4 + 1), value: None }),
+                _ => TraceEvent::Access(Access {
+                    kind: [R, W, X][(i % 3) as usize],
+                    vaddr: VirtAddr::new(i.wrapping_mul(0x9e37_79b9) & !3),
+                    value: None,
+                }),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn binary_traces_are_detected_and_read_across_refills() {
+        let events = mixed_events(3 * BUFFER_BYTES as u32 / 4);
+        for store_values in [false, true] {
+            let bytes = binary(&events, store_values);
+            let mut reader = TraceReader::new(&bytes[..], "t.bin", TraceFormat::Auto);
+            let got: Vec<_> = reader.by_ref().map(Result::unwrap).collect();
+            assert!(got == events, "store values {store_values}");
+            assert_eq!(reader.stats().format, TraceFormat::Binary);
+            assert_eq!(reader.stats().lines, events.len() as u64);
+            let trickled: Vec<_> =
+                TraceReader::new(Trickle { data: &bytes[..4000], calls: 0 }, "t", TraceFormat::Binary)
+                    .map(Result::unwrap)
+                    .collect();
+            assert!(trickled[..] == events[..trickled.len()] && trickled.len() > 300);
+            // Batches give the same events and the same statistics.
+            let mut batched = TraceReader::new(&bytes[..], "t.bin", TraceFormat::Auto);
+            let mut all = Vec::new();
+            let mut batch = Vec::with_capacity(1000);
+            while {
+                batch.clear();
+                batched.fill(&mut batch, 1000).unwrap()
+            } {
+                all.extend_from_slice(&batch);
+            }
+            all.extend_from_slice(&batch);
+            assert!(all == events);
+            assert_eq!(batched.stats(), reader.stats());
+        }
+    }
+
+    #[test]
+    fn truncated_and_corrupt_binary_traces_name_the_byte_offset() {
+        let events = mixed_events(200);
+        let bytes = binary(&events, false);
+        let errors = |data: &[u8], format| {
+            let got = read(data, format);
+            let n = got.iter().filter(|r| r.is_ok()).count();
+            (n, got.into_iter().find_map(Result::err))
+        };
+        // Cut two bytes into the last record (a plain read at the end).
+        let (n, err) = errors(&bytes[..bytes.len() - 2], TraceFormat::Auto);
+        assert_eq!(n, events.len() - 1);
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                format!(
+                    "t.trace: byte {}: the binary trace is truncated: it ends 2 byte(s) into a record",
+                    bytes.len() - 4
+                )
+                .as_str()
+            )
+        );
+        // An unknown escape over the third record, at byte 16 + 8 (a switch) + 12
+        // (a write with its value).
+        let mut bad = bytes.clone();
+        bad[36..40].copy_from_slice(&0x0000_00ffu32.to_le_bytes());
+        let (n, err) = errors(&bad, TraceFormat::Auto);
+        assert_eq!(n, 2);
+        assert!(
+            err.unwrap()
+                .starts_with("t.trace: byte 36: 0x000000ff is not a record of binary trace version 1")
+        );
+        let mut old = bytes.clone();
+        old[8] = 9;
+        let (_, err) = errors(&old, TraceFormat::Auto);
+        assert!(err.unwrap().starts_with("t.trace: byte 8: binary trace version 9 is not supported"));
+        let (_, err) = errors(b"R 0x10\n", TraceFormat::Binary);
+        assert!(err.unwrap().starts_with("t.trace: byte 0: not a binary trace: it starts with `52 20 30 78"));
+        let (_, err) = errors(&bytes[..10], TraceFormat::Auto);
+        assert!(err.unwrap().starts_with("t.trace: byte 10: the binary trace is truncated inside its"));
+        let got: Vec<_> = TraceReader::new(&bytes[..], "t.bin", TraceFormat::Auto)
+            .processes(2)
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect();
+        // Event 194 is `P 2` (194 % 97 == 0, 194 % 3 == 2), after events 0..194.
+        assert_eq!(got.len(), 195);
+        let err = got[194].clone().unwrap_err();
+        assert!(
+            err.contains("the switch to process 2 names no process: the config declares pids 0 and 1"),
+            "{err}"
+        );
     }
 }

@@ -1,0 +1,207 @@
+//! `mmu-sim convert IN OUT`: a trace in any format the readers know, written in
+//! the binary format (the default) or as native text, compressed by OUT's
+//! extension (`.zst`/`.zstd`: zstd, `.gz`: gzip).
+//!
+//! What a conversion keeps: every event as the reader gives it (lackey's wide
+//! accesses already split into words, din's and course's byte addresses already
+//! taken as their words), so a run of OUT replays exactly the accesses of a run
+//! of IN read the same way. What it does not keep: comments, blank lines, and the
+//! per-line counters of the source (`trace.lines`, `trace.unaligned_records` of
+//! split records), which describe the file and not the accesses.
+
+use crate::error::RunError;
+use crate::io::open_trace;
+use crate::reader_thread::BATCH_EVENTS;
+use cpu_sim::{SimError, TraceEvent, TraceFormat, TraceReader, TraceStats, Unaligned};
+use mmu_core::AccessKind;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use workload::BinaryWriter;
+
+/// The format `convert` writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConvertTo {
+    /// The binary format (see `workload::binary`): 4 bytes per plain access.
+    #[default]
+    Binary,
+    /// Native text, one line per event, as `mmu-sim generate` writes it.
+    Native,
+}
+
+/// How to read the input of a conversion.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConvertOptions {
+    /// The output format.
+    pub to: ConvertTo,
+    /// The input's format; `Auto` detects it.
+    pub format: TraceFormat,
+    /// Skip (and count) lines that do not parse instead of stopping.
+    pub skip_bad_lines: bool,
+    /// What to do with unaligned native addresses: keep them (`Fault`, so that
+    /// a run of OUT counts the same alignment faults) or round them down.
+    pub unaligned: Unaligned,
+}
+
+/// What a conversion read and wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Converted {
+    /// The input reader's statistics (its format as detected).
+    pub stats: TraceStats,
+    /// Events written (accesses and process switches).
+    pub events: u64,
+    /// The first bad line skipped, as `path:line: message`.
+    pub first_bad_line: Option<String>,
+    /// Binary output only: whether plain write records carry their value (the
+    /// header's store-values flag, chosen from the first batch of events).
+    pub store_values: bool,
+}
+
+/// The output file, compressed by its extension.
+enum Output {
+    Plain(BufWriter<File>),
+    Zstd(zstd::Encoder<'static, BufWriter<File>>),
+    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+}
+
+impl Output {
+    fn create(path: &Path, temp: &Path) -> std::io::Result<Output> {
+        let file = BufWriter::with_capacity(1 << 16, File::create(temp)?);
+        Ok(match path.extension().and_then(|e| e.to_str()) {
+            Some("zst" | "zstd") => Output::Zstd(zstd::Encoder::new(file, zstd::DEFAULT_COMPRESSION_LEVEL)?),
+            Some("gz") => Output::Gzip(flate2::write::GzEncoder::new(file, flate2::Compression::default())),
+            _ => Output::Plain(file),
+        })
+    }
+
+    fn finish(self) -> std::io::Result<()> {
+        let mut file = match self {
+            Output::Plain(file) => file,
+            Output::Zstd(encoder) => encoder.finish()?,
+            Output::Gzip(encoder) => encoder.finish()?,
+        };
+        file.flush()?;
+        file.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::Plain(w) => w.write(buf),
+            Output::Zstd(w) => w.write(buf),
+            Output::Gzip(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::Plain(w) => w.flush(),
+            Output::Zstd(w) => w.flush(),
+            Output::Gzip(w) => w.flush(),
+        }
+    }
+}
+
+/// Converts the trace `input` (`-`: standard input) into `output`, overwriting
+/// it. The output is written to a temporary file beside it and renamed into
+/// place at the end, so that a failed conversion leaves OUT as it was (and IN
+/// may be OUT).
+///
+/// # Errors
+/// The input cannot be opened (`Io`, exit 2) or read (`Sim`: a bad line, a
+/// corrupt binary record, a read error; exit 1), or the output cannot be
+/// written (`Output`, exit 1).
+pub fn convert(input: &Path, output: &Path, options: &ConvertOptions) -> Result<Converted, RunError> {
+    let source = open_trace(input, Arc::new(AtomicU64::new(0)))?;
+    let mut reader = TraceReader::new(source, input.display().to_string(), options.format)
+        .skip_bad_lines(options.skip_bad_lines)
+        .unaligned(options.unaligned);
+    let temp = temporary_path(output);
+    let result = write_all(&mut reader, output, &temp, options.to);
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    let (events, store_values) = result?;
+    std::fs::rename(&temp, output).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        RunError::Output { path: output.to_path_buf(), message: e.to_string() }
+    })?;
+    Ok(Converted {
+        stats: reader.stats().clone(),
+        events,
+        first_bad_line: reader.first_bad_line().map(ToString::to_string),
+        store_values,
+    })
+}
+
+/// `.NAME.partial-PID` beside `output`.
+fn temporary_path(output: &Path) -> PathBuf {
+    let name = output.file_name().map_or_else(|| "trace".into(), |n| n.to_string_lossy().into_owned());
+    output.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+}
+
+/// Reads every event and writes it to `temp`; returns the events written and
+/// the binary header's store-values flag.
+fn write_all(
+    reader: &mut TraceReader<Box<dyn std::io::Read + Send>>,
+    output: &Path,
+    temp: &Path,
+    to: ConvertTo,
+) -> Result<(u64, bool), RunError> {
+    let out_error =
+        |e: std::io::Error| RunError::Output { path: output.to_path_buf(), message: e.to_string() };
+    let read_error = |e| RunError::Sim(SimError::from(e));
+    let mut out = Output::create(output, temp).map_err(out_error)?;
+    let mut batch = Vec::with_capacity(BATCH_EVENTS);
+    let mut more = reader.fill(&mut batch, BATCH_EVENTS).map_err(read_error)?;
+    let mut events = 0u64;
+    let store_values = match to {
+        ConvertTo::Binary => {
+            // Plain write records carry a value when most of the first batch's writes have one.
+            let valued = batch
+                .iter()
+                .filter(|e| matches!(e, TraceEvent::Access(a) if a.kind == AccessKind::Write && a.value.is_some()))
+                .count();
+            let writes = batch
+                .iter()
+                .filter(|e| matches!(e, TraceEvent::Access(a) if a.kind == AccessKind::Write))
+                .count();
+            let store_values = 2 * valued > writes;
+            let mut writer = BinaryWriter::new(&mut out, store_values).map_err(out_error)?;
+            loop {
+                for event in &batch {
+                    writer.write(event).map_err(out_error)?;
+                }
+                events += batch.len() as u64;
+                if !more {
+                    break;
+                }
+                batch.clear();
+                more = reader.fill(&mut batch, BATCH_EVENTS).map_err(read_error)?;
+            }
+            writer.finish().map_err(out_error)?;
+            store_values
+        }
+        ConvertTo::Native => {
+            let mut text = Vec::with_capacity(BATCH_EVENTS * 24);
+            loop {
+                text.clear();
+                for event in &batch {
+                    workload::write_native(event, &mut text);
+                }
+                out.write_all(&text).map_err(out_error)?;
+                events += batch.len() as u64;
+                if !more {
+                    break;
+                }
+                batch.clear();
+                more = reader.fill(&mut batch, BATCH_EVENTS).map_err(read_error)?;
+            }
+            false
+        }
+    };
+    out.finish().map_err(out_error)?;
+    Ok((events, store_values))
+}
