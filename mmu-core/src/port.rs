@@ -282,6 +282,21 @@ pub trait PhysBackdoor {
     /// Bytes of `[start, start + bytes)` that may hold a non-zero word, in whole
     /// 4 KiB chunks: 0 means the range is certainly all zero, so a scan may skip it.
     fn touched_bytes(&self, start: PhysAddr, bytes: u64) -> u64;
+    /// The start of the first 4 KiB chunk from the one holding `start` up to
+    /// `end` (exclusive) that may hold a non-zero word, `None` when the rest is
+    /// certainly zero: a scan of a sparse table jumps there. Memories that know
+    /// which chunks they hold answer in time proportional to those chunks (#15);
+    /// this default asks [`PhysBackdoor::touched_bytes`] chunk by chunk.
+    fn next_touched(&self, start: PhysAddr, end: PhysAddr) -> Option<PhysAddr> {
+        let mut chunk = start.as_u64() & !(TOUCHED_CHUNK_BYTES - 1);
+        while chunk < end.as_u64() {
+            if self.touched_bytes(PhysAddr::new(chunk), TOUCHED_CHUNK_BYTES) > 0 {
+                return Some(PhysAddr::new(chunk));
+            }
+            chunk += TOUCHED_CHUNK_BYTES;
+        }
+        None
+    }
 }
 
 /// Physical memory seen through its back door as [`PhysMem`]: the functional
@@ -306,6 +321,9 @@ impl<M: PhysMem + PhysBackdoor + ?Sized> PhysMem for Untimed<'_, M> {
         self.0.contains(addr)
     }
 }
+
+/// The granule of [`PhysBackdoor::touched_bytes`] and [`PhysBackdoor::next_touched`].
+pub const TOUCHED_CHUNK_BYTES: u64 = 4096;
 
 #[cfg(test)]
 mod tests {

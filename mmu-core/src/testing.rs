@@ -86,6 +86,9 @@ impl crate::port::PhysBackdoor for TestMem {
     fn touched_bytes(&self, start: PhysAddr, bytes: u64) -> u64 {
         self.storage.host_bytes_in(start, bytes)
     }
+    fn next_touched(&self, start: PhysAddr, end: PhysAddr) -> Option<PhysAddr> {
+        self.storage.next_allocated(start, end.as_u64())
+    }
 }
 
 /// The xorshift64 generator (Marsaglia, "Xorshift RNGs", 2003; shifts 13, 7, 17)

@@ -28,7 +28,8 @@ pub struct FrameTable {
     /// Frames of the data pool holding data pages now.
     data_in_use: u64,
     /// Data frames holding a superpage's base page other than its first (a tail):
-    /// replacement policies see a superpage as its first frame only.
+    /// replacement policies see a superpage as its first frame only. Grown as
+    /// superpages are taken; frames past its end are not tails.
     tails: BitVec<u64, Lsb0>,
     /// Frames per superpage (all superpages have one size); 1 before the first.
     superpage_frames: u32,
@@ -56,7 +57,7 @@ impl FrameTable {
             tables: (tables > 0).then(|| FrameBitmap::new(tables as usize)),
             uses: Vec::new(),
             data_in_use: 0,
-            tails: bitvec![u64, Lsb0; 0; data as usize],
+            tails: BitVec::new(),
             superpage_frames: 1,
         }
     }
@@ -126,7 +127,11 @@ impl FrameTable {
         for i in 0..count {
             self.set_use(Ppn::new(first.as_u32() + i), FrameUse::Data(key(i)));
         }
-        self.tails[first.as_index() + 1..first.as_index() + count as usize].fill(true);
+        let end = first.as_index() + count as usize;
+        if self.tails.len() < end {
+            self.tails.resize(end, false);
+        }
+        self.tails[first.as_index() + 1..end].fill(true);
         self.superpage_frames = count;
         self.data_in_use += u64::from(count);
         Some(first)
@@ -210,7 +215,9 @@ impl FrameTable {
                 FrameUse::Free | FrameUse::Table => None,
             };
             self.set_use(frame, FrameUse::Free);
-            self.tails.set(i, false);
+            if i < self.tails.len() {
+                self.tails.set(i, false);
+            }
             self.data.release(frame);
             held
         } else {
@@ -234,8 +241,18 @@ impl FrameTable {
 
 /// Which physical frames are in use. First-fit (the lowest free frame), so the
 /// physical layout a run produces is easy to predict and to draw.
+///
+/// The bitmap holds a bit for each frame below the highest frame ever taken (the
+/// high-water mark) and grows as higher frames are taken; every frame above it is
+/// free. Building one, and every query of it, so costs host time and memory in
+/// proportion to the frames a run used, not to the configured DRAM: with 4 GiB of
+/// DRAM a full-length bitmap took 21 M host instructions to scan at the end of
+/// every run (#15).
 pub struct FrameBitmap {
+    /// One bit per frame below the high-water mark, set when in use.
     used: BitVec<u64, Lsb0>,
+    /// Frames in all.
+    frames: usize,
     free: usize,
     /// No frame below this index is free: the first-fit search starts here.
     lowest_maybe_free: usize,
@@ -244,11 +261,11 @@ pub struct FrameBitmap {
 impl FrameBitmap {
     /// `frames` free frames.
     pub fn new(frames: usize) -> Self {
-        Self { used: bitvec![u64, Lsb0; 0; frames], free: frames, lowest_maybe_free: 0 }
+        Self { used: BitVec::new(), frames, free: frames, lowest_maybe_free: 0 }
     }
     /// Frames in all.
     pub fn frames(&self) -> usize {
-        self.used.len()
+        self.frames
     }
     /// Frames free now.
     pub fn free(&self) -> usize {
@@ -258,12 +275,32 @@ impl FrameBitmap {
     pub fn is_used(&self, ppn: Ppn) -> bool {
         self.used.get(ppn.as_index()).is_some_and(|b| *b)
     }
+    /// The lowest free frame at or above `from`, if any.
+    fn first_free_from(&self, from: usize) -> Option<usize> {
+        let tracked = self.used.len();
+        match self.used.get(from..).and_then(BitSlice::first_zero) {
+            Some(offset) => Some(from + offset),
+            // Every tracked frame from `from` on is used: the first untracked one is free.
+            None => Some(from.max(tracked)).filter(|&f| f < self.frames),
+        }
+    }
+    /// Whether no frame of `begin..end` (within the frames) is in use.
+    fn run_is_free(&self, begin: usize, end: usize) -> bool {
+        let tracked_end = end.min(self.used.len());
+        begin >= tracked_end || self.used[begin..tracked_end].not_any()
+    }
+    /// Marks `begin..end` used, growing the bitmap to cover it.
+    fn take(&mut self, begin: usize, end: usize) {
+        if self.used.len() < end {
+            self.used.resize(end, false);
+        }
+        self.used[begin..end].fill(true);
+        self.free -= end - begin;
+    }
     /// Takes the lowest free frame, or `None` if every frame is in use.
     pub fn alloc(&mut self) -> Option<Ppn> {
-        let offset = self.used[self.lowest_maybe_free..].first_zero()?;
-        let index = self.lowest_maybe_free + offset;
-        self.used.set(index, true);
-        self.free -= 1;
+        let index = self.first_free_from(self.lowest_maybe_free)?;
+        self.take(index, index + 1);
         self.lowest_maybe_free = index + 1;
         Some(Ppn::new(index as u32))
     }
@@ -275,13 +312,13 @@ impl FrameBitmap {
         }
         let mut from = self.lowest_maybe_free;
         loop {
-            let begin = from + self.used[from..].first_zero()?;
-            let end = begin.checked_add(count).filter(|&end| end <= self.used.len())?;
-            match self.used[begin..end].first_one() {
+            let begin = self.first_free_from(from)?;
+            let end = begin.checked_add(count).filter(|&end| end <= self.frames)?;
+            let tracked_end = end.min(self.used.len());
+            match self.used.get(begin..tracked_end).and_then(BitSlice::first_one) {
                 Some(used) => from = begin + used + 1,
                 None => {
-                    self.used[begin..end].fill(true);
-                    self.free -= count;
+                    self.take(begin, end);
                     return Some(Ppn::new(begin as u32));
                 }
             }
@@ -293,17 +330,17 @@ impl FrameBitmap {
             return None;
         }
         let start = self.lowest_maybe_free.next_multiple_of(count);
-        (start..self.used.len())
+        // Past the high-water mark every run is free: the search ends there at the latest.
+        (start..self.frames)
             .step_by(count)
-            .take_while(|&b| b + count <= self.used.len())
-            .find(|&b| self.used[b..b + count].not_any())
+            .take_while(|&b| b + count <= self.frames)
+            .find(|&b| self.run_is_free(b, b + count))
     }
     /// Takes the lowest free run of `count` frames aligned to `count` (a superpage's
     /// frames, whose first PPN a superpage PTE requires aligned), or `None`.
     pub fn alloc_aligned(&mut self, count: usize) -> Option<Ppn> {
         let begin = self.find_aligned(count)?;
-        self.used[begin..begin + count].fill(true);
-        self.free -= count;
+        self.take(begin, begin + count);
         if begin == self.lowest_maybe_free {
             self.lowest_maybe_free = begin + count;
         }
@@ -315,25 +352,31 @@ impl FrameBitmap {
     /// If the frame is not in use: freeing twice is a bug in the OS model.
     pub fn release(&mut self, ppn: Ppn) {
         let index = ppn.as_index();
-        assert!(self.used[index], "frame {index} freed while free");
+        assert!(self.is_used(ppn), "frame {index} freed while free");
         self.used.set(index, false);
         self.free += 1;
         self.lowest_maybe_free = self.lowest_maybe_free.min(index);
     }
     /// The longest run of consecutive free frames (the largest contiguous allocation
     /// that could still succeed without virtual memory).
+    ///
+    /// Walks the runs of the tracked frames a word at a time; the untracked frames
+    /// above the high-water mark are one free run, joined to the last tracked one.
     pub fn largest_free_run(&self) -> usize {
+        let tracked = self.used.len();
         let mut best = 0;
-        let mut run = 0;
-        for bit in self.used.iter().by_vals() {
-            if bit {
-                run = 0;
-            } else {
-                run += 1;
-                best = best.max(run);
+        let mut pos = 0;
+        while let Some(start) = self.used[pos..].first_zero().map(|z| pos + z) {
+            match self.used[start..].first_one() {
+                Some(run) => {
+                    best = best.max(run);
+                    pos = start + run;
+                }
+                // The run reaches the high-water mark and goes on to the last frame.
+                None => return best.max(self.frames - start),
             }
         }
-        best
+        best.max(self.frames - tracked)
     }
 }
 
@@ -387,5 +430,103 @@ mod tests {
     fn double_free_is_a_bug() {
         let mut f = FrameBitmap::new(2);
         f.release(Ppn::new(0));
+    }
+
+    /// The obvious first-fit model, a `bool` per configured frame with full
+    /// scans: the oracle of the bitmap that grows with the frames used.
+    struct FullScan {
+        used: Vec<bool>,
+    }
+
+    impl FullScan {
+        fn free(&self) -> usize {
+            self.used.iter().filter(|u| !**u).count()
+        }
+        fn take(&mut self, begin: usize, count: usize) -> Option<Ppn> {
+            self.used[begin..begin + count].fill(true);
+            Some(Ppn::new(begin as u32))
+        }
+        fn alloc(&mut self) -> Option<Ppn> {
+            let begin = self.used.iter().position(|u| !*u)?;
+            self.take(begin, 1)
+        }
+        fn alloc_contiguous(&mut self, count: usize) -> Option<Ppn> {
+            if count == 0 {
+                return None;
+            }
+            let begin = (0..self.used.len().checked_sub(count)? + 1)
+                .find(|&b| !self.used[b..b + count].contains(&true))?;
+            self.take(begin, count)
+        }
+        fn find_aligned(&self, count: usize) -> Option<usize> {
+            (0..self.used.len())
+                .step_by(count)
+                .take_while(|&b| b + count <= self.used.len())
+                .find(|&b| !self.used[b..b + count].contains(&true))
+        }
+        fn largest_free_run(&self) -> usize {
+            self.used.split(|u| *u).map(<[bool]>::len).max().unwrap_or(0)
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Alloc,
+        AllocContiguous(usize),
+        AllocAligned(usize),
+        /// Releases the `n % used`-th used frame.
+        Release(usize),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => Just(Op::Alloc),
+            1 => (0usize..6).prop_map(Op::AllocContiguous),
+            1 => prop::sample::select(vec![1usize, 2, 4, 8, 16]).prop_map(Op::AllocAligned),
+            3 => any::<usize>().prop_map(Op::Release),
+        ]
+    }
+
+    proptest::proptest! {
+        /// On any sequence of allocations and releases, the bitmap that tracks only
+        /// the frames below its high-water mark answers as a full bitmap of every
+        /// frame scanned end to end: the same frames taken, the same frames in use,
+        /// the same free count and the same largest free run.
+        #[test]
+        fn the_growing_bitmap_answers_as_a_full_scan(
+            frames in 0usize..200,
+            ops in proptest::collection::vec(op(), 0..300),
+        ) {
+            let mut bitmap = FrameBitmap::new(frames);
+            let mut oracle = FullScan { used: vec![false; frames] };
+            for op in ops {
+                match op {
+                    Op::Alloc => proptest::prop_assert_eq!(bitmap.alloc(), oracle.alloc()),
+                    Op::AllocContiguous(n) => {
+                        proptest::prop_assert_eq!(bitmap.alloc_contiguous(n), oracle.alloc_contiguous(n));
+                    }
+                    Op::AllocAligned(n) => {
+                        let expected = oracle.find_aligned(n);
+                        proptest::prop_assert_eq!(bitmap.find_aligned(n), expected);
+                        let taken = expected.and_then(|b| oracle.take(b, n));
+                        proptest::prop_assert_eq!(bitmap.alloc_aligned(n), taken);
+                    }
+                    Op::Release(n) => {
+                        let used: Vec<usize> = (0..frames).filter(|&i| oracle.used[i]).collect();
+                        if !used.is_empty() {
+                            let frame = used[n % used.len()];
+                            oracle.used[frame] = false;
+                            bitmap.release(Ppn::new(frame as u32));
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(bitmap.free(), oracle.free());
+                proptest::prop_assert_eq!(bitmap.largest_free_run(), oracle.largest_free_run());
+                for (i, &u) in oracle.used.iter().enumerate() {
+                    proptest::prop_assert_eq!(bitmap.is_used(Ppn::new(i as u32)), u, "frame {}", i);
+                }
+            }
+        }
     }
 }

@@ -40,17 +40,69 @@ pub struct DramCoordinates {
     pub column: u32,
 }
 
-/// The address bits of one field: `bits` bits from bit `shift`.
-#[derive(Clone, Copy, Debug, Default)]
-struct BitSlice {
-    shift: u32,
-    bits: u32,
+/// Where a field sits in the physical address: `width` bits from bit `shift`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct FieldLayout {
+    /// The field's lowest address bit.
+    pub(super) shift: u32,
+    /// The field's bits.
+    pub(super) width: u32,
 }
 
-impl BitSlice {
+/// The bit layout of every field, indexed by [`AddressField`] as its discriminant:
+/// the fields of `mapping` laid out from the least significant end, above the
+/// burst offset. Runs once, when the DRAM is built.
+pub(super) fn layout(config: &DramConfig) -> [FieldLayout; 5] {
+    let DramTiming::Banked { channels, ranks, banks, row_bytes, burst_bytes, mapping, .. } = &config.timing
+    else {
+        // Dram::new only builds a Banked from a banked config.
+        unreachable!("banked::layout called with a Fixed timing config")
+    };
+    let total_banks = u64::from(*channels) * u64::from(*ranks) * u64::from(*banks);
+    let rows = config.capacity_bytes / (total_banks * row_bytes);
+    let width = |f: AddressField| match f {
+        AddressField::Channel => log2(u64::from(*channels)),
+        AddressField::Rank => log2(u64::from(*ranks)),
+        AddressField::Bank => log2(u64::from(*banks)),
+        AddressField::Row => log2(rows),
+        AddressField::Column => log2(row_bytes / burst_bytes),
+    };
+    let mut fields = [FieldLayout::default(); 5];
+    let mut shift = log2(*burst_bytes);
+    for &f in mapping.iter().rev() {
+        let width = width(f);
+        fields[f as usize] = FieldLayout { shift, width };
+        shift += width;
+    }
+    fields
+}
+
+/// One field's extraction with everything precomputed from the config: the
+/// field is `(addr >> shift) & mask`, and it lands in the bank index at `place`.
+/// Building the masks once replaces a mask computed from a width and shifts by
+/// run-time field widths on every request (#15).
+#[derive(Clone, Copy, Debug, Default)]
+struct Extract {
+    shift: u32,
+    mask: u64,
+    /// Where the field goes in the bank index (0 for row and column).
+    place: u32,
+}
+
+impl Extract {
+    fn new(field: FieldLayout, place: u32) -> Self {
+        // A width is at most 64 bits less the burst offset (at least 2 bits).
+        Self { shift: field.shift, mask: (1u64 << field.width) - 1, place }
+    }
+    /// The field's value in `addr`.
     #[inline]
-    fn extract(self, addr: u64) -> u32 {
-        ((addr >> self.shift) & ((1u64 << self.bits) - 1)) as u32
+    fn of(self, addr: u64) -> u64 {
+        (addr >> self.shift) & self.mask
+    }
+    /// The field's value shifted to its place in the bank index.
+    #[inline]
+    fn placed(self, addr: u64) -> u64 {
+        self.of(addr) << self.place
     }
 }
 
@@ -67,11 +119,11 @@ struct Bank {
 
 /// The bank state machine of a `Banked` DRAM.
 pub(super) struct Banked {
-    channel: BitSlice,
-    rank: BitSlice,
-    bank: BitSlice,
-    row: BitSlice,
-    column: BitSlice,
+    channel: Extract,
+    rank: Extract,
+    bank: Extract,
+    row: Extract,
+    column: Extract,
     policy: RowPolicy,
     t_rcd: Cycles,
     t_rp: Cycles,
@@ -90,42 +142,23 @@ fn log2(x: u64) -> u32 {
 impl Banked {
     /// All banks closed and idle, from a validated banked config.
     pub(super) fn new(config: &DramConfig) -> Self {
-        let DramTiming::Banked {
-            channels,
-            ranks,
-            banks,
-            row_bytes,
-            burst_bytes,
-            mapping,
-            policy,
-            t_rcd,
-            t_cl,
-            t_rp,
-            t_ras,
-            t_burst,
-        } = &config.timing
+        let DramTiming::Banked { channels, ranks, banks, policy, t_rcd, t_cl, t_rp, t_ras, t_burst, .. } =
+            &config.timing
         else {
             // Dram::new only builds a Banked from a banked config.
             unreachable!("Banked::new called with a Fixed timing config")
         };
         let total_banks = u64::from(*channels) * u64::from(*ranks) * u64::from(*banks);
-        let rows = config.capacity_bytes / (total_banks * row_bytes);
-        let width = |f: AddressField| match f {
-            AddressField::Channel => log2(u64::from(*channels)),
-            AddressField::Rank => log2(u64::from(*ranks)),
-            AddressField::Bank => log2(u64::from(*banks)),
-            AddressField::Row => log2(rows),
-            AddressField::Column => log2(row_bytes / burst_bytes),
-        };
-        // Lay the fields out from the least significant end, above the burst offset.
-        let mut slices = [BitSlice::default(); 5];
-        let mut shift = log2(*burst_bytes);
-        for &f in mapping.iter().rev() {
-            let bits = width(f);
-            slices[f as usize] = BitSlice { shift, bits };
-            shift += bits;
-        }
-        let [channel, rank, bank, row, column] = slices;
+        let fields = layout(config);
+        let field = |f: AddressField| fields[f as usize];
+        // The bank index concatenates channel, rank and bank, the bank lowest.
+        let bank_bits = field(AddressField::Bank).width;
+        let rank_bits = field(AddressField::Rank).width;
+        let channel = Extract::new(field(AddressField::Channel), rank_bits + bank_bits);
+        let rank = Extract::new(field(AddressField::Rank), bank_bits);
+        let bank = Extract::new(field(AddressField::Bank), 0);
+        let row = Extract::new(field(AddressField::Row), 0);
+        let column = Extract::new(field(AddressField::Column), 0);
         Self {
             channel,
             rank,
@@ -147,29 +180,27 @@ impl Banked {
     #[inline]
     pub(super) fn decode(&self, addr: PhysAddr) -> DramCoordinates {
         let a = addr.as_u64();
+        // Every field is narrower than 32 bits: rows per bank are at most 2^32.
         DramCoordinates {
-            channel: self.channel.extract(a),
-            rank: self.rank.extract(a),
-            bank: self.bank.extract(a),
-            row: self.row.extract(a),
-            column: self.column.extract(a),
+            channel: self.channel.of(a) as u32,
+            rank: self.rank.of(a) as u32,
+            bank: self.bank.of(a) as u32,
+            row: self.row.of(a) as u32,
+            column: self.column.of(a) as u32,
         }
     }
 
     /// The bank `addr` lands in, as an index into the bank table: channel, then
     /// rank, then bank (every count is a power of two, so the fields just concatenate).
     #[inline]
-    fn bank_index(&self, a: u64) -> usize {
-        let channel = self.channel.extract(a) as usize;
-        let rank = self.rank.extract(a) as usize;
-        let bank = self.bank.extract(a) as usize;
-        (((channel << self.rank.bits) | rank) << self.bank.bits) | bank
+    pub(super) fn bank_index(&self, a: u64) -> usize {
+        (self.channel.placed(a) | self.rank.placed(a) | self.bank.placed(a)) as usize
     }
 
     /// Serves one request issued at `now`: when its data is ready, and what it found.
     #[inline]
     pub(super) fn access(&mut self, now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
-        let row = self.row.extract(addr.as_u64());
+        let row = self.row.of(addr.as_u64()) as u32;
         let index = self.bank_index(addr.as_u64());
         let (t_rcd, t_rp, t_ras, column_access) = (self.t_rcd, self.t_rp, self.t_ras, self.column_access);
         let bank = &mut self.banks[index];

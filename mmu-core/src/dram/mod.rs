@@ -477,6 +477,9 @@ impl crate::port::PhysBackdoor for Dram {
     fn touched_bytes(&self, start: PhysAddr, bytes: u64) -> u64 {
         self.host_bytes_in(start, bytes)
     }
+    fn next_touched(&self, start: PhysAddr, end: PhysAddr) -> Option<PhysAddr> {
+        self.storage.next_allocated(start, end.as_u64())
+    }
     fn read_words(&self, addr: PhysAddr, out: &mut [u32]) {
         self.storage.load_words(addr, out);
     }

@@ -389,3 +389,140 @@ proptest! {
         }
     }
 }
+
+/// The decode and bank index as they were before #15 precomputed them: each
+/// field's mask rebuilt from its width on every call, the bank index built with
+/// shifts by the fields' widths. The oracle of the precomputed masks.
+mod shift_decode {
+    use super::super::banked::layout;
+    use super::*;
+
+    /// The address bits of one field: `bits` bits from bit `shift`.
+    #[derive(Clone, Copy)]
+    struct BitSlice {
+        shift: u32,
+        bits: u32,
+    }
+
+    impl BitSlice {
+        fn extract(self, addr: u64) -> u32 {
+            ((addr >> self.shift) & ((1u64 << self.bits) - 1)) as u32
+        }
+    }
+
+    /// The coordinates of `addr` and its bank's index, the old way.
+    pub(super) fn decode(config: &DramConfig, addr: u64) -> (DramCoordinates, usize) {
+        let fields = layout(config);
+        let slice =
+            |f: AddressField| BitSlice { shift: fields[f as usize].shift, bits: fields[f as usize].width };
+        let (channel, rank, bank) =
+            (slice(AddressField::Channel), slice(AddressField::Rank), slice(AddressField::Bank));
+        let c = DramCoordinates {
+            channel: channel.extract(addr),
+            rank: rank.extract(addr),
+            bank: bank.extract(addr),
+            row: slice(AddressField::Row).extract(addr),
+            column: slice(AddressField::Column).extract(addr),
+        };
+        let index = (((c.channel as usize) << rank.bits | c.rank as usize) << bank.bits) | c.bank as usize;
+        (c, index)
+    }
+}
+
+/// The `dram` section of every shipped config with `Banked` timing.
+fn shipped_banked_configs() -> Vec<(String, DramConfig)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("configs/ is readable") {
+        let path = entry.expect("configs/ lists").path();
+        if path.extension().is_none_or(|e| e != "ron") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("a shipped config reads");
+        // Comments out, then the parenthesized value after `dram:`.
+        let text: String =
+            text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+        let Some(at) = text.find("dram:") else { continue };
+        let open = at + text[at..].find('(').expect("`dram:` is followed by a tuple");
+        let mut depth = 0;
+        let close = text[open..]
+            .char_indices()
+            .find_map(|(i, ch)| {
+                depth += match ch {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                (depth == 0).then_some(open + i)
+            })
+            .expect("the dram tuple closes");
+        let config: DramConfig = ron::from_str(&text[open..=close])
+            .unwrap_or_else(|e| panic!("{}: dram section: {e}", path.display()));
+        if matches!(config.timing, DramTiming::Banked { .. }) {
+            out.push((path.display().to_string(), config));
+        }
+    }
+    out
+}
+
+/// An address and a DRAM of every shipped banked geometry, both banks' sides of
+/// the precomputed masks against the old shifts.
+fn assert_decodes_as_before(name: &str, config: &DramConfig, addr: u64) {
+    let (expected, expected_bank) = shift_decode::decode(config, addr);
+    let Model::Banked(b) = Dram::new(config).model else { panic!("{name}: banked") };
+    assert_eq!(b.decode(PhysAddr::new(addr)), expected, "{name}: {addr:#x}");
+    assert_eq!(b.bank_index(addr), expected_bank, "{name}: bank of {addr:#x}");
+}
+
+#[test]
+fn every_shipped_banked_geometry_decodes_as_before() {
+    let configs = shipped_banked_configs();
+    assert!(
+        configs.len() >= 5,
+        "the shipped banked configs were found: {configs:?}",
+        configs = configs.len()
+    );
+    let mut x = crate::testing::XorShift::new(15);
+    for (name, config) in &configs {
+        for _ in 0..10_000 {
+            assert_decodes_as_before(name, config, x.below(config.capacity_bytes));
+        }
+        // And addresses of any width: the masks, not the capacity, bound each field.
+        for _ in 0..1000 {
+            assert_decodes_as_before(name, config, x.below(u64::MAX));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// For any valid banked geometry and mapping order, and any address, the
+    /// precomputed masks decode and index banks exactly as the old shifts did.
+    #[test]
+    fn precomputed_masks_decode_as_the_shifts_did(
+        order in Just(AddressField::ALL.to_vec()).prop_shuffle(),
+        channel_bits in 0u32..3, rank_bits in 0u32..3, bank_bits in 0u32..5,
+        burst_bits in 2u32..8, column_bits in 0u32..6, row_bits in 10u32..24,
+        addrs in proptest::collection::vec(any::<u64>(), 16),
+    ) {
+        let row_bytes = 1u64 << (burst_bits + column_bits);
+        let capacity_bytes = row_bytes << (channel_bits + rank_bits + bank_bits + row_bits);
+        let config = DramConfig {
+            base: 0,
+            capacity_bytes,
+            timing: DramTiming::Banked {
+                channels: 1 << channel_bits, ranks: 1 << rank_bits, banks: 1 << bank_bits,
+                row_bytes, burst_bytes: 1 << burst_bits,
+                mapping: order, policy: RowPolicy::OpenPage,
+                t_rcd: Cycles::new(1), t_cl: Cycles::new(1), t_rp: Cycles::new(1),
+                t_ras: Cycles::new(1), t_burst: Cycles::new(1),
+            },
+        };
+        prop_assert!(config.validate().is_ok());
+        for a in addrs {
+            assert_decodes_as_before("random geometry", &config, a % capacity_bytes);
+            assert_decodes_as_before("random geometry", &config, a);
+        }
+    }
+}
