@@ -27,15 +27,31 @@ pub struct Bus {
     tohost: Option<u64>,
     /// How the program ended, once it has.
     pub(crate) halt: Option<Halt>,
-    /// The `mtime` the CLINT reads now (kept current by the board before each step).
-    pub(crate) mtime: u64,
+    /// The clock when the current instruction began (set by the board before each
+    /// step): the CLINT's `mtime` is derived from it when a program reads or
+    /// writes a CLINT register, never ticked.
+    pub(crate) step_start: u64,
+    /// The clock at which the board must look at the bus again before a step:
+    /// when MTIP may change next; 0 once a CLINT register is written (the lines
+    /// and the `time` CSR must be driven again) or the program has halted.
+    pub(crate) attention_at: u64,
 }
 
 impl Bus {
     /// A bus over `ram`, which starts at `base`.
     pub fn new(ram: Dram, base: u64, tohost: Option<u64>) -> Self {
         let size = ram.capacity_bytes();
-        Self { ram, base, size, uart: Uart::default(), clint: Clint::default(), tohost, halt: None, mtime: 0 }
+        Self {
+            ram,
+            base,
+            size,
+            uart: Uart::default(),
+            clint: Clint::default(),
+            tohost,
+            halt: None,
+            step_start: 0,
+            attention_at: 0,
+        }
     }
 
     /// The DRAM address of `addr`, if it is in RAM.
@@ -81,6 +97,7 @@ impl Bus {
                 let ready_at = self.ram.write(now, d, word, Traffic::Data);
                 if self.tohost == Some(a & !3) && word != 0 && self.halt.is_none() {
                     self.halt = Some(tohost_write(word));
+                    self.attention_at = 0;
                 }
                 Timed { value: 0, ready_at }
             }
@@ -99,16 +116,19 @@ impl Bus {
                 self.uart.load(o, width)
             }
         } else if let Some(o) = CLINT.offset(a) {
+            let mtime = self.clint.mtime_at(self.step_start);
             if write {
-                self.clint.store(o, width, request.value, self.mtime);
+                self.clint.store(o, width, request.value, mtime);
+                self.attention_at = 0;
                 0
             } else {
-                self.clint.load(o, width, self.mtime)
+                self.clint.load(o, width, mtime)
             }
         } else if let Some(o) = FINISHER.offset(a) {
             if write && o == 0 && self.halt.is_none() {
                 let value = width.insert(0, a, request.value);
                 self.halt = finisher_write(value);
+                self.attention_at = 0;
             }
             0
         } else {
