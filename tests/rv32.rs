@@ -591,3 +591,82 @@ fn a_window_that_does_not_fit_the_program_is_said_and_reported() {
     let w = outcome.report.window.expect("a window section");
     assert_eq!((w.skipped, w.warmup, w.measured, w.stopped_at_max), (1000, 2000, 3000, true));
 }
+
+/// A report as lines, for a field-by-field comparison that names the first difference.
+fn report_lines(report: &cpu_sim::Report) -> Vec<String> {
+    format!("{report:#?}").lines().map(str::to_owned).collect()
+}
+
+fn assert_same_reports(name: &str, fast: &cpu_sim::Report, slow: &cpu_sim::Report) {
+    let (fast, slow) = (report_lines(fast), report_lines(slow));
+    if let Some((a, b)) = fast.iter().zip(&slow).find(|(a, b)| a != b) {
+        panic!("{name}: with the fast paths `{a}`, without `{b}`");
+    }
+    assert_eq!(fast.len(), slow.len(), "{name}");
+}
+
+/// Runs a bare-metal ELF on the virt config with the fast paths on or off, and
+/// `max_instructions` as the limit: (report, console, how it ended).
+fn run_virt(elf: &Path, fast: bool, max_instructions: Option<u64>) -> (cpu_sim::Report, Vec<u8>, String) {
+    let mut config = mmu_sim::load_config(&root().join(VIRT)).expect("the shipped config loads");
+    if let cpu_sim::WorkloadConfig::Elf { max_instructions: limit, .. } = &mut config.workload {
+        *limit = max_instructions;
+    }
+    let program = rv32::elf::parse(&std::fs::read(elf).expect("the ELF reads")).expect("an RV32 ELF");
+    let mut machine = cpu_sim::virt::VirtMachine::new(&config, &program).expect("it loads");
+    machine.set_fast_paths(fast);
+    let end = format!("{:?}", machine.run());
+    (machine.report(), machine.console().to_vec(), end)
+}
+
+#[test]
+fn the_fast_paths_leave_every_report_counter_as_it_is_without_them() {
+    let dir = suite_dir();
+    let list = std::fs::read_to_string(dir.join("expected.txt")).expect("expected.txt reads");
+    let mut bare: Vec<(PathBuf, Option<u64>)> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| !n.starts_with('#'))
+        .map(|n| (dir.join("elf").join(n), Some(10_000_000)))
+        .collect();
+    for (program, limit) in [
+        ("sv32-demo/sv32-demo.elf", Some(1_000_000)),
+        ("timer/timer.elf", Some(10_000)),
+        ("compute/compute.elf", Some(300_000)),
+    ] {
+        bare.push((root().join("programs").join(program), limit));
+    }
+    assert!(bare.len() >= 143, "the suite and the programs ({})", bare.len());
+    for (elf, limit) in &bare {
+        let name = elf.display().to_string();
+        let (fast, fast_console, fast_end) = run_virt(elf, true, *limit);
+        let (slow, slow_console, slow_end) = run_virt(elf, false, *limit);
+        assert_same_reports(&name, &fast, &slow);
+        assert_eq!((fast_console, fast_end), (slow_console, slow_end), "{name}");
+        assert!(fast.core.as_ref().is_some_and(|c| c.instructions > 0), "{name}");
+    }
+
+    let user = root().join("configs/rv32-user.ron");
+    for (program, limit) in [
+        ("hello/hello.elf", None),
+        ("exit-code/exit-code.elf", None),
+        ("bad/illegal.elf", None),
+        ("swapper/swapper.elf", Some(400_000)),
+    ] {
+        let mut config = mmu_sim::load_config(&user).expect("the shipped config loads");
+        if let cpu_sim::WorkloadConfig::Elf { max_instructions, .. } = &mut config.workload {
+            *max_instructions = limit;
+        }
+        let bytes = std::fs::read(root().join("programs").join(program)).expect("the ELF reads");
+        let elf = rv32::elf::parse(&bytes).expect("an RV32 ELF");
+        let run = |fast: bool| {
+            let mut machine = cpu_sim::user::UserMachine::new(&config, &elf, false).expect("it loads");
+            machine.set_fast_paths(fast);
+            let end = format!("{:?}", machine.run());
+            (machine.report(), machine.stdout().to_vec(), end)
+        };
+        let ((fast, fast_out, fast_end), (slow, slow_out, slow_end)) = (run(true), run(false));
+        assert_same_reports(program, &fast, &slow);
+        assert_eq!((fast_out, fast_end), (slow_out, slow_end), "{program}");
+    }
+}

@@ -344,6 +344,13 @@ impl UserMachine {
         })
     }
 
+    /// Turns the hart's fast paths on (the default) or off ([`Hart::set_fast_paths`]):
+    /// reports and output are the same either way; the tests check it.
+    #[doc(hidden)]
+    pub fn set_fast_paths(&mut self, on: bool) {
+        self.hart.set_fast_paths(on);
+    }
+
     /// What the program wrote to fd 1.
     pub fn stdout(&self) -> &[u8] {
         &self.io.stdout

@@ -155,7 +155,15 @@ pub(crate) struct Csrs {
     /// `mcycle - now`, wrapping: `mcycle` follows the core's clock and stays writable.
     pub(crate) mcycle_offset: u64,
     pub(crate) minstret: u64,
+    /// What `time` reads when no time base is set ([`crate::Hart::set_mtime`]).
     pub(crate) mtime: u64,
+    /// Core cycles per `time` tick; 0 when `time` is the fixed `mtime`
+    /// ([`crate::Hart::set_time_base`]).
+    pub(crate) time_divisor: u64,
+    /// Added (wrapping) to `instruction_start / time_divisor`.
+    pub(crate) time_offset: u64,
+    /// The clock when the current instruction began: the instant `time` is read at.
+    pub(crate) instruction_start: u64,
     /// `pmpcfg0-3`: the configuration of 16 PMP entries, held but never checked.
     pub(crate) pmpcfg: [u32; 4],
     /// `pmpaddr0-15`.
@@ -192,6 +200,9 @@ impl Csrs {
             mcycle_offset: 0,
             minstret: 0,
             mtime: 0,
+            time_divisor: 0,
+            time_offset: 0,
+            instruction_start: 0,
             pmpcfg: [0; 4],
             pmpaddr: [0; 16],
             hart_id,
@@ -209,6 +220,15 @@ impl Csrs {
             self.mip_lines |= interrupt.mask();
         } else {
             self.mip_lines &= !interrupt.mask();
+        }
+    }
+
+    /// What `time` reads now: the fixed `mtime`, or the clock at the start of the
+    /// instruction in ticks of the time base, plus its offset.
+    fn time(&self) -> u64 {
+        match self.time_divisor {
+            0 => self.mtime,
+            d => (self.instruction_start / d).wrapping_add(self.time_offset),
         }
     }
 
@@ -284,8 +304,8 @@ impl Csrs {
             MCYCLEH | CYCLEH => (self.mcycle(now) >> 32) as u32,
             MINSTRET | INSTRET => self.minstret as u32,
             MINSTRETH | INSTRETH => (self.minstret >> 32) as u32,
-            TIME => self.mtime as u32,
-            TIMEH => (self.mtime >> 32) as u32,
+            TIME => self.time() as u32,
+            TIMEH => (self.time() >> 32) as u32,
             // Hardware performance counters 3-31 are "read-only zero" (a legal implementation).
             MHPMCOUNTER3..=MHPMCOUNTER31 | MHPMCOUNTER3H..=MHPMCOUNTER31H => 0,
             HPMCOUNTER3..=HPMCOUNTER31 | HPMCOUNTER3H..=HPMCOUNTER31H => 0,

@@ -6,7 +6,7 @@
 use crate::Mode;
 use crate::compressed;
 use crate::csr::mstatus;
-use crate::hart::{Flow, Hart, Stop};
+use crate::hart::{Expansion, Flow, Hart, Stop};
 use crate::stats::Class;
 use crate::trap::Exception;
 use mmu_core::{Asid, Fence, MemoryPort, VirtAddr, Width};
@@ -45,15 +45,29 @@ impl Hart {
     #[inline]
     pub(crate) fn fetch_execute<P: MemoryPort>(&mut self, port: &mut P) -> Result<Flow, Stop<P::Error>> {
         let (bits, len) = self.fetch(port)?;
-        let inst = if len == 2 {
-            match compressed::expand(bits as u16) {
-                Some(inst) => inst,
-                None => return Err(Stop::Raise(Exception::IllegalInstruction, bits)),
-            }
-        } else {
-            bits
-        };
+        let inst = if len == 2 { self.expand(bits) } else { bits };
+        if inst == 0 {
+            return Err(Stop::Raise(Exception::IllegalInstruction, bits));
+        }
         self.execute(port, inst, len, bits)
+    }
+
+    /// The 32-bit form of the compressed instruction `bits` fetched at the pc, or
+    /// 0 if it is illegal: from the expansion cache when the same bits were
+    /// expanded at this pc before (the cache is keyed by the bits themselves, so
+    /// self-modifying code and new mappings are always seen).
+    #[inline]
+    fn expand(&mut self, bits: u32) -> u32 {
+        let slot = (self.pc() >> 1) as usize % self.expansions.len();
+        let entry = self.expansions[slot];
+        if entry.bits == bits {
+            return entry.inst;
+        }
+        let inst = compressed::expand(bits as u16).unwrap_or(0);
+        if self.fast_paths {
+            self.expansions[slot] = Expansion { bits, inst };
+        }
+        inst
     }
 
     /// Executes `inst` (`len` bytes long; `raw` its bits as fetched, the `tval` of

@@ -2,6 +2,7 @@
 //! interrupts, and the translation contexts it hands the memory port.
 
 use crate::csr::{Csrs, IllegalCsr, addr, mstatus, satp};
+use crate::privileged::exception_of;
 use crate::stats::{Class, CoreStats};
 use crate::trap::{Cause, Exception, Interrupt};
 use mmu_core::{
@@ -106,10 +107,22 @@ pub enum CsrError {
 }
 
 /// Why an instruction did not complete: an exception to raise, or an error of the
-/// port that stops the run.
+/// port that stops the run (boxed: it ends the run, and a small `Stop` keeps every
+/// `Result` of the per-instruction path in registers).
 pub(crate) enum Stop<E> {
     Raise(Exception, u32),
-    Port(E),
+    Port(Box<E>),
+}
+
+/// Entries of the cache of compressed-instruction expansions (a power of two).
+const EXPANSIONS: usize = 512;
+
+/// One entry of that cache: the 16 bits fetched at a pc and their 32-bit
+/// expansion (0 when they are illegal). A tag above `u16::MAX` never matches.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Expansion {
+    pub(crate) bits: u32,
+    pub(crate) inst: u32,
 }
 
 /// How an executed instruction ends.
@@ -149,6 +162,13 @@ pub struct Hart {
     fetch_context: AccessContext,
     pub(crate) data_context: AccessContext,
     pub(crate) stats: CoreStats,
+    /// Compressed instructions already expanded, indexed by `pc / 2` and checked
+    /// against the bits fetched (so a store to code, `fence.i` or a new mapping
+    /// needs no invalidation: other bits miss). See [`Hart::set_fast_paths`].
+    pub(crate) expansions: Box<[Expansion; EXPANSIONS]>,
+    /// Whether the expansion cache is filled (the switch tests use to compare
+    /// runs with and without it).
+    pub(crate) fast_paths: bool,
 }
 
 impl Hart {
@@ -179,6 +199,8 @@ impl Hart {
             fetch_context: bare,
             data_context: bare,
             stats: CoreStats::default(),
+            expansions: Box::new([Expansion { bits: u32::MAX, inst: 0 }; EXPANSIONS]),
+            fast_paths: true,
         };
         hart.update_contexts();
         hart
@@ -267,10 +289,33 @@ impl Hart {
         Ok(())
     }
 
-    /// Sets the value the `time` CSR reads (the CLINT's `mtime`).
+    /// Sets the value the `time` CSR reads (the CLINT's `mtime`), until the next
+    /// call; it replaces any time base ([`Hart::set_time_base`]).
     #[inline]
     pub fn set_mtime(&mut self, mtime: u64) {
         self.csr.mtime = mtime;
+        self.csr.time_divisor = 0;
+    }
+
+    /// Makes the `time` CSR follow the clock: an instruction that began at cycle
+    /// `c` reads `c / cycles_per_tick + offset` (wrapping), as a CLINT whose `mtime`
+    /// ticks every `cycles_per_tick` cycles reads at that instant. The machine sets
+    /// it once and again when software moves `mtime` (a new `offset`), instead of
+    /// writing `mtime` before every step. `cycles_per_tick` 0 keeps the last
+    /// [`Hart::set_mtime`] value.
+    pub fn set_time_base(&mut self, cycles_per_tick: u64, offset: u64) {
+        self.csr.time_divisor = cycles_per_tick;
+        self.csr.time_offset = offset;
+    }
+
+    /// Turns the core's fast paths on (the default) or off: today the cache of
+    /// compressed-instruction expansions. Off, every compressed instruction is
+    /// expanded again; nothing a program or a report can observe differs, which
+    /// the tests check by running both ways.
+    #[doc(hidden)]
+    pub fn set_fast_paths(&mut self, on: bool) {
+        self.fast_paths = on;
+        self.expansions.fill(Expansion { bits: u32::MAX, inst: 0 });
     }
 
     /// Drives one interrupt line into `mip` (MSIP, MTIP and MEIP from the CLINT and
@@ -347,24 +392,17 @@ impl Hart {
     ///
     /// # Errors
     /// The port's error, which stops the run; the instruction has then not retired.
+    #[inline]
     pub fn step<P: MemoryPort>(&mut self, port: &mut P) -> Result<Step, P::Error> {
         let pending = self.csr.mip() & self.csr.mie;
-        if self.waiting {
-            // "WFI ... resumes when an interrupt is pending and enabled in mie,
-            // regardless of the global enables" (privileged spec, "Wait for Interrupt").
-            if pending == 0 {
-                return Ok(Step::Waiting);
+        self.csr.instruction_start = self.now.as_u64();
+        if self.waiting || pending != 0 {
+            if let Some(step) = self.wait_or_interrupt(pending) {
+                return Ok(step);
             }
-            self.waiting = false;
-        }
-        self.now += self.cycles_per_instruction;
-        self.charged_steps += 1;
-        if pending != 0 && self.environment == Environment::BareMetal {
-            if let Some(interrupt) = self.interrupt_to_take(pending) {
-                let cause = Cause::Interrupt(interrupt);
-                self.take_trap(cause, 0);
-                return Ok(Step::Trapped(cause));
-            }
+        } else {
+            self.now += self.cycles_per_instruction;
+            self.charged_steps += 1;
         }
         let pc = self.pc;
         match self.fetch_execute(port) {
@@ -377,16 +415,43 @@ impl Hart {
                 self.waiting = true;
                 Ok(Step::Waiting)
             }
-            Err(Stop::Port(error)) => Err(error),
+            Err(Stop::Port(error)) => Err(*error),
             Err(Stop::Raise(exception, tval)) => Ok(self.raise(exception, tval, pc)),
         }
     }
 
+    /// The start of a step while waiting or with an interrupt pending and enabled
+    /// in `mie`: `Some` if the step ends here (still waiting, or an interrupt
+    /// taken), else the instruction's cycles are charged and it runs.
+    #[inline(never)]
+    fn wait_or_interrupt(&mut self, pending: u32) -> Option<Step> {
+        if self.waiting {
+            // "WFI ... resumes when an interrupt is pending and enabled in mie,
+            // regardless of the global enables" (privileged spec, "Wait for Interrupt").
+            if pending == 0 {
+                return Some(Step::Waiting);
+            }
+            self.waiting = false;
+        }
+        self.now += self.cycles_per_instruction;
+        self.charged_steps += 1;
+        if pending != 0 && self.environment == Environment::BareMetal {
+            if let Some(interrupt) = self.interrupt_to_take(pending) {
+                let cause = Cause::Interrupt(interrupt);
+                self.take_trap(cause, 0);
+                return Some(Step::Trapped(cause));
+            }
+        }
+        None
+    }
+
+    #[inline]
     fn retire(&mut self, class: Class) {
         self.csr.minstret = self.csr.minstret.wrapping_add(1);
         self.stats.count(class);
     }
 
+    #[cold]
     fn raise(&mut self, exception: Exception, tval: u32, pc: u32) -> Step {
         match self.environment {
             Environment::BareMetal => {
@@ -471,7 +536,35 @@ impl Hart {
         Ok(())
     }
 
+    /// [`Hart::port_access`] for a fetch, inlined into the step: a fetch is the
+    /// one access every instruction makes.
+    #[inline(always)]
+    pub(crate) fn fetch_access<P: MemoryPort>(
+        &mut self,
+        port: &mut P,
+        vaddr: u32,
+        width: Width,
+    ) -> Result<u32, Stop<P::Error>> {
+        let request =
+            mmu_core::MemRequest { kind: AccessKind::Fetch, vaddr: VirtAddr::new(vaddr), width, value: 0 };
+        match port.access(self.now, &self.fetch_context, request) {
+            Ok(answer) => {
+                if answer.ready_at > self.now {
+                    self.now = answer.ready_at;
+                }
+                match answer.value {
+                    Ok(value) => Ok(value),
+                    Err(trap) => Err(trap_stop(&trap, AccessKind::Fetch, vaddr)),
+                }
+            }
+            Err(error) => Err(port_stop(error)),
+        }
+    }
+
     /// Issues one access at the current clock and moves the clock to its answer.
+    /// A trap becomes the exception of an access of `reported` kind (an AMO's read
+    /// reports store/AMO causes) with `tval` (a fetch's is the trap's address).
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     pub(crate) fn port_access<P: MemoryPort>(
         &mut self,
@@ -480,14 +573,35 @@ impl Hart {
         vaddr: u32,
         width: Width,
         value: u32,
-    ) -> Result<Result<u32, Trap>, Stop<P::Error>> {
+        reported: AccessKind,
+        tval: u32,
+    ) -> Result<u32, Stop<P::Error>> {
         let request = mmu_core::MemRequest { kind, vaddr: VirtAddr::new(vaddr), width, value };
         let context = if kind == AccessKind::Fetch { &self.fetch_context } else { &self.data_context };
-        let answer = port.access(self.now, context, request).map_err(Stop::Port)?;
-        // `Cycle::max` is not `#[inline]` across crates; this is the hot path.
-        if answer.ready_at > self.now {
-            self.now = answer.ready_at;
+        match port.access(self.now, context, request) {
+            Ok(answer) => {
+                // `Cycle::max` is not `#[inline]` across crates; this is the hot path.
+                if answer.ready_at > self.now {
+                    self.now = answer.ready_at;
+                }
+                match answer.value {
+                    Ok(value) => Ok(value),
+                    Err(trap) => Err(trap_stop(&trap, reported, tval)),
+                }
+            }
+            Err(error) => Err(port_stop(error)),
         }
-        Ok(answer.value)
     }
+}
+
+/// The exception a port trap raises (see [`Hart::port_access`]).
+#[cold]
+fn trap_stop<E>(trap: &Trap, reported: AccessKind, tval: u32) -> Stop<E> {
+    let tval = if reported == AccessKind::Fetch { trap.vaddr.as_u32() } else { tval };
+    Stop::Raise(exception_of(trap, reported), tval)
+}
+
+#[cold]
+fn port_stop<E>(error: E) -> Stop<E> {
+    Stop::Port(Box::new(error))
 }

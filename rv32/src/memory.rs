@@ -3,7 +3,6 @@
 //! all through [`mmu_core::MemoryPort`] in the contexts the hart keeps.
 
 use crate::hart::{Hart, Stop};
-use crate::privileged::exception_of;
 use crate::trap::Exception;
 use mmu_core::{AccessKind, MemoryPort, Width};
 
@@ -33,17 +32,14 @@ impl Hart {
         Ok((low | (high << 16), 4))
     }
 
-    #[inline]
+    #[inline(always)]
     fn fetch_part<P: MemoryPort>(
         &mut self,
         port: &mut P,
         vaddr: u32,
         width: Width,
     ) -> Result<u32, Stop<P::Error>> {
-        match self.port_access(port, AccessKind::Fetch, vaddr, width, 0)? {
-            Ok(value) => Ok(value),
-            Err(trap) => Err(Stop::Raise(exception_of(&trap, AccessKind::Fetch), trap.vaddr.as_u32())),
-        }
+        self.fetch_access(port, vaddr, width)
     }
 
     /// Loads `width` bytes at `vaddr`, zero-extended.
@@ -109,10 +105,7 @@ impl Hart {
         tval: u32,
         reported: AccessKind,
     ) -> Result<u32, Stop<P::Error>> {
-        match self.port_access(port, kind, vaddr, width, value)? {
-            Ok(value) => Ok(value),
-            Err(trap) => Err(Stop::Raise(exception_of(&trap, reported), tval)),
-        }
+        self.port_access(port, kind, vaddr, width, value, reported, tval)
     }
 
     /// `lr.w`: a naturally aligned load that registers a reservation on its word.

@@ -741,3 +741,51 @@ fn the_next_instruction_reads_the_minstret_written() {
     assert_eq!(hart.set_csr(addr::MHARTID, 1), Err(crate::CsrError::ReadOnly(addr::MHARTID)));
     assert_eq!(hart.set_csr(0x003, 1), Err(crate::CsrError::Missing(0x003)));
 }
+
+#[test]
+fn a_compressed_instruction_rewritten_in_place_runs_as_written() {
+    // c.li a0, 1 = 0x4505; c.li a0, 5 = 0x4515; c.nop = 0x0001; c.unimp = 0x0000.
+    for fast in [true, false] {
+        let (mut hart, mut port) = bare(&[0x0001_4505]);
+        hart.set_fast_paths(fast);
+        run(&mut hart, &mut port, 1);
+        assert_eq!(hart.reg(10), 1, "fast paths {fast}");
+        port.set_word(0, 0x0001_4515);
+        hart.set_pc(0);
+        run(&mut hart, &mut port, 1);
+        assert_eq!(hart.reg(10), 5, "the new bits, not the expansion cached at this pc");
+        port.set_word(0, 0x0001_0000);
+        hart.set_pc(0);
+        let illegal = Step::Trapped(Cause::Exception(Exception::IllegalInstruction));
+        assert_eq!(run(&mut hart, &mut port, 1), [illegal]);
+        assert_eq!(hart.csr(addr::MTVAL), Some(0));
+    }
+}
+
+#[test]
+fn two_pcs_sharing_an_expansion_slot_each_run_their_own_instruction() {
+    // 0 and 0x400 map to the same slot of the 512-entry cache (indexed by pc / 2).
+    let (mut hart, mut port) = bare(&[0x0001_4505]);
+    port.set_word(0x400, 0x0001_4515);
+    let mut seen = Vec::new();
+    for pc in [0, 0x400, 0, 0x400] {
+        hart.set_pc(pc);
+        run(&mut hart, &mut port, 1);
+        seen.push(hart.reg(10));
+    }
+    assert_eq!(seen, [1, 5, 1, 5]);
+}
+
+#[test]
+fn time_follows_the_clock_at_the_start_of_each_instruction() {
+    // Each step: 1 cycle plus a 7-cycle fetch, so the instructions start at 0, 8, 16;
+    // one tick every 10 cycles from 100: 100, 100, 101.
+    let program = [csrrs(A0, addr::TIME, ZERO), csrrs(A1, addr::TIME, ZERO), csrrs(A2, addr::TIME, ZERO)];
+    let (mut hart, mut port) = bare(&program);
+    port.latency = Cycles::new(7);
+    hart.set_time_base(10, 100);
+    run(&mut hart, &mut port, 3);
+    assert_eq!((hart.reg(10), hart.reg(11), hart.reg(12)), (100, 100, 101));
+    hart.set_mtime(7);
+    assert_eq!(hart.csr(addr::TIME), Some(7), "a fixed mtime replaces the time base");
+}

@@ -27,10 +27,16 @@ pub struct Bus {
     tohost: Option<u64>,
     /// How the program ended, once it has.
     pub(crate) halt: Option<Halt>,
-    /// The `mtime` the CLINT reads now (kept current by the board before each step).
-    pub(crate) mtime: u64,
     /// Cycles spent on device register accesses ([`DEVICE_LATENCY`] each).
     pub(crate) device_cycles: u64,
+    /// The clock when the current instruction began (set by the board before each
+    /// step): the CLINT's `mtime` is derived from it when a program reads or
+    /// writes a CLINT register, never ticked.
+    pub(crate) step_start: u64,
+    /// The clock at which the board must look at the bus again before a step:
+    /// when MTIP may change next; 0 once a CLINT register is written (the lines
+    /// and the `time` CSR must be driven again) or the program has halted.
+    pub(crate) attention_at: u64,
 }
 
 impl Bus {
@@ -45,8 +51,9 @@ impl Bus {
             clint: Clint::default(),
             tohost,
             halt: None,
-            mtime: 0,
             device_cycles: 0,
+            step_start: 0,
+            attention_at: 0,
         }
     }
 
@@ -121,6 +128,7 @@ impl Bus {
     fn watch_tohost(&mut self, a: u64, word: u32) {
         if self.tohost == Some(a & !3) && word != 0 && self.halt.is_none() {
             self.halt = Some(tohost_write(word));
+            self.attention_at = 0;
         }
     }
 
@@ -136,16 +144,19 @@ impl Bus {
                 self.uart.load(o, width)
             }
         } else if let Some(o) = CLINT.offset(a) {
+            let mtime = self.clint.mtime_at(self.step_start);
             if write {
-                self.clint.store(o, width, request.value, self.mtime);
+                self.clint.store(o, width, request.value, mtime);
+                self.attention_at = 0;
                 0
             } else {
-                self.clint.load(o, width, self.mtime)
+                self.clint.load(o, width, mtime)
             }
         } else if let Some(o) = FINISHER.offset(a) {
             if write && o == 0 && self.halt.is_none() {
                 let value = width.insert(0, a, request.value);
                 self.halt = finisher_write(value);
+                self.attention_at = 0;
             }
             0
         } else {

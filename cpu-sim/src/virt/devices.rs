@@ -159,6 +159,28 @@ const MTIMECMP: u64 = 0x4000;
 const MTIME: u64 = 0xbff8;
 
 impl Clint {
+    /// `mtime` at core cycle `now`: one tick every [`super::CYCLES_PER_MTIME_TICK`]
+    /// cycles, plus the offset a program's write to `mtime` set.
+    #[inline]
+    pub fn mtime_at(&self, now: u64) -> u64 {
+        (now / super::CYCLES_PER_MTIME_TICK).wrapping_add(self.mtime_offset)
+    }
+
+    /// The first cycle after `now` at which `mtime >= mtimecmp` may change (MTIP
+    /// rises when `mtime` reaches `mtimecmp`, falls when it wraps to 0), or
+    /// `u64::MAX` if it never does; until then, and until a CLINT register is
+    /// written, MTIP stays what it is at `now`.
+    pub fn next_timer_change(&self, now: u64) -> u64 {
+        let ticks = now / super::CYCLES_PER_MTIME_TICK;
+        let mtime = ticks.wrapping_add(self.mtime_offset);
+        let ticks_to_change =
+            if mtime >= self.mtimecmp { mtime.wrapping_neg() } else { self.mtimecmp - mtime };
+        match ticks_to_change {
+            0 => u64::MAX,
+            t => ticks.saturating_add(t).saturating_mul(super::CYCLES_PER_MTIME_TICK),
+        }
+    }
+
     /// The aligned word at `offset` (a multiple of 4) when `mtime` reads `mtime`.
     fn word(&self, offset: u64, mtime: u64) -> u32 {
         match offset {
@@ -240,5 +262,25 @@ mod tests {
         // Writing mtime = 1000 when the clock says 10: it reads 1000 + what passes.
         clint.store(0xbff8, Width::Word, 1000, 10);
         assert_eq!(clint.mtime_offset, 990);
+    }
+
+    #[test]
+    fn the_timer_line_is_looked_at_again_when_mtime_reaches_mtimecmp_or_wraps() {
+        let tick = crate::virt::CYCLES_PER_MTIME_TICK;
+        let mut clint = Clint::default();
+        assert_eq!(clint.next_timer_change(12_345), u64::MAX, "mtimecmp at reset: never");
+        clint.mtimecmp = 100;
+        assert_eq!(clint.next_timer_change(0), 100 * tick);
+        assert_eq!(clint.next_timer_change(100 * tick - 1), 100 * tick);
+        assert_eq!(clint.mtime_at(100 * tick), 100);
+        assert_eq!(clint.next_timer_change(100 * tick), u64::MAX, "raised until mtime wraps");
+        // mtime written to 5 below the wrap: mtimecmp = MAX is reached in 5 ticks...
+        clint.mtime_offset = u64::MAX - 5;
+        clint.mtimecmp = u64::MAX;
+        assert_eq!(clint.next_timer_change(0), 5 * tick);
+        // ...and with mtimecmp = 1 the raised line falls when mtime wraps to 0, 6 ticks on.
+        clint.mtimecmp = 1;
+        assert_eq!(clint.next_timer_change(0), 6 * tick);
+        assert_eq!(clint.mtime_at(6 * tick), 0);
     }
 }

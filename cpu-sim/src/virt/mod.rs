@@ -248,6 +248,9 @@ pub struct VirtMachine {
     /// The clock when the counters were last zeroed: the report's `cycles` count from it.
     measured_from: Cycle,
     window: ProgramWindow,
+    /// Off: the CLINT is synchronised before every step, and the hart's fast
+    /// paths are off (the switch the equivalence tests use).
+    fast_paths: bool,
 }
 
 impl VirtMachine {
@@ -299,7 +302,18 @@ impl VirtMachine {
             idle_cycles: 0,
             measured_from: Cycle::ZERO,
             window: ProgramWindow::new(config.window),
+            fast_paths: true,
         })
+    }
+
+    /// Turns the fast paths on (the default) or off: the hart's
+    /// ([`Hart::set_fast_paths`]) and the board's, which drives the CLINT's lines
+    /// only when they can change instead of before every step. Reports and
+    /// console output are the same either way; the tests check it.
+    #[doc(hidden)]
+    pub fn set_fast_paths(&mut self, on: bool) {
+        self.fast_paths = on;
+        self.hart.set_fast_paths(on);
     }
 
     /// The hart.
@@ -320,18 +334,21 @@ impl VirtMachine {
     /// The `mtime` the clock gives now.
     #[inline]
     fn mtime(&self) -> u64 {
-        (self.hart.now().as_u64() / CYCLES_PER_MTIME_TICK).wrapping_add(self.memory.bus.clint.mtime_offset)
+        self.memory.bus.clint.mtime_at(self.hart.now().as_u64())
     }
 
-    /// Drives `mtime` into the bus and the `time` CSR, and MTIP and MSIP into `mip`
-    /// (the lines only when they change: software cannot write them).
-    #[inline]
-    fn sync_clint(&mut self) {
-        let mtime = self.mtime();
-        self.memory.bus.mtime = mtime;
-        self.hart.set_mtime(mtime);
-        let clint = &self.memory.bus.clint;
-        let lines = (mtime >= clint.mtimecmp, clint.msip);
+    /// Drives the CLINT into the hart at cycle `now`, the start of a step: the
+    /// `time` CSR's base (`mtime` is derived from the clock, with the offset a
+    /// program's write to `mtime` set) and MTIP and MSIP into `mip` (only when
+    /// they change: software cannot write them); and when to look again
+    /// (`bus.attention_at`: before every step with the fast paths off).
+    #[inline(never)]
+    fn sync_clint(&mut self, now: u64) {
+        let bus = &mut self.memory.bus;
+        let clint = &bus.clint;
+        bus.attention_at = if self.fast_paths { clint.next_timer_change(now) } else { 0 };
+        self.hart.set_time_base(CYCLES_PER_MTIME_TICK, clint.mtime_offset);
+        let lines = (clint.mtime_at(now) >= clint.mtimecmp, clint.msip);
         if lines != self.lines {
             self.lines = lines;
             self.hart.set_interrupt_pending(Interrupt::MachineTimer, lines.0);
@@ -357,12 +374,24 @@ impl VirtMachine {
     fn run_until<P: StepPath>(&mut self, until: u64) -> Result<Option<Halt>, SimError> {
         let limit = self.max_instructions.unwrap_or(u64::MAX);
         let mut traps_in_a_row = 0u32;
-        while self.hart.stats().instructions < until {
+        loop {
+            // Between steps: the program halted in the last one, or the CLINT's
+            // lines may have changed (written, or MTIP's deadline passed).
+            let now = self.hart.now().as_u64();
+            if now >= self.memory.bus.attention_at {
+                if let Some(halt) = self.memory.bus.halt {
+                    return Ok(Some(halt));
+                }
+                self.sync_clint(now);
+            }
+            if self.hart.stats().instructions >= until {
+                return Ok(None);
+            }
             if self.steps >= limit {
                 return Err(SimError::InstructionLimit { limit, pc: self.hart.pc() });
             }
             self.steps += 1;
-            self.sync_clint();
+            self.memory.bus.step_start = now;
             match P::step(&mut self.hart, &mut self.memory)? {
                 Step::Retired => traps_in_a_row = 0,
                 Step::Trapped(cause) => {
@@ -385,11 +414,7 @@ impl VirtMachine {
                     return Err(SimError::Internal("a bare-metal hart handed a trap to the machine".into()));
                 }
             }
-            if let Some(halt) = self.memory.bus.halt {
-                return Ok(Some(halt));
-            }
         }
-        Ok(None)
     }
 
     /// A `wfi` with nothing pending: jump the clock to the timer's deadline, the
