@@ -2,8 +2,8 @@
 //! interrupts, and the translation contexts it hands the memory port.
 
 use crate::csr::{Csrs, IllegalCsr, addr, mstatus, satp};
-use crate::privileged::exception_of;
 use crate::stats::{Class, CoreStats};
+use crate::trap::exception_of;
 use crate::trap::{Cause, Exception, Interrupt};
 use mmu_core::{
     AccessContext, AccessKind, AddressSpace, Asid, Cycle, Cycles, MemoryPort, PhysAddr, Privilege,

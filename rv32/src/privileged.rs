@@ -6,8 +6,7 @@
 use crate::Mode;
 use crate::csr::mstatus;
 use crate::hart::Hart;
-use crate::trap::{Cause, Exception, Interrupt};
-use mmu_core::{AccessKind, Trap, TrapCause};
+use crate::trap::{Cause, Interrupt};
 
 impl Hart {
     /// The interrupt to take now, if any (privileged spec, "Machine Interrupt
@@ -103,44 +102,12 @@ impl Hart {
     }
 }
 
-/// The exception a trap from the port becomes, for an access of `kind`
-/// (privileged spec, "Exception Codes"): an access fault of the walk or of the data
-/// access is 1/5/7, a misaligned access 0/4/6, any other translation failure a
-/// page fault 12/13/15.
-pub(crate) fn exception_of(trap: &Trap, kind: AccessKind) -> Exception {
-    use mmu_core::FaultKind;
-    let access_fault = match trap.cause {
-        TrapCause::Misaligned => {
-            return match kind {
-                AccessKind::Fetch => Exception::InstructionMisaligned,
-                AccessKind::Read => Exception::LoadMisaligned,
-                AccessKind::Write => Exception::StoreMisaligned,
-            };
-        }
-        TrapCause::AccessFault => true,
-        TrapCause::Fault(fault) => match fault.kind {
-            FaultKind::AccessFault => true,
-            FaultKind::NotPresent
-            | FaultKind::Protection
-            | FaultKind::MisalignedSuperpage
-            | FaultKind::Reserved
-            | FaultKind::AccessedDirty => false,
-        },
-    };
-    match (kind, access_fault) {
-        (AccessKind::Fetch, true) => Exception::InstructionAccessFault,
-        (AccessKind::Read, true) => Exception::LoadAccessFault,
-        (AccessKind::Write, true) => Exception::StoreAccessFault,
-        (AccessKind::Fetch, false) => Exception::InstructionPageFault,
-        (AccessKind::Read, false) => Exception::LoadPageFault,
-        (AccessKind::Write, false) => Exception::StorePageFault,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trap::{Exception, exception_of};
     use crate::{CoreConfig, Environment};
+    use mmu_core::{AccessKind, Trap, TrapCause};
     use mmu_core::{Cycles, Fault, FaultKind, VirtAddr};
 
     /// When a pending, `mie`-enabled interrupt is taken (privileged spec, "Machine

@@ -1,6 +1,7 @@
 //! Trap causes: the synchronous exceptions and the interrupts of the RISC-V
 //! privileged spec ("Machine Cause Register (mcause)", table of exception codes).
 
+use mmu_core::{AccessKind, Trap, TrapCause};
 use serde::Serialize;
 
 /// A synchronous exception, numbered as `mcause` numbers it (interrupt bit clear).
@@ -139,6 +140,40 @@ impl Cause {
             Cause::Exception(e) => e.code(),
             Cause::Interrupt(i) => (1 << 31) | i.code(),
         }
+    }
+}
+
+/// The exception a trap from the port becomes, for an access of `kind`
+/// (privileged spec, "Exception Codes"): an access fault of the walk or of the data
+/// access is 1/5/7, a misaligned access 0/4/6, any other translation failure a
+/// page fault 12/13/15.
+pub(crate) fn exception_of(trap: &Trap, kind: AccessKind) -> Exception {
+    use mmu_core::FaultKind;
+    let access_fault = match trap.cause {
+        TrapCause::Misaligned => {
+            return match kind {
+                AccessKind::Fetch => Exception::InstructionMisaligned,
+                AccessKind::Read => Exception::LoadMisaligned,
+                AccessKind::Write => Exception::StoreMisaligned,
+            };
+        }
+        TrapCause::AccessFault => true,
+        TrapCause::Fault(fault) => match fault.kind {
+            FaultKind::AccessFault => true,
+            FaultKind::NotPresent
+            | FaultKind::Protection
+            | FaultKind::MisalignedSuperpage
+            | FaultKind::Reserved
+            | FaultKind::AccessedDirty => false,
+        },
+    };
+    match (kind, access_fault) {
+        (AccessKind::Fetch, true) => Exception::InstructionAccessFault,
+        (AccessKind::Read, true) => Exception::LoadAccessFault,
+        (AccessKind::Write, true) => Exception::StoreAccessFault,
+        (AccessKind::Fetch, false) => Exception::InstructionPageFault,
+        (AccessKind::Read, false) => Exception::LoadPageFault,
+        (AccessKind::Write, false) => Exception::StorePageFault,
     }
 }
 

@@ -60,7 +60,8 @@ const ESCAPE: u32 = 3;
 #[inline(always)]
 pub(crate) const fn kind_of(bits: u32) -> AccessKind {
     /// By table, not by branches: the decoder's inner loop has no branch on the kind.
-    const KINDS: [AccessKind; 4] = [AccessKind::Read, AccessKind::Write, AccessKind::Fetch, AccessKind::Fetch];
+    const KINDS: [AccessKind; 4] =
+        [AccessKind::Read, AccessKind::Write, AccessKind::Fetch, AccessKind::Fetch];
     KINDS[(bits & 3) as usize]
 }
 
