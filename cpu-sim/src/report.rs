@@ -180,7 +180,9 @@ pub struct OsReport {
     pub stats: OsStats,
     /// Bytes of DRAM holding page tables.
     pub page_table_bytes: u64,
-    /// Bytes of page-table memory ever written, in 4 KiB chunks.
+    /// Bytes of page-table memory holding a non-zero word at the end of the run,
+    /// in 4 KiB chunks, counting only the tables of processes that have not
+    /// exited (see the README's report section).
     pub page_table_touched_bytes: u64,
     /// Processes stopped by segmentation faults.
     pub segfaults: Vec<Segfault>,
@@ -242,8 +244,9 @@ pub struct Report {
     /// Bytes of DRAM holding page tables at the end of the run (for `flat`, the
     /// whole tables reserved at boot).
     pub page_table_bytes: u64,
-    /// Bytes of page-table memory ever written, in 4 KiB chunks: what the tables
-    /// cost when only the parts used are materialized.
+    /// Bytes of page-table memory holding a non-zero word at the end of the run,
+    /// in 4 KiB chunks, live processes' tables only: what the tables cost when
+    /// only the parts used are materialized.
     pub page_table_touched_bytes: u64,
     /// Averages derived from the counters.
     pub averages: Averages,
