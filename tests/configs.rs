@@ -944,3 +944,43 @@ fn run_log_writes_one_line_per_event_of_the_window_and_refuses_bad_ranges() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The README's worked `explain` example and its `run --log` example are what
+/// the tool prints, line by line (a README line ending in `...` abbreviates a
+/// long quote: the printed line starts with it, less the dots).
+#[test]
+fn the_readme_explain_and_log_examples_are_what_the_tool_prints() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for (command, stderr) in [
+        ("$ mmu-sim explain configs/explain-demo.ron --access 2\n", false),
+        ("$ mmu-sim run configs/explain-demo.ron --log 1..2 > /dev/null\n", true),
+    ] {
+        let at = readme.find(command).unwrap_or_else(|| panic!("README shows `{}`", command.trim_end()));
+        let body = &readme[at + command.len()..];
+        let shown = &body[..body.find("```").expect("the example's block closes")];
+        let args: Vec<&str> = command
+            .trim_start_matches("$ mmu-sim ")
+            .trim_end()
+            .trim_end_matches(" > /dev/null")
+            .split(' ')
+            .collect();
+        let out = mmu_sim(&args);
+        assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+        let printed = String::from_utf8(if stderr { out.stderr } else { out.stdout }).unwrap();
+        let (shown, printed): (Vec<&str>, Vec<&str>) = (shown.lines().collect(), printed.lines().collect());
+        assert_eq!(
+            shown.len(),
+            printed.len(),
+            "{command}: lines shown against printed:\n{}",
+            printed.join("\n")
+        );
+        for (s, p) in shown.iter().zip(&printed) {
+            match s.strip_suffix("...") {
+                Some(prefix) => {
+                    assert!(p.starts_with(prefix), "{command}: `{p}` does not start with `{prefix}`")
+                }
+                None => assert_eq!(s, p, "{command}"),
+            }
+        }
+    }
+}
