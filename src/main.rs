@@ -128,10 +128,12 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         va: Option<String>,
         /// With --va: only accesses of this process.
-        #[arg(long, value_name = "P", requires = "va")]
+        // `conflicts_with` as well: `requires` alone is bypassed when the other
+        // side of a conflict is given (clap#4520), and --access would ignore it.
+        #[arg(long, value_name = "P", requires = "va", conflicts_with = "access")]
         pid: Option<u32>,
         /// With --va: only accesses of this kind (R load, W store, X fetch).
-        #[arg(long, value_enum, requires = "va")]
+        #[arg(long, value_enum, requires = "va", conflicts_with = "access")]
         kind: Option<KindArg>,
         /// table: the story for people; json: the same as data.
         #[arg(long, value_enum, default_value_t = ExplainFormat::Table)]

@@ -907,6 +907,19 @@ fn explain_finds_the_first_access_to_an_address_and_refuses_bad_targets() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(wanted), "{args:?}: {stderr}");
     }
+    // --pid and --kind narrow --va; with --access they would be silently ignored
+    // (clap's `requires` alone is bypassed by `--access`'s `conflicts_with`, clap#4520).
+    for narrow in [&["--pid", "0"][..], &["--kind", "W"][..]] {
+        let mut all = vec!["explain", "configs/explain-demo.ron", "--access", "1"];
+        all.extend_from_slice(narrow);
+        let out = mmu_sim(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{narrow:?} with --access: {stderr}");
+        assert!(
+            stderr.contains("'--access <N>' cannot be used with") && stderr.contains(narrow[0]),
+            "{narrow:?}: {stderr}"
+        );
+    }
     let elf = mmu_sim(&["explain", "configs/rv32-virt.ron", "--access", "0"]);
     assert_eq!(elf.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&elf.stderr).contains("explain follows the trace player's accesses"));
