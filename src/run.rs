@@ -152,6 +152,21 @@ pub fn run_watched(
         ));
     }
     if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
+        let trace_options = [
+            ("--trace", options.trace.is_some()),
+            ("--trace-format", options.trace_format.is_some()),
+            ("--skip-bad-lines", options.skip_bad_lines),
+            ("--unaligned", options.unaligned.is_some()),
+        ];
+        let given: Vec<&str> = trace_options.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect();
+        if !given.is_empty() {
+            return Err(RunError::Unsupported(format!(
+                "{}: {} apply to a trace, and this run is an RV32 program (an `Elf` workload or --elf): \
+                 run the trace with a config whose workload is not `Elf`",
+                config_path.display(),
+                given.join(", ")
+            )));
+        }
         let (report, timing, program, intervals) = run_program(config, config_path, options)?;
         return Ok(RunOutcome {
             report,
