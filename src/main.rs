@@ -877,6 +877,9 @@ struct MrcArgs {
     /// The first N accesses fill the stacks without counting (as `run --warmup`).
     #[arg(long, value_name = "N")]
     warmup: Option<u64>,
+    /// Count at most N accesses after the skip and the warm-up (as `run --max`).
+    #[arg(long, value_name = "N")]
+    max: Option<u64>,
 }
 
 /// `mmu-sim mrc`: the curve as text (and the plot, if asked).
@@ -884,7 +887,7 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     use mmu_sim::RunError;
     let loaded = mmu_sim::load_config(&a.config)?;
     let mut loaded = mmu_sim::overrides::apply(&loaded, &a.config.display().to_string(), &a.sets)?;
-    let flags = mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: None, interval: None };
+    let flags = mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: a.max, interval: None };
     flags.apply(&mut loaded.window)?;
     if let Some(plot) = &a.plot {
         mmu_sim::window::check_outputs(None, Some(plot))?;

@@ -542,6 +542,41 @@ fn page_replacement_curves_equal_separate_runs() {
             assert_eq!(r.os.demand_zero + r.os.swap_ins, expected, "{policy:?} with {f} frames");
         }
     }
+    // With a window: the curve covers the accesses a run with that window measures.
+    let mut windowed = config.clone();
+    windowed.window = cpu_sim::window::Window { skip: 100, max: Some(1000), ..Default::default() };
+    let references = mmu_sim::run::page_references(&windowed, &path, &Default::default()).unwrap();
+    assert!(references.len() <= 1000, "{} references of at most 1000 accesses", references.len());
+    for (&f, &expected) in frames.iter().zip(&mrc::lru_faults(&references, &frames)) {
+        let mut c = windowed.clone();
+        c.os.replacement = os_model::PageReplacement::Lru;
+        c.os.data_frames = Some(f);
+        let r = mmu_sim::run_config(&c, &path, None).unwrap();
+        assert_eq!(r.os.demand_zero + r.os.swap_ins, expected, "LRU with {f} frames, skip 100, max 1000");
+    }
+    // --max on the command line is the config's `window.max`.
+    let flag = mmu_sim(&[
+        "mrc",
+        "configs/sv32-gcc-trace.ron",
+        "--frames",
+        "16,64",
+        "--skip",
+        "100",
+        "--max",
+        "1000",
+    ]);
+    let set = mmu_sim(&[
+        "mrc",
+        "configs/sv32-gcc-trace.ron",
+        "--frames",
+        "16,64",
+        "--set",
+        "window=(skip: 100, max: Some(1000))",
+    ]);
+    assert!(flag.status.success(), "{}", String::from_utf8_lossy(&flag.stderr));
+    assert_eq!(flag.stdout, set.stdout);
+    let text = String::from_utf8(flag.stdout).unwrap();
+    assert!(text.contains(&format!("lru,16,{},", references.len())), "{text}");
 }
 
 #[test]
