@@ -229,6 +229,27 @@ fn a_warm_up_run_counts_the_whole_run_minus_its_prefix() {
 }
 
 #[test]
+fn the_table_says_whether_the_warm_up_reset_the_counters() {
+    // explain-demo has 6 accesses: a warm-up of 5 or 6 ends, and resets the
+    // counters; one of 7 is cut short by the workload, and resets nothing.
+    for (warmup, reset) in [("5", true), ("6", true), ("7", false)] {
+        let out = mmu_sim(&["run", "configs/explain-demo.ron", "--warmup", warmup]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let table = String::from_utf8(out.stdout).unwrap();
+        let line = table.lines().find(|l| l.trim_start().starts_with("window")).expect("a window line");
+        assert_eq!(line.contains("counters reset after it"), reset, "--warmup {warmup}: {line}");
+        // The counters are those of the measured part, or of the partial warm-up.
+        let measured = if reset { 6 - warmup.parse::<u64>().unwrap() } else { 6 };
+        let accesses =
+            table.lines().find_map(|l| l.split_whitespace().skip_while(|w| *w != "accesses").nth(1));
+        assert_eq!(accesses, Some(measured.to_string().as_str()), "--warmup {warmup}: {table}");
+        if !reset {
+            assert!(line.contains("the workload ended within it: counters not reset"), "{line}");
+        }
+    }
+}
+
+#[test]
 fn skip_warm_up_and_count_add_up_and_opt_and_check_still_hold() {
     use cpu_sim::window::Window;
     let whole = run_window("swapping-opt.ron", Window::default(), true).report;
