@@ -806,6 +806,78 @@ fn the_table_shows_the_causes_with_their_shares_and_the_readme_shows_its_legend(
     );
 }
 
+/// The lines the README shows after `$ COMMAND`, up to the end of the block.
+fn readme_output(readme: &str, command: &str) -> String {
+    let at = readme.find(&format!("$ {command}")).unwrap_or_else(|| panic!("the README shows `{command}`"));
+    let body = &readme[at..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_readmes_worked_examples_are_what_the_binary_prints() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let explain = mmu_sim(&["explain", "configs/explain-demo.ron", "--access", "2"]);
+    assert!(explain.status.success());
+    assert_eq!(
+        readme_output(&readme, "mmu-sim explain configs/explain-demo.ron --access 2"),
+        String::from_utf8(explain.stdout).unwrap()
+    );
+    let log = mmu_sim(&["run", "configs/explain-demo.ron", "--log", "1..2"]);
+    assert!(log.status.success());
+    assert_eq!(
+        readme_output(&readme, "mmu-sim run configs/explain-demo.ron --log 1..2 > /dev/null"),
+        String::from_utf8(log.stderr).unwrap()
+    );
+    let mrc = mmu_sim(&[
+        "mrc",
+        "configs/sv32-sortwords-lackey.ron",
+        "--tlb",
+        "l1d",
+        "--sizes",
+        "4,8,16,32",
+        "--ways",
+        "1,full",
+    ]);
+    assert!(mrc.status.success());
+    assert_eq!(
+        readme_output(
+            &readme,
+            "mmu-sim mrc configs/sv32-sortwords-lackey.ron --tlb l1d --sizes 4,8,16,32 --ways 1,full"
+        ),
+        String::from_utf8(mrc.stdout).unwrap()
+    );
+    // The sweep, through the README's `cut -d, -f...`.
+    let shown =
+        readme_output(&readme, "mmu-sim sweep configs/sv32-small.ron --vary 'tlb.l1[0].entries=16,32,64' \\");
+    let (cut, rows) = shown.split_once('\n').unwrap();
+    let fields: Vec<usize> = cut
+        .rsplit_once("cut -d, -f")
+        .expect("the sweep is cut")
+        .1
+        .split(',')
+        .map(|f| f.trim().parse::<usize>().unwrap() - 1)
+        .collect();
+    let sweep = mmu_sim(&[
+        "sweep",
+        "configs/sv32-small.ron",
+        "--vary",
+        "tlb.l1[0].entries=16,32,64",
+        "--vary",
+        "dram.timing=Fixed(latency: 50),Fixed(latency: 100)",
+    ]);
+    assert!(sweep.status.success());
+    let printed: String = String::from_utf8(sweep.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let columns: Vec<&str> = line.split(',').collect();
+            fields.iter().map(|&f| columns[f]).collect::<Vec<_>>().join(",") + "\n"
+        })
+        .collect();
+    assert_eq!(rows, printed);
+}
+
 #[test]
 fn cycles_by_cause_adds_up_to_cycles_for_every_shipped_config_whole_and_after_a_warm_up() {
     use cpu_sim::window::Window;
