@@ -219,7 +219,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         emit_slurm: Option<PathBuf>,
         /// Shards of --emit-slurm (default: 8, or fewer when the grid is smaller).
-        #[arg(long, value_name = "N", requires = "emit_slurm")]
+        // `conflicts_with` too: `requires` alone is bypassed by --shard (clap#4520).
+        #[arg(long, value_name = "N", requires = "emit_slurm", conflicts_with = "shard")]
         shards: Option<usize>,
     },
     /// Join the outputs of `sweep --shard I/N` (given in shard order 0..N) into

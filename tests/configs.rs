@@ -772,6 +772,9 @@ fn sharded_sweeps_merge_into_the_bytes_of_the_unsharded_one() {
         let out = mmu_sim(&[&grid[..], &["--shard", bad]].concat());
         assert_eq!(out.status.code(), Some(2), "--shard {bad}");
     }
+    // --shards belongs to --emit-slurm: with --shard it would be ignored.
+    let out = mmu_sim(&[&grid[..], &["--shard", "0/2", "--shards", "3"]].concat());
+    assert_eq!(out.status.code(), Some(2), "--shard with --shards: {}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
 
