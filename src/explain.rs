@@ -48,6 +48,10 @@ pub struct Explanation {
     pub steps: Vec<Event>,
     /// The cycles the run charged for the access: the sum of the steps' cycles.
     pub total_cycles: u64,
+    /// The context switch made just before the access, if one was: its events
+    /// (its cycles are charged between the accesses, not in `total_cycles`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub switch_before: Vec<Event>,
 }
 
 /// The virtual address's fields for `format`, root first, then the offset.
@@ -137,7 +141,8 @@ pub fn explain(
     let mut config = config.clone();
     config.window = cpu_sim::window::Window::default();
     let found = Rc::new(RefCell::new(None));
-    let watch = ExplainWatch { target, found: Rc::clone(&found) };
+    let switch_before = Rc::new(RefCell::new(None));
+    let watch = ExplainWatch { target, found: Rc::clone(&found), switch_before: Rc::clone(&switch_before) };
     let outcome = run_watched(&config, config_path, options, Some(Box::new(watch)))?;
     let told: Option<Told> = found.borrow_mut().take();
     let Some(told) = told else {
@@ -167,6 +172,7 @@ pub fn explain(
         start_cycle,
         total_cycles: told.cycles,
         steps: told.events,
+        switch_before: switch_before.borrow_mut().take().map_or_else(Vec::new, |s| s.events),
     })
 }
 
@@ -452,6 +458,18 @@ pub fn render_explanation(e: &Explanation, config: &MachineConfig) -> String {
     let fields: Vec<String> =
         e.fields.iter().map(|f| format!("{} = bits {}..{} = {:#x}", f.name, f.hi, f.lo, f.value)).collect();
     let _ = writeln!(out, "  {} = {}", e.vaddr, fields.join(" | "));
+    for ev in &e.switch_before {
+        let (head, _) = describe(ev, book);
+        if matches!(ev, Event::ContextSwitch { .. }) {
+            let at = event_at(ev);
+            let _ = writeln!(
+                out,
+                "  just before it, at cycle {at}: {head} (charged between the accesses, not in this total)"
+            );
+        } else {
+            let _ = writeln!(out, "  just before it: {head}");
+        }
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "  {:>10} {:>8}  step", "cycle", "+cycles");
     let mut terms = Vec::new();

@@ -1051,6 +1051,26 @@ fn explain_finds_the_first_access_to_an_address_and_refuses_bad_targets() {
             "{narrow:?}: {stderr}"
         );
     }
+    // seed-fragmentation's access 7 follows `P 1`: the switch is told before the
+    // story, outside its total (a `run --max` difference includes it, 500 cycles).
+    for target in [&["--access", "7"][..], &["--va", "0x11000", "--pid", "1", "--kind", "R"][..]] {
+        let mut all = vec!["explain", "configs/seed-fragmentation.ron"];
+        all.extend_from_slice(target);
+        let out = mmu_sim(&all);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("access 7: process 1"), "{target:?}: {text}");
+        assert!(
+            text.contains("just before it, at cycle 15719: context switch from process 2 to 1: 500 cycles"),
+            "{target:?}: {text}"
+        );
+        all.extend_from_slice(&["--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&mmu_sim(&all).stdout).expect("JSON");
+        assert_eq!(json["switch_before"][0]["event"], "context_switch", "{target:?}");
+        assert_eq!(json["total_cycles"], 102, "the switch is not in the access's total");
+    }
+    let six = mmu_sim(&["explain", "configs/seed-fragmentation.ron", "--access", "6", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&six.stdout).expect("JSON");
+    assert!(json.get("switch_before").is_none(), "no switch before access 6: {json}");
     let elf = mmu_sim(&["explain", "configs/rv32-virt.ron", "--access", "0"]);
     assert_eq!(elf.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&elf.stderr).contains("explain follows the trace player's accesses"));
