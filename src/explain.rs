@@ -564,16 +564,21 @@ pub fn parse_va(s: &str) -> Result<VirtAddr, String> {
 }
 
 /// A log of `range` written to `out` as the run goes: the watch `run --log` sets.
+/// `logged` counts the accesses logged.
 pub fn log_watch(
     range: LogRange,
     format: &PagingConfig,
     out: Rc<RefCell<Box<dyn std::io::Write>>>,
+    logged: Rc<std::cell::Cell<u64>>,
 ) -> Box<dyn cpu_sim::watch::Watch> {
     let book = rule_book(format);
     Box::new(LogWatch {
         from: range.from,
         to: range.to,
         sink: move |step: Told| {
+            if step.access.is_some() {
+                logged.set(logged.get() + 1);
+            }
             let text = log_lines(&step, book);
             // A log that cannot be written is reported once the run ends (`flush`).
             let _ = out.borrow_mut().write_all(text.as_bytes());

@@ -484,6 +484,7 @@ fn main() -> ExitCode {
                 Err(e) => return fail(&e),
             };
             let mut log_out = None;
+            let logged = std::rc::Rc::new(std::cell::Cell::new(0u64));
             let watch = match log {
                 None => None,
                 Some(range) => {
@@ -499,7 +500,12 @@ fn main() -> ExitCode {
                     };
                     let out = std::rc::Rc::new(std::cell::RefCell::new(sink));
                     log_out = Some(std::rc::Rc::clone(&out));
-                    Some(mmu_sim::explain::log_watch(range, &loaded.mmu.format, out))
+                    Some(mmu_sim::explain::log_watch(
+                        range,
+                        &loaded.mmu.format,
+                        out,
+                        std::rc::Rc::clone(&logged),
+                    ))
                 }
             };
             let outcome = match mmu_sim::run_watched(&loaded, &config, &options, watch) {
@@ -519,6 +525,13 @@ fn main() -> ExitCode {
                     eprintln!("error: writing the --log: {e}");
                     return ExitCode::from(1);
                 }
+            }
+            if let (Some(range), 0) = (log, logged.get()) {
+                say(format_args!(
+                    "warning: --log {}..{} logged nothing: no access numbered in that range ran \
+                     (accesses are numbered from 0 in workload order, the window's skip included)",
+                    range.from, range.to
+                ));
             }
             if let Some((columns, records)) = &outcome.intervals {
                 let written = interval_out

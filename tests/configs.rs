@@ -1101,6 +1101,18 @@ fn run_log_writes_one_line_per_event_of_the_window_and_refuses_bad_ranges() {
     assert_eq!(plain.stdout, out.stdout, "the report is the same with --log");
     let stderr = mmu_sim(&["run", "configs/explain-demo.ron", "--log", "0..1"]);
     assert!(String::from_utf8_lossy(&stderr.stderr).contains("access 0 pid 0 W 0x10000000"));
+    // A range the run never reaches is said, not silently empty.
+    for args in [&["--log", "100..200"][..], &["--log", "0..2", "--skip", "2"][..]] {
+        let mut all = vec!["run", "configs/explain-demo.ron"];
+        all.extend_from_slice(args);
+        let out = mmu_sim(&all);
+        assert!(out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("warning: --log {} logged nothing", args[1])), "{args:?}: {stderr}");
+        assert!(!stderr.lines().any(|l| l.starts_with("access ")), "{args:?}: {stderr}");
+    }
+    let some = mmu_sim(&["run", "configs/explain-demo.ron", "--log", "5..200"]);
+    assert!(!String::from_utf8_lossy(&some.stderr).contains("warning"), "access 5 is logged");
     for bad in ["5", "3..1", "a..b", "2..2"] {
         let out = mmu_sim(&["run", "configs/explain-demo.ron", "--log", bad]);
         assert_eq!(out.status.code(), Some(2), "{bad}");
