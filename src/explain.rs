@@ -517,7 +517,17 @@ pub fn log_lines(step: &Told, book: RuleBook) -> String {
     for ev in &step.events {
         let (head, details) = describe(ev, book);
         let at = event_at(ev);
-        let cycle = if at > 0 || matches!(ev, Event::Cpu { .. }) { format!("@{at}") } else { String::new() };
+        let timed = matches!(
+            ev,
+            Event::Cpu { .. }
+                | Event::TlbLookup { .. }
+                | Event::WalkStart { .. }
+                | Event::Dram { .. }
+                | Event::Fault { .. }
+                | Event::OsCost { .. }
+                | Event::ContextSwitch { .. }
+        );
+        let cycle = if timed { format!("@{at}") } else { String::new() };
         let mut line = format!("{what}: {cycle} {head}");
         if !details.is_empty() && matches!(ev, Event::Dram { .. }) {
             let _ = write!(line, " [{}]", details.join("; "));

@@ -1111,6 +1111,13 @@ fn run_log_writes_one_line_per_event_of_the_window_and_refuses_bad_ranges() {
         assert!(stderr.contains(&format!("warning: --log {} logged nothing", args[1])), "{args:?}: {stderr}");
         assert!(!stderr.lines().any(|l| l.starts_with("access ")), "{args:?}: {stderr}");
     }
+    // A switch read during the skip is performed where it ends, and logged there.
+    let skipped = mmu_sim(&["run", "configs/seed-fragmentation.ron", "--skip", "2", "--log", "0..8"]);
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
+    assert!(
+        stderr.contains("before access 2 switch to pid 1: @0 context switch from process 0 to 1: 500 cycles"),
+        "{stderr}"
+    );
     let some = mmu_sim(&["run", "configs/explain-demo.ron", "--log", "5..200"]);
     assert!(!String::from_utf8_lossy(&some.stderr).contains("warning"), "access 5 is logged");
     for bad in ["5", "3..1", "a..b", "2..2"] {
