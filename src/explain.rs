@@ -567,7 +567,12 @@ impl std::str::FromStr for LogRange {
 /// Not a hexadecimal number, or wider than 32 bits.
 pub fn parse_va(s: &str) -> Result<VirtAddr, String> {
     let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
-    let v = u64::from_str_radix(digits, 16).map_err(|_| format!("`{s}` is not a hexadecimal address"))?;
+    let bad = || format!("`{s}` is not a hexadecimal address");
+    // `from_str_radix` takes a leading sign: only hex digits are an address.
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let v = u64::from_str_radix(digits, 16).map_err(|_| bad())?;
     u32::try_from(v)
         .map(VirtAddr::new)
         .map_err(|_| format!("`{s}` does not fit in 32 bits: virtual addresses are 32-bit"))

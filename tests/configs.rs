@@ -1028,6 +1028,7 @@ fn explain_finds_the_first_access_to_an_address_and_refuses_bad_targets() {
             "--pid 3: the config declares 1 process(es), pids 0 to 0",
         ),
         (&["--va", "zz"][..], "--va `zz` is not a hexadecimal address"),
+        (&["--va", "0x+10000000"][..], "--va `0x+10000000` is not a hexadecimal address"),
         (&["--va", "0x100000000"][..], "does not fit in 32 bits"),
         (&["--va", "0x10", "--kind", "Q"][..], "invalid value 'Q'"),
     ] {
