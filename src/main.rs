@@ -735,6 +735,29 @@ fn main() -> ExitCode {
                 Ok(reports) => reports,
                 Err(e) => return fail(&e),
             };
+            // A window that did not fit: said for the first such point, and counted.
+            let unfit: Vec<(usize, String)> = points
+                .iter()
+                .zip(&reports)
+                .enumerate()
+                .filter_map(|(i, (p, r))| {
+                    mmu_sim::window::window_warning(&p.config.window, r.window.as_ref(), r.core.is_some())
+                        .map(|w| (i, w))
+                })
+                .collect();
+            if let Some((i, warning)) = unfit.first() {
+                let named: Vec<String> =
+                    varies.iter().zip(&points[*i].values).map(|(v, x)| format!("{}={x}", v.path)).collect();
+                let more = match unfit.len() {
+                    1 => String::new(),
+                    n => format!(", and {} more grid point(s)", n - 1),
+                };
+                say(format_args!(
+                    "{} (the point {}){more}",
+                    warning.replace("the report's counters are", "the row's counters are"),
+                    named.join(", ")
+                ));
+            }
             let format = match format {
                 SweepFormatArg::Csv => mmu_sim::sweep::SweepFormat::Csv,
                 SweepFormatArg::Jsonl => mmu_sim::sweep::SweepFormat::Jsonl,
@@ -918,6 +941,13 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
             ));
         }
         let references = mmu_sim::run::page_references(&loaded, &a.config, &options)?;
+        if references.is_empty() && loaded.window.skip > 0 {
+            say(format_args!(
+                "warning: no access touched a page after the {} to skip (the workload may have ended within it): \
+                 the curve is empty",
+                loaded.window.skip
+            ));
+        }
         let (name, faults) = match a.policy {
             PolicyArg::Lru => ("lru", mrc::lru_faults(&references, &frames)),
             PolicyArg::Opt => ("opt", mrc::opt_faults(&references, &frames)),
@@ -940,6 +970,14 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     let geometries = mmu_sim::mrc::geometries(&sizes, &ways)?;
     let options = mmu_sim::RunOptions { observe: Some((tlb.clone(), geometries)), ..options };
     let outcome = mmu_sim::run_with(&loaded, &a.config, &options)?;
+    if let Some(warning) =
+        mmu_sim::window::window_warning(&loaded.window, outcome.report.window.as_ref(), false)
+    {
+        say(format_args!(
+            "{}",
+            warning.replace("the report's counters are those", "the curve counts the references")
+        ));
+    }
     let (points, invalidations) = outcome.curve.unwrap_or_default();
     if invalidations > 0 {
         say(format_args!(

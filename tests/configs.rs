@@ -229,6 +229,33 @@ fn a_warm_up_run_counts_the_whole_run_minus_its_prefix() {
 }
 
 #[test]
+fn sweep_and_mrc_say_when_the_window_does_not_fit() {
+    // explain-demo has 6 accesses.
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["sweep", "configs/explain-demo.ron", "--vary", "seed=1,2", "--warmup", "10"],
+            "ended during the warm-up (6 of 10 accesses)",
+        ),
+        (&["sweep", "configs/explain-demo.ron", "--vary", "seed=1", "--skip", "10"], "within the 10 to skip"),
+        (
+            &["mrc", "configs/explain-demo.ron", "--tlb", "l1d", "--sizes", "4", "--warmup", "10"],
+            "ended during the warm-up (6 of 10 accesses)",
+        ),
+        (&["mrc", "configs/explain-demo.ron", "--frames", "2", "--skip", "10"], "the curve is empty"),
+    ];
+    for (args, wanted) in cases {
+        let out = mmu_sim(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.contains("warning: ") && stderr.contains(wanted), "{args:?}: {stderr}");
+    }
+    let two = mmu_sim(cases[0].0);
+    assert!(String::from_utf8_lossy(&two.stderr).contains("(the point seed=1), and 1 more grid point(s)"));
+    let fits = mmu_sim(&["sweep", "configs/explain-demo.ron", "--vary", "seed=1", "--warmup", "5"]);
+    assert!(fits.stderr.is_empty(), "{}", String::from_utf8_lossy(&fits.stderr));
+}
+
+#[test]
 fn the_table_says_whether_the_warm_up_reset_the_counters() {
     // explain-demo has 6 accesses: a warm-up of 5 or 6 ends, and resets the
     // counters; one of 7 is cut short by the workload, and resets nothing.
