@@ -702,10 +702,21 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e),
                 };
             }
-            let points = match shard {
+            let mut points = match shard {
                 Some(shard) => shard.select(points),
                 None => points,
             };
+            // Intervals would be recorded per point and dropped: none are kept.
+            let mut intervals = false;
+            for p in &mut points {
+                intervals |= p.config.window.interval.take().is_some();
+            }
+            if intervals {
+                say(format_args!(
+                    "warning: the config's `window.interval` is ignored: sweep writes no interval records \
+                     (run one point with `mmu-sim run --interval N --interval-out FILE`)"
+                ));
+            }
             if trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
                 return fail(&mmu_sim::RunError::Unsupported(
                     "sweep reads the trace once per point: pass it as a file, not standard input".into(),
@@ -926,6 +937,11 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     let mut loaded = mmu_sim::overrides::apply(&loaded, &a.config.display().to_string(), &a.sets)?;
     let flags = mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: a.max, interval: None };
     flags.apply(&mut loaded.window)?;
+    if loaded.window.interval.take().is_some() {
+        say(format_args!(
+            "warning: the config's `window.interval` is ignored: mrc writes no interval records"
+        ));
+    }
     if let Some(plot) = &a.plot {
         mmu_sim::window::check_outputs(None, Some(plot))?;
     }

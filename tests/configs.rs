@@ -249,6 +249,26 @@ fn sweep_and_mrc_say_when_the_window_does_not_fit() {
         assert!(out.status.success(), "{args:?}: {stderr}");
         assert!(stderr.contains("warning: ") && stderr.contains(wanted), "{args:?}: {stderr}");
     }
+    // Neither writes interval records: a config's `window.interval` is said to be ignored.
+    for args in [
+        &["sweep", "configs/explain-demo.ron", "--vary", "seed=1", "--set", "window=(interval: Some(2))"][..],
+        &[
+            "mrc",
+            "configs/explain-demo.ron",
+            "--tlb",
+            "l1d",
+            "--sizes",
+            "4",
+            "--set",
+            "window=(interval: Some(2))",
+        ],
+        &["mrc", "configs/explain-demo.ron", "--frames", "2", "--set", "window=(interval: Some(2))"],
+    ] {
+        let out = mmu_sim(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.contains("warning: the config's `window.interval` is ignored"), "{args:?}: {stderr}");
+    }
     let two = mmu_sim(cases[0].0);
     assert!(String::from_utf8_lossy(&two.stderr).contains("(the point seed=1), and 1 more grid point(s)"));
     let fits = mmu_sim(&["sweep", "configs/explain-demo.ron", "--vary", "seed=1", "--warmup", "5"]);
