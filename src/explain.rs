@@ -48,6 +48,10 @@ pub struct Explanation {
     pub steps: Vec<Event>,
     /// The cycles the run charged for the access: the sum of the steps' cycles.
     pub total_cycles: u64,
+    /// The context switch made just before the access, if one was: its events
+    /// (its cycles are charged between the accesses, not in `total_cycles`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub switch_before: Vec<Event>,
 }
 
 /// The virtual address's fields for `format`, root first, then the offset.
@@ -120,8 +124,7 @@ pub fn explain(
     if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
         return Err(RunError::Unsupported(
             "explain follows the trace player's accesses; an RV32 program (an `Elf` workload or --elf) runs on \
-             the RV32 core, which explain does not follow: record the program's accesses as a trace and pass it \
-             with --trace"
+             the RV32 core, which explain does not follow yet"
                 .into(),
         ));
     }
@@ -137,7 +140,8 @@ pub fn explain(
     let mut config = config.clone();
     config.window = cpu_sim::window::Window::default();
     let found = Rc::new(RefCell::new(None));
-    let watch = ExplainWatch { target, found: Rc::clone(&found) };
+    let switch_before = Rc::new(RefCell::new(None));
+    let watch = ExplainWatch { target, found: Rc::clone(&found), switch_before: Rc::clone(&switch_before) };
     let outcome = run_watched(&config, config_path, options, Some(Box::new(watch)))?;
     let told: Option<Told> = found.borrow_mut().take();
     let Some(told) = told else {
@@ -167,6 +171,7 @@ pub fn explain(
         start_cycle,
         total_cycles: told.cycles,
         steps: told.events,
+        switch_before: switch_before.borrow_mut().take().map_or_else(Vec::new, |s| s.events),
     })
 }
 
@@ -452,6 +457,18 @@ pub fn render_explanation(e: &Explanation, config: &MachineConfig) -> String {
     let fields: Vec<String> =
         e.fields.iter().map(|f| format!("{} = bits {}..{} = {:#x}", f.name, f.hi, f.lo, f.value)).collect();
     let _ = writeln!(out, "  {} = {}", e.vaddr, fields.join(" | "));
+    for ev in &e.switch_before {
+        let (head, _) = describe(ev, book);
+        if matches!(ev, Event::ContextSwitch { .. }) {
+            let at = event_at(ev);
+            let _ = writeln!(
+                out,
+                "  just before it, at cycle {at}: {head} (charged between the accesses, not in this total)"
+            );
+        } else {
+            let _ = writeln!(out, "  just before it: {head}");
+        }
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "  {:>10} {:>8}  step", "cycle", "+cycles");
     let mut terms = Vec::new();
@@ -499,7 +516,17 @@ pub fn log_lines(step: &Told, book: RuleBook) -> String {
     for ev in &step.events {
         let (head, details) = describe(ev, book);
         let at = event_at(ev);
-        let cycle = if at > 0 || matches!(ev, Event::Cpu { .. }) { format!("@{at}") } else { String::new() };
+        let timed = matches!(
+            ev,
+            Event::Cpu { .. }
+                | Event::TlbLookup { .. }
+                | Event::WalkStart { .. }
+                | Event::Dram { .. }
+                | Event::Fault { .. }
+                | Event::OsCost { .. }
+                | Event::ContextSwitch { .. }
+        );
+        let cycle = if timed { format!("@{at}") } else { String::new() };
         let mut line = format!("{what}: {cycle} {head}");
         if !details.is_empty() && matches!(ev, Event::Dram { .. }) {
             let _ = write!(line, " [{}]", details.join("; "));
@@ -539,23 +566,33 @@ impl std::str::FromStr for LogRange {
 /// Not a hexadecimal number, or wider than 32 bits.
 pub fn parse_va(s: &str) -> Result<VirtAddr, String> {
     let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
-    let v = u64::from_str_radix(digits, 16).map_err(|_| format!("`{s}` is not a hexadecimal address"))?;
+    let bad = || format!("`{s}` is not a hexadecimal address");
+    // `from_str_radix` takes a leading sign: only hex digits are an address.
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let v = u64::from_str_radix(digits, 16).map_err(|_| bad())?;
     u32::try_from(v)
         .map(VirtAddr::new)
         .map_err(|_| format!("`{s}` does not fit in 32 bits: virtual addresses are 32-bit"))
 }
 
 /// A log of `range` written to `out` as the run goes: the watch `run --log` sets.
+/// `logged` counts the accesses logged.
 pub fn log_watch(
     range: LogRange,
     format: &PagingConfig,
     out: Rc<RefCell<Box<dyn std::io::Write>>>,
+    logged: Rc<std::cell::Cell<u64>>,
 ) -> Box<dyn cpu_sim::watch::Watch> {
     let book = rule_book(format);
     Box::new(LogWatch {
         from: range.from,
         to: range.to,
         sink: move |step: Told| {
+            if step.access.is_some() {
+                logged.set(logged.get() + 1);
+            }
             let text = log_lines(&step, book);
             // A log that cannot be written is reported once the run ends (`flush`).
             let _ = out.borrow_mut().write_all(text.as_bytes());

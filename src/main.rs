@@ -128,10 +128,12 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         va: Option<String>,
         /// With --va: only accesses of this process.
-        #[arg(long, value_name = "P", requires = "va")]
+        // `conflicts_with` as well: `requires` alone is bypassed when the other
+        // side of a conflict is given (clap#4520), and --access would ignore it.
+        #[arg(long, value_name = "P", requires = "va", conflicts_with = "access")]
         pid: Option<u32>,
         /// With --va: only accesses of this kind (R load, W store, X fetch).
-        #[arg(long, value_enum, requires = "va")]
+        #[arg(long, value_enum, requires = "va", conflicts_with = "access")]
         kind: Option<KindArg>,
         /// table: the story for people; json: the same as data.
         #[arg(long, value_enum, default_value_t = ExplainFormat::Table)]
@@ -217,7 +219,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         emit_slurm: Option<PathBuf>,
         /// Shards of --emit-slurm (default: 8, or fewer when the grid is smaller).
-        #[arg(long, value_name = "N", requires = "emit_slurm")]
+        // `conflicts_with` too: `requires` alone is bypassed by --shard (clap#4520).
+        #[arg(long, value_name = "N", requires = "emit_slurm", conflicts_with = "shard")]
         shards: Option<usize>,
     },
     /// Join the outputs of `sweep --shard I/N` (given in shard order 0..N) into
@@ -481,6 +484,7 @@ fn main() -> ExitCode {
                 Err(e) => return fail(&e),
             };
             let mut log_out = None;
+            let logged = std::rc::Rc::new(std::cell::Cell::new(0u64));
             let watch = match log {
                 None => None,
                 Some(range) => {
@@ -496,7 +500,12 @@ fn main() -> ExitCode {
                     };
                     let out = std::rc::Rc::new(std::cell::RefCell::new(sink));
                     log_out = Some(std::rc::Rc::clone(&out));
-                    Some(mmu_sim::explain::log_watch(range, &loaded.mmu.format, out))
+                    Some(mmu_sim::explain::log_watch(
+                        range,
+                        &loaded.mmu.format,
+                        out,
+                        std::rc::Rc::clone(&logged),
+                    ))
                 }
             };
             let outcome = match mmu_sim::run_watched(&loaded, &config, &options, watch) {
@@ -516,6 +525,13 @@ fn main() -> ExitCode {
                     eprintln!("error: writing the --log: {e}");
                     return ExitCode::from(1);
                 }
+            }
+            if let (Some(range), 0) = (log, logged.get()) {
+                say(format_args!(
+                    "warning: --log {}..{} logged nothing: no access numbered in that range ran \
+                     (accesses are numbered from 0 in workload order, the window's skip included)",
+                    range.from, range.to
+                ));
             }
             if let Some((columns, records)) = &outcome.intervals {
                 let written = interval_out
@@ -686,10 +702,21 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e),
                 };
             }
-            let points = match shard {
+            let mut points = match shard {
                 Some(shard) => shard.select(points),
                 None => points,
             };
+            // Intervals would be recorded per point and dropped: none are kept.
+            let mut intervals = false;
+            for p in &mut points {
+                intervals |= p.config.window.interval.take().is_some();
+            }
+            if intervals {
+                say(format_args!(
+                    "warning: the config's `window.interval` is ignored: sweep writes no interval records \
+                     (run one point with `mmu-sim run --interval N --interval-out FILE`)"
+                ));
+            }
             if trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
                 return fail(&mmu_sim::RunError::Unsupported(
                     "sweep reads the trace once per point: pass it as a file, not standard input".into(),
@@ -719,6 +746,29 @@ fn main() -> ExitCode {
                 Ok(reports) => reports,
                 Err(e) => return fail(&e),
             };
+            // A window that did not fit: said for the first such point, and counted.
+            let unfit: Vec<(usize, String)> = points
+                .iter()
+                .zip(&reports)
+                .enumerate()
+                .filter_map(|(i, (p, r))| {
+                    mmu_sim::window::window_warning(&p.config.window, r.window.as_ref(), r.core.is_some())
+                        .map(|w| (i, w))
+                })
+                .collect();
+            if let Some((i, warning)) = unfit.first() {
+                let named: Vec<String> =
+                    varies.iter().zip(&points[*i].values).map(|(v, x)| format!("{}={x}", v.path)).collect();
+                let more = match unfit.len() {
+                    1 => String::new(),
+                    n => format!(", and {} more grid point(s)", n - 1),
+                };
+                say(format_args!(
+                    "{} (the point {}){more}",
+                    warning.replace("the report's counters are", "the row's counters are"),
+                    named.join(", ")
+                ));
+            }
             let format = match format {
                 SweepFormatArg::Csv => mmu_sim::sweep::SweepFormat::Csv,
                 SweepFormatArg::Jsonl => mmu_sim::sweep::SweepFormat::Jsonl,
@@ -875,6 +925,9 @@ struct MrcArgs {
     /// The first N accesses fill the stacks without counting (as `run --warmup`).
     #[arg(long, value_name = "N")]
     warmup: Option<u64>,
+    /// Count at most N accesses after the skip and the warm-up (as `run --max`).
+    #[arg(long, value_name = "N")]
+    max: Option<u64>,
 }
 
 /// `mmu-sim mrc`: the curve as text (and the plot, if asked).
@@ -882,8 +935,13 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     use mmu_sim::RunError;
     let loaded = mmu_sim::load_config(&a.config)?;
     let mut loaded = mmu_sim::overrides::apply(&loaded, &a.config.display().to_string(), &a.sets)?;
-    let flags = mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: None, interval: None };
+    let flags = mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: a.max, interval: None };
     flags.apply(&mut loaded.window)?;
+    if loaded.window.interval.take().is_some() {
+        say(format_args!(
+            "warning: the config's `window.interval` is ignored: mrc writes no interval records"
+        ));
+    }
     if let Some(plot) = &a.plot {
         mmu_sim::window::check_outputs(None, Some(plot))?;
     }
@@ -899,6 +957,13 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
             ));
         }
         let references = mmu_sim::run::page_references(&loaded, &a.config, &options)?;
+        if references.is_empty() && loaded.window.skip > 0 {
+            say(format_args!(
+                "warning: no access touched a page after the {} to skip (the workload may have ended within it): \
+                 the curve is empty",
+                loaded.window.skip
+            ));
+        }
         let (name, faults) = match a.policy {
             PolicyArg::Lru => ("lru", mrc::lru_faults(&references, &frames)),
             PolicyArg::Opt => ("opt", mrc::opt_faults(&references, &frames)),
@@ -921,6 +986,14 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     let geometries = mmu_sim::mrc::geometries(&sizes, &ways)?;
     let options = mmu_sim::RunOptions { observe: Some((tlb.clone(), geometries)), ..options };
     let outcome = mmu_sim::run_with(&loaded, &a.config, &options)?;
+    if let Some(warning) =
+        mmu_sim::window::window_warning(&loaded.window, outcome.report.window.as_ref(), false)
+    {
+        say(format_args!(
+            "{}",
+            warning.replace("the report's counters are those", "the curve counts the references")
+        ));
+    }
     let (points, invalidations) = outcome.curve.unwrap_or_default();
     if invalidations > 0 {
         say(format_args!(

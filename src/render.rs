@@ -293,10 +293,14 @@ pub fn render_table(report: &Report, origin: &str) -> String {
         }
     }
     if let Some(w) = &r.window {
-        let warmup = if r.config.window.warmup > 0 {
-            format!("{} warm-up (counters reset after it), ", w.warmup)
-        } else {
+        let warmup = if r.config.window.warmup == 0 {
             String::new()
+        } else if w.warmup < r.config.window.warmup {
+            // Cut short: the counters are the partial warm-up's, never reset.
+            let what = if r.core.is_some() { "program" } else { "workload" };
+            format!("{} warm-up (the {what} ended within it: counters not reset), ", w.warmup)
+        } else {
+            format!("{} warm-up (counters reset after it), ", w.warmup)
         };
         // A program's window counts instructions retired (its skip ran functionally).
         let unit =

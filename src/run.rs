@@ -147,11 +147,26 @@ pub fn run_watched(
     if watch.is_some() && (options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. })) {
         return Err(RunError::Unsupported(
             "explain and --log follow the trace player's accesses; an RV32 program (an `Elf` workload or --elf) \
-             runs on the RV32 core, which they do not follow yet: record its accesses as a trace instead"
+             runs on the RV32 core, which they do not follow yet"
                 .into(),
         ));
     }
     if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
+        let trace_options = [
+            ("--trace", options.trace.is_some()),
+            ("--trace-format", options.trace_format.is_some()),
+            ("--skip-bad-lines", options.skip_bad_lines),
+            ("--unaligned", options.unaligned.is_some()),
+        ];
+        let given: Vec<&str> = trace_options.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect();
+        if !given.is_empty() {
+            return Err(RunError::Unsupported(format!(
+                "{}: {} apply to a trace, and this run is an RV32 program (an `Elf` workload or --elf): \
+                 run the trace with a config whose workload is not `Elf`",
+                config_path.display(),
+                given.join(", ")
+            )));
+        }
         let (report, timing, program, intervals) = run_program(config, config_path, options)?;
         return Ok(RunOutcome {
             report,

@@ -234,6 +234,24 @@ fn bad_programs_get_one_clear_error_and_no_panic() {
     assert!(err.to_string().contains("workload is `Elf`"), "{err}");
     let missing = run_elf(VIRT, Path::new("no/such.elf"), None).expect_err("missing");
     assert_eq!(missing.exit_code(), 2);
+    // A trace's options cannot apply to a program: refused, not silently ignored
+    // (the run would report the program as if the trace had been run).
+    for extra in [
+        &["--trace", "traces/explain-demo.trace"][..],
+        &["--trace-format", "native"][..],
+        &["--skip-bad-lines"][..],
+        &["--unaligned", "round-down"][..],
+    ] {
+        for config in [VIRT, "configs/rv32-user.ron"] {
+            let mut args = vec!["run", config];
+            args.extend_from_slice(extra);
+            let out = mmu_sim(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{config} {extra:?}: {stderr}");
+            assert!(stderr.contains("apply to a trace") && stderr.contains(extra[0]), "{extra:?}: {stderr}");
+            assert!(out.stdout.is_empty(), "{config} {extra:?}: nothing ran");
+        }
+    }
 }
 
 const USER: &str = "configs/rv32-user.ron";

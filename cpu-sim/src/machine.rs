@@ -311,7 +311,8 @@ impl Machine {
         self.window.skipped += 1;
         if self.seen == self.skip_until {
             if let Some(pid) = self.pending_switch.take() {
-                self.switch(pid, "workload")?;
+                // Through the watch: `run --log` tells it before the first measured access.
+                self.switch_watched(pid, "workload")?;
             }
         }
         if self.seen == self.checkpoint {
@@ -366,8 +367,14 @@ impl Machine {
             self.slow_until = self.skip_until;
             return self.access_plain(access);
         };
+        if self.seen < self.skip_until {
+            // Skipped: nothing to tell, and the watch stays in place for the
+            // switch deferred to the skip's end (see `skip`).
+            self.watch = Some(watch);
+            return self.access_plain(access);
+        }
         let (index, pid) = (self.seen, self.current);
-        let result = if self.seen >= self.skip_until && watch.wants(index, pid, &access) {
+        let result = if watch.wants(index, pid, &access) {
             let log = RefCell::new(EventLog::default());
             let start = self.player.now();
             let result = self.step_recorded(TraceEvent::Access(access), "workload", LogTo(&log));

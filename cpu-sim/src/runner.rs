@@ -368,7 +368,8 @@ impl Executor for Replay<'_> {
 /// The reference string of page replacement: the page each access of `events`
 /// touches, in order, as the OS admits them (nothing is simulated), keyed as
 /// `(owner << 32) | page` with the owner's kind in bit 63 (set: a shared object).
-/// Accesses the window skips are left out.
+/// Accesses the window skips are left out, and it ends after the window's `max`
+/// accesses (those a run with that window measures).
 ///
 /// # Errors
 /// The first workload error, or a switch to an unknown process.
@@ -378,12 +379,16 @@ where
 {
     let count = machine.config().processes.len();
     let mut skip = machine.config().window.skip;
+    // The window's `max`: the accesses after the skip that are measured.
+    let mut left = machine.config().window.max.unwrap_or(u64::MAX);
     let mut stream = os_model::PageStream::new(machine.os());
     let mut out = Vec::new();
     for event in events {
         match event? {
             TraceEvent::Access(_) if skip > 0 => skip -= 1,
+            TraceEvent::Access(_) if left == 0 => break,
             TraceEvent::Access(a) => {
+                left -= 1;
                 if let os_model::Touch::Page(key) = stream.access(a.kind, a.vaddr) {
                     let owner = match key.owner {
                         os_model::Owner::Process(pid) => u64::from(pid.as_u32()) << 32,

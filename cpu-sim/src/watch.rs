@@ -81,16 +81,33 @@ pub struct ExplainWatch {
     pub target: Target,
     /// Its story, once told.
     pub found: Rc<RefCell<Option<Told>>>,
+    /// The context switch made just before it, if one was (its cycles are
+    /// charged between the accesses, not to the access).
+    pub switch_before: Rc<RefCell<Option<Told>>>,
 }
 
 impl Watch for ExplainWatch {
     fn wants(&mut self, index: u64, pid: Pid, access: &Access) -> bool {
         self.found.borrow().is_none() && self.target.matches(index, pid, access)
     }
-    fn wants_switch(&mut self, _: u64) -> bool {
-        false
+    fn wants_switch(&mut self, index: u64) -> bool {
+        // An address's access is not known before it comes: every switch is
+        // recorded, and only the one just before the access is kept.
+        self.found.borrow().is_none()
+            && match self.target {
+                Target::Index(n) => index == n,
+                Target::Address { .. } => true,
+            }
     }
     fn told(&mut self, step: Told) {
+        if step.access.is_none() {
+            *self.switch_before.borrow_mut() = Some(step);
+            return;
+        }
+        let mut before = self.switch_before.borrow_mut();
+        if before.as_ref().is_some_and(|s| s.index != step.index) {
+            *before = None;
+        }
         *self.found.borrow_mut() = Some(step);
     }
     fn finished(&self) -> bool {
