@@ -950,33 +950,28 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     if let Some(frames) = &a.frames {
         let frames = mmu_sim::mrc::parse_counts(frames)
             .map_err(|e| RunError::Unsupported(format!("--frames: {e}")))?;
-        if loaded.window.warmup > 0 {
-            return Err(RunError::Unsupported(
-                "--warmup with --frames is not built: page faults are counted from the first access (use --skip)"
-                    .into(),
-            ));
-        }
-        let references = mmu_sim::run::page_references(&loaded, &a.config, &options)?;
-        if references.is_empty() && loaded.window.skip > 0 {
+        let (references, warm) = mmu_sim::run::page_references(&loaded, &a.config, &options)?;
+        let counted = references.len() - warm;
+        if counted == 0 && (loaded.window.skip > 0 || loaded.window.warmup > 0) {
             say(format_args!(
-                "warning: no access touched a page after the {} to skip (the workload may have ended within it): \
-                 the curve is empty",
-                loaded.window.skip
+                "warning: no access touched a page after the {} to skip and the {} of warm-up (the workload may \
+                 have ended within them): the curve is empty",
+                loaded.window.skip, loaded.window.warmup
             ));
         }
         let (name, faults) = match a.policy {
-            PolicyArg::Lru => ("lru", mrc::lru_faults(&references, &frames)),
-            PolicyArg::Opt => ("opt", mrc::opt_faults(&references, &frames)),
+            PolicyArg::Lru => ("lru", mrc::lru_faults_after(&references, warm, &frames)),
+            PolicyArg::Opt => ("opt", mrc::opt_faults_after(&references, warm, &frames)),
         };
         if let Some(plot) = &a.plot {
-            let n = references.len().max(1) as f64;
+            let n = counted.max(1) as f64;
             let series = vec![(
                 name.to_string(),
                 frames.iter().zip(&faults).map(|(&f, &x)| (f, x as f64 / n)).collect(),
             )];
             mmu_sim::mrc::plot(plot, &format!("{name} page faults per reference"), &series, "frames")?;
         }
-        return Ok(mmu_sim::mrc::render_frames(name, &frames, references.len() as u64, &faults, json));
+        return Ok(mmu_sim::mrc::render_frames(name, &frames, counted as u64, &faults, json));
     }
     let tlb = a.tlb.unwrap_or_default();
     let sizes =

@@ -361,7 +361,8 @@ impl runner::EventSource for TraceFile<'_> {
 
 /// The reference string of page replacement for `config`'s workload (or
 /// `options.trace`): the page each access touches, in order, read once without
-/// simulating (`mmu-sim mrc --frames`).
+/// simulating (`mmu-sim mrc --frames`), within the config's window; and how many
+/// of them (the first) come from the window's warm-up.
 ///
 /// # Errors
 /// A file that cannot be read, a bad trace line, or a `Processes` workload
@@ -370,7 +371,7 @@ pub fn page_references(
     config: &MachineConfig,
     config_path: &Path,
     options: &RunOptions,
-) -> Result<Vec<u64>, RunError> {
+) -> Result<(Vec<u64>, usize), RunError> {
     let in_config = |e: SimError| RunError::of_run(config_path, e);
     let machine = Machine::new(config).map_err(in_config)?;
     match trace_path(config, config_path, options.trace.as_deref()) {

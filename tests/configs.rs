@@ -597,7 +597,8 @@ fn page_replacement_curves_equal_separate_runs() {
         write_latency: mmu_core::Cycles::new(1000),
     });
     let frames = [16u64, 64, 200];
-    let references = mmu_sim::run::page_references(&config, &path, &Default::default()).unwrap();
+    let (references, warm) = mmu_sim::run::page_references(&config, &path, &Default::default()).unwrap();
+    assert_eq!(warm, 0, "no warm-up asked");
     for (policy, faults) in [
         (os_model::PageReplacement::Lru, mrc::lru_faults(&references, &frames)),
         (os_model::PageReplacement::Opt, mrc::opt_faults(&references, &frames)),
@@ -610,19 +611,35 @@ fn page_replacement_curves_equal_separate_runs() {
             assert_eq!(r.os.demand_zero + r.os.swap_ins, expected, "{policy:?} with {f} frames");
         }
     }
-    // With a window: the curve covers the accesses a run with that window measures.
+    // With a window: the curve covers the accesses a run with that window
+    // measures; the warm-up's references fill the frames without counting.
     let mut windowed = config.clone();
-    windowed.window = cpu_sim::window::Window { skip: 100, max: Some(1000), ..Default::default() };
-    let references = mmu_sim::run::page_references(&windowed, &path, &Default::default()).unwrap();
-    assert!(references.len() <= 1000, "{} references of at most 1000 accesses", references.len());
-    for (&f, &expected) in frames.iter().zip(&mrc::lru_faults(&references, &frames)) {
-        let mut c = windowed.clone();
-        c.os.replacement = os_model::PageReplacement::Lru;
-        c.os.data_frames = Some(f);
-        let r = mmu_sim::run_config(&c, &path, None).unwrap();
-        assert_eq!(r.os.demand_zero + r.os.swap_ins, expected, "LRU with {f} frames, skip 100, max 1000");
+    windowed.window =
+        cpu_sim::window::Window { skip: 100, warmup: 3000, max: Some(1000), ..Default::default() };
+    let (references, warm) = mmu_sim::run::page_references(&windowed, &path, &Default::default()).unwrap();
+    assert!(warm > 0 && warm <= 3000, "{warm} references of the 3000 warm-up accesses");
+    let counted = references.len() - warm;
+    assert!(counted <= 1000, "{counted} references of at most 1000 accesses");
+    for (policy, faults) in [
+        (os_model::PageReplacement::Lru, mrc::lru_faults_after(&references, warm, &frames)),
+        (os_model::PageReplacement::Opt, mrc::opt_faults_after(&references, warm, &frames)),
+    ] {
+        let cold = if policy == os_model::PageReplacement::Lru {
+            mrc::lru_faults(&references, &frames)
+        } else {
+            mrc::opt_faults(&references, &frames)
+        };
+        for ((&f, &expected), &whole) in frames.iter().zip(&faults).zip(&cold) {
+            let mut c = windowed.clone();
+            c.os.replacement = policy;
+            c.os.data_frames = Some(f);
+            let r = mmu_sim::run_config(&c, &path, None).unwrap();
+            let what = format!("{policy:?} with {f} frames, skip 100, warm-up 3000, max 1000");
+            assert_eq!(r.os.demand_zero + r.os.swap_ins, expected, "{what}");
+            assert!(expected < whole, "{what}: the warm-up's faults ({whole} in all) are left out");
+        }
     }
-    // --max on the command line is the config's `window.max`.
+    // --skip, --warmup and --max on the command line are the config's `window`.
     let flag = mmu_sim(&[
         "mrc",
         "configs/sv32-gcc-trace.ron",
@@ -630,6 +647,8 @@ fn page_replacement_curves_equal_separate_runs() {
         "16,64",
         "--skip",
         "100",
+        "--warmup",
+        "3000",
         "--max",
         "1000",
     ]);
@@ -639,12 +658,13 @@ fn page_replacement_curves_equal_separate_runs() {
         "--frames",
         "16,64",
         "--set",
-        "window=(skip: 100, max: Some(1000))",
+        "window=(skip: 100, warmup: 3000, max: Some(1000))",
     ]);
     assert!(flag.status.success(), "{}", String::from_utf8_lossy(&flag.stderr));
     assert_eq!(flag.stdout, set.stdout);
     let text = String::from_utf8(flag.stdout).unwrap();
-    assert!(text.contains(&format!("lru,16,{},", references.len())), "{text}");
+    let lru = mrc::lru_faults_after(&references, warm, &[16]);
+    assert!(text.contains(&format!("lru,16,{counted},{}\n", lru[0])), "{text}");
 }
 
 #[test]

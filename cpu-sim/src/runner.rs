@@ -369,27 +369,37 @@ impl Executor for Replay<'_> {
 /// touches, in order, as the OS admits them (nothing is simulated), keyed as
 /// `(owner << 32) | page` with the owner's kind in bit 63 (set: a shared object).
 /// Accesses the window skips are left out, and it ends after the window's `max`
-/// accesses (those a run with that window measures).
+/// accesses (those a run with that window measures). Also returns how many of the
+/// references come from the window's warm-up (the first ones): they fill the
+/// frames without counting.
 ///
 /// # Errors
 /// The first workload error, or a switch to an unknown process.
-pub fn page_references<I>(machine: &Machine, events: I, origin: &str) -> Result<Vec<u64>, SimError>
+pub fn page_references<I>(machine: &Machine, events: I, origin: &str) -> Result<(Vec<u64>, usize), SimError>
 where
     I: IntoIterator<Item = Result<TraceEvent, WorkloadError>>,
 {
     let count = machine.config().processes.len();
     let mut skip = machine.config().window.skip;
-    // The window's `max`: the accesses after the skip that are measured.
+    let mut warmup = machine.config().window.warmup;
+    // The window's `max`: the accesses after the skip and the warm-up that are measured.
     let mut left = machine.config().window.max.unwrap_or(u64::MAX);
+    let mut warm_references = 0;
     let mut stream = os_model::PageStream::new(machine.os());
     let mut out = Vec::new();
     for event in events {
         match event? {
             TraceEvent::Access(_) if skip > 0 => skip -= 1,
-            TraceEvent::Access(_) if left == 0 => break,
+            TraceEvent::Access(_) if warmup == 0 && left == 0 => break,
             TraceEvent::Access(a) => {
-                left -= 1;
+                let warming = warmup > 0;
+                if warming {
+                    warmup -= 1;
+                } else {
+                    left -= 1;
+                }
                 if let os_model::Touch::Page(key) = stream.access(a.kind, a.vaddr) {
+                    warm_references += usize::from(warming);
                     let owner = match key.owner {
                         os_model::Owner::Process(pid) => u64::from(pid.as_u32()) << 32,
                         os_model::Owner::Shared(o) => (1 << 63) | (u64::from(o) << 32),
@@ -405,5 +415,5 @@ where
             }
         }
     }
-    Ok(out)
+    Ok((out, warm_references))
 }

@@ -38,6 +38,6 @@ mod set_assoc;
 
 pub use curve::{Geometry, GeometryError, MAX_ENTRIES, Point, TlbCurve, tlb_key};
 pub use histogram::StackHistogram;
-pub use lru::{LruStack, lru_faults};
-pub use opt::{NEVER, OptStack, next_uses, opt_faults};
+pub use lru::{LruStack, lru_faults, lru_faults_after};
+pub use opt::{NEVER, OptStack, next_uses, opt_faults, opt_faults_after};
 pub use set_assoc::{SCAN_WAYS, SetAssocSweep};

@@ -134,9 +134,20 @@ impl LruStack {
 /// `frames`, in one pass: position `i` of the result is the faults with `frames[i]`
 /// frames. Zero frames fault on every reference.
 pub fn lru_faults(references: &[u64], frames: &[u64]) -> Vec<u64> {
+    lru_faults_after(references, 0, frames)
+}
+
+/// [`lru_faults`] counting only the references after the first `warmup`, which
+/// fill the stack without counting (a run's warm-up: its faults are not counted,
+/// the frames it fills stay filled).
+pub fn lru_faults_after(references: &[u64], warmup: usize, frames: &[u64]) -> Vec<u64> {
     let mut stack = LruStack::new();
     let mut histogram = StackHistogram::new();
-    for &key in references {
+    let warmup = warmup.min(references.len());
+    for &key in &references[..warmup] {
+        stack.reference(key);
+    }
+    for &key in &references[warmup..] {
         histogram.record(stack.reference(key));
     }
     // An unlimited histogram answers every size.

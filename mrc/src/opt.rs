@@ -138,13 +138,27 @@ impl OptStack {
 /// `i` of the result is the faults with `frames[i]` frames. Zero frames fault on
 /// every reference.
 pub fn opt_faults(references: &[u64], frames: &[u64]) -> Vec<u64> {
+    opt_faults_after(references, 0, frames)
+}
+
+/// [`opt_faults`] counting only the references after the first `warmup`, which
+/// fill the stack without counting (a run's warm-up). OPT's choices during the
+/// warm-up still look at the whole future, as a run's OPT replacer does.
+pub fn opt_faults_after(references: &[u64], warmup: usize, frames: &[u64]) -> Vec<u64> {
     let deepest = frames.iter().copied().max().unwrap_or(0);
     // No stack grows deeper than the number of references.
     let mut stack = OptStack::new(deepest.min(references.len() as u64));
-    for next in next_uses(references) {
+    let warmup = warmup.min(references.len());
+    for (t, next) in next_uses(references).into_iter().enumerate() {
+        if t == warmup {
+            stack.histogram.clear();
+        }
         stack.reference(next);
     }
-    let all = references.len() as u64;
+    if warmup == references.len() {
+        stack.histogram.clear();
+    }
+    let all = (references.len() - warmup) as u64;
     let histogram = stack.histogram();
     frames
         .iter()

@@ -8,7 +8,7 @@ mod oracle;
 
 use mrc::{
     Geometry, GeometryError, LruStack, OptStack, SetAssocSweep, StackHistogram, TlbCurve, lru_faults,
-    next_uses, opt_faults, tlb_key,
+    lru_faults_after, next_uses, opt_faults, opt_faults_after, tlb_key,
 };
 use proptest::prelude::*;
 
@@ -105,7 +105,28 @@ fn check_lru_faults(keys: &[u64]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The one-pass curves with a warm-up: the first `warmup` references fill the
+/// stack uncounted, as they fill the frames of a run uncounted.
+fn check_after_a_warm_up(keys: &[u64], warmup: usize) -> Result<(), TestCaseError> {
+    let distinct = keys.iter().collect::<std::collections::BTreeSet<_>>().len() as u64;
+    let frames: Vec<u64> = (0..=distinct + 1).collect();
+    let (lru, opt) = (lru_faults_after(keys, warmup, &frames), opt_faults_after(keys, warmup, &frames));
+    for (i, &f) in frames.iter().enumerate() {
+        prop_assert_eq!(lru[i], oracle::lru_page_faults_after(keys, warmup, f), "LRU with {} frames", f);
+        prop_assert_eq!(opt[i], oracle::opt_page_faults_after(keys, warmup, f), "OPT with {} frames", f);
+    }
+    Ok(())
+}
+
 proptest! {
+    #[test]
+    fn curves_after_a_warm_up_equal_per_size_simulations(
+        keys in prop::collection::vec(0u64..30, 0..400),
+        warmup in 0usize..500,
+    ) {
+        check_after_a_warm_up(&keys, warmup)?;
+    }
+
     #[test]
     fn tlb_curve_equals_per_geometry_lru_simulation_small_footprint(pages in small_pages()) {
         check_curve(&pages)?;

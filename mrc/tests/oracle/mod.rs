@@ -101,3 +101,53 @@ pub fn lru_stack_distances(keys: &[u64]) -> Vec<Option<u64>> {
         })
         .collect()
 }
+
+/// LRU page faults with `frames` frames among the references after the first
+/// `warmup` (which fill the frames uncounted): a list kept most recent first.
+pub fn lru_page_faults_after(references: &[u64], warmup: usize, frames: u64) -> u64 {
+    let mut resident: Vec<u64> = Vec::new();
+    let mut faults = 0;
+    for (now, &page) in references.iter().enumerate() {
+        match resident.iter().position(|&p| p == page) {
+            Some(i) => {
+                resident.remove(i);
+            }
+            None => {
+                faults += u64::from(now >= warmup);
+                if resident.len() as u64 == frames {
+                    resident.pop();
+                }
+            }
+        }
+        if frames > 0 {
+            resident.insert(0, page);
+        }
+    }
+    faults
+}
+
+/// Belady's OPT with `frames` frames among the references after the first
+/// `warmup`, the prefix's faults uncounted (OPT's choices in the prefix look at
+/// the whole string, as a run's OPT replacer does).
+pub fn opt_page_faults_after(references: &[u64], warmup: usize, frames: u64) -> u64 {
+    if frames == 0 {
+        return references.len().saturating_sub(warmup) as u64;
+    }
+    let mut resident: Vec<u64> = Vec::new();
+    let mut faults = 0;
+    for (now, &page) in references.iter().enumerate() {
+        if resident.contains(&page) {
+            continue;
+        }
+        faults += u64::from(now >= warmup);
+        if (resident.len() as u64) < frames {
+            resident.push(page);
+            continue;
+        }
+        let next_use =
+            |p: u64| references[now + 1..].iter().position(|&r| r == p).map_or(usize::MAX, |d| now + 1 + d);
+        let victim = (0..resident.len()).max_by_key(|&i| (next_use(resident[i]), std::cmp::Reverse(i)));
+        resident[victim.expect("a full memory has pages")] = page;
+    }
+    faults
+}
