@@ -200,6 +200,14 @@ enum Command {
         /// Measure at most N accesses per point (as `run --max`).
         #[arg(long, value_name = "N")]
         max: Option<u64>,
+        /// Record every point's counters every N measured accesses (as `run
+        /// --interval`); needs --interval-out.
+        #[arg(long, value_name = "N", requires = "interval_out")]
+        interval: Option<u64>,
+        /// Where every point's interval records go, one row per interval with the
+        /// point's varied values first: CSV if FILE ends in .csv, JSON lines if .jsonl.
+        #[arg(long, value_name = "FILE", conflicts_with = "emit_slurm")]
+        interval_out: Option<PathBuf>,
         /// Draw --y against --x as an SVG, one line per combination of the other
         /// varied paths.
         #[arg(long, value_name = "FILE.svg", requires_all = ["x", "y"])]
@@ -637,6 +645,8 @@ fn main() -> ExitCode {
             skip,
             warmup,
             max,
+            interval,
+            interval_out,
             plot,
             x,
             y,
@@ -650,7 +660,10 @@ fn main() -> ExitCode {
                 }
             }
             let origin = config.display().to_string();
-            let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval: None };
+            if let Err(e) = mmu_sim::window::check_outputs(interval_out.as_deref(), None) {
+                return fail(&e);
+            }
+            let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
             let points = match mmu_sim::load_config(&config).and_then(|mut base| {
                 flags.apply(&mut base.window)?;
                 mmu_sim::sweep::grid(&base, &origin, &sets, &varies, yes)
@@ -706,15 +719,22 @@ fn main() -> ExitCode {
                 Some(shard) => shard.select(points),
                 None => points,
             };
-            // Intervals would be recorded per point and dropped: none are kept.
-            let mut intervals = false;
-            for p in &mut points {
-                intervals |= p.config.window.interval.take().is_some();
-            }
-            if intervals {
-                say(format_args!(
-                    "warning: the config's `window.interval` is ignored: sweep writes no interval records \
-                     (run one point with `mmu-sim run --interval N --interval-out FILE`)"
+            // Without --interval-out, the config's intervals would be recorded per
+            // point and dropped: none are kept.
+            if interval_out.is_none() {
+                let mut intervals = false;
+                for p in &mut points {
+                    intervals |= p.config.window.interval.take().is_some();
+                }
+                if intervals {
+                    say(format_args!(
+                        "warning: the config's `window.interval` is ignored: say where its records go with \
+                         --interval-out FILE.csv|.jsonl"
+                    ));
+                }
+            } else if points.iter().any(|p| p.config.window.interval.is_none()) {
+                return fail(&mmu_sim::RunError::Unsupported(
+                    "--interval-out needs --interval N (or the config's `window.interval`)".into(),
                 ));
             }
             if trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
@@ -742,10 +762,15 @@ fn main() -> ExitCode {
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }
-            let reports = match reports {
-                Ok(reports) => reports,
+            let (reports, intervals): (Vec<_>, Vec<_>) = match reports {
+                Ok(outcomes) => outcomes.into_iter().unzip(),
                 Err(e) => return fail(&e),
             };
+            if let Some(path) = &interval_out {
+                if let Err(e) = mmu_sim::sweep::write_intervals(path, &varies, &points, &intervals) {
+                    return fail(&e);
+                }
+            }
             // A window that did not fit: said for the first such point, and counted.
             let unfit: Vec<(usize, String)> = points
                 .iter()

@@ -10,6 +10,7 @@
 use crate::error::RunError;
 use crate::overrides::{Override, apply};
 use crate::run::{RunOptions, run_with};
+use cpu_sim::window::{IntervalColumns, IntervalRecord};
 use cpu_sim::{MachineConfig, Report};
 use rayon::prelude::*;
 use std::fmt::Write as _;
@@ -143,8 +144,14 @@ pub fn grid(
     Ok(points)
 }
 
-/// Runs every point on `jobs` threads (0: all cores) and returns each report, in
-/// grid order. `progress` is called with the points done.
+/// A run's interval columns and records (see [`RunOutcome::intervals`]).
+///
+/// [`RunOutcome::intervals`]: crate::RunOutcome::intervals
+pub type Intervals = (IntervalColumns, Vec<IntervalRecord>);
+
+/// Runs every point on `jobs` threads (0: all cores) and returns each report and
+/// its interval records (when the point's window asks for them), in grid order.
+/// `progress` is called with the points done.
 ///
 /// # Errors
 /// The first point (in grid order) whose run failed, named with its values.
@@ -155,17 +162,17 @@ pub fn run_points(
     options: &RunOptions,
     jobs: usize,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Vec<Report>, RunError> {
+) -> Result<Vec<(Report, Option<Intervals>)>, RunError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(|e| RunError::Unsupported(format!("--jobs {jobs}: {e}")))?;
     let done = std::sync::atomic::AtomicU64::new(0);
-    let results: Vec<Result<Report, RunError>> = pool.install(|| {
+    let results: Vec<Result<(Report, Option<Intervals>), RunError>> = pool.install(|| {
         points
             .par_iter()
             .map(|p| {
-                let out = run_with(&p.config, config_path, options).map(|o| o.report);
+                let out = run_with(&p.config, config_path, options).map(|o| (o.report, o.intervals));
                 progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
                 out
             })
@@ -268,6 +275,83 @@ pub fn render(varies: &[Vary], points: &[Point], reports: &[Report], format: Swe
         }
     }
     out
+}
+
+/// Writes every point's interval records to `path`, points in grid order, each
+/// row led by the point's varied values: CSV when `path` ends in `.csv` (the
+/// varied paths, `interval`, then the union of the points' columns, empty where a
+/// point has no such column), JSON lines when it ends in `.jsonl`.
+///
+/// # Errors
+/// Another extension, or the file cannot be written.
+pub fn write_intervals(
+    path: &Path,
+    varies: &[Vary],
+    points: &[Point],
+    intervals: &[Option<Intervals>],
+) -> Result<(), RunError> {
+    let mut columns: Vec<&str> = Vec::new();
+    for (names, _) in intervals.iter().flatten() {
+        for name in &names.0 {
+            if !columns.contains(&name.as_str()) {
+                columns.push(name);
+            }
+        }
+    }
+    let mut out = String::new();
+    let csv = match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => true,
+        Some("jsonl") => false,
+        _ => {
+            return Err(RunError::Unsupported(format!(
+                "--interval-out {}: the file must end in .csv or .jsonl",
+                path.display()
+            )));
+        }
+    };
+    if csv {
+        let header: Vec<String> = varies
+            .iter()
+            .map(|v| csv_field(&v.path))
+            .chain(std::iter::once("interval".to_string()))
+            .chain(columns.iter().map(|c| csv_field(c)))
+            .collect();
+        let _ = writeln!(out, "{}", header.join(","));
+    }
+    for (p, point_intervals) in points.iter().zip(intervals) {
+        let Some((names, records)) = point_intervals else { continue };
+        // Where each of the union's columns is in this point's values.
+        let at: Vec<Option<usize>> = columns.iter().map(|c| names.0.iter().position(|n| n == c)).collect();
+        for r in records {
+            if csv {
+                let row: Vec<String> = p
+                    .values
+                    .iter()
+                    .map(|v| csv_field(v))
+                    .chain(std::iter::once(r.interval.to_string()))
+                    .chain(
+                        at.iter()
+                            .map(|i| i.and_then(|i| r.values.get(i)).map_or(String::new(), u64::to_string)),
+                    )
+                    .collect();
+                let _ = writeln!(out, "{}", row.join(","));
+            } else {
+                let mut map = serde_json::Map::new();
+                for (v, value) in varies.iter().zip(&p.values) {
+                    map.insert(v.path.clone(), serde_json::Value::String(value.clone()));
+                }
+                map.insert("interval".into(), r.interval.into());
+                for (c, i) in columns.iter().zip(&at) {
+                    if let Some(value) = i.and_then(|i| r.values.get(i)) {
+                        map.insert((*c).to_string(), (*value).into());
+                    }
+                }
+                let _ = writeln!(out, "{}", serde_json::Value::Object(map));
+            }
+        }
+    }
+    std::fs::write(path, out)
+        .map_err(|source| RunError::Output { path: path.to_path_buf(), message: source.to_string() })
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a newline.

@@ -249,7 +249,7 @@ fn sweep_and_mrc_say_when_the_window_does_not_fit() {
         assert!(out.status.success(), "{args:?}: {stderr}");
         assert!(stderr.contains("warning: ") && stderr.contains(wanted), "{args:?}: {stderr}");
     }
-    // Neither writes interval records: a config's `window.interval` is said to be ignored.
+    // Without --interval-out (sweep) or at all (mrc), a config's `window.interval` is said to be ignored.
     for args in [
         &["sweep", "configs/explain-demo.ron", "--vary", "seed=1", "--set", "window=(interval: Some(2))"][..],
         &[
@@ -1194,4 +1194,64 @@ fn run_log_writes_one_line_per_event_of_the_window_and_refuses_bad_ranges() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(bad), "{bad}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `sweep --interval N --interval-out FILE` (#14): every point's records, led by
+/// its varied values, whose deltas add up to the point's row of the sweep; the
+/// CSV and the JSON lines hold the same numbers.
+#[test]
+fn a_sweeps_interval_records_add_up_to_each_points_row() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-sweep-intervals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csv, jsonl) = (dir.join("iv.csv"), dir.join("iv.jsonl"));
+    let mut rows = Vec::new();
+    for out_file in [&csv, &jsonl] {
+        let out = mmu_sim(&[
+            "sweep",
+            "configs/sv32-small.ron",
+            "--vary",
+            "tlb.l1[0].entries=16,64",
+            "--warmup",
+            "1000",
+            "--interval",
+            "30000",
+            "--interval-out",
+            out_file.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        rows.push(String::from_utf8(out.stdout).unwrap());
+    }
+    assert_eq!(rows[0], rows[1], "where the records go changes no row");
+    // The sweep's rows: entries -> (accesses, cycles, l1d misses).
+    let sweep: Vec<Vec<String>> =
+        rows[0].lines().map(|l| l.split(',').map(str::to_owned).collect()).collect();
+    let col = |name: &str| sweep[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("{name}"));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let records: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let header = &records[0];
+    assert_eq!(&header[..3], ["tlb.l1[0].entries", "interval", "accesses"]);
+    let icol = |name: &str| header.iter().position(|c| *c == name).unwrap_or_else(|| panic!("{name}"));
+    for row in &sweep[1..] {
+        let entries = &row[0];
+        let mine: Vec<&Vec<&str>> = records[1..].iter().filter(|r| r[0] == entries).collect();
+        assert_eq!(mine.len(), 7, "199000 measured accesses in intervals of 30000");
+        for name in ["accesses", "cycles", "tlb.l1d.misses"] {
+            let sum: u64 = mine.iter().map(|r| r[icol(name)].parse::<u64>().unwrap()).sum();
+            assert_eq!(sum.to_string(), row[col(name)], "entries {entries}: {name}");
+        }
+    }
+    // The JSON lines: one object per record, the same numbers.
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), records.len() - 1);
+    for (line, record) in lines.iter().zip(&records[1..]) {
+        assert_eq!(line["tlb.l1[0].entries"], record[0]);
+        assert_eq!(line["cycles"].as_u64().unwrap().to_string(), record[icol("cycles")]);
+    }
+    // --interval-out without an interval, and a bad extension: exit 2 before any run.
+    for args in [&["--interval-out", "x.csv"][..], &["--interval", "5", "--interval-out", "x.txt"]] {
+        let out = mmu_sim(&[&["sweep", "configs/sv32-small.ron", "--vary", "seed=1"][..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
