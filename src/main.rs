@@ -953,6 +953,13 @@ struct MrcArgs {
     /// Count at most N accesses after the skip and the warm-up (as `run --max`).
     #[arg(long, value_name = "N")]
     max: Option<u64>,
+    /// Record the curve every N measured accesses (every N measured page
+    /// references with --frames); needs --interval-out.
+    #[arg(long, value_name = "N", requires = "interval_out")]
+    interval: Option<u64>,
+    /// Where the interval records go: CSV if FILE ends in .csv, JSON lines if .jsonl.
+    #[arg(long, value_name = "FILE")]
+    interval_out: Option<PathBuf>,
 }
 
 /// `mmu-sim mrc`: the curve as text (and the plot, if asked).
@@ -960,12 +967,24 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     use mmu_sim::RunError;
     let loaded = mmu_sim::load_config(&a.config)?;
     let mut loaded = mmu_sim::overrides::apply(&loaded, &a.config.display().to_string(), &a.sets)?;
-    let flags = mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: a.max, interval: None };
+    let flags =
+        mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: a.max, interval: a.interval };
     flags.apply(&mut loaded.window)?;
-    if loaded.window.interval.take().is_some() {
-        say(format_args!(
-            "warning: the config's `window.interval` is ignored: mrc writes no interval records"
-        ));
+    mmu_sim::window::check_outputs(a.interval_out.as_deref(), None)?;
+    match (&a.interval_out, loaded.window.interval) {
+        (None, Some(_)) => {
+            loaded.window.interval = None;
+            say(format_args!(
+                "warning: the config's `window.interval` is ignored: say where its records go with \
+                 --interval-out FILE.csv|.jsonl"
+            ));
+        }
+        (Some(_), None) => {
+            return Err(RunError::Unsupported(
+                "--interval-out needs --interval N (or the config's `window.interval`)".into(),
+            ));
+        }
+        _ => {}
     }
     if let Some(plot) = &a.plot {
         mmu_sim::window::check_outputs(None, Some(plot))?;
@@ -988,6 +1007,11 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
             PolicyArg::Lru => ("lru", mrc::lru_faults_after(&references, warm, &frames)),
             PolicyArg::Opt => ("opt", mrc::opt_faults_after(&references, warm, &frames)),
         };
+        if let (Some(path), Some(every)) = (&a.interval_out, loaded.window.interval) {
+            let opt = matches!(a.policy, PolicyArg::Opt);
+            let (columns, records) = mmu_sim::mrc::frame_intervals(&references, warm, &frames, opt, every);
+            mmu_sim::window::write_intervals(path, &columns, &records)?;
+        }
         if let Some(plot) = &a.plot {
             let n = counted.max(1) as f64;
             let series = vec![(
@@ -1006,6 +1030,9 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     let geometries = mmu_sim::mrc::geometries(&sizes, &ways)?;
     let options = mmu_sim::RunOptions { observe: Some((tlb.clone(), geometries)), ..options };
     let outcome = mmu_sim::run_with(&loaded, &a.config, &options)?;
+    if let (Some(path), Some((columns, records))) = (&a.interval_out, &outcome.intervals) {
+        mmu_sim::window::write_intervals(path, columns, records)?;
+    }
     if let Some(warning) =
         mmu_sim::window::window_warning(&loaded.window, outcome.report.window.as_ref(), false)
     {

@@ -4,6 +4,7 @@
 //! replay of the workload (both are stack algorithms: Mattson et al., 1970).
 
 use crate::error::RunError;
+use cpu_sim::window::{IntervalColumns, IntervalRecord};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -48,6 +49,47 @@ pub fn parse_counts(text: &str) -> Result<Vec<u64>, String> {
             Err(_) => Err(format!("`{}` is not a count", n.trim())),
         })
         .collect()
+}
+
+/// Interval records of a page-replacement curve (`mrc --frames --interval N`):
+/// every `every` page references after the first `warmup` (which fill the stack
+/// uncounted), the references and the faults of LRU (or OPT, with `opt`) with
+/// each of `frames` frames: columns `references`, `faults.<F>`. The sum of the
+/// records' faults is the curve's. Each reference's stack distance decides its
+/// fault for every frame count at once (Mattson et al., 1970).
+pub fn frame_intervals(
+    references: &[u64],
+    warmup: usize,
+    frames: &[u64],
+    opt: bool,
+    every: u64,
+) -> (IntervalColumns, Vec<IntervalRecord>) {
+    let mut names = vec!["references".to_string()];
+    names.extend(frames.iter().map(|f| format!("faults.{f}")));
+    let every = every.max(1);
+    let warmup = warmup.min(references.len());
+    // The stack distance of each reference (`None`: cold, or deeper than asked).
+    let distances: Vec<Option<u64>> = if opt {
+        let deepest = frames.iter().copied().max().unwrap_or(0).min(references.len() as u64);
+        let mut stack = mrc::OptStack::new(deepest);
+        mrc::next_uses(references).into_iter().map(|next| stack.reference(next)).collect()
+    } else {
+        let mut stack = mrc::LruStack::new();
+        references.iter().map(|&key| stack.reference(key)).collect()
+    };
+    let mut records: Vec<IntervalRecord> = Vec::new();
+    for (i, distance) in distances[warmup..].iter().enumerate() {
+        if i as u64 % every == 0 {
+            let interval = records.len() as u64;
+            records.push(IntervalRecord { interval, values: vec![0; names.len()] });
+        }
+        let Some(record) = records.last_mut() else { continue };
+        record.values[0] += 1;
+        for (value, &f) in record.values[1..].iter_mut().zip(frames) {
+            *value += u64::from(distance.is_none_or(|d| d >= f));
+        }
+    }
+    (IntervalColumns(names), records)
 }
 
 /// The TLB curve as CSV (`tlb,sets,ways,entries,references,misses`) or JSON.

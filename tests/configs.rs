@@ -1255,3 +1255,87 @@ fn a_sweeps_interval_records_add_up_to_each_points_row() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `mrc --interval N --interval-out FILE` (#14): the curve's interval records
+/// add up to the curve, for a TLB (with the run's own columns beside) and for
+/// page replacement under both policies, after a warm-up.
+#[test]
+fn mrc_interval_records_add_up_to_the_curve() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-mrc-intervals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_file = dir.join("iv.csv");
+    let sums = |path: &Path| -> Vec<(String, u64)> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_owned).collect();
+        let mut sums = vec![0u64; header.len()];
+        for line in lines {
+            for (sum, value) in sums.iter_mut().zip(line.split(',')) {
+                *sum += value.parse::<u64>().unwrap();
+            }
+        }
+        header.into_iter().zip(sums).collect()
+    };
+    let sum_of = |sums: &[(String, u64)], name: &str| {
+        sums.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("column {name}: {sums:?}")).1
+    };
+    let iv = out_file.to_str().unwrap();
+    for policy in ["lru", "opt"] {
+        let curve = mmu_sim(&[
+            "mrc",
+            "configs/sv32-gcc-trace.ron",
+            "--frames",
+            "16,64,200",
+            "--policy",
+            policy,
+            "--warmup",
+            "3000",
+            "--interval",
+            "4000",
+            "--interval-out",
+            iv,
+        ]);
+        assert!(curve.status.success(), "{}", String::from_utf8_lossy(&curve.stderr));
+        let sums = sums(&out_file);
+        for row in String::from_utf8(curve.stdout).unwrap().lines().skip(1) {
+            let cells: Vec<&str> = row.split(',').collect();
+            let (frames, references, faults) = (cells[1], cells[2], cells[3]);
+            assert_eq!(sum_of(&sums, "references").to_string(), references, "{policy}");
+            assert_eq!(
+                sum_of(&sums, &format!("faults.{frames}")).to_string(),
+                faults,
+                "{policy} {frames} frames"
+            );
+        }
+    }
+    let curve = mmu_sim(&[
+        "mrc",
+        "configs/sv32-sortwords-lackey.ron",
+        "--tlb",
+        "l1d",
+        "--sizes",
+        "4,64",
+        "--ways",
+        "1,full",
+        "--interval",
+        "50000",
+        "--interval-out",
+        iv,
+    ]);
+    assert!(curve.status.success(), "{}", String::from_utf8_lossy(&curve.stderr));
+    let sums = sums(&out_file);
+    assert_eq!(sum_of(&sums, "accesses"), 308974, "every access of the trace, in intervals");
+    for row in String::from_utf8(curve.stdout).unwrap().lines().skip(1) {
+        let cells: Vec<&str> = row.split(',').collect();
+        let (ways, entries, references, misses) = (cells[2], cells[3], cells[4], cells[5]);
+        assert_eq!(sum_of(&sums, "mrc.references").to_string(), references);
+        assert_eq!(
+            sum_of(&sums, &format!("mrc.misses.{entries}x{ways}")).to_string(),
+            misses,
+            "{entries}x{ways}"
+        );
+    }
+    let bad = mmu_sim(&["mrc", "configs/sv32-gcc-trace.ron", "--frames", "16", "--interval-out", iv]);
+    assert_eq!(bad.status.code(), Some(2), "--interval-out without an interval");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -150,6 +150,8 @@ impl Machine {
             tlb.start_tap();
         }
         self.curve = Some((position, curve));
+        // The interval columns now include the curve's.
+        self.interval_base = self.interval_counters();
         Ok(())
     }
 
@@ -191,6 +193,14 @@ impl Machine {
     pub fn interval_columns(&self) -> IntervalColumns {
         let mut names = vec!["accesses".to_string(), "cycles".to_string()];
         crate::interval::memory_columns(self.memory.mmu(), &mut names);
+        if let Some((_, curve)) = &self.curve {
+            // A curve's columns (`mmu-sim mrc --interval`): the observed TLB's
+            // references, then each geometry's LRU misses.
+            names.push("mrc.references".to_string());
+            for p in curve.points() {
+                names.push(format!("mrc.misses.{}x{}", p.entries, p.ways));
+            }
+        }
         IntervalColumns(names)
     }
 
@@ -206,10 +216,16 @@ impl Machine {
             &dram,
             &mut values,
         );
+        if let Some((_, curve)) = &self.curve {
+            let points = curve.points();
+            values.push(points.first().map_or(0, |p| p.references));
+            values.extend(points.iter().map(|p| p.misses));
+        }
         values
     }
 
     fn close_interval(&mut self) {
+        self.drain_curve();
         let now = self.interval_counters();
         let values = now.iter().zip(&self.interval_base).map(|(n, b)| n.saturating_sub(*b)).collect();
         self.intervals.push(IntervalRecord { interval: self.intervals.len() as u64, values });
@@ -220,6 +236,7 @@ impl Machine {
     pub fn finish(&mut self) {
         let w = self.config.window;
         let measuring = self.seen > w.skip.saturating_add(w.warmup);
+        self.drain_curve();
         if w.interval.is_some() && measuring && self.interval_counters().first() != self.interval_base.first()
         {
             self.close_interval();
