@@ -141,6 +141,16 @@ enum Command {
         /// Replace a config field (PATH=VALUE, RON), as `run --set`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<mmu_sim::overrides::Override>,
+        /// The trace's format (as `run --trace-format`).
+        #[arg(long, value_enum)]
+        trace_format: Option<FormatArg>,
+        /// Skip trace lines that do not parse (as `run --skip-bad-lines`): access
+        /// numbers count the accesses read, not the lines.
+        #[arg(long)]
+        skip_bad_lines: bool,
+        /// Unaligned native addresses: `fault` or `round-down` (as `run --unaligned`).
+        #[arg(long, value_enum)]
+        unaligned: Option<UnalignedArg>,
     },
     /// Convert a trace (any format `run` reads) into the binary format, or into
     /// native text with `--to native`; OUT is overwritten, and compressed with
@@ -816,7 +826,19 @@ fn main() -> ExitCode {
             Ok(text) => emit(text.as_bytes()),
             Err(e) => fail(&e),
         },
-        Command::Explain { config, trace, access, va, pid, kind, format, sets } => {
+        Command::Explain {
+            config,
+            trace,
+            access,
+            va,
+            pid,
+            kind,
+            format,
+            sets,
+            trace_format,
+            skip_bad_lines,
+            unaligned,
+        } => {
             let target = match (access, va) {
                 (Some(n), _) => cpu_sim::watch::Target::Index(n),
                 (None, Some(va)) => match mmu_sim::explain::parse_va(&va) {
@@ -845,7 +867,13 @@ fn main() -> ExitCode {
                 Ok(loaded) => loaded,
                 Err(e) => return fail(&e),
             };
-            let options = mmu_sim::RunOptions { trace, ..mmu_sim::RunOptions::default() };
+            let options = mmu_sim::RunOptions {
+                trace,
+                trace_format: trace_format.map(TraceFormat::from),
+                skip_bad_lines,
+                unaligned: unaligned.map(cpu_sim::Unaligned::from),
+                ..mmu_sim::RunOptions::default()
+            };
             match mmu_sim::explain::explain(&loaded, &config, &options, target) {
                 Ok(e) => match format {
                     ExplainFormat::Table => {
@@ -924,16 +952,21 @@ struct MrcArgs {
     #[arg(long, value_name = "NAME", required_unless_present = "frames", conflicts_with = "frames")]
     tlb: Option<String>,
     /// Entry counts to report.
-    #[arg(long, value_name = "8,16,...", default_value = "8,16,32,64,128,256,512,1024")]
+    #[arg(
+        long,
+        value_name = "8,16,...",
+        default_value = "8,16,32,64,128,256,512,1024",
+        conflicts_with = "frames"
+    )]
     sizes: String,
     /// Associativities to report: numbers, or `full` (fully associative).
-    #[arg(long, value_name = "1,4,full", default_value = "full")]
+    #[arg(long, value_name = "1,4,full", default_value = "full", conflicts_with = "frames")]
     ways: String,
     /// Page replacement instead: frame counts to report faults for.
     #[arg(long, value_name = "16,64,...")]
     frames: Option<String>,
     /// The page-replacement policy of --frames: lru or opt.
-    #[arg(long, value_enum, default_value_t = PolicyArg::Lru)]
+    #[arg(long, value_enum, default_value_t = PolicyArg::Lru, conflicts_with = "tlb")]
     policy: PolicyArg,
     /// csv (a header, then a row per point) or json.
     #[arg(long, value_enum, default_value_t = MrcFormat::Csv)]

@@ -1339,3 +1339,29 @@ fn mrc_interval_records_add_up_to_the_curve() {
     assert_eq!(bad.status.code(), Some(2), "--interval-out without an interval");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// explain reads a trace as run does (--skip-bad-lines, --trace-format,
+/// --unaligned), and mrc refuses the options of the other kind of curve
+/// instead of ignoring them.
+#[test]
+fn explain_reads_traces_as_run_does_and_mrc_refuses_the_other_curves_options() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-explain-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("bad.trace");
+    std::fs::write(&trace, "R 0x10000000\nbogus\nR 0x10000004\n").unwrap();
+    let t = trace.to_str().unwrap();
+    let strict = mmu_sim(&["explain", "configs/explain-demo.ron", "--trace", t, "--access", "1"]);
+    assert_eq!(strict.status.code(), Some(1), "a bad line stops it");
+    let skipping =
+        mmu_sim(&["explain", "configs/explain-demo.ron", "--trace", t, "--access", "1", "--skip-bad-lines"]);
+    assert!(skipping.status.success(), "{}", String::from_utf8_lossy(&skipping.stderr));
+    assert!(String::from_utf8_lossy(&skipping.stdout).starts_with("access 1: process 0, R 0x10000004"));
+    for args in [
+        &["mrc", "configs/sv32-gcc-trace.ron", "--tlb", "l1d", "--policy", "opt"][..],
+        &["mrc", "configs/sv32-gcc-trace.ron", "--frames", "4", "--sizes", "4"],
+        &["mrc", "configs/sv32-gcc-trace.ron", "--frames", "4", "--ways", "full"],
+    ] {
+        assert_eq!(mmu_sim(args).status.code(), Some(2), "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
