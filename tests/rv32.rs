@@ -623,10 +623,24 @@ fn assert_same_reports(name: &str, fast: &cpu_sim::Report, slow: &cpu_sim::Repor
     assert_eq!(fast.len(), slow.len(), "{name}");
 }
 
-/// Runs a bare-metal ELF on the virt config with the fast paths on or off, and
-/// `max_instructions` as the limit: (report, console, how it ended).
-fn run_virt(elf: &Path, fast: bool, max_instructions: Option<u64>) -> (cpu_sim::Report, Vec<u8>, String) {
-    let mut config = mmu_sim::load_config(&root().join(VIRT)).expect("the shipped config loads");
+/// How a bare-metal run ended: its report, its console, how it stopped, and
+/// each TLB's resident entries (in entry order, so a different victim shows).
+struct VirtRun {
+    report: cpu_sim::Report,
+    console: Vec<u8>,
+    end: String,
+    tlbs: Vec<String>,
+}
+
+/// Runs a bare-metal ELF on `config` with the fast paths on or off, and
+/// `max_instructions` as the limit.
+fn run_virt(
+    config: &cpu_sim::MachineConfig,
+    elf: &Path,
+    fast: bool,
+    max_instructions: Option<u64>,
+) -> VirtRun {
+    let mut config = config.clone();
     if let cpu_sim::WorkloadConfig::Elf { max_instructions: limit, .. } = &mut config.workload {
         *limit = max_instructions;
     }
@@ -634,7 +648,25 @@ fn run_virt(elf: &Path, fast: bool, max_instructions: Option<u64>) -> (cpu_sim::
     let mut machine = cpu_sim::virt::VirtMachine::new(&config, &program).expect("it loads");
     machine.set_fast_paths(fast);
     let end = format!("{:?}", machine.run());
-    (machine.report(), machine.console().to_vec(), end)
+    let hierarchy = machine.memory().mmu().tlbs();
+    let tlbs = hierarchy.l1().iter().chain(hierarchy.l2()).map(|t| format!("{:?}", t.entries())).collect();
+    VirtRun { report: machine.report(), console: machine.console().to_vec(), end, tlbs }
+}
+
+/// The virt config with TLBs small enough that the suite's programs evict
+/// (2-entry L1s, a 4-entry L2), all under `policy`: a fast path that touched
+/// entries otherwise than a lookup does would change later victims.
+fn virt_with_small_tlbs(policy: &str) -> cpu_sim::MachineConfig {
+    let text = std::fs::read_to_string(root().join(VIRT)).expect("the shipped config");
+    let mut small = text.clone();
+    for (from, to) in [
+        ("entries: 32, ways: 32,", format!("entries: 2, ways: 2, replacement: {policy},")),
+        ("entries: 512, ways: 4,", format!("entries: 4, ways: 2, replacement: {policy},")),
+    ] {
+        assert!(small.contains(from), "{VIRT} has `{from}`");
+        small = small.replace(from, &to);
+    }
+    cpu_sim::parse_config(&small, VIRT).expect("the small TLBs are valid")
 }
 
 #[test]
@@ -655,13 +687,27 @@ fn the_fast_paths_leave_every_report_counter_as_it_is_without_them() {
         bare.push((root().join("programs").join(program), limit));
     }
     assert!(bare.len() >= 143, "the suite and the programs ({})", bare.len());
-    for (elf, limit) in &bare {
-        let name = elf.display().to_string();
-        let (fast, fast_console, fast_end) = run_virt(elf, true, *limit);
-        let (slow, slow_console, slow_end) = run_virt(elf, false, *limit);
-        assert_same_reports(&name, &fast, &slow);
-        assert_eq!((fast_console, fast_end), (slow_console, slow_end), "{name}");
-        assert!(fast.core.as_ref().is_some_and(|c| c.instructions > 0), "{name}");
+    let shipped = mmu_sim::load_config(&root().join(VIRT)).expect("the shipped config loads");
+    let mut configs = vec![("shipped".to_string(), shipped)];
+    for policy in ["Lru", "TreePlru", "Fifo", "Random", "Nru"] {
+        configs.push((format!("small {policy}"), virt_with_small_tlbs(policy)));
+    }
+    for (config_name, config) in &configs {
+        let mut l1_evictions = 0;
+        for (elf, limit) in &bare {
+            let name = format!("{} ({config_name} TLBs)", elf.display());
+            let fast = run_virt(config, elf, true, *limit);
+            let slow = run_virt(config, elf, false, *limit);
+            assert_same_reports(&name, &fast.report, &slow.report);
+            assert_eq!((&fast.console, &fast.end), (&slow.console, &slow.end), "{name}");
+            assert_eq!(fast.tlbs, slow.tlbs, "{name}: the TLBs' resident entries");
+            assert!(fast.report.core.as_ref().is_some_and(|c| c.instructions > 0), "{name}");
+            l1_evictions += fast.report.tlb.0.iter().take(2).map(|(_, t)| t.evictions).sum::<u64>();
+        }
+        if config_name != "shipped" {
+            // 72 to 105 with the suite of 2026-12.
+            assert!(l1_evictions >= 50, "{config_name} TLBs: only {l1_evictions} L1 evictions in the suite");
+        }
     }
 
     let user = root().join("configs/rv32-user.ron");

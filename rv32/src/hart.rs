@@ -565,7 +565,7 @@ impl Hart {
     /// A trap becomes the exception of an access of `reported` kind (an AMO's read
     /// reports store/AMO causes) with `tval` (a fetch's is the trap's address).
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     pub(crate) fn port_access<P: MemoryPort>(
         &mut self,
         port: &mut P,

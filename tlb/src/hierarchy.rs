@@ -51,6 +51,22 @@ pub struct HierarchyLookup {
     pub from_l1: bool,
 }
 
+/// An entry of an L1 TLB that a lookup hit, and what the lookup cost: what
+/// [`TlbHierarchy::hit_l1_again`] replays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct L1Entry {
+    l1: usize,
+    entry: usize,
+    side: Side,
+    latency: Cycles,
+}
+
+impl L1Entry {
+    /// A placeholder, for a caller's empty slot (replaying it counts a hit on the
+    /// first entry of the first L1: the caller must never).
+    pub const PLACEHOLDER: L1Entry = L1Entry { l1: 0, entry: 0, side: Side::Data, latency: Cycles::ZERO };
+}
+
 /// The L1s of one side and what a lookup there costs.
 #[derive(Clone, Debug, Default)]
 struct SideL1s {
@@ -118,6 +134,31 @@ impl TlbHierarchy {
             }
         }
         self.lookup_l2(t, vaddr, asid, access)
+    }
+
+    /// Where [`TlbHierarchy::lookup`] of `vaddr` for an `access` would hit when
+    /// the access's side has one L1, and the translation it would give: for
+    /// [`TlbHierarchy::hit_l1_again`]. `None` on a miss there, or with several L1s
+    /// on the side (their parallel probes each count). Changes nothing.
+    pub fn l1_entry_of(
+        &self,
+        vaddr: VirtAddr,
+        asid: Asid,
+        access: AccessKind,
+    ) -> Option<(L1Entry, Translation)> {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        let [only] = side.l1[..] else { return None };
+        let (entry, t) = self.l1[only].entry_of(vaddr, asid)?;
+        Some((L1Entry { l1: only, entry, side: Side::of(access), latency: side.latency }, t))
+    }
+
+    /// Does what [`TlbHierarchy::lookup`] at `now` does when it hits `hit`
+    /// ([`TlbHierarchy::l1_entry_of`], with nothing filled or invalidated since):
+    /// counts and touches the entry, and answers when the hit is known.
+    #[inline(always)]
+    pub fn hit_l1_again(&mut self, now: Cycle, hit: &L1Entry) -> Cycle {
+        self.l1[hit.l1].hit_again(hit.side, hit.entry);
+        now + hit.latency
     }
 
     /// Looks `vaddr` up in the L2 alone, if it serves the access's side, adding its

@@ -23,7 +23,7 @@ pub use array::PolicyRng;
 pub use config::{
     AsidMode, Inclusion, PageSizes, Replacement, Serves, TlbConfig, TlbHierarchyConfig, WalkCacheConfig,
 };
-pub use hierarchy::{HierarchyLookup, InvalidationStats, TlbHierarchy};
+pub use hierarchy::{HierarchyLookup, InvalidationStats, L1Entry, TlbHierarchy};
 pub use plru::PlruTree;
 pub use set_assoc::{BySide, Evicted, FLUSH, ReferenceTap, Resident, Side, Tlb, TlbStats};
 pub use walk_cache::{CachedPointer, WalkCaches};

@@ -364,6 +364,34 @@ impl Tlb {
         None
     }
 
+    /// The entry [`Tlb::lookup_on`] of `vaddr` for `asid` would hit and the
+    /// translation it would give, without counting or touching anything: what a
+    /// caller keeps to replay that hit with [`Tlb::hit_again`].
+    pub fn entry_of(&self, vaddr: VirtAddr, asid: Asid) -> Option<(usize, Translation)> {
+        let mut sizes = self.array.present_sizes();
+        while sizes != 0 {
+            let bits = sizes.trailing_zeros() as u8;
+            sizes &= sizes - 1;
+            if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), PageShift::new(bits), asid) {
+                return Some((i, self.array.value(i).leaf));
+            }
+        }
+        None
+    }
+
+    /// Does what [`Tlb::lookup_on`] does when it hits `entry` for an access of
+    /// `side`: counts the hit, touches the entry for the policy and tells the tap.
+    /// The caller knows the lookup would find `entry` ([`Tlb::entry_of`], and no
+    /// fill or invalidation since); the translation is its to remember.
+    #[inline(always)]
+    pub fn hit_again(&mut self, side: Side, entry: usize) {
+        self.array.touch(entry);
+        self.sides[side.index()].hits += 1;
+        if let Some(tap) = &mut self.tap {
+            tap.hit(self.array.tag(entry));
+        }
+    }
+
     /// The translation [`Tlb::lookup_on`] would return, without counting or
     /// touching anything.
     pub fn peek(&self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {

@@ -8,7 +8,7 @@ use mmu_core::{
     WalkRequest, WalkStats, walk, walk_recorded,
 };
 use serde::{Deserialize, Serialize};
-use tlb::{AsidMode, InvalidationStats, TlbHierarchy, TlbHierarchyConfig, TlbStats, WalkCaches};
+use tlb::{AsidMode, InvalidationStats, L1Entry, TlbHierarchy, TlbHierarchyConfig, TlbStats, WalkCaches};
 
 /// The translation hardware's config: format, A/D policy and privilege state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +43,24 @@ pub struct Mmu {
     asids: AsidMode,
     ad_update: AdUpdate,
     stats: MmuStats,
+    /// Moves on whenever a TLB's contents may change (an L2 lookup that may copy
+    /// into an L1, a walk's fills, a fence, a flush, a tool's handle on a TLB):
+    /// an [`L1Hit`] noted at another epoch is stale.
+    epoch: u64,
+}
+
+/// An L1 TLB hit of [`Mmu::translate`], noted by [`Mmu::l1_hit_of`] so that a
+/// caller translating the same page again can replay it with [`Mmu::hit_again`]
+/// instead of searching the TLB: the same hit counted, the same entry touched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct L1Hit {
+    entry: L1Entry,
+    epoch: u64,
+}
+
+impl L1Hit {
+    /// A hit no replay accepts (a placeholder before the first one is noted).
+    pub const NONE: L1Hit = L1Hit { entry: L1Entry::PLACEHOLDER, epoch: u64::MAX };
 }
 
 impl Mmu {
@@ -58,6 +76,7 @@ impl Mmu {
             format,
             ad_update: config.ad_update,
             stats: MmuStats::default(),
+            epoch: 0,
         }
     }
 
@@ -119,6 +138,10 @@ impl Mmu {
             self.tlbs.describe_lookup(now, vaddr, tag, access).into_iter().for_each(|e| rec.record(e));
         }
         let lookup = self.tlbs.lookup(now, vaddr, tag, access);
+        if !lookup.from_l1 {
+            // The L2 was looked up: a hit there is copied into an L1.
+            self.epoch += 1;
+        }
         let mut done = lookup.done_at;
         if let Some(t) = lookup.translation {
             let permitted = self.format.permits(t.perms, access, privilege);
@@ -147,6 +170,7 @@ impl Mmu {
                 });
             }
             if lookup.from_l1 {
+                self.epoch += 1;
                 if R::ON {
                     self.tlbs
                         .describe_lookup_l2(done, vaddr, tag, access)
@@ -181,6 +205,7 @@ impl Mmu {
         request: &WalkRequest,
         rec: R,
     ) -> Translated {
+        self.epoch += 1;
         if R::ON {
             self.walk_caches
                 .describe_probes(request.asid, request.vaddr)
@@ -201,6 +226,36 @@ impl Mmu {
             t.phys_addr(request.vaddr)
         });
         Timed { value: result, ready_at: out.done_at }
+    }
+
+    /// The L1 hit [`Mmu::translate`] of `vaddr` in `space` at `privilege` for
+    /// `access` would make now, and the physical address it would answer, when it
+    /// would answer from the side's L1 alone (the side has one L1, the entry is
+    /// there, its rights permit the access and a store finds D set): for
+    /// [`Mmu::hit_again`]. Changes nothing.
+    pub fn l1_hit_of(
+        &self,
+        space: AddressSpace,
+        privilege: &PrivilegeState,
+        vaddr: VirtAddr,
+        access: AccessKind,
+    ) -> Option<(L1Hit, PhysAddr)> {
+        let (entry, t) = self.tlbs.l1_entry_of(vaddr, self.tag(space.asid), access)?;
+        let served =
+            self.format.permits(t.perms, access, privilege) && (access != AccessKind::Write || t.dirty);
+        served.then(|| (L1Hit { entry, epoch: self.epoch }, t.phys_addr(vaddr)))
+    }
+
+    /// Replays `hit` for an `access` issued at `now`, as [`Mmu::translate`] of an
+    /// address in the same smallest page, in the same address space, at the same
+    /// privilege and for the same kind of access would hit again: the L1 counts
+    /// the hit and its policy sees the use. Answers when the hit is known, or
+    /// `None`, touching nothing, if the TLBs may have changed since the hit was
+    /// noted (then translate). The physical page is the caller's to remember: it
+    /// cannot change while the entry stays.
+    #[inline(always)]
+    pub fn hit_again(&mut self, now: Cycle, hit: &L1Hit) -> Option<Cycle> {
+        (hit.epoch == self.epoch).then(|| self.tlbs.hit_l1_again(now, &hit.entry))
     }
 
     /// [`Mmu::translate`] for an access re-executed after a page fault: its TLB and
@@ -257,6 +312,7 @@ impl Mmu {
     /// flush is counted in `tlb_invalidations.context_switch_flushes`, the entries in
     /// each structure's `invalidations`).
     pub fn switch_to(&mut self, _space: AddressSpace) {
+        self.epoch += 1;
         match self.asids {
             AsidMode::Tagged => {}
             AsidMode::Off => {
@@ -278,6 +334,7 @@ impl Mmu {
     /// The spec lets a `vaddr` fence keep non-leaf entries; this one drops the walk-
     /// cache entries on the path too, so the OS may also change pointer PTEs.
     pub fn fence(&mut self, fence: Fence) -> u64 {
+        self.epoch += 1;
         let tag = fence.asid.map(|a| self.tag(a));
         match (fence.vaddr, tag) {
             (None, None) => {
@@ -314,6 +371,7 @@ impl Mmu {
 
     /// The TLB at `position` ([`Mmu::tlb_position`]).
     pub fn tlb_at_mut(&mut self, position: usize) -> Option<&mut tlb::Tlb> {
+        self.epoch += 1;
         self.tlbs.at_mut(position)
     }
 

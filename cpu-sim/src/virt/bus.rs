@@ -83,7 +83,7 @@ impl Bus {
 
     /// One aligned data access at physical address `paddr`: `None` if nothing
     /// backs it (an access fault).
-    #[inline]
+    #[inline(always)]
     pub fn data(&mut self, now: Cycle, paddr: PhysAddr, request: &MemRequest) -> Option<Timed<u32>> {
         let Some(d) = self.ram_offset(paddr) else {
             return self.device(now, paddr.as_u64(), request);

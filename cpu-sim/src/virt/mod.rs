@@ -29,14 +29,14 @@ pub use devices::Halt;
 use crate::config::MachineConfig;
 use crate::error::SimError;
 use crate::memory::FaultCounts;
-use crate::memory::mmu::Mmu;
+use crate::memory::mmu::{L1Hit, Mmu};
 use crate::player::{FNV_OFFSET, FNV_PRIME};
 use crate::program_window::{ProgramStop, ProgramWindow, WindowedProgram};
 use crate::report::{CoreReport, Report};
 use crate::window::IntervalColumns;
 use mmu_core::{
-    AccessContext, AccessKind, Answer, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr, Timed, Trap,
-    TrapCause,
+    AccessContext, AccessKind, Answer, Asid, Cycle, Dram, Fence, MemRequest, MemoryPort, PhysAddr,
+    PrivilegeState, Timed, Trap, TrapCause,
 };
 use rv32::elf::Program;
 use rv32::{CoreConfig, Environment, Hart, Interrupt, Step};
@@ -58,9 +58,65 @@ pub struct VirtMemory {
     accesses: u64,
     /// FNV-1a of every value fetched or loaded, as the trace player folds them.
     data_checksum: u64,
+    /// The last L1 TLB hit of a fetch, a load and a store (indexed by
+    /// [`Memo::slot`]), replayed for the next access of the same kind to the same
+    /// page in the same context (see [`Memo`]).
+    memos: [Memo; 3],
+    /// The smallest page of the paging format, as a shift: the memos' granule.
+    memo_shift: u32,
+    /// The offset in that page: `(1 << memo_shift) - 1`.
+    memo_offset: u32,
+    /// Off: every access is translated in full (the switch the equivalence tests use).
+    fast_paths: bool,
+}
+
+/// A translation served from an L1 TLB, kept to serve the next access of the
+/// same kind to the same smallest page, in the same address space and at the
+/// same privilege, without searching the TLB: [`Mmu::hit_again`] counts the hit
+/// and touches the entry exactly as the lookup would, and refuses once the TLBs
+/// may have changed. So every counter, the replacement state and each answer's
+/// time are those of a full translation.
+#[derive(Clone, Copy, Debug)]
+struct Memo {
+    /// The page number (`vaddr >> memo_shift`); `u32::MAX`, above every page, when empty.
+    page: u32,
+    asid: Asid,
+    /// [`privilege_key`] of the privilege it was translated at.
+    privilege: u32,
+    /// The physical address of the page's first byte.
+    frame: u64,
+    hit: L1Hit,
+}
+
+impl Memo {
+    const EMPTY: Memo = Memo { page: u32::MAX, asid: Asid::new(0), privilege: 0, frame: 0, hit: L1Hit::NONE };
+
+    #[inline(always)]
+    fn slot(kind: AccessKind) -> usize {
+        kind as usize
+    }
 }
 
 impl VirtMemory {
+    /// The memory side of the board a validated config describes, over `bus`,
+    /// with empty TLBs and walk caches and the fast paths on.
+    fn new(config: &MachineConfig, bus: Bus) -> Self {
+        let mmu = Mmu::new(&config.mmu, &config.tlb, config.seed);
+        let smallest_page = mmu_core::PageTableFormat::geometry(mmu.format()).leaf_sizes().min();
+        let memo_shift = smallest_page.map_or(12, |p| u32::from(p.bits()));
+        Self {
+            mmu,
+            bus,
+            faults: FaultCounts::default(),
+            accesses: 0,
+            data_checksum: FNV_OFFSET,
+            memos: [Memo::EMPTY; 3],
+            memo_shift,
+            memo_offset: (1 << memo_shift) - 1,
+            fast_paths: true,
+        }
+    }
+
     /// The bus (RAM and devices).
     pub fn bus(&self) -> &Bus {
         &self.bus
@@ -82,57 +138,149 @@ impl VirtMemory {
     }
 }
 
+/// `privilege` in one word, for a memo's key.
+#[inline(always)]
+fn privilege_key(privilege: &PrivilegeState) -> u32 {
+    let flag = |on: bool, bit: u32| u32::from(on) << bit;
+    privilege.mode as u32
+        | flag(privilege.sum, 8)
+        | flag(privilege.mxr, 16)
+        | flag(privilege.write_protect, 24)
+}
+
+impl VirtMemory {
+    /// The translation of `request` from its kind's memo, if it holds the page in
+    /// this context and the TLBs have not changed since: (physical address, when
+    /// the TLB hit is known).
+    #[inline(always)]
+    fn replay(
+        &mut self,
+        now: Cycle,
+        space: mmu_core::AddressSpace,
+        privilege: &PrivilegeState,
+        request: &MemRequest,
+    ) -> Option<(PhysAddr, Cycle)> {
+        let vaddr = request.vaddr.as_u32();
+        let memo = &self.memos[Memo::slot(request.kind)];
+        if memo.page != vaddr >> self.memo_shift
+            || memo.asid != space.asid
+            || memo.privilege != privilege_key(privilege)
+        {
+            return None;
+        }
+        let done = self.mmu.hit_again(now, &memo.hit)?;
+        Some((PhysAddr::new(memo.frame | u64::from(vaddr & self.memo_offset)), done))
+    }
+
+    /// The full translation of `request`: (physical address, when translation
+    /// finished), or the trap of its fault. A translation the next access of
+    /// its kind to the page could replay is kept in the memo.
+    #[inline(never)]
+    fn translate(
+        &mut self,
+        now: Cycle,
+        space: mmu_core::AddressSpace,
+        privilege: &PrivilegeState,
+        request: &MemRequest,
+    ) -> Result<(PhysAddr, Cycle), Answer> {
+        let (vaddr, kind) = (request.vaddr, request.kind);
+        let translated = self.mmu.translate(now, &mut self.bus, space, privilege, vaddr, kind);
+        match translated.value {
+            Ok(paddr) => {
+                if self.fast_paths {
+                    let memo = &mut self.memos[Memo::slot(kind)];
+                    *memo = match self.mmu.l1_hit_of(space, privilege, vaddr, kind) {
+                        Some((hit, to)) => Memo {
+                            page: vaddr.as_u32() >> self.memo_shift,
+                            asid: space.asid,
+                            privilege: privilege_key(privilege),
+                            frame: to.as_u64() & !u64::from(self.memo_offset),
+                            hit,
+                        },
+                        None => Memo::EMPTY,
+                    };
+                }
+                Ok((paddr, translated.ready_at))
+            }
+            Err(fault) => {
+                self.faults.count(fault.kind);
+                let trap = Trap { cause: TrapCause::Fault(fault), vaddr, kind };
+                Err(Timed { value: Err(trap), ready_at: translated.ready_at })
+            }
+        }
+    }
+}
+
 impl MemoryPort for VirtMemory {
     type Error = SimError;
 
-    #[inline]
+    /// An access whose translation its memo holds is served here, inlined into
+    /// the core's step; every other one by [`VirtMemory::access_in_full`].
+    #[inline(always)]
     fn access(
         &mut self,
         now: Cycle,
         context: &AccessContext,
         request: MemRequest,
     ) -> Result<Answer, SimError> {
-        let trap = |cause| Trap { cause, vaddr: request.vaddr, kind: request.kind };
+        if let Some(space) = context.space {
+            if request.width.is_aligned(request.vaddr) {
+                if let Some((paddr, translated)) = self.replay(now, space, &context.privilege, &request) {
+                    self.accesses += 1;
+                    return Ok(self.data(translated, paddr, &request));
+                }
+            }
+        }
+        self.access_in_full(now, context, request)
+    }
+
+    fn fence(&mut self, fence: Fence) {
+        self.mmu.fence(fence);
+    }
+}
+
+impl VirtMemory {
+    /// An access: checked for alignment, translated in full (or not at all
+    /// without an address space), then served by RAM or a device.
+    #[inline(never)]
+    fn access_in_full(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Result<Answer, SimError> {
         self.accesses += 1;
         if !request.width.is_aligned(request.vaddr) {
-            return Ok(Timed { value: Err(trap(TrapCause::Misaligned)), ready_at: now });
+            let trap = Trap { cause: TrapCause::Misaligned, vaddr: request.vaddr, kind: request.kind };
+            return Ok(Timed { value: Err(trap), ready_at: now });
         }
         let (paddr, now) = match context.space {
             None => (PhysAddr::new(u64::from(request.vaddr.as_u32())), now),
-            Some(space) => {
-                let translated = self.mmu.translate(
-                    now,
-                    &mut self.bus,
-                    space,
-                    &context.privilege,
-                    request.vaddr,
-                    request.kind,
-                );
-                match translated.value {
-                    Ok(paddr) => (paddr, translated.ready_at),
-                    Err(fault) => {
-                        self.faults.count(fault.kind);
-                        return Ok(Timed {
-                            value: Err(trap(TrapCause::Fault(fault))),
-                            ready_at: translated.ready_at,
-                        });
-                    }
-                }
-            }
+            Some(space) => match self.translate(now, space, &context.privilege, &request) {
+                Ok(translated) => translated,
+                Err(trapped) => return Ok(trapped),
+            },
         };
-        Ok(match self.bus.data(now, paddr, &request) {
+        Ok(self.data(now, paddr, &request))
+    }
+
+    /// The data side of a translated access issued at `now`: RAM or a device,
+    /// each value fetched or loaded folded into the checksum; an access fault
+    /// where nothing backs `paddr`.
+    #[inline(always)]
+    fn data(&mut self, now: Cycle, paddr: PhysAddr, request: &MemRequest) -> Answer {
+        match self.bus.data(now, paddr, request) {
             Some(done) => {
                 if request.kind != AccessKind::Write {
                     self.data_checksum = (self.data_checksum ^ u64::from(done.value)).wrapping_mul(FNV_PRIME);
                 }
                 Timed { value: Ok(done.value), ready_at: done.ready_at }
             }
-            None => Timed { value: Err(trap(TrapCause::AccessFault)), ready_at: now },
-        })
-    }
-
-    fn fence(&mut self, fence: Fence) {
-        self.mmu.fence(fence);
+            None => {
+                let trap = Trap { cause: TrapCause::AccessFault, vaddr: request.vaddr, kind: request.kind };
+                Timed { value: Err(trap), ready_at: now }
+            }
+        }
     }
 }
 
@@ -276,7 +424,6 @@ impl VirtMachine {
             }
             bus.load_bytes(start, &segment.file_bytes);
         }
-        let mmu = Mmu::new(&config.mmu, &config.tlb, config.seed);
         let core = CoreConfig {
             cycles_per_instruction: config.cpu.cycles_per_access,
             environment: Environment::BareMetal,
@@ -289,13 +436,7 @@ impl VirtMachine {
         Ok(Self {
             config: config.clone(),
             hart: Hart::new(core, program.entry),
-            memory: VirtMemory {
-                mmu,
-                bus,
-                faults: FaultCounts::default(),
-                accesses: 0,
-                data_checksum: FNV_OFFSET,
-            },
+            memory: VirtMemory::new(config, bus),
             max_instructions,
             steps: 0,
             lines: (false, false),
@@ -308,12 +449,15 @@ impl VirtMachine {
 
     /// Turns the fast paths on (the default) or off: the hart's
     /// ([`Hart::set_fast_paths`]) and the board's, which drives the CLINT's lines
-    /// only when they can change instead of before every step. Reports and
-    /// console output are the same either way; the tests check it.
+    /// only when they can change instead of before every step and replays the
+    /// last L1 TLB hit of each kind of access (its translation memos). Reports, console output
+    /// and the TLBs' contents are the same either way; the tests check it.
     #[doc(hidden)]
     pub fn set_fast_paths(&mut self, on: bool) {
         self.fast_paths = on;
         self.hart.set_fast_paths(on);
+        self.memory.fast_paths = on;
+        self.memory.memos = [Memo::EMPTY; 3];
     }
 
     /// The hart.
@@ -534,3 +678,6 @@ impl WindowedProgram for VirtMachine {
         values
     }
 }
+
+#[cfg(test)]
+mod tests;

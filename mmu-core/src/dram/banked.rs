@@ -106,6 +106,23 @@ impl Extract {
     }
 }
 
+/// The fields of `lowest_first` (the bank index's, lowest first) as one field of
+/// the address, if those with bits are adjacent in the address in that order.
+fn fuse(lowest_first: [FieldLayout; 3]) -> Option<Extract> {
+    let mut present = lowest_first.into_iter().filter(|f| f.width > 0);
+    let Some(first) = present.next() else {
+        return Some(Extract::new(FieldLayout { shift: 0, width: 0 }, 0));
+    };
+    let mut fused = first;
+    for f in present {
+        if f.shift != fused.shift + fused.width {
+            return None;
+        }
+        fused.width += f.width;
+    }
+    Some(Extract::new(fused, 0))
+}
+
 /// One bank's state.
 #[derive(Clone, Copy, Debug, Default)]
 struct Bank {
@@ -122,6 +139,10 @@ pub(super) struct Banked {
     channel: Extract,
     rank: Extract,
     bank: Extract,
+    /// The bank index as one field of the address, when the channel, rank and
+    /// bank bits that exist lie side by side in that order, the bank lowest (as
+    /// with one channel and one rank): [`Banked::bank_index`] in one extract.
+    fused_bank: Option<Extract>,
     row: Extract,
     column: Extract,
     policy: RowPolicy,
@@ -157,12 +178,15 @@ impl Banked {
         let channel = Extract::new(field(AddressField::Channel), rank_bits + bank_bits);
         let rank = Extract::new(field(AddressField::Rank), bank_bits);
         let bank = Extract::new(field(AddressField::Bank), 0);
+        let fused_bank =
+            fuse([field(AddressField::Bank), field(AddressField::Rank), field(AddressField::Channel)]);
         let row = Extract::new(field(AddressField::Row), 0);
         let column = Extract::new(field(AddressField::Column), 0);
         Self {
             channel,
             rank,
             bank,
+            fused_bank,
             row,
             column,
             policy: *policy,
@@ -194,6 +218,9 @@ impl Banked {
     /// rank, then bank (every count is a power of two, so the fields just concatenate).
     #[inline]
     pub(super) fn bank_index(&self, a: u64) -> usize {
+        if let Some(fused) = self.fused_bank {
+            return fused.of(a) as usize;
+        }
         (self.channel.placed(a) | self.rank.placed(a) | self.bank.placed(a)) as usize
     }
 
