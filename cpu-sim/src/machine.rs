@@ -421,8 +421,7 @@ impl Machine {
     #[inline(always)]
     fn access_unskipped(&mut self, access: Access) -> Result<(), SimError> {
         self.accesses += 1;
-        self.memory.os.count_access(self.current);
-        if !self.memory.os.is_running(self.current) {
+        if !self.memory.os.count_access_if_running(self.current) {
             self.skipped_accesses += 1;
             self.player.skip();
         } else {

@@ -88,6 +88,18 @@ impl TracePlayer {
         self.data_checksum
     }
 
+    /// The word request of `access`: a store without a value in the trace stores
+    /// the access's sequence number.
+    #[inline(always)]
+    fn request(&self, access: Access) -> MemRequest {
+        let value = if access.kind == mmu_core::AccessKind::Write {
+            access.value.unwrap_or(self.accesses as u32)
+        } else {
+            0
+        };
+        MemRequest { kind: access.kind, vaddr: access.vaddr, width: Width::Word, value }
+    }
+
     /// Replays one access through `port`.
     ///
     /// # Errors
@@ -101,13 +113,7 @@ impl TracePlayer {
             self.alignment_faults += 1;
             return Ok(());
         }
-        let request = match access.kind {
-            mmu_core::AccessKind::Read => MemRequest::load(access.vaddr, Width::Word),
-            mmu_core::AccessKind::Fetch => MemRequest::fetch(access.vaddr, Width::Word),
-            mmu_core::AccessKind::Write => {
-                MemRequest::store(access.vaddr, Width::Word, access.value.unwrap_or(self.accesses as u32))
-            }
-        };
+        let request = self.request(access);
         let answer = port.access(self.now, &self.context, request)?;
         self.now = answer.ready_at;
         if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
@@ -142,13 +148,7 @@ impl TracePlayer {
             }
             return Ok(());
         }
-        let request = match access.kind {
-            mmu_core::AccessKind::Read => MemRequest::load(access.vaddr, Width::Word),
-            mmu_core::AccessKind::Fetch => MemRequest::fetch(access.vaddr, Width::Word),
-            mmu_core::AccessKind::Write => {
-                MemRequest::store(access.vaddr, Width::Word, access.value.unwrap_or(self.accesses as u32))
-            }
-        };
+        let request = self.request(access);
         let answer = memory.access_recorded(self.now, &self.context, request, rec)?;
         self.now = answer.ready_at;
         if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {

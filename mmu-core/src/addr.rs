@@ -86,8 +86,10 @@ impl VirtAddr {
         if bits >= 32 { shifted } else { shifted & ((1u32 << bits) - 1) }
     }
     /// The offset of this address inside a page of `page` size.
+    #[inline(always)]
     pub const fn page_offset(self, page: PageShift) -> u32 {
-        self.field(0, page.0)
+        // `field(0, page)`, one mask: the low `page` bits.
+        if page.0 >= 32 { self.0 } else { self.0 & ((1u32 << page.0) - 1) }
     }
     /// The virtual page number for pages of `page` size.
     pub const fn vpn(self, page: PageShift) -> Vpn {

@@ -277,6 +277,19 @@ impl Os {
         }
     }
 
+    /// Counts an access by `pid` ([`Os::count_access`]) and tells whether `pid`
+    /// runs ([`Os::is_running`]), with one look-up of the process.
+    #[inline]
+    pub fn count_access_if_running(&mut self, pid: Pid) -> bool {
+        match self.processes.get_mut(pid) {
+            Some(p) => {
+                p.stats.accesses += 1;
+                p.state == ProcessState::Running
+            }
+            None => false,
+        }
+    }
+
     /// Counts a switch to `pid`.
     pub fn count_switch_in(&mut self, pid: Pid) {
         if let Some(p) = self.processes.get_mut(pid) {
@@ -291,7 +304,7 @@ impl Os {
     }
 
     /// The CPU completed access number `index` at `paddr`: LRU and OPT learn of it.
-    #[inline]
+    #[inline(always)]
     pub fn touched(&mut self, paddr: PhysAddr, index: u64) {
         if self.replacer.watches_uses() {
             let frame = self.frames.unit_of(paddr.ppn(self.page_shift));

@@ -120,6 +120,29 @@ impl TlbHierarchy {
         self.lookup_l2(t, vaddr, asid, access)
     }
 
+    /// The hit path of [`TlbHierarchy::lookup`]: when the side has one L1 and it
+    /// holds `vaddr` with a translation `accept` takes, that hit, counted and
+    /// touched as `lookup` counts it, and when it is known (`now` plus the side's
+    /// L1 latency). Otherwise nothing is counted or changed and `None` sends the
+    /// caller to `lookup`, which finds the same entry.
+    #[inline(always)]
+    pub fn l1_hit(
+        &mut self,
+        now: Cycle,
+        vaddr: VirtAddr,
+        asid: Asid,
+        access: AccessKind,
+        accept: impl FnOnce(&Translation) -> bool,
+    ) -> Option<(Translation, Cycle)> {
+        let side = if access.is_fetch() { &self.fetch } else { &self.data };
+        let [only] = side.l1[..] else {
+            return None;
+        };
+        let done = now + side.latency;
+        let hit = self.l1.get_mut(only)?.hit_on(Side::of(access), vaddr, asid, accept)?;
+        Some((hit, done))
+    }
+
     /// Looks `vaddr` up in the L2 alone, if it serves the access's side, adding its
     /// latency: what follows an L1 miss, and a store that found its L1 entry with
     /// D clear (it goes on as a miss would, so the L2 fill that follows its walk

@@ -336,6 +336,40 @@ impl Tlb {
         self.lookup_on(Side::Data, vaddr, asid)
     }
 
+    /// [`Tlb::lookup_on`] when it hits an entry whose translation `accept` takes:
+    /// the hit is counted and touched exactly as `lookup_on` does. A miss, or a
+    /// hit `accept` refuses, counts and touches nothing and gives `None`: the
+    /// caller then takes the whole path (`lookup_on`), which finds the same entry
+    /// first. The hit path of a translation (see `TlbHierarchy::l1_hit`).
+    #[inline(always)]
+    pub fn hit_on(
+        &mut self,
+        side: Side,
+        vaddr: VirtAddr,
+        asid: Asid,
+        accept: impl FnOnce(&Translation) -> bool,
+    ) -> Option<Translation> {
+        // The sizes in `lookup_on`'s order: the first one holding the page decides.
+        let mut sizes = self.array.present_sizes();
+        while sizes != 0 {
+            let bits = sizes.trailing_zeros() as u8;
+            sizes &= sizes - 1;
+            if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), PageShift::new(bits), asid) {
+                let leaf = self.array.value(i).leaf;
+                if !accept(&leaf) {
+                    return None;
+                }
+                self.array.touch(i);
+                self.sides[side.index()].hits += 1;
+                if let Some(tap) = &mut self.tap {
+                    tap.hit(self.array.tag(i));
+                }
+                return Some(leaf);
+            }
+        }
+        None
+    }
+
     /// Looks `vaddr` up for an access of `side` in address space `asid`; a hit
     /// counts as a use for the policy and gives the translation of the whole leaf
     /// the entry came from.

@@ -97,6 +97,28 @@ impl Mmu {
         self.translate_recorded(now, dram, space, privilege, vaddr, access, Off)
     }
 
+    /// The hit path of [`Mmu::translate`]: an L1 TLB hit whose cached rights permit
+    /// the access and which needs no D-bit update (not a store, or D set). The
+    /// same counters, replacement state and time as `translate` gives it; for
+    /// anything else nothing changes and `None` sends the caller to `translate`.
+    #[inline(always)]
+    pub fn translate_hit(
+        &mut self,
+        now: Cycle,
+        space: AddressSpace,
+        privilege: &PrivilegeState,
+        vaddr: VirtAddr,
+        access: AccessKind,
+    ) -> Option<Timed<PhysAddr>> {
+        let tag = self.tag(space.asid);
+        let format = &self.format;
+        let accept = |t: &mmu_core::Translation| {
+            (access != AccessKind::Write || t.dirty) && format.permits(t.perms, access, privilege)
+        };
+        let (t, done) = self.tlbs.l1_hit(now, vaddr, tag, access, accept)?;
+        Some(Timed { value: t.phys_addr(vaddr), ready_at: done })
+    }
+
     /// [`Mmu::translate`], telling `rec` each step: the TLB lookups and probes,
     /// the cached translation's checks on a hit, the walk-cache probes, the walk
     /// (through [`walk_recorded`]) and the TLB fills. With [`Off`] it is exactly
