@@ -425,7 +425,7 @@ impl Machine {
             self.skipped_accesses += 1;
             self.player.skip();
         } else {
-            self.player.access(&mut self.memory, access)?;
+            self.player.access_memory(&mut self.memory, access)?;
             if self.curve.is_some() {
                 self.drain_curve();
             }

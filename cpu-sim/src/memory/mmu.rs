@@ -43,6 +43,55 @@ pub struct Mmu {
     asids: AsidMode,
     ad_update: AdUpdate,
     stats: MmuStats,
+    /// The format's permission rule over every case a TLB hit can meet, worked
+    /// out once: bit `perms.bits() | dirty << 4` of `hit_rights[state][kind]`
+    /// is set when a hit on such an entry completes the access (the rights
+    /// permit it, and it is not a store finding D clear). See [`hit_rights`].
+    hit_rights: [[u32; 3]; 16],
+}
+
+/// The index of `state` in [`Mmu`]'s `hit_rights`: one bit per field.
+#[inline(always)]
+fn state_index(state: &PrivilegeState) -> usize {
+    usize::from(state.mode == mmu_core::Privilege::Supervisor)
+        | usize::from(state.sum) << 1
+        | usize::from(state.mxr) << 2
+        | usize::from(state.write_protect) << 3
+}
+
+/// The index of `access` in a row of [`Mmu`]'s `hit_rights`.
+#[inline(always)]
+fn kind_index(access: AccessKind) -> usize {
+    match access {
+        AccessKind::Read => 0,
+        AccessKind::Write => 1,
+        AccessKind::Fetch => 2,
+    }
+}
+
+/// `hit_rights` of [`Mmu`] for `format`: [`PageTableFormat::permits`] of every
+/// permission set, access kind and privilege state, with the D-bit rule of a
+/// store.
+fn hit_rights(format: &Paging) -> [[u32; 3]; 16] {
+    let mut table = [[0; 3]; 16];
+    for (s, row) in table.iter_mut().enumerate() {
+        let state = PrivilegeState {
+            mode: if s & 1 != 0 { mmu_core::Privilege::Supervisor } else { mmu_core::Privilege::User },
+            sum: s & 2 != 0,
+            mxr: s & 4 != 0,
+            write_protect: s & 8 != 0,
+        };
+        for access in [AccessKind::Read, AccessKind::Write, AccessKind::Fetch] {
+            for bits in 0..32u8 {
+                let dirty = bits & 16 != 0;
+                let permitted = format.permits(mmu_core::Perms::from_bits(bits), access, &state);
+                if permitted && (access != AccessKind::Write || dirty) {
+                    row[kind_index(access)] |= 1 << bits;
+                }
+            }
+        }
+    }
+    table
 }
 
 impl Mmu {
@@ -52,6 +101,7 @@ impl Mmu {
         let format = config.format.build();
         let sizes: Vec<mmu_core::PageShift> = format.geometry().leaf_sizes().collect();
         Self {
+            hit_rights: hit_rights(&format),
             tlbs: TlbHierarchy::new(tlbs, &sizes, seed),
             walk_caches: WalkCaches::new(&tlbs.walk_caches, format.geometry(), seed),
             asids: tlbs.asids,
@@ -111,10 +161,9 @@ impl Mmu {
         access: AccessKind,
     ) -> Option<Timed<PhysAddr>> {
         let tag = self.tag(space.asid);
-        let format = &self.format;
-        let accept = |t: &mmu_core::Translation| {
-            (access != AccessKind::Write || t.dirty) && format.permits(t.perms, access, privilege)
-        };
+        let rights = self.hit_rights[state_index(privilege)][kind_index(access)];
+        let accept =
+            |t: &mmu_core::Translation| (rights >> (t.perms.bits() | (u8::from(t.dirty) << 4))) & 1 != 0;
         let (t, done) = self.tlbs.l1_hit(now, vaddr, tag, access, accept)?;
         Some(Timed { value: t.phys_addr(vaddr), ready_at: done })
     }

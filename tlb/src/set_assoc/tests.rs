@@ -380,3 +380,26 @@ fn descriptions_of_probes_and_fills_predict_what_happens() {
         }
     }
 }
+
+#[test]
+fn the_hit_path_counts_and_touches_only_the_hits_it_takes() {
+    // Two TLBs, one through `hit_on` (falling back to `lookup_on` as the MMU
+    // does), one through `lookup_on` alone: the same answers, counters and LRU order.
+    let (mut fast, mut plain) = (lru(4, 4), lru(4, 4));
+    for t in [&mut fast, &mut plain] {
+        for vpn in 0..4 {
+            fill(t, vpn);
+        }
+    }
+    let refuse_odd = |t: &Translation| t.vpn.as_u32() % 2 == 0;
+    for vpn in [0, 1, 2, 9, 3, 0] {
+        let quick = fast.hit_on(Side::Data, va(vpn), A1, refuse_odd);
+        assert_eq!(quick.is_some(), vpn % 2 == 0 && vpn < 4, "vpn {vpn}");
+        let got = quick.or_else(|| fast.lookup_on(Side::Data, va(vpn), A1));
+        assert_eq!(got, plain.lookup_on(Side::Data, va(vpn), A1), "vpn {vpn}");
+        assert_eq!(fast.stats(), plain.stats(), "after vpn {vpn}");
+    }
+    // The next victim is the same least recently used page in both.
+    assert_eq!(fill(&mut fast, 7), fill(&mut plain, 7));
+    assert_eq!(fill(&mut fast, 8), fill(&mut plain, 8));
+}
