@@ -139,6 +139,15 @@ impl ThreadedReader {
         }
     }
 
+    /// The events of the batch at hand not taken yet, taken now (what `next`
+    /// would give one by one before it takes the next batch).
+    #[inline(always)]
+    pub fn take_ready(&mut self) -> &[TraceEvent] {
+        let from = self.at.min(self.batch.len());
+        self.at = self.batch.len();
+        &self.batch[from..]
+    }
+
     /// Stops the thread (if it is still reading) and returns what its reader saw.
     pub fn end(mut self) -> ReaderEnd {
         // Dropping both channel ends wakes a thread blocked on either.
@@ -205,6 +214,36 @@ mod tests {
         let got: Vec<_> = threaded.by_ref().map(Result::unwrap).collect();
         assert!(got == direct);
         assert_eq!(threaded.end().stats, *direct_reader.stats());
+    }
+
+    #[test]
+    fn batches_taken_whole_give_the_same_events_in_the_same_order() {
+        let data = text(3 * BATCH_EVENTS as u32 + 17);
+        let direct: Vec<_> =
+            TraceReader::new(&data[..], "t", TraceFormat::Auto).map(Result::unwrap).collect();
+        let mut threaded = ThreadedReader::spawn(
+            TraceReader::new(std::io::Cursor::new(data.clone()), "t", TraceFormat::Auto),
+            None,
+        )
+        .unwrap();
+        // As the run takes them: what is ready as a slice, else one event by `next`.
+        let mut got = Vec::new();
+        let mut slices = 0;
+        loop {
+            let ready = threaded.take_ready();
+            if !ready.is_empty() {
+                got.extend_from_slice(ready);
+                slices += 1;
+                continue;
+            }
+            match threaded.next() {
+                Some(event) => got.push(event.unwrap()),
+                None => break,
+            }
+        }
+        assert!(got == direct);
+        assert!(slices >= 3, "whole batches were taken as slices ({slices})");
+        assert!(threaded.take_ready().is_empty());
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub struct Mmu {
     /// is set when a hit on such an entry completes the access (the rights
     /// permit it, and it is not a store finding D clear). See [`hit_rights`].
     hit_rights: [[u32; 3]; 16],
+    /// The privilege state of the last hit-path translation, and its row of
+    /// `hit_rights` (the state seldom changes: one compare instead of an index).
+    rights_state: PrivilegeState,
+    rights_row: [u32; 3],
 }
 
 /// The index of `state` in [`Mmu`]'s `hit_rights`: one bit per field.
@@ -100,8 +104,11 @@ impl Mmu {
     pub fn new(config: &MmuConfig, tlbs: &TlbHierarchyConfig, seed: u64) -> Self {
         let format = config.format.build();
         let sizes: Vec<mmu_core::PageShift> = format.geometry().leaf_sizes().collect();
+        let hit_rights = hit_rights(&format);
         Self {
-            hit_rights: hit_rights(&format),
+            rights_state: config.privilege,
+            rights_row: hit_rights[state_index(&config.privilege)],
+            hit_rights,
             tlbs: TlbHierarchy::new(tlbs, &sizes, seed),
             walk_caches: WalkCaches::new(&tlbs.walk_caches, format.geometry(), seed),
             asids: tlbs.asids,
@@ -161,7 +168,11 @@ impl Mmu {
         access: AccessKind,
     ) -> Option<Timed<PhysAddr>> {
         let tag = self.tag(space.asid);
-        let rights = self.hit_rights[state_index(privilege)][kind_index(access)];
+        if *privilege != self.rights_state {
+            self.rights_state = *privilege;
+            self.rights_row = self.hit_rights[state_index(privilege)];
+        }
+        let rights = self.rights_row[kind_index(access)];
         let accept =
             |t: &mmu_core::Translation| (rights >> (t.perms.bits() | (u8::from(t.dirty) << 4))) & 1 != 0;
         let (t, done) = self.tlbs.l1_hit(now, vaddr, tag, access, accept)?;
