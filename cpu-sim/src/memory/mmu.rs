@@ -50,11 +50,12 @@ pub struct Mmu {
     hit_rights: [[u32; 3]; 16],
     /// The privilege state of the last hit-path translation, and its row of
     /// `hit_rights` (the state seldom changes: one compare instead of an index).
-    rights_state: PrivilegeState,
+    rights_state: u32,
     rights_row: [u32; 3],
 }
 
-/// The index of `state` in [`Mmu`]'s `hit_rights`: one bit per field.
+/// The index of `state` in [`Mmu`]'s `hit_rights`: one bit per field (its
+/// [`PrivilegeState::packed`] bytes, one bit each).
 #[inline(always)]
 fn state_index(state: &PrivilegeState) -> usize {
     usize::from(state.mode == mmu_core::Privilege::Supervisor)
@@ -106,7 +107,7 @@ impl Mmu {
         let sizes: Vec<mmu_core::PageShift> = format.geometry().leaf_sizes().collect();
         let hit_rights = hit_rights(&format);
         Self {
-            rights_state: config.privilege,
+            rights_state: config.privilege.packed(),
             rights_row: hit_rights[state_index(&config.privilege)],
             hit_rights,
             tlbs: TlbHierarchy::new(tlbs, &sizes, seed),
@@ -168,8 +169,8 @@ impl Mmu {
         access: AccessKind,
     ) -> Option<Timed<PhysAddr>> {
         let tag = self.tag(space.asid);
-        if *privilege != self.rights_state {
-            self.rights_state = *privilege;
+        if privilege.packed() != self.rights_state {
+            self.rights_state = privilege.packed();
             self.rights_row = self.hit_rights[state_index(privilege)];
         }
         let rights = self.rights_row[kind_index(access)];
