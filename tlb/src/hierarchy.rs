@@ -68,6 +68,9 @@ pub struct TlbHierarchy {
     data: SideL1s,
     inclusion: Inclusion,
     invalidations: InvalidationStats,
+    /// Per side (instructions, data): its L1's position when it has exactly one
+    /// (`usize::MAX` otherwise) and its L1 latency, for [`TlbHierarchy::l1_hit`].
+    single: [(usize, Cycles); 2],
 }
 
 impl TlbHierarchy {
@@ -89,7 +92,16 @@ impl TlbHierarchy {
             SideL1s { l1: l1_side, latency, l2: l2.as_ref().is_some_and(|t| t.serves().serves(is_fetch)) }
         };
         let (fetch, data) = (side(true), side(false));
-        Self { l1, l2, fetch, data, inclusion: config.inclusion, invalidations: InvalidationStats::default() }
+        let single = |s: &SideL1s| (if let [only] = s.l1[..] { only } else { usize::MAX }, s.latency);
+        Self {
+            single: [single(&fetch), single(&data)],
+            l1,
+            l2,
+            fetch,
+            data,
+            inclusion: config.inclusion,
+            invalidations: InvalidationStats::default(),
+        }
     }
 
     /// Looks `vaddr` up: the L1s of the access's side in parallel, then the L2, each
@@ -134,13 +146,10 @@ impl TlbHierarchy {
         access: AccessKind,
         accept: impl FnOnce(&Translation) -> bool,
     ) -> Option<(Translation, Cycle)> {
-        let side = if access.is_fetch() { &self.fetch } else { &self.data };
-        let [only] = side.l1[..] else {
-            return None;
-        };
-        let done = now + side.latency;
-        let hit = self.l1.get_mut(only)?.hit_on(Side::of(access), vaddr, asid, accept)?;
-        Some((hit, done))
+        let on = Side::of(access);
+        let (only, latency) = self.single[usize::from(on == Side::Data)];
+        let hit = self.l1.get_mut(only)?.hit_on(on, vaddr, asid, accept)?;
+        Some((hit, now + latency))
     }
 
     /// Looks `vaddr` up in the L2 alone, if it serves the access's side, adding its
