@@ -328,6 +328,16 @@ impl Iterator for TraceEvents {
     }
 }
 
+impl runner::EventStream for TraceEvents {
+    #[inline(always)]
+    fn take_ready(&mut self) -> &[cpu_sim::TraceEvent] {
+        match self {
+            TraceEvents::Direct(_) => &[],
+            TraceEvents::Threaded(threaded) => threaded.take_ready(),
+        }
+    }
+}
+
 impl runner::EventSource for TraceFile<'_> {
     type Events = TraceEvents;
     fn open(&mut self) -> Result<Self::Events, SimError> {

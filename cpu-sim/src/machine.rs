@@ -445,12 +445,11 @@ impl Machine {
     #[inline(always)]
     fn access_unskipped(&mut self, access: Access) -> Result<(), SimError> {
         self.accesses += 1;
-        self.memory.os.count_access(self.current);
-        if !self.memory.os.is_running(self.current) {
+        if !self.memory.os.count_access_if_running(self.current) {
             self.skipped_accesses += 1;
             self.player.skip();
         } else {
-            self.player.access(&mut self.memory, access)?;
+            self.player.access_memory(&mut self.memory, access)?;
             if self.curve.is_some() {
                 self.drain_curve();
             }

@@ -88,6 +88,18 @@ impl TracePlayer {
         self.data_checksum
     }
 
+    /// The word request of `access`: a store without a value in the trace stores
+    /// the access's sequence number.
+    #[inline(always)]
+    fn request(&self, access: Access) -> MemRequest {
+        let value = if access.kind == mmu_core::AccessKind::Write {
+            access.value.unwrap_or(self.accesses as u32)
+        } else {
+            0
+        };
+        MemRequest { kind: access.kind, vaddr: access.vaddr, width: Width::Word, value }
+    }
+
     /// Replays one access through `port`.
     ///
     /// # Errors
@@ -101,19 +113,57 @@ impl TracePlayer {
             self.alignment_faults += 1;
             return Ok(());
         }
-        let request = match access.kind {
-            mmu_core::AccessKind::Read => MemRequest::load(access.vaddr, Width::Word),
-            mmu_core::AccessKind::Fetch => MemRequest::fetch(access.vaddr, Width::Word),
-            mmu_core::AccessKind::Write => {
-                MemRequest::store(access.vaddr, Width::Word, access.value.unwrap_or(self.accesses as u32))
-            }
-        };
+        let request = self.request(access);
         let answer = port.access(self.now, &self.context, request)?;
         self.now = answer.ready_at;
         if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
             self.data_checksum = (self.data_checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
         }
         Ok(())
+    }
+
+    /// [`TracePlayer::access`] through the memory system itself: the same state
+    /// changes and cycles, with its hit path ([`MemorySystem::access_hit`])
+    /// inline and the rest of the way behind a call.
+    ///
+    /// # Errors
+    /// What the memory system stops the run with.
+    #[inline(always)]
+    pub fn access_memory(&mut self, memory: &mut MemorySystem, access: Access) -> Result<(), SimError> {
+        self.accesses += 1;
+        self.now += self.cycles_per_access;
+        if !access.vaddr.is_word_aligned() {
+            self.alignment_faults += 1;
+            return Ok(());
+        }
+        let request = self.request(access);
+        match memory.access_hit(self.now, &self.context, request) {
+            Some(done) => {
+                self.now = done.ready_at;
+                if request.kind != mmu_core::AccessKind::Write {
+                    self.fold(done.value);
+                }
+                Ok(())
+            }
+            None => self.access_translated(memory, request),
+        }
+    }
+
+    /// The rest of [`TracePlayer::access_memory`] past the hit path.
+    #[inline(never)]
+    fn access_translated(&mut self, memory: &mut MemorySystem, request: MemRequest) -> Result<(), SimError> {
+        let answer = memory.access_translated(self.now, &self.context, request, mmu_core::event::Off)?;
+        self.now = answer.ready_at;
+        if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
+            self.fold(value);
+        }
+        Ok(())
+    }
+
+    /// Folds a loaded value into the checksum.
+    #[inline(always)]
+    fn fold(&mut self, value: u32) {
+        self.data_checksum = (self.data_checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
     }
 
     /// [`TracePlayer::access`] through the memory system itself, telling `rec`
@@ -142,13 +192,7 @@ impl TracePlayer {
             }
             return Ok(());
         }
-        let request = match access.kind {
-            mmu_core::AccessKind::Read => MemRequest::load(access.vaddr, Width::Word),
-            mmu_core::AccessKind::Fetch => MemRequest::fetch(access.vaddr, Width::Word),
-            mmu_core::AccessKind::Write => {
-                MemRequest::store(access.vaddr, Width::Word, access.value.unwrap_or(self.accesses as u32))
-            }
-        };
+        let request = self.request(access);
         let answer = memory.access_recorded(self.now, &self.context, request, rec)?;
         self.now = answer.ready_at;
         if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {

@@ -19,11 +19,23 @@ const SALT_PROGRAM: u64 = 0x9e37_79b9_7f4a_7c15;
 /// access, frequent enough (tens per second) to look live.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
 
+/// A stream of events that may hand over, a batch at a time, the events it
+/// has decoded ahead (a reader thread's batch): the run then steps through a
+/// slice instead of taking each event through [`Iterator::next`].
+pub trait EventStream: Iterator<Item = Result<TraceEvent, WorkloadError>> {
+    /// The events decoded and not taken yet, taken now: they come before what
+    /// `next` gives after them. Empty when there are none (or the stream does
+    /// not decode ahead): then `next` goes on.
+    fn take_ready(&mut self) -> &[TraceEvent] {
+        &[]
+    }
+}
+
 /// A stream of events that can be read again from its start: a trace file
 /// opened anew, or a generator rebuilt from its seed. OPT reads it twice.
 pub trait EventSource {
     /// The events of one reading.
-    type Events: Iterator<Item = Result<TraceEvent, WorkloadError>>;
+    type Events: EventStream;
     /// Starts a reading from the beginning.
     ///
     /// # Errors
@@ -136,8 +148,48 @@ pub fn run_source<S: EventSource>(
         learn_future(machine, ahead.by_ref(), origin, bound)?;
     }
     let mut events = source.open()?;
-    replay(machine, events.by_ref(), origin, progress)?;
+    replay_stream(machine, &mut events, origin, progress)?;
     Ok(events)
+}
+
+/// [`replay`] of a stream that hands over batches ([`EventStream::take_ready`]):
+/// the same steps, errors and progress calls.
+fn replay_stream<S: EventStream>(
+    machine: &mut Machine,
+    events: &mut S,
+    origin: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), SimError> {
+    let mut done: u64 = 0;
+    let mut one;
+    loop {
+        let ready = events.take_ready();
+        // One place steps the machine, so the access path is inlined once.
+        let batch = if ready.is_empty() {
+            match events.next() {
+                None => break,
+                Some(event) => {
+                    one = event?;
+                    std::slice::from_ref(&one)
+                }
+            }
+        } else {
+            ready
+        };
+        for &event in batch {
+            machine.step(event, origin)?;
+            done += 1;
+            if done % PROGRESS_EVERY == 0 {
+                progress(done);
+            }
+            if machine.is_finished() {
+                machine.finish();
+                return Ok(());
+            }
+        }
+    }
+    machine.finish();
+    Ok(())
 }
 
 /// A generator, rebuilt from its seed for each reading.
@@ -147,6 +199,8 @@ pub struct Generated<'a> {
     /// The run seed.
     pub seed: u64,
 }
+
+impl EventStream for std::iter::Map<Generator, fn(TraceEvent) -> Result<TraceEvent, WorkloadError>> {}
 
 impl EventSource for Generated<'_> {
     type Events = std::iter::Map<Generator, fn(TraceEvent) -> Result<TraceEvent, WorkloadError>>;

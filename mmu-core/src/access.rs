@@ -22,6 +22,7 @@ impl AccessKind {
 
 /// The privilege level an access is made at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[repr(u8)]
 pub enum Privilege {
     /// RISC-V U-mode, IA-32 CPL 3.
     #[default]
@@ -36,6 +37,8 @@ pub enum Privilege {
 /// reads only the fields its spec defines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+// Four bytes in field order, so `packed` is one load.
+#[repr(C)]
 pub struct PrivilegeState {
     /// The privilege accesses are made at.
     #[serde(default)]
@@ -53,6 +56,20 @@ pub struct PrivilegeState {
 
 fn default_true() -> bool {
     true
+}
+
+impl PrivilegeState {
+    /// The four fields as the bytes of one number (mode lowest, 1 for supervisor):
+    /// equal states, equal numbers. A key for what is worked out per state.
+    #[inline(always)]
+    pub fn packed(&self) -> u32 {
+        u32::from_le_bytes([
+            self.mode as u8,
+            u8::from(self.sum),
+            u8::from(self.mxr),
+            u8::from(self.write_protect),
+        ])
+    }
 }
 
 impl Default for PrivilegeState {

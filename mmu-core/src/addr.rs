@@ -86,8 +86,12 @@ impl VirtAddr {
         if bits >= 32 { shifted } else { shifted & ((1u32 << bits) - 1) }
     }
     /// The offset of this address inside a page of `page` size.
+    #[inline(always)]
     pub const fn page_offset(self, page: PageShift) -> u32 {
-        self.field(0, page.0)
+        // `field(0, page)`: the low `page` bits (all 32 from a 32-bit page up;
+        // shifts of 64 and more name no page of a 32-bit address space).
+        let mask = (1u64 << (page.0 & 63)) - 1;
+        (self.0 as u64 & mask) as u32
     }
     /// The virtual page number for pages of `page` size.
     pub const fn vpn(self, page: PageShift) -> Vpn {

@@ -139,6 +139,21 @@ impl SparseMemory {
     /// which callers rule out with [`SparseMemory::contains`].
     #[inline]
     pub fn store(&mut self, addr: PhysAddr, value: u32) {
+        let (d, c, w) = Self::split(addr);
+        // The common case, a word of a chunk written before: two indexings.
+        if let Some(Some(dir)) = self.directories.get_mut(d) {
+            if let Some(chunk) = &mut dir[c] {
+                chunk[w] = value;
+                return;
+            }
+        }
+        self.store_new(addr, value);
+    }
+
+    /// [`SparseMemory::store`] into a chunk not allocated yet.
+    #[cold]
+    #[inline(never)]
+    fn store_new(&mut self, addr: PhysAddr, value: u32) {
         if !self.contains(addr) {
             return;
         }

@@ -26,6 +26,18 @@ impl Perms {
     /// Every permission (the neutral element of `intersect`).
     pub const ALL: Perms = Perms(0b1111);
 
+    /// The four bits (R 1, W 2, X 4, U 8) as a number below 16: an index into
+    /// tables precomputed over every permission set.
+    #[inline(always)]
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The permission set of [`Perms::bits`] `bits` (the bits above the four ignored).
+    pub const fn from_bits(bits: u8) -> Perms {
+        Perms(bits & Perms::ALL.0)
+    }
+
     /// The union of two permission sets.
     #[must_use]
     pub const fn union(self, other: Perms) -> Perms {

@@ -120,6 +120,9 @@ pub struct Os {
     pub(crate) pages: BTreeMap<PageKey, PageInfo>,
     pub(crate) processes: ProcessTable,
     pub(crate) replacer: Replacer,
+    /// `replacer.watches_uses()`, kept as it changes (OPT's once it knows the
+    /// future): what each access's [`Os::touched`] tests.
+    watches_uses: bool,
     pub(crate) swap: Option<SwapDevice>,
     pub(crate) stats: OsStats,
     /// Pages whose first touch fills them with these words instead of zeros:
@@ -158,6 +161,7 @@ impl Os {
             pages: BTreeMap::new(),
             processes: ProcessTable::default(),
             replacer: Replacer::new(config.replacement, SimRng::seed_from_u64(seed ^ SALT_PAGE_REPLACEMENT)),
+            watches_uses: false,
             swap: config.swap.as_ref().map(|s| SwapDevice::new(s.capacity_bytes / page_bytes, page_bytes)),
             stats: OsStats { frames_total: total, data_frames_total: data, ..OsStats::default() },
             initial: BTreeMap::new(),
@@ -168,6 +172,7 @@ impl Os {
             Ok::<_, OsError>((root, os.tables.root_frames(root)))
         })?;
         os.processes = table;
+        os.watches_uses = os.replacer.watches_uses();
         Ok(os)
     }
 
@@ -236,6 +241,7 @@ impl Os {
     /// Gives OPT the future of the workload about to run.
     pub fn set_future(&mut self, future: Future) {
         self.replacer.set_future(future);
+        self.watches_uses = self.replacer.watches_uses();
     }
 
     /// Counters, with the frame table's and the swap device's state now.
@@ -277,6 +283,19 @@ impl Os {
         }
     }
 
+    /// Counts an access by `pid` ([`Os::count_access`]) and tells whether `pid`
+    /// runs ([`Os::is_running`]), with one look-up of the process.
+    #[inline]
+    pub fn count_access_if_running(&mut self, pid: Pid) -> bool {
+        match self.processes.get_mut(pid) {
+            Some(p) => {
+                p.stats.accesses += 1;
+                p.state == ProcessState::Running
+            }
+            None => false,
+        }
+    }
+
     /// Counts a switch to `pid`.
     pub fn count_switch_in(&mut self, pid: Pid) {
         if let Some(p) = self.processes.get_mut(pid) {
@@ -291,9 +310,9 @@ impl Os {
     }
 
     /// The CPU completed access number `index` at `paddr`: LRU and OPT learn of it.
-    #[inline]
+    #[inline(always)]
     pub fn touched(&mut self, paddr: PhysAddr, index: u64) {
-        if self.replacer.watches_uses() {
+        if self.watches_uses {
             let frame = self.frames.unit_of(paddr.ppn(self.page_shift));
             self.replacer.touched(frame, index);
         }

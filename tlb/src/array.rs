@@ -315,7 +315,7 @@ impl<T: Copy> SetAssoc<T> {
     }
 
     /// Records a use (a hit) of entry `i`.
-    #[inline]
+    #[inline(always)]
     pub fn touch(&mut self, i: usize) {
         // Two flags rather than a `match`: its jump table costs an LRU hit more.
         if self.stamp_on_use {
@@ -328,6 +328,7 @@ impl<T: Copy> SetAssoc<T> {
         }
     }
 
+    #[inline(never)]
     fn touch_tracked(&mut self, i: usize) {
         let (set, way) = if self.ways.is_power_of_two() {
             (i >> self.ways.trailing_zeros(), i & (self.ways - 1))

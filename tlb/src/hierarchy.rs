@@ -84,6 +84,9 @@ pub struct TlbHierarchy {
     data: SideL1s,
     inclusion: Inclusion,
     invalidations: InvalidationStats,
+    /// Per side (instructions, data): its L1's position when it has exactly one
+    /// (`usize::MAX` otherwise) and its L1 latency, for [`TlbHierarchy::l1_hit`].
+    single: [(usize, Cycles); 2],
 }
 
 impl TlbHierarchy {
@@ -105,7 +108,16 @@ impl TlbHierarchy {
             SideL1s { l1: l1_side, latency, l2: l2.as_ref().is_some_and(|t| t.serves().serves(is_fetch)) }
         };
         let (fetch, data) = (side(true), side(false));
-        Self { l1, l2, fetch, data, inclusion: config.inclusion, invalidations: InvalidationStats::default() }
+        let single = |s: &SideL1s| (if let [only] = s.l1[..] { only } else { usize::MAX }, s.latency);
+        Self {
+            single: [single(&fetch), single(&data)],
+            l1,
+            l2,
+            fetch,
+            data,
+            inclusion: config.inclusion,
+            invalidations: InvalidationStats::default(),
+        }
     }
 
     /// Looks `vaddr` up: the L1s of the access's side in parallel, then the L2, each
@@ -159,6 +171,26 @@ impl TlbHierarchy {
     pub fn hit_l1_again(&mut self, now: Cycle, hit: &L1Entry) -> Cycle {
         self.l1[hit.l1].hit_again(hit.side, hit.entry);
         now + hit.latency
+    }
+
+    /// The hit path of [`TlbHierarchy::lookup`]: when the side has one L1 and it
+    /// holds `vaddr` with a translation `accept` takes, that hit, counted and
+    /// touched as `lookup` counts it, and when it is known (`now` plus the side's
+    /// L1 latency). Otherwise nothing is counted or changed and `None` sends the
+    /// caller to `lookup`, which finds the same entry.
+    #[inline(always)]
+    pub fn l1_hit(
+        &mut self,
+        now: Cycle,
+        vaddr: VirtAddr,
+        asid: Asid,
+        access: AccessKind,
+        accept: impl FnOnce(&Translation) -> bool,
+    ) -> Option<(Translation, Cycle)> {
+        let on = Side::of(access);
+        let (only, latency) = self.single[usize::from(on == Side::Data)];
+        let hit = self.l1.get_mut(only)?.hit_on(on, vaddr, asid, accept)?;
+        Some((hit, now + latency))
     }
 
     /// Looks `vaddr` up in the L2 alone, if it serves the access's side, adding its

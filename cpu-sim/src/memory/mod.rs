@@ -250,6 +250,25 @@ impl MemorySystem {
         done
     }
 
+    /// The end of a translated access: the OS learns of the use, the data word
+    /// goes to DRAM, and the oracle checks a load.
+    #[inline(always)]
+    fn complete<R: Recorder>(
+        &mut self,
+        now: Cycle,
+        paddr: PhysAddr,
+        index: u64,
+        request: MemRequest,
+        rec: R,
+    ) -> Result<Answer, SimError> {
+        self.os.touched(paddr, index);
+        let done = self.data_recorded(now, paddr, request, rec);
+        if let Some(oracle) = &mut self.oracle {
+            oracle.observe(&self.os, self.current, index, request, done.value)?;
+        }
+        Ok(Timed { value: Ok(done.value), ready_at: done.ready_at })
+    }
+
     #[cold]
     fn no_progress(&self, now: Cycle, request: MemRequest) -> SimError {
         SimError::NoProgress(format!(
@@ -280,10 +299,56 @@ impl MemorySystem {
         request: MemRequest,
         rec: R,
     ) -> Result<Answer, SimError> {
-        let trap = |cause| Trap { cause, vaddr: request.vaddr, kind: request.kind };
         if !request.width.is_aligned(request.vaddr) {
-            return Ok(Timed { value: Err(trap(TrapCause::Misaligned)), ready_at: now });
+            let trap = Trap { cause: TrapCause::Misaligned, vaddr: request.vaddr, kind: request.kind };
+            return Ok(Timed { value: Err(trap), ready_at: now });
         }
+        if !R::ON {
+            if let Some(done) = self.access_hit(now, context, request) {
+                return Ok(Timed { value: Ok(done.value), ready_at: done.ready_at });
+            }
+        }
+        self.access_translated(now, context, request, rec)
+    }
+
+    /// The hit path of [`MemoryPort::access`] for an aligned `request`: when its
+    /// translation is an L1 TLB hit that needs nothing more (see
+    /// [`Mmu::translate_hit`]) and no oracle checks it, the access completes as the
+    /// general path completes it (numbered, the OS told of the use, the word moved)
+    /// and its value and time come back; otherwise nothing changes and `None` sends
+    /// the caller to the general path ([`MemorySystem::access_translated`]).
+    #[inline(always)]
+    pub(crate) fn access_hit(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+    ) -> Option<Timed<u32>> {
+        let space = context.space?;
+        if self.oracle.is_some() {
+            return None;
+        }
+        let hit = self.mmu.translate_hit(now, space, &context.privilege, request.vaddr, request.kind)?;
+        let index = self.issued;
+        self.issued += 1;
+        self.os.touched(hit.value, index);
+        Some(self.data(hit.ready_at, hit.value, request))
+    }
+
+    /// [`MemorySystem::access_recorded`] of an aligned `request`, past the hit
+    /// path: translation (retried after each page fault the OS handles), then
+    /// the data word.
+    ///
+    /// # Errors
+    /// As [`MemoryPort::access`].
+    pub(crate) fn access_translated<R: Recorder>(
+        &mut self,
+        now: Cycle,
+        context: &AccessContext,
+        request: MemRequest,
+        rec: R,
+    ) -> Result<Answer, SimError> {
+        let trap = |cause| Trap { cause, vaddr: request.vaddr, kind: request.kind };
         let index = self.issued;
         self.issued += 1;
         let Some(space) = context.space else {
@@ -315,14 +380,7 @@ impl MemorySystem {
             };
             now = translated.ready_at;
             match translated.value {
-                Ok(paddr) => {
-                    self.os.touched(paddr, index);
-                    let done = self.data_recorded(now, paddr, request, rec);
-                    if let Some(oracle) = &mut self.oracle {
-                        oracle.observe(&self.os, self.current, index, request, done.value)?;
-                    }
-                    return Ok(Timed { value: Ok(done.value), ready_at: done.ready_at });
-                }
+                Ok(paddr) => return self.complete(now, paddr, index, request, rec),
                 Err(fault) => {
                     self.faults.count(fault.kind);
                     if R::ON {

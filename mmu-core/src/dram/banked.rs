@@ -225,7 +225,7 @@ impl Banked {
     }
 
     /// Serves one request issued at `now`: when its data is ready, and what it found.
-    #[inline]
+    #[inline(always)]
     pub(super) fn access(&mut self, now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
         let row = self.row.of(addr.as_u64()) as u32;
         let index = self.bank_index(addr.as_u64());

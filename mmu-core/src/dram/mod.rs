@@ -332,7 +332,13 @@ impl Dram {
     }
     /// The counters so far.
     pub fn stats(&self) -> DramStats {
-        let c = |traffic: Traffic, is_write: bool| &self.counters[Self::slot(traffic, is_write)];
+        let counters = self.counters.map(|mut c| {
+            if let Model::Fixed(latency) = self.model {
+                c.latency_cycles = c.requests.saturating_mul(latency.as_u64());
+            }
+            c
+        });
+        let c = |traffic: Traffic, is_write: bool| &counters[Self::slot(traffic, is_write)];
         let by_traffic = |traffic: Traffic| {
             let (r, w) = (c(traffic, false), c(traffic, true));
             DramTrafficStats {
@@ -413,11 +419,22 @@ impl Dram {
         }
     }
 
-    #[inline]
-    fn time(&mut self, now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
+    /// Times and counts one request issued at `now`: when its data is ready. A
+    /// `Fixed` request only counts itself: its latency is the same every time,
+    /// so the latency totals are worked out when reported ([`Dram::stats`]).
+    #[inline(always)]
+    fn serve(&mut self, now: Cycle, addr: PhysAddr, traffic: Traffic, is_write: bool) -> Cycle {
         match &mut self.model {
-            Model::Fixed(latency) => (now + *latency, RowOutcome::Unmodelled),
-            Model::Banked(b) => b.access(now, addr),
+            Model::Fixed(latency) => {
+                let done = now + *latency;
+                self.counters[Self::slot(traffic, is_write)].requests += 1;
+                done
+            }
+            Model::Banked(b) => {
+                let (done, outcome) = b.access(now, addr);
+                self.count(traffic, is_write, outcome, done.since(now));
+                done
+            }
         }
     }
 
@@ -445,16 +462,14 @@ struct RequestCounters {
 }
 
 impl PhysMem for Dram {
-    #[inline]
+    #[inline(always)]
     fn read(&mut self, now: Cycle, addr: PhysAddr, traffic: Traffic) -> Timed<u32> {
-        let (ready_at, outcome) = self.time(now, addr);
-        self.count(traffic, false, outcome, ready_at.since(now));
+        let ready_at = self.serve(now, addr, traffic, false);
         Timed { value: self.storage.load(addr), ready_at }
     }
-    #[inline]
+    #[inline(always)]
     fn write(&mut self, now: Cycle, addr: PhysAddr, value: u32, traffic: Traffic) -> Cycle {
-        let (done_at, outcome) = self.time(now, addr);
-        self.count(traffic, true, outcome, done_at.since(now));
+        let done_at = self.serve(now, addr, traffic, true);
         self.storage.store(addr, value);
         done_at
     }

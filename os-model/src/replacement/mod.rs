@@ -111,7 +111,7 @@ impl Replacer {
 
     /// Whether [`Replacer::touched`] does anything: only LRU and OPT watch every
     /// access; the others decide from arrival order, A bits or chance.
-    #[inline]
+    #[inline(always)]
     pub fn watches_uses(&self) -> bool {
         match self {
             Replacer::Lru(_) => true,
