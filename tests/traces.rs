@@ -892,6 +892,40 @@ fn convert_on_the_command_line_and_its_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("byte 8: binary trace version 7 is not supported"));
 }
 
+/// An OUT that is not a regular file is written in place, not replaced: a named
+/// pipe stays a pipe and gets the trace (before, the temporary file was renamed
+/// over it, so that `convert IN /dev/full` as root replaced the device with a
+/// file and said it had succeeded). A symbolic link stays a link, and the file
+/// it names gets the trace.
+#[cfg(unix)]
+#[test]
+fn convert_writes_through_a_pipe_and_a_link() {
+    use std::io::Read as _;
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = Scratch::new("convert-special");
+    let native = b"R 0x0041f7a0\nW 0x0041f7a4\nX 0x00400000\nP 3\nR 0x00001002\nW 0x00002000 0xdeadbeef\n";
+    let input = PathBuf::from(dir.file("in.trace", native));
+    let fifo = dir.0.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    // Opened for reading and writing, a pipe's open does not wait for a writer,
+    // and the conversion's open does not wait for a reader.
+    let mut reader = std::fs::OpenOptions::new().read(true).write(true).open(&fifo).expect("opens the pipe");
+    convert(&input, &fifo, mmu_sim::convert::ConvertTo::Native);
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the pipe was replaced");
+    let mut got = vec![0; native.len()];
+    reader.read_exact(&mut got).expect("the trace went into the pipe");
+    assert_eq!(got, native);
+
+    let target = dir.0.join("target.bin");
+    std::fs::write(&target, b"old").unwrap();
+    let link = dir.0.join("link.bin");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    convert(&input, &link, mmu_sim::convert::ConvertTo::Binary);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert_eq!(events_of(&target), events_of(&input));
+}
+
 /// The report of `config` (with `sets`) on `trace`, read on one thread or two.
 fn report_with_threads(config: &str, trace: Option<&Path>, sets: &[&str], threads: usize) -> String {
     let path = root().join("configs").join(config);
