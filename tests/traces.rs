@@ -514,6 +514,39 @@ fn a_gz_trace_with_trailing_garbage_or_not_gzip_at_all_says_which() {
     assert!(stderr.contains("plain.gz: read failed: not gzip data"), "{stderr}");
 }
 
+/// A `.zst` file that is not zstd data (a binary trace or text named `.zst`, an
+/// empty file) says so, as a `.gz` one does, instead of zstd's "Unknown frame
+/// descriptor" or "incomplete frame"; zstd data still reads, a skippable frame
+/// first included.
+#[test]
+fn a_zst_trace_that_is_not_zstd_says_so() {
+    let dir = Scratch::new("zst");
+    let bin = dir.0.join("t.bin");
+    let out = mmu_sim(&["convert", "traces/explain-demo.trace", bin.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let binary = std::fs::read(&bin).unwrap();
+    for (name, bytes, why) in [
+        ("binary.zst", &binary[..], "it does not start with the zstd magic bytes 28 b5 2f fd"),
+        ("text.zst", &b"R 0x10000000\n"[..], "it does not start with the zstd magic bytes 28 b5 2f fd"),
+        ("empty.zst", &b""[..], "the file is empty"),
+    ] {
+        let path = dir.file(name, bytes);
+        for command in [&["inspect", path.as_str()][..], &["run", SMALL, "--trace", &path][..]] {
+            let out = mmu_sim(command);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            let want = format!(
+                "error: {path}: read failed: not zstd data ({why}), though the name ends in `.zst`: rename it or compress it\n"
+            );
+            assert_eq!(stderr, want);
+        }
+    }
+    let mut framed = vec![0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3];
+    framed.extend(zstd::encode_all(&b"R 0x10000000\nR 0x10000004\n"[..], 3).unwrap());
+    let framed = dir.file("framed.zst", &framed);
+    assert_eq!(json(&mmu_sim(&["run", SMALL, "--trace", &framed, "--format", "json"]))["accesses"], 2);
+}
+
 #[test]
 fn a_trace_run_that_skips_most_of_its_accesses_warns_and_divides_cycles_by_executed_accesses() {
     // The second access is outside sv32-small's heap: the process is stopped and
