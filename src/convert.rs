@@ -67,8 +67,8 @@ enum Output {
 }
 
 impl Output {
-    fn create(path: &Path, temp: &Path) -> std::io::Result<Output> {
-        let file = BufWriter::with_capacity(1 << 16, File::create(temp)?);
+    fn create(path: &Path, file: &Path) -> std::io::Result<Output> {
+        let file = BufWriter::with_capacity(1 << 16, File::create(file)?);
         Ok(match path.extension().and_then(|e| e.to_str()) {
             Some("zst" | "zstd") => Output::Zstd(zstd::Encoder::new(file, zstd::DEFAULT_COMPRESSION_LEVEL)?),
             Some("gz") => Output::Gzip(flate2::write::GzEncoder::new(file, flate2::Compression::default())),
@@ -76,14 +76,18 @@ impl Output {
         })
     }
 
-    fn finish(self) -> std::io::Result<()> {
+    /// Ends the stream; `sync` (a regular file about to be renamed into place)
+    /// also waits for the data to reach the disk. A device or a pipe is not
+    /// synced (`/dev/null` refuses `fsync`).
+    fn finish(self, sync: bool) -> std::io::Result<()> {
         let mut file = match self {
             Output::Plain(file) => file,
             Output::Zstd(encoder) => encoder.finish()?,
             Output::Gzip(encoder) => encoder.finish()?,
         };
         file.flush()?;
-        file.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()
+        let file = file.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        if sync { file.sync_all() } else { Ok(()) }
     }
 }
 
@@ -107,7 +111,10 @@ impl Write for Output {
 /// Converts the trace `input` (`-`: standard input) into `output`, overwriting
 /// it. The output is written to a temporary file beside it and renamed into
 /// place at the end, so that a failed conversion leaves OUT as it was (and IN
-/// may be OUT).
+/// may be OUT); a symbolic link is followed (the file it names is replaced,
+/// the link kept). An OUT that exists and is not a regular file or a directory
+/// (`/dev/null`, `/dev/full`, a named pipe) is written in place: renaming over
+/// it would replace the device or the pipe with a file.
 ///
 /// # Errors
 /// The input cannot be opened (`Io`, exit 2) or read (`Sim`: a bad line, a
@@ -118,16 +125,31 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions) -> Result<
     let mut reader = TraceReader::new(source, input.display().to_string(), options.format)
         .skip_bad_lines(options.skip_bad_lines)
         .unaligned(options.unaligned);
-    let temp = temporary_path(output);
-    let result = write_all(&mut reader, output, &temp, options.to);
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    let (events, store_values) = result?;
-    std::fs::rename(&temp, output).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        RunError::Output { path: output.to_path_buf(), message: e.to_string() }
-    })?;
+    let (events, store_values) = match std::fs::metadata(output) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            write_all(&mut reader, output, output, options.to, false)?
+        }
+        found => {
+            // A link to a regular file: the temporary file goes beside the file it
+            // names, which the rename then replaces.
+            let target = match found {
+                Ok(_) if output.is_symlink() => std::fs::canonicalize(output)
+                    .map_err(|e| RunError::Output { path: output.to_path_buf(), message: e.to_string() })?,
+                _ => output.to_path_buf(),
+            };
+            let temp = temporary_path(&target);
+            let result = write_all(&mut reader, output, &temp, options.to, true);
+            if result.is_err() {
+                let _ = std::fs::remove_file(&temp);
+            }
+            let written = result?;
+            std::fs::rename(&temp, &target).map_err(|e| {
+                let _ = std::fs::remove_file(&temp);
+                RunError::Output { path: output.to_path_buf(), message: e.to_string() }
+            })?;
+            written
+        }
+    };
     Ok(Converted {
         stats: reader.stats().clone(),
         events,
@@ -142,18 +164,20 @@ fn temporary_path(output: &Path) -> PathBuf {
     output.with_file_name(format!(".{name}.partial-{}", std::process::id()))
 }
 
-/// Reads every event and writes it to `temp`; returns the events written and
-/// the binary header's store-values flag.
+/// Reads every event and writes it to `file` (a temporary file beside
+/// `output`, or `output` itself), syncing it at the end when `sync`; returns
+/// the events written and the binary header's store-values flag.
 fn write_all(
     reader: &mut TraceReader<Box<dyn std::io::Read + Send>>,
     output: &Path,
-    temp: &Path,
+    file: &Path,
     to: ConvertTo,
+    sync: bool,
 ) -> Result<(u64, bool), RunError> {
     let out_error =
         |e: std::io::Error| RunError::Output { path: output.to_path_buf(), message: e.to_string() };
     let read_error = |e| RunError::Sim(SimError::from(e));
-    let mut out = Output::create(output, temp).map_err(out_error)?;
+    let mut out = Output::create(output, file).map_err(out_error)?;
     let mut batch = Vec::with_capacity(BATCH_EVENTS);
     let mut more = reader.fill(&mut batch, BATCH_EVENTS).map_err(read_error)?;
     let mut events = 0u64;
@@ -202,6 +226,6 @@ fn write_all(
             false
         }
     };
-    out.finish().map_err(out_error)?;
+    out.finish(sync).map_err(out_error)?;
     Ok((events, store_values))
 }

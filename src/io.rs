@@ -63,7 +63,7 @@ pub const STDIN: &str = "-";
 /// thread can decode it (see [`crate::reader_thread`]).
 ///
 /// # Errors
-/// The file cannot be opened, or a zstd stream cannot be set up.
+/// The file cannot be opened.
 pub fn open_trace(path: &Path, bytes_read: Arc<AtomicU64>) -> Result<Box<dyn Read + Send>, RunError> {
     let io_error = |source| RunError::Io { path: path.to_path_buf(), source };
     if path.as_os_str() == STDIN {
@@ -73,7 +73,7 @@ pub fn open_trace(path: &Path, bytes_read: Arc<AtomicU64>) -> Result<Box<dyn Rea
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     Ok(match extension {
         "gz" => Box::new(GzMembers::new(BufReader::with_capacity(1 << 16, file))),
-        "zst" | "zstd" => Box::new(zstd::Decoder::new(file).map_err(io_error)?),
+        "zst" | "zstd" => Box::new(ZstdFrames::Start(BufReader::with_capacity(1 << 17, file))),
         _ => Box::new(file),
     })
 }
@@ -147,6 +147,55 @@ impl<R: BufRead> Read for GzMembers<R> {
             }
         }
     }
+}
+
+/// A zstd file, decompressed as it is read, after a check that it starts like
+/// zstd data (a frame's magic number, or a skippable frame's): anything else
+/// named `.zst` is refused with a message that says so, as a `.gz` one is,
+/// rather than zstd's own "Unknown frame descriptor".
+enum ZstdFrames<R: BufRead> {
+    /// Nothing read yet.
+    Start(R),
+    /// Decompressing.
+    Frames(zstd::Decoder<'static, R>),
+    /// After an error.
+    Done,
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match std::mem::replace(self, ZstdFrames::Done) {
+            ZstdFrames::Frames(mut decoder) => {
+                let n = decoder.read(buf);
+                *self = ZstdFrames::Frames(decoder);
+                n
+            }
+            ZstdFrames::Done => Ok(0),
+            ZstdFrames::Start(mut input) => {
+                // A frame starts with 28 b5 2f fd, a skippable frame with 5? 2a 4d 18.
+                let available = input.fill_buf()?;
+                let head = &available[..available.len().min(4)];
+                let skippable = |h: &[u8]| h[0] & 0xf0 == 0x50 && h[1..] == [0x2a, 0x4d, 0x18][..h.len() - 1];
+                if head.is_empty() {
+                    return Err(not_zstd("the file is empty"));
+                }
+                if head != &[0x28, 0xb5, 0x2f, 0xfd][..head.len()] && !skippable(head) {
+                    return Err(not_zstd("it does not start with the zstd magic bytes 28 b5 2f fd"));
+                }
+                let mut decoder = zstd::Decoder::with_buffer(input)?;
+                let n = decoder.read(buf);
+                *self = ZstdFrames::Frames(decoder);
+                n
+            }
+        }
+    }
+}
+
+fn not_zstd(why: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("not zstd data ({why}), though the name ends in `.zst`: rename it or compress it"),
+    )
 }
 
 fn not_gzip(why: &str) -> std::io::Error {

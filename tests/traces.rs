@@ -514,6 +514,39 @@ fn a_gz_trace_with_trailing_garbage_or_not_gzip_at_all_says_which() {
     assert!(stderr.contains("plain.gz: read failed: not gzip data"), "{stderr}");
 }
 
+/// A `.zst` file that is not zstd data (a binary trace or text named `.zst`, an
+/// empty file) says so, as a `.gz` one does, instead of zstd's "Unknown frame
+/// descriptor" or "incomplete frame"; zstd data still reads, a skippable frame
+/// first included.
+#[test]
+fn a_zst_trace_that_is_not_zstd_says_so() {
+    let dir = Scratch::new("zst");
+    let bin = dir.0.join("t.bin");
+    let out = mmu_sim(&["convert", "traces/explain-demo.trace", bin.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let binary = std::fs::read(&bin).unwrap();
+    for (name, bytes, why) in [
+        ("binary.zst", &binary[..], "it does not start with the zstd magic bytes 28 b5 2f fd"),
+        ("text.zst", &b"R 0x10000000\n"[..], "it does not start with the zstd magic bytes 28 b5 2f fd"),
+        ("empty.zst", &b""[..], "the file is empty"),
+    ] {
+        let path = dir.file(name, bytes);
+        for command in [&["inspect", path.as_str()][..], &["run", SMALL, "--trace", &path][..]] {
+            let out = mmu_sim(command);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            let want = format!(
+                "error: {path}: read failed: not zstd data ({why}), though the name ends in `.zst`: rename it or compress it\n"
+            );
+            assert_eq!(stderr, want);
+        }
+    }
+    let mut framed = vec![0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3];
+    framed.extend(zstd::encode_all(&b"R 0x10000000\nR 0x10000004\n"[..], 3).unwrap());
+    let framed = dir.file("framed.zst", &framed);
+    assert_eq!(json(&mmu_sim(&["run", SMALL, "--trace", &framed, "--format", "json"]))["accesses"], 2);
+}
+
 #[test]
 fn a_trace_run_that_skips_most_of_its_accesses_warns_and_divides_cycles_by_executed_accesses() {
     // The second access is outside sv32-small's heap: the process is stopped and
@@ -890,6 +923,40 @@ fn convert_on_the_command_line_and_its_errors() {
     let future = dir.file("future.bin", &future);
     let out = mmu_sim(&["inspect", &future]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("byte 8: binary trace version 7 is not supported"));
+}
+
+/// An OUT that is not a regular file is written in place, not replaced: a named
+/// pipe stays a pipe and gets the trace (before, the temporary file was renamed
+/// over it, so that `convert IN /dev/full` as root replaced the device with a
+/// file and said it had succeeded). A symbolic link stays a link, and the file
+/// it names gets the trace.
+#[cfg(unix)]
+#[test]
+fn convert_writes_through_a_pipe_and_a_link() {
+    use std::io::Read as _;
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = Scratch::new("convert-special");
+    let native = b"R 0x0041f7a0\nW 0x0041f7a4\nX 0x00400000\nP 3\nR 0x00001002\nW 0x00002000 0xdeadbeef\n";
+    let input = PathBuf::from(dir.file("in.trace", native));
+    let fifo = dir.0.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    // Opened for reading and writing, a pipe's open does not wait for a writer,
+    // and the conversion's open does not wait for a reader.
+    let mut reader = std::fs::OpenOptions::new().read(true).write(true).open(&fifo).expect("opens the pipe");
+    convert(&input, &fifo, mmu_sim::convert::ConvertTo::Native);
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the pipe was replaced");
+    let mut got = vec![0; native.len()];
+    reader.read_exact(&mut got).expect("the trace went into the pipe");
+    assert_eq!(got, native);
+
+    let target = dir.0.join("target.bin");
+    std::fs::write(&target, b"old").unwrap();
+    let link = dir.0.join("link.bin");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    convert(&input, &link, mmu_sim::convert::ConvertTo::Binary);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert_eq!(events_of(&target), events_of(&input));
 }
 
 /// The report of `config` (with `sets`) on `trace`, read on one thread or two.

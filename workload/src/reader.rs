@@ -405,7 +405,9 @@ impl<R: Read> TraceReader<R> {
                     let offset = self.base + self.pos as u64;
                     self.pos += used;
                     self.stats.lines += 1;
-                    return Some(self.binary_event(event, offset));
+                    if let Some(event) = self.binary_event(event, offset) {
+                        return Some(event);
+                    }
                 }
                 Decoded::Corrupt(message) => return Some(Err(self.corrupt(message))),
                 Decoded::Short if self.eof => {
@@ -428,23 +430,33 @@ impl<R: Read> TraceReader<R> {
     }
 
     /// A decoded binary event as the reader hands it out: an unaligned address
-    /// treated as a native one, a switch checked against the processes.
-    fn binary_event(&mut self, event: TraceEvent, offset: u64) -> Result<TraceEvent, WorkloadError> {
+    /// treated as a native one, a switch checked against the processes. A
+    /// switch to a pid the config does not declare is an error, or with
+    /// `skip_bad_lines` skipped and counted (`None`), as the native `P n` is.
+    fn binary_event(&mut self, event: TraceEvent, offset: u64) -> Option<Result<TraceEvent, WorkloadError>> {
         match event {
-            TraceEvent::Access(access) => Ok(TraceEvent::Access(self.native(access))),
+            TraceEvent::Access(access) => Some(Ok(TraceEvent::Access(self.native(access)))),
             TraceEvent::Switch(pid) if self.processes.is_some_and(|count| pid.as_u32() >= count) => {
                 let count = self.processes.unwrap_or(0);
-                self.finish();
-                Err(WorkloadError::Corrupt {
+                let error = WorkloadError::Corrupt {
                     origin: self.origin.clone(),
                     offset,
                     message: format!(
                         "the switch to process {pid} names no process: the config declares {}",
                         crate::describe_pids(count)
                     ),
-                })
+                };
+                if self.skip_bad_lines {
+                    self.stats.bad_lines_skipped += 1;
+                    if self.first_bad_line.is_none() {
+                        self.first_bad_line = Some(error);
+                    }
+                    return None;
+                }
+                self.finish();
+                Some(Err(error))
             }
-            TraceEvent::Switch(_) => Ok(event),
+            TraceEvent::Switch(_) => Some(Ok(event)),
         }
     }
 
@@ -970,6 +982,38 @@ mod tests {
         assert!(
             err.contains("the switch to process 2 names no process: the config declares pids 0 and 1"),
             "{err}"
+        );
+    }
+
+    /// With `skip_bad_lines`, a binary switch to a pid the config does not
+    /// declare is skipped and counted, as the native line `P n` is, so that a
+    /// converted trace runs as its text did.
+    #[test]
+    fn an_unknown_pid_is_skipped_alike_in_text_and_binary() {
+        let text = b"R 0x10\nP 9\nR 0x20\nP 1\nR 0x30\n";
+        let mut bytes = Vec::new();
+        let mut writer = crate::BinaryWriter::new(&mut bytes, false).unwrap();
+        for event in TraceReader::new(&text[..], "t.trace", TraceFormat::Native) {
+            writer.write(&event.unwrap()).unwrap();
+        }
+        writer.finish().unwrap();
+        let read = |bytes: &[u8], origin: &str| {
+            let mut reader =
+                TraceReader::new(bytes, origin, TraceFormat::Auto).processes(2).skip_bad_lines(true);
+            let events: Vec<_> = reader.by_ref().map(|r| r.map_err(|e| e.to_string())).collect();
+            let first = reader.first_bad_line().map(ToString::to_string).unwrap_or_default();
+            (events, reader.stats().bad_lines_skipped, first)
+        };
+        let (from_text, skipped, first) = read(text, "t.trace");
+        assert_eq!(
+            (skipped, first.as_str()),
+            (1, "t.trace:2: `P 9` names no process: the config declares pids 0 and 1")
+        );
+        let (from_binary, skipped, first) = read(&bytes, "t.bin");
+        assert_eq!(from_binary, from_text);
+        assert_eq!(
+            (skipped, first.as_str()),
+            (1, "t.bin: byte 20: the switch to process 9 names no process: the config declares pids 0 and 1")
         );
     }
 }
