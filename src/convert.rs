@@ -108,8 +108,8 @@ impl Write for Output {
     }
 }
 
-/// Converts the trace `input` (`-`: standard input) into `output`, overwriting
-/// it. The output is written to a temporary file beside it and renamed into
+/// Converts the trace `input` (`-`: standard input) into `output` (`-`:
+/// standard output, uncompressed), overwriting it. The output is written to a temporary file beside it and renamed into
 /// place at the end, so that a failed conversion leaves OUT as it was (and IN
 /// may be OUT); a symbolic link is followed (the file it names is replaced,
 /// the link kept). An OUT that exists and is not a regular file or a directory
@@ -126,6 +126,10 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions) -> Result<
         .skip_bad_lines(options.skip_bad_lines)
         .unaligned(options.unaligned);
     let (events, store_values) = match std::fs::metadata(output) {
+        // `-`: standard output, written as it goes (uncompressed: no extension).
+        _ if output == Path::new("-") => {
+            write_all(&mut reader, output, Path::new("/dev/stdout"), options.to, false)?
+        }
         Ok(meta) if !meta.is_file() && !meta.is_dir() => {
             write_all(&mut reader, output, output, options.to, false)?
         }

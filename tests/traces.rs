@@ -1019,3 +1019,21 @@ fn reports_are_identical_with_the_reader_thread_on_and_off() {
         assert!(one == two, "{config} {trace:?} {sets:?}: the reports differ");
     }
 }
+
+/// `convert IN -` writes to standard output (as `-` reads standard input),
+/// never a file named `-`.
+#[test]
+fn convert_to_dash_writes_standard_output() {
+    let dir = Scratch::new("convert-stdout");
+    let native = b"R 0x0041f7a0\nW 0x0041f7a4\nX 0x00400000\nP 3\n";
+    let input = dir.file("in.trace", native);
+    let file = dir.0.join("out.bin");
+    let to_file = mmu_sim(&["convert", &input, file.to_str().unwrap()]);
+    assert!(to_file.status.success(), "{}", String::from_utf8_lossy(&to_file.stderr));
+    let to_stdout = mmu_sim(&["convert", &input, "-"]);
+    assert!(to_stdout.status.success(), "{}", String::from_utf8_lossy(&to_stdout.stderr));
+    assert_eq!(to_stdout.stdout, std::fs::read(&file).unwrap(), "the same bytes as the file");
+    let text = mmu_sim(&["convert", &input, "-", "--to", "native"]);
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("R 0x0041f7a0\n"), "{:?}", text);
+    assert!(!root().join("-").exists(), "no file named -");
+}
