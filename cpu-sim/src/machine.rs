@@ -454,6 +454,13 @@ impl Machine {
                 self.drain_curve();
             }
         }
+        self.access_done()
+    }
+
+    /// The end of every access past the skip: the window's checkpoints, then the
+    /// clock's limit.
+    #[inline(always)]
+    fn access_done(&mut self) -> Result<(), SimError> {
         self.seen += 1;
         if self.seen == self.checkpoint {
             self.cross_checkpoint();
@@ -476,8 +483,7 @@ impl Machine {
         match event {
             TraceEvent::Access(access) if self.seen >= self.skip_until => {
                 self.accesses += 1;
-                self.memory.os.count_access(self.current);
-                if !self.memory.os.is_running(self.current) {
+                if !self.memory.os.count_access_if_running(self.current) {
                     self.skipped_accesses += 1;
                     self.player.skip();
                     if R::ON {
@@ -497,11 +503,7 @@ impl Machine {
                         self.drain_curve();
                     }
                 }
-                self.seen += 1;
-                if self.seen == self.checkpoint {
-                    self.cross_checkpoint();
-                }
-                self.check_clock()
+                self.access_done()
             }
             TraceEvent::Switch(pid) if R::ON && self.seen >= self.skip_until && pid != self.current => {
                 let (from, at) = (self.current, self.player.now());

@@ -10,7 +10,7 @@
 use crate::error::SimError;
 use crate::memory::MemorySystem;
 use mmu_core::event::{Event, Recorder};
-use mmu_core::{AccessContext, Cycle, Cycles, MemRequest, MemoryPort, Width};
+use mmu_core::{AccessContext, Answer, Cycle, Cycles, MemRequest, Width};
 use workload::Access;
 
 pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -100,40 +100,39 @@ impl TracePlayer {
         MemRequest { kind: access.kind, vaddr: access.vaddr, width: Width::Word, value }
     }
 
-    /// Replays one access through `port`.
+    /// The start of every access: counted and the CPU's own cycles charged;
+    /// `false` for an unaligned address (an alignment fault, counted: the
+    /// access is over).
+    #[inline(always)]
+    fn begin(&mut self, access: Access) -> bool {
+        self.accesses += 1;
+        self.now += self.cycles_per_access;
+        if !access.vaddr.is_word_aligned() {
+            self.alignment_faults += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Moves the clock to the answer and folds a loaded value into the checksum.
+    #[inline(always)]
+    fn end(&mut self, request: MemRequest, answer: Answer) {
+        self.now = answer.ready_at;
+        if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
+            self.fold(value);
+        }
+    }
+
+    /// Replays one access through the memory system, with its hit path
+    /// ([`MemorySystem::access_hit`]) inline and the rest of the way behind a
+    /// call.
     ///
     /// # Errors
     /// What the memory system stops the run with; a trap is not an error (the
     /// access is over: its process was stopped).
-    #[inline]
-    pub fn access<P: MemoryPort>(&mut self, port: &mut P, access: Access) -> Result<(), P::Error> {
-        self.accesses += 1;
-        self.now += self.cycles_per_access;
-        if !access.vaddr.is_word_aligned() {
-            self.alignment_faults += 1;
-            return Ok(());
-        }
-        let request = self.request(access);
-        let answer = port.access(self.now, &self.context, request)?;
-        self.now = answer.ready_at;
-        if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
-            self.data_checksum = (self.data_checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
-        }
-        Ok(())
-    }
-
-    /// [`TracePlayer::access`] through the memory system itself: the same state
-    /// changes and cycles, with its hit path ([`MemorySystem::access_hit`])
-    /// inline and the rest of the way behind a call.
-    ///
-    /// # Errors
-    /// What the memory system stops the run with.
     #[inline(always)]
     pub fn access_memory(&mut self, memory: &mut MemorySystem, access: Access) -> Result<(), SimError> {
-        self.accesses += 1;
-        self.now += self.cycles_per_access;
-        if !access.vaddr.is_word_aligned() {
-            self.alignment_faults += 1;
+        if !self.begin(access) {
             return Ok(());
         }
         let request = self.request(access);
@@ -153,10 +152,7 @@ impl TracePlayer {
     #[inline(never)]
     fn access_translated(&mut self, memory: &mut MemorySystem, request: MemRequest) -> Result<(), SimError> {
         let answer = memory.access_translated(self.now, &self.context, request, mmu_core::event::Off)?;
-        self.now = answer.ready_at;
-        if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
-            self.fold(value);
-        }
+        self.end(request, answer);
         Ok(())
     }
 
@@ -166,9 +162,9 @@ impl TracePlayer {
         self.data_checksum = (self.data_checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
     }
 
-    /// [`TracePlayer::access`] through the memory system itself, telling `rec`
-    /// every step (the CPU's own cycles first): what `explain` and `run --log`
-    /// use. The same state changes and cycles as `access`.
+    /// [`TracePlayer::access_memory`], telling `rec` every step (the CPU's own
+    /// cycles first): what `explain` and `run --log` use. The same state changes
+    /// and cycles.
     ///
     /// # Errors
     /// What the memory system stops the run with.
@@ -178,13 +174,10 @@ impl TracePlayer {
         access: Access,
         rec: R,
     ) -> Result<(), SimError> {
-        self.accesses += 1;
         if R::ON {
             rec.record(Event::Cpu { at: self.now.as_u64(), cycles: self.cycles_per_access.as_u64() });
         }
-        self.now += self.cycles_per_access;
-        if !access.vaddr.is_word_aligned() {
-            self.alignment_faults += 1;
+        if !self.begin(access) {
             if R::ON {
                 rec.record(Event::Trapped {
                     reason: "alignment fault: the address is not word aligned".into(),
@@ -194,10 +187,7 @@ impl TracePlayer {
         }
         let request = self.request(access);
         let answer = memory.access_recorded(self.now, &self.context, request, rec)?;
-        self.now = answer.ready_at;
-        if let (Ok(value), false) = (answer.value, request.kind == mmu_core::AccessKind::Write) {
-            self.data_checksum = (self.data_checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
-        }
+        self.end(request, answer);
         Ok(())
     }
 }

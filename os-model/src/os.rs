@@ -275,16 +275,8 @@ impl Os {
         self.processes.reset_counters();
     }
 
-    /// Counts an access by `pid` (made or skipped).
-    #[inline]
-    pub fn count_access(&mut self, pid: Pid) {
-        if let Some(p) = self.processes.get_mut(pid) {
-            p.stats.accesses += 1;
-        }
-    }
-
-    /// Counts an access by `pid` ([`Os::count_access`]) and tells whether `pid`
-    /// runs ([`Os::is_running`]), with one look-up of the process.
+    /// Counts an access by `pid` (made or skipped) and tells whether `pid` runs
+    /// ([`Os::is_running`]), with one look-up of the process.
     #[inline]
     pub fn count_access_if_running(&mut self, pid: Pid) -> bool {
         match self.processes.get_mut(pid) {

@@ -44,26 +44,7 @@ pub fn lru_page_faults(references: &[u64], frames: u64) -> u64 {
 /// (ties among those: the first found; any choice gives the same count). The next
 /// use is found by scanning the rest of the string, as the definition reads.
 pub fn opt_page_faults(references: &[u64], frames: u64) -> u64 {
-    if frames == 0 {
-        return references.len() as u64;
-    }
-    let mut resident: Vec<u64> = Vec::new();
-    let mut faults = 0;
-    for (now, &page) in references.iter().enumerate() {
-        if resident.contains(&page) {
-            continue;
-        }
-        faults += 1;
-        if (resident.len() as u64) < frames {
-            resident.push(page);
-            continue;
-        }
-        let next_use =
-            |p: u64| references[now + 1..].iter().position(|&r| r == p).map_or(usize::MAX, |d| now + 1 + d);
-        let victim = (0..resident.len()).max_by_key(|&i| (next_use(resident[i]), std::cmp::Reverse(i)));
-        resident[victim.expect("a full memory has pages")] = page;
-    }
-    faults
+    opt_page_faults_after(references, 0, frames)
 }
 
 /// FIFO page faults with `frames` frames: evict the page loaded longest ago. Not a
@@ -126,9 +107,9 @@ pub fn lru_page_faults_after(references: &[u64], warmup: usize, frames: u64) -> 
     faults
 }
 
-/// Belady's OPT with `frames` frames among the references after the first
-/// `warmup`, the prefix's faults uncounted (OPT's choices in the prefix look at
-/// the whole string, as a run's OPT replacer does).
+/// [`opt_page_faults`] among the references after the first `warmup`, the
+/// prefix's faults uncounted (OPT's choices in the prefix look at the whole
+/// string, as a run's OPT replacer does).
 pub fn opt_page_faults_after(references: &[u64], warmup: usize, frames: u64) -> u64 {
     if frames == 0 {
         return references.len().saturating_sub(warmup) as u64;
