@@ -285,6 +285,28 @@ impl Machine {
         }
     }
 
+    /// Turns the memory system's hit lane on (the default) or off
+    /// ([`MemorySystem::set_hit_lane`]): the same results either way.
+    pub fn set_hit_lane(&mut self, on: bool) {
+        self.memory.set_hit_lane(on);
+    }
+
+    /// Performs `events` in order ([`Machine::step`]) until the run is finished
+    /// ([`Machine::is_finished`]): how many were performed.
+    ///
+    /// # Errors
+    /// As [`Machine::step`]: the events before the failing one are performed.
+    #[inline]
+    pub fn step_all(&mut self, events: &[TraceEvent], origin: &str) -> Result<usize, SimError> {
+        for (i, &event) in events.iter().enumerate() {
+            self.step(event, origin)?;
+            if self.finished {
+                return Ok(i + 1);
+            }
+        }
+        Ok(events.len())
+    }
+
     /// Gives the CPU to `pid`: a context switch, charged and counted, unless it
     /// runs already.
     ///

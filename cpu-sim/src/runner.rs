@@ -176,9 +176,13 @@ fn replay_stream<S: EventStream>(
         } else {
             ready
         };
-        for &event in batch {
-            machine.step(event, origin)?;
-            done += 1;
+        let mut rest = batch;
+        while !rest.is_empty() {
+            // Up to the next progress call, stepped in one loop.
+            let to_progress = PROGRESS_EVERY - done % PROGRESS_EVERY;
+            let chunk = &rest[..rest.len().min(usize::try_from(to_progress).unwrap_or(usize::MAX))];
+            let stepped = machine.step_all(chunk, origin)?;
+            done += stepped as u64;
             if done % PROGRESS_EVERY == 0 {
                 progress(done);
             }
@@ -186,6 +190,7 @@ fn replay_stream<S: EventStream>(
                 machine.finish();
                 return Ok(());
             }
+            rest = &rest[stepped..];
         }
     }
     machine.finish();

@@ -164,6 +164,21 @@ impl TlbHierarchy {
         Some((L1Entry { l1: only, entry, side: Side::of(access), latency: side.latency }, t))
     }
 
+    /// The position of `hit`'s entry in its L1's array, which (with the side)
+    /// is all [`TlbHierarchy::replay_l1`] needs.
+    pub fn entry_index(hit: &L1Entry) -> usize {
+        hit.entry
+    }
+
+    /// [`TlbHierarchy::hit_l1_again`] of the entry at `entry` in the only L1 of
+    /// `side` (an [`L1Entry`] of that side, [`TlbHierarchy::entry_index`]).
+    #[inline(always)]
+    pub fn replay_l1(&mut self, now: Cycle, side: Side, entry: usize) -> Cycle {
+        let (only, latency) = self.single[side.index()];
+        self.l1[only].hit_again(side, entry);
+        now + latency
+    }
+
     /// Does what [`TlbHierarchy::lookup`] at `now` does when it hits `hit`
     /// ([`TlbHierarchy::l1_entry_of`], with nothing filled or invalidated since):
     /// counts and touches the entry, and answers when the hit is known.
@@ -171,26 +186,6 @@ impl TlbHierarchy {
     pub fn hit_l1_again(&mut self, now: Cycle, hit: &L1Entry) -> Cycle {
         self.l1[hit.l1].hit_again(hit.side, hit.entry);
         now + hit.latency
-    }
-
-    /// The hit path of [`TlbHierarchy::lookup`]: when the side has one L1 and it
-    /// holds `vaddr` with a translation `accept` takes, that hit, counted and
-    /// touched as `lookup` counts it, and when it is known (`now` plus the side's
-    /// L1 latency). Otherwise nothing is counted or changed and `None` sends the
-    /// caller to `lookup`, which finds the same entry.
-    #[inline(always)]
-    pub fn l1_hit(
-        &mut self,
-        now: Cycle,
-        vaddr: VirtAddr,
-        asid: Asid,
-        access: AccessKind,
-        accept: impl FnOnce(&Translation) -> bool,
-    ) -> Option<(Translation, Cycle)> {
-        let on = Side::of(access);
-        let (only, latency) = self.single[usize::from(on == Side::Data)];
-        let hit = self.l1.get_mut(only)?.hit_on(on, vaddr, asid, accept)?;
-        Some((hit, now + latency))
     }
 
     /// Looks `vaddr` up in the L2 alone, if it serves the access's side, adding its

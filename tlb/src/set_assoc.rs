@@ -53,7 +53,7 @@ impl Side {
         if access.is_fetch() { Side::Instructions } else { Side::Data }
     }
     #[inline]
-    const fn index(self) -> usize {
+    pub(crate) const fn index(self) -> usize {
         match self {
             Side::Instructions => 0,
             Side::Data => 1,
@@ -176,19 +176,7 @@ pub struct Tlb {
     retry_mark: [(u64, u64); 2],
     /// The references recorded for a one-pass miss-ratio curve, when asked for.
     tap: Option<Box<ReferenceTap>>,
-    /// Per side, the key and entry of the last search of [`Tlb::hit_on`] that
-    /// found one, until the contents next change (each fill and removal forgets
-    /// them): while the contents stay, the same key finds the same entry, so
-    /// the search is skipped. A key is the address's page number at the
-    /// smallest size held (`memo_shift`) and the ASID: it fixes every tag a
-    /// lookup compares. `NO_MEMO` matches no key.
-    memo: [(u64, usize); 2],
-    /// The smallest size held, as a shift (0 when none is held).
-    memo_shift: u32,
 }
-
-/// Matches no memo key (a key is below 2^48).
-const NO_MEMO: (u64, usize) = (u64::MAX, 0);
 
 /// The key [`ReferenceTap`] records for a full flush of the TLB.
 pub const FLUSH: u64 = u64::MAX;
@@ -266,8 +254,6 @@ impl Tlb {
             sides: [Counts::default(); 2],
             retry_mark: [(0, 0); 2],
             tap: None,
-            memo: [NO_MEMO; 2],
-            memo_shift: 0,
         }
     }
 
@@ -348,62 +334,6 @@ impl Tlb {
     #[inline(always)]
     pub fn lookup(&mut self, vaddr: VirtAddr, asid: Asid) -> Option<Translation> {
         self.lookup_on(Side::Data, vaddr, asid)
-    }
-
-    /// [`Tlb::lookup_on`] when it hits an entry whose translation `accept` takes:
-    /// the hit is counted and touched exactly as `lookup_on` does. A miss, or a
-    /// hit `accept` refuses, counts and touches nothing and gives `None`: the
-    /// caller then takes the whole path (`lookup_on`), which finds the same entry
-    /// first. The hit path of a translation (see `TlbHierarchy::l1_hit`).
-    #[inline(always)]
-    pub fn hit_on(
-        &mut self,
-        side: Side,
-        vaddr: VirtAddr,
-        asid: Asid,
-        accept: impl FnOnce(&Translation) -> bool,
-    ) -> Option<Translation> {
-        let key = u64::from(vaddr.as_u32() >> self.memo_shift) | u64::from(asid.as_u16()) << 32;
-        let (memo_key, memo_index) = self.memo[side.index()];
-        let i = if memo_key == key {
-            memo_index
-        } else {
-            let i = self.search(vaddr, asid)?;
-            self.memo[side.index()] = (key, i);
-            i
-        };
-        let leaf = self.array.value(i).leaf;
-        if !accept(&leaf) {
-            return None;
-        }
-        self.array.touch(i);
-        self.sides[side.index()].hits += 1;
-        if let Some(tap) = &mut self.tap {
-            tap.hit(self.array.tag(i));
-        }
-        Some(leaf)
-    }
-
-    /// The entry [`Tlb::lookup_on`] finds: the sizes in its order, the first one
-    /// holding the page decides.
-    #[inline(always)]
-    fn search(&self, vaddr: VirtAddr, asid: Asid) -> Option<usize> {
-        let mut sizes = self.array.present_sizes();
-        while sizes != 0 {
-            let bits = sizes.trailing_zeros() as u8;
-            sizes &= sizes - 1;
-            if let Some(i) = self.array.find(vaddr.as_u32() >> (bits & 31), PageShift::new(bits), asid) {
-                return Some(i);
-            }
-        }
-        None
-    }
-
-    /// Forgets the memoized searches of [`Tlb::hit_on`]: an entry came or went.
-    #[inline]
-    fn contents_changed(&mut self) {
-        self.memo = [NO_MEMO; 2];
-        self.memo_shift = self.array.present_sizes().trailing_zeros() & 31;
     }
 
     /// Looks `vaddr` up for an access of `side` in address space `asid`; a hit
@@ -590,7 +520,6 @@ impl Tlb {
             tap.filled(tag);
         }
         let (_, displaced) = self.array.fill(tag, Stored { leaf: t, side });
-        self.contents_changed();
         self.sides[side.index()].fills += 1;
         displaced.map(|d| {
             self.sides[d.value.side.index()].evictions += 1;
@@ -613,7 +542,6 @@ impl Tlb {
             }
             gone
         });
-        self.contents_changed();
         [fetched.get(), n - fetched.get()]
     }
 

@@ -47,60 +47,6 @@ pub struct Mmu {
     /// into an L1, a walk's fills, a fence, a flush, a tool's handle on a TLB):
     /// an [`L1Hit`] noted at another epoch is stale.
     epoch: u64,
-    /// The format's permission rule over every case a TLB hit can meet, worked
-    /// out once: bit `perms.bits() | dirty << 4` of `hit_rights[state][kind]`
-    /// is set when a hit on such an entry completes the access (the rights
-    /// permit it, and it is not a store finding D clear). See [`hit_rights`].
-    hit_rights: [[u32; 3]; 16],
-    /// The privilege state of the last hit-path translation, and its row of
-    /// `hit_rights` (the state seldom changes: one compare instead of an index).
-    rights_state: u32,
-    rights_row: [u32; 3],
-}
-
-/// The index of `state` in [`Mmu`]'s `hit_rights`: one bit per field (its
-/// [`PrivilegeState::packed`] bytes, one bit each).
-#[inline(always)]
-fn state_index(state: &PrivilegeState) -> usize {
-    usize::from(state.mode == mmu_core::Privilege::Supervisor)
-        | usize::from(state.sum) << 1
-        | usize::from(state.mxr) << 2
-        | usize::from(state.write_protect) << 3
-}
-
-/// The index of `access` in a row of [`Mmu`]'s `hit_rights`.
-#[inline(always)]
-fn kind_index(access: AccessKind) -> usize {
-    match access {
-        AccessKind::Read => 0,
-        AccessKind::Write => 1,
-        AccessKind::Fetch => 2,
-    }
-}
-
-/// `hit_rights` of [`Mmu`] for `format`: [`PageTableFormat::permits`] of every
-/// permission set, access kind and privilege state, with the D-bit rule of a
-/// store.
-fn hit_rights(format: &Paging) -> [[u32; 3]; 16] {
-    let mut table = [[0; 3]; 16];
-    for (s, row) in table.iter_mut().enumerate() {
-        let state = PrivilegeState {
-            mode: if s & 1 != 0 { mmu_core::Privilege::Supervisor } else { mmu_core::Privilege::User },
-            sum: s & 2 != 0,
-            mxr: s & 4 != 0,
-            write_protect: s & 8 != 0,
-        };
-        for access in [AccessKind::Read, AccessKind::Write, AccessKind::Fetch] {
-            for bits in 0..32u8 {
-                let dirty = bits & 16 != 0;
-                let permitted = format.permits(mmu_core::Perms::from_bits(bits), access, &state);
-                if permitted && (access != AccessKind::Write || dirty) {
-                    row[kind_index(access)] |= 1 << bits;
-                }
-            }
-        }
-    }
-    table
 }
 
 /// An L1 TLB hit of [`Mmu::translate`], noted by [`Mmu::l1_hit_of`] so that a
@@ -123,11 +69,7 @@ impl Mmu {
     pub fn new(config: &MmuConfig, tlbs: &TlbHierarchyConfig, seed: u64) -> Self {
         let format = config.format.build();
         let sizes: Vec<mmu_core::PageShift> = format.geometry().leaf_sizes().collect();
-        let hit_rights = hit_rights(&format);
         Self {
-            rights_state: config.privilege.packed(),
-            rights_row: hit_rights[state_index(&config.privilege)],
-            hit_rights,
             tlbs: TlbHierarchy::new(tlbs, &sizes, seed),
             walk_caches: WalkCaches::new(&tlbs.walk_caches, format.geometry(), seed),
             asids: tlbs.asids,
@@ -172,31 +114,6 @@ impl Mmu {
         access: AccessKind,
     ) -> Translated {
         self.translate_recorded(now, dram, space, privilege, vaddr, access, Off)
-    }
-
-    /// The hit path of [`Mmu::translate`]: an L1 TLB hit whose cached rights permit
-    /// the access and which needs no D-bit update (not a store, or D set). The
-    /// same counters, replacement state and time as `translate` gives it; for
-    /// anything else nothing changes and `None` sends the caller to `translate`.
-    #[inline(always)]
-    pub fn translate_hit(
-        &mut self,
-        now: Cycle,
-        space: AddressSpace,
-        privilege: &PrivilegeState,
-        vaddr: VirtAddr,
-        access: AccessKind,
-    ) -> Option<Timed<PhysAddr>> {
-        let tag = self.tag(space.asid);
-        if privilege.packed() != self.rights_state {
-            self.rights_state = privilege.packed();
-            self.rights_row = self.hit_rights[state_index(privilege)];
-        }
-        let rights = self.rights_row[kind_index(access)];
-        let accept =
-            |t: &mmu_core::Translation| (rights >> (t.perms.bits() | (u8::from(t.dirty) << 4))) & 1 != 0;
-        let (t, done) = self.tlbs.l1_hit(now, vaddr, tag, access, accept)?;
-        Some(Timed { value: t.phys_addr(vaddr), ready_at: done })
     }
 
     /// [`Mmu::translate`], telling `rec` each step: the TLB lookups and probes,
@@ -339,6 +256,28 @@ impl Mmu {
     #[inline(always)]
     pub fn hit_again(&mut self, now: Cycle, hit: &L1Hit) -> Option<Cycle> {
         (hit.epoch == self.epoch).then(|| self.tlbs.hit_l1_again(now, &hit.entry))
+    }
+
+    /// The TLBs' epoch: it moves whenever an entry may have come, gone or
+    /// changed, so a hit noted at another epoch is stale.
+    #[inline(always)]
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The epoch `hit` was noted at and its entry's position in its side's only
+    /// L1: what [`Mmu::replay_l1`] replays it from.
+    pub fn parts_of(hit: &L1Hit) -> (u64, usize) {
+        (hit.epoch, TlbHierarchy::entry_index(&hit.entry))
+    }
+
+    /// [`Mmu::hit_again`] of a current hit (noted at [`Mmu::epoch`]) of an
+    /// access of `side` on the entry at `entry` of the side's only L1
+    /// ([`Mmu::parts_of`]): the hit counted, the entry touched, and when the hit
+    /// is known.
+    #[inline(always)]
+    pub fn replay_l1(&mut self, now: Cycle, side: tlb::Side, entry: usize) -> Cycle {
+        self.tlbs.replay_l1(now, side, entry)
     }
 
     /// [`Mmu::translate`] for an access re-executed after a page fault: its TLB and

@@ -13,6 +13,7 @@
 
 mod faults;
 mod functional;
+mod lane;
 pub mod mmu;
 mod oracle;
 
@@ -22,6 +23,7 @@ pub use oracle::CheckStats;
 
 use crate::config::MachineConfig;
 use crate::error::SimError;
+use lane::HitLane;
 use mmu::Mmu;
 use mmu_core::dram::RecordedDram;
 use mmu_core::event::{Event, Hex, Off, Recorder};
@@ -54,11 +56,17 @@ pub struct MemorySystem {
     fault_cycles: u64,
     segfaults: Vec<Segfault>,
     oracle: Option<Oracle>,
+    /// Recent L1 TLB hits, for the hit path ([`MemorySystem::access_hit`]).
+    lane: HitLane,
+    /// Whether the lane is filled (see [`MemorySystem::set_hit_lane`]).
+    lane_on: bool,
 }
 
 impl MemorySystem {
     /// A memory system over booted parts, running process 0.
     pub fn new(mmu: Mmu, dram: Dram, os: Os) -> Self {
+        let smallest_page = mmu_core::PageTableFormat::geometry(mmu.format()).leaf_sizes().min();
+        let lane = HitLane::new(smallest_page.map_or(12, |p| u32::from(p.bits())));
         Self {
             mmu,
             dram,
@@ -70,6 +78,8 @@ impl MemorySystem {
             fault_cycles: 0,
             segfaults: Vec::new(),
             oracle: None,
+            lane,
+            lane_on: true,
         }
     }
 
@@ -98,6 +108,15 @@ impl MemorySystem {
     /// against a plain reference memory, and a mismatch stops the run.
     pub fn enable_check(&mut self) {
         self.oracle = Some(Oracle::default());
+        self.lane.clear();
+    }
+
+    /// Turns the hit lane on (the default) or off: off, every access takes the
+    /// general path, for a test or a measurement to compare against. Results
+    /// are the same either way.
+    pub fn set_hit_lane(&mut self, on: bool) {
+        self.lane_on = on;
+        self.lane.clear();
     }
 
     /// Gives OPT the future of the accesses about to be made.
@@ -313,10 +332,12 @@ impl MemorySystem {
 
     /// The hit path of [`MemoryPort::access`] for an aligned `request`: when its
     /// translation is an L1 TLB hit that needs nothing more (see
-    /// [`Mmu::translate_hit`]) and no oracle checks it, the access completes as the
-    /// general path completes it (numbered, the OS told of the use, the word moved)
-    /// and its value and time come back; otherwise nothing changes and `None` sends
-    /// the caller to the general path ([`MemorySystem::access_translated`]).
+    /// [`Mmu::l1_hit_of`]) and no oracle checks it, the access completes as the
+    /// general path completes it (the hit counted, numbered, the OS told of the
+    /// use, the word moved) and its value and time come back; otherwise nothing
+    /// changes and `None` sends the caller to the general path
+    /// ([`MemorySystem::access_translated`]). The hit comes from the hit lane
+    /// when it holds the page ([`HitLane`]).
     #[inline(always)]
     pub(crate) fn access_hit(
         &mut self,
@@ -325,14 +346,34 @@ impl MemorySystem {
         request: MemRequest,
     ) -> Option<Timed<u32>> {
         let space = context.space?;
-        if self.oracle.is_some() {
-            return None;
-        }
-        let hit = self.mmu.translate_hit(now, space, &context.privilege, request.vaddr, request.kind)?;
+        let epoch = self.mmu.epoch();
+        let found = match self.lane.find(epoch, space, &context.privilege, request.vaddr, request.kind) {
+            Some(found) => found,
+            None => self.fill_lane(space, &context.privilege, request)?,
+        };
+        let ready = self.mmu.replay_l1(now, found.side, found.entry);
+        let paddr = PhysAddr::new(found.paddr);
         let index = self.issued;
         self.issued += 1;
-        self.os.touched(hit.value, index);
-        Some(self.data(hit.ready_at, hit.value, request))
+        self.os.touched(paddr, index);
+        Some(self.data(ready, paddr, request))
+    }
+
+    /// The hit lane's miss: the L1 hit `request` would find now, remembered, or
+    /// `None` (the general path's) with an oracle on or anything else than an L1
+    /// hit that needs nothing more.
+    #[cold]
+    #[inline(never)]
+    fn fill_lane(
+        &mut self,
+        space: mmu_core::AddressSpace,
+        privilege: &mmu_core::PrivilegeState,
+        request: MemRequest,
+    ) -> Option<lane::LaneHit> {
+        if self.oracle.is_some() || !self.lane_on {
+            return None;
+        }
+        self.lane.fill(&self.mmu, space, privilege, request.vaddr, request.kind)
     }
 
     /// [`MemorySystem::access_recorded`] of an aligned `request`, past the hit
