@@ -50,6 +50,11 @@ pub struct Machine {
     /// Accesses below this count take the cold path: `skip_until`, or every
     /// access while watched.
     slow_until: u64,
+    /// How many of the next accesses [`Machine::step_all`] may take through
+    /// [`Machine::access_between_checkpoints`]: none in the cold region
+    /// (`slow_until`) or with a curve to drain, else those before the one that
+    /// reaches the checkpoint. Worked out again after every other step.
+    fast_left: u64,
 }
 
 impl Machine {
@@ -85,6 +90,7 @@ impl Machine {
             watch: None,
             watching: false,
             slow_until: config.window.skip,
+            fast_left: 0,
         }
         .with_first_checkpoint())
     }
@@ -164,7 +170,7 @@ impl Machine {
     #[inline]
     fn drain_curve(&mut self) {
         if let Some((position, curve)) = &mut self.curve {
-            if let Some(tap) = self.memory.mmu.tlb_at_mut(*position).and_then(tlb::Tlb::tap_mut) {
+            if let Some(tap) = self.memory.mmu.tap_at_mut(*position) {
                 curve.drain(tap);
             }
         }
@@ -298,13 +304,49 @@ impl Machine {
     /// As [`Machine::step`]: the events before the failing one are performed.
     #[inline]
     pub fn step_all(&mut self, events: &[TraceEvent], origin: &str) -> Result<usize, SimError> {
+        self.fast_left = self.accesses_before_checkpoint();
         for (i, &event) in events.iter().enumerate() {
+            if let TraceEvent::Access(access) = event {
+                if self.fast_left > 0 {
+                    self.fast_left -= 1;
+                    self.access_between_checkpoints(access)?;
+                    continue;
+                }
+            }
             self.step(event, origin)?;
             if self.finished {
                 return Ok(i + 1);
             }
+            self.fast_left = self.accesses_before_checkpoint();
         }
         Ok(events.len())
+    }
+
+    /// How many accesses from now [`Machine::access_between_checkpoints`] can
+    /// do as [`Machine::access`] would: those before the next checkpoint, past
+    /// the cold region and with no curve to drain; else none.
+    #[inline]
+    fn accesses_before_checkpoint(&self) -> u64 {
+        if self.seen < self.slow_until || self.curve.is_some() {
+            return 0;
+        }
+        // `seen < checkpoint` always holds: the access that reaches it crosses it.
+        self.checkpoint.saturating_sub(self.seen).saturating_sub(1)
+    }
+
+    /// [`Machine::access`] of an access that neither starts in the cold region
+    /// nor reaches a checkpoint, with no curve to drain.
+    #[inline(always)]
+    fn access_between_checkpoints(&mut self, access: Access) -> Result<(), SimError> {
+        self.accesses += 1;
+        if self.memory.os.count_access_if_running(self.current) {
+            self.player.access_memory(&mut self.memory, access)?;
+        } else {
+            self.skipped_accesses += 1;
+            self.player.skip();
+        }
+        self.seen += 1;
+        self.check_clock()
     }
 
     /// Gives the CPU to `pid`: a context switch, charged and counted, unless it

@@ -391,6 +391,13 @@ impl Mmu {
         self.tlbs.position(name)
     }
 
+    /// The reference tap of the TLB at `position` ([`Mmu::tlb_position`]), if
+    /// it records one, to drain it: the TLBs' entries stay as they are, so
+    /// hits noted before stay current.
+    pub fn tap_at_mut(&mut self, position: usize) -> Option<&mut tlb::ReferenceTap> {
+        self.tlbs.at_mut(position).and_then(tlb::Tlb::tap_mut)
+    }
+
     /// The TLB at `position` ([`Mmu::tlb_position`]).
     pub fn tlb_at_mut(&mut self, position: usize) -> Option<&mut tlb::Tlb> {
         self.epoch += 1;
