@@ -108,7 +108,8 @@ enum Command {
         log_file: Option<PathBuf>,
         /// Threads reading a trace: 2 decodes it on a second thread while this
         /// one simulates (the default on a machine with two or more cores), 1 on
-        /// the simulating thread. The report is the same either way.
+        /// the simulating thread; both in batches of 16384 events. The report is
+        /// the same either way.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
         reader_threads: Option<u8>,
     },

@@ -29,8 +29,11 @@ pub struct RunOptions {
     pub max_instructions: Option<u64>,
     /// Threads that read the trace: 2 decodes it on a second thread, in batches,
     /// while this one simulates (`--reader-threads 2`, the CLI's default on two
-    /// or more cores); 0 or 1 decodes it on the simulating thread. The report is
-    /// the same either way.
+    /// or more cores); 1 decodes the same batches on the simulating thread
+    /// (`--reader-threads 1`); 0 (the default here) decodes each event there
+    /// as the run takes it, so nothing is read past the run's last event. The
+    /// report is the same either way, the trace statistics included when the
+    /// run reads the trace to its end or stops at a known `max`.
     pub reader_threads: usize,
     /// Build a one-pass miss-ratio curve of this TLB over these geometries (`mrc`).
     pub observe: Option<(String, Vec<mrc::Geometry>)>,

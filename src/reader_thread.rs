@@ -9,6 +9,12 @@
 //! batch ends at the first error, and when the run will stop after a known
 //! number of accesses (`--max`) the thread stops reading at that access, where
 //! the run on one thread stops calling the reader.
+//!
+//! The same batches can be decoded on the simulating thread
+//! ([`BatchedReader::inline`], `--reader-threads 1`): the run then steps
+//! through a decoded batch as it does through a handed-over one, rather than
+//! taking each event from the reader as it is decoded (whose narrow stores,
+//! read back at once as one 16-byte event, stall the load).
 
 use cpu_sim::{TraceEvent, TraceReader, TraceStats, WorkloadError};
 use std::io::Read;
@@ -42,9 +48,10 @@ pub struct ReaderEnd {
     pub first_bad_line: Option<String>,
 }
 
-/// The events of a trace decoded on a reader thread, one at a time, as the
-/// reader itself would give them.
-pub struct ThreadedReader {
+/// The events of a trace decoded in batches, on a reader thread or on this
+/// one, given one at a time (or a batch at a time) as the reader itself would
+/// give them.
+pub struct BatchedReader {
     batch: Vec<TraceEvent>,
     at: usize,
     error: Option<WorkloadError>,
@@ -52,9 +59,41 @@ pub struct ThreadedReader {
     full: Option<Receiver<Batch>>,
     empty: Option<SyncSender<Vec<TraceEvent>>>,
     thread: Option<JoinHandle<ReaderEnd>>,
+    /// The reader, when the batches are decoded on this thread.
+    inline: Option<Box<Inline>>,
 }
 
-impl ThreadedReader {
+/// A reader decoding batches on the simulating thread.
+struct Inline {
+    reader: TraceReader<Box<dyn Read + Send>>,
+    /// Accesses still to read, when the run stops after a known number.
+    left: Option<u64>,
+}
+
+/// Decodes the next batch of `reader` into `events` (emptied first): at most
+/// [`BATCH_EVENTS`] events, and no access past the `left` the run will make
+/// (counted down). Returns the error that ended the batch, if any, and
+/// whether no batch follows.
+fn read_batch<R: Read>(
+    reader: &mut TraceReader<R>,
+    events: &mut Vec<TraceEvent>,
+    left: &mut Option<u64>,
+) -> (Option<WorkloadError>, bool) {
+    events.clear();
+    let limit =
+        left.map_or(BATCH_EVENTS, |l| usize::try_from(l).map_or(BATCH_EVENTS, |l| l.min(BATCH_EVENTS)));
+    let result = reader.fill(events, limit);
+    if let Some(l) = left {
+        let done = events.iter().filter(|e| matches!(e, TraceEvent::Access(_))).count();
+        *l -= done as u64;
+    }
+    match result {
+        Ok(more) => (None, !more || *left == Some(0)),
+        Err(error) => (Some(error), true),
+    }
+}
+
+impl BatchedReader {
     /// Starts decoding `reader` on a new thread. With `accesses`, the thread
     /// stops after that many accesses (the run then ends there: `skip + warmup +
     /// max`), so that the reader's statistics are those of a run on one thread.
@@ -72,21 +111,9 @@ impl ThreadedReader {
             let _ = empty_tx.send(Vec::with_capacity(BATCH_EVENTS));
         }
         let thread = std::thread::Builder::new().name("trace reader".into()).spawn(move || {
-            let mut left = accesses.unwrap_or(u64::MAX);
-            // A buffer comes back for each batch taken; none comes back once the
-            // simulating thread has stopped (dropped its end), and the thread stops.
+            let mut left = accesses;
             while let Ok(mut events) = empty_rx.recv() {
-                events.clear();
-                let limit = usize::try_from(left).map_or(BATCH_EVENTS, |l| l.min(BATCH_EVENTS));
-                let result = reader.fill(&mut events, limit);
-                if accesses.is_some() {
-                    let done = events.iter().filter(|e| matches!(e, TraceEvent::Access(_))).count();
-                    left -= done as u64;
-                }
-                let (error, last) = match result {
-                    Ok(more) => (None, !more || left == 0),
-                    Err(error) => (Some(error), true),
-                };
+                let (error, last) = read_batch(&mut reader, &mut events, &mut left);
                 if full_tx.send(Batch { events, error, last }).is_err() || last {
                     break;
                 }
@@ -104,7 +131,24 @@ impl ThreadedReader {
             full: Some(full_rx),
             empty: Some(empty_tx),
             thread: Some(thread),
+            inline: None,
         })
+    }
+
+    /// The events of `reader` decoded in batches on this thread, as
+    /// [`BatchedReader::spawn`] decodes them on another: the same events,
+    /// errors and statistics, and no reading past `accesses` accesses.
+    pub fn inline(reader: TraceReader<Box<dyn Read + Send>>, accesses: Option<u64>) -> Self {
+        Self {
+            batch: Vec::with_capacity(BATCH_EVENTS),
+            at: 0,
+            error: None,
+            last: false,
+            full: None,
+            empty: None,
+            thread: None,
+            inline: Some(Box::new(Inline { reader, left: accesses })),
+        }
     }
 
     /// Takes the next batch, handing the spent one back; `None` at the end.
@@ -116,6 +160,17 @@ impl ThreadedReader {
             }
             if self.last {
                 return None;
+            }
+            if let Some(inline) = &mut self.inline {
+                let (error, last) = read_batch(&mut inline.reader, &mut self.batch, &mut inline.left);
+                self.at = 0;
+                self.error = error;
+                self.last = last;
+                if let Some(&event) = self.batch.first() {
+                    self.at = 1;
+                    return Some(Ok(event));
+                }
+                continue;
             }
             let spent = std::mem::take(&mut self.batch);
             if let Some(empty) = &self.empty {
@@ -155,6 +210,12 @@ impl ThreadedReader {
         // Dropping both channel ends wakes a thread blocked on either.
         self.full = None;
         self.empty = None;
+        if let Some(inline) = self.inline.take() {
+            return ReaderEnd {
+                stats: inline.reader.stats().clone(),
+                first_bad_line: inline.reader.first_bad_line().map(ToString::to_string),
+            };
+        }
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(end)) => end,
             Some(Err(_)) | None => ReaderEnd { stats: TraceStats::default(), first_bad_line: None },
@@ -162,7 +223,7 @@ impl ThreadedReader {
     }
 }
 
-impl Iterator for ThreadedReader {
+impl Iterator for BatchedReader {
     type Item = Result<TraceEvent, WorkloadError>;
 
     #[inline(always)]
@@ -175,7 +236,7 @@ impl Iterator for ThreadedReader {
     }
 }
 
-impl Drop for ThreadedReader {
+impl Drop for BatchedReader {
     fn drop(&mut self) {
         self.full = None;
         self.empty = None;
@@ -201,6 +262,14 @@ mod tests {
         t
     }
 
+    /// `data` read by a reader thread and in batches on this thread.
+    fn readers(data: &[u8], accesses: Option<u64>) -> [BatchedReader; 2] {
+        let reader = || TraceReader::new(std::io::Cursor::new(data.to_vec()), "t", TraceFormat::Auto);
+        let boxed: TraceReader<Box<dyn Read + Send>> =
+            TraceReader::new(Box::new(std::io::Cursor::new(data.to_vec())), "t", TraceFormat::Auto);
+        [BatchedReader::spawn(reader(), accesses).unwrap(), BatchedReader::inline(boxed, accesses)]
+    }
+
     #[test]
     fn the_same_events_and_statistics_as_one_thread() {
         let data = text(3 * BATCH_EVENTS as u32 + 17);
@@ -208,14 +277,11 @@ mod tests {
             TraceReader::new(&data[..], "t", TraceFormat::Auto).map(Result::unwrap).collect();
         let mut direct_reader = TraceReader::new(&data[..], "t", TraceFormat::Auto);
         direct_reader.by_ref().for_each(drop);
-        let mut threaded = ThreadedReader::spawn(
-            TraceReader::new(std::io::Cursor::new(data.clone()), "t", TraceFormat::Auto),
-            None,
-        )
-        .unwrap();
-        let got: Vec<_> = threaded.by_ref().map(Result::unwrap).collect();
-        assert!(got == direct);
-        assert_eq!(threaded.end().stats, *direct_reader.stats());
+        for mut threaded in readers(&data, None) {
+            let got: Vec<_> = threaded.by_ref().map(Result::unwrap).collect();
+            assert!(got == direct);
+            assert_eq!(threaded.end().stats, *direct_reader.stats());
+        }
     }
 
     #[test]
@@ -223,29 +289,26 @@ mod tests {
         let data = text(3 * BATCH_EVENTS as u32 + 17);
         let direct: Vec<_> =
             TraceReader::new(&data[..], "t", TraceFormat::Auto).map(Result::unwrap).collect();
-        let mut threaded = ThreadedReader::spawn(
-            TraceReader::new(std::io::Cursor::new(data.clone()), "t", TraceFormat::Auto),
-            None,
-        )
-        .unwrap();
-        // As the run takes them: what is ready as a slice, else one event by `next`.
-        let mut got = Vec::new();
-        let mut slices = 0;
-        loop {
-            let ready = threaded.take_ready();
-            if !ready.is_empty() {
-                got.extend_from_slice(ready);
-                slices += 1;
-                continue;
+        for mut threaded in readers(&data, None) {
+            // As the run takes them: what is ready as a slice, else one event by `next`.
+            let mut got = Vec::new();
+            let mut slices = 0;
+            loop {
+                let ready = threaded.take_ready();
+                if !ready.is_empty() {
+                    got.extend_from_slice(ready);
+                    slices += 1;
+                    continue;
+                }
+                match threaded.next() {
+                    Some(event) => got.push(event.unwrap()),
+                    None => break,
+                }
             }
-            match threaded.next() {
-                Some(event) => got.push(event.unwrap()),
-                None => break,
-            }
+            assert!(got == direct);
+            assert!(slices >= 3, "whole batches were taken as slices ({slices})");
+            assert!(threaded.take_ready().is_empty());
         }
-        assert!(got == direct);
-        assert!(slices >= 3, "whole batches were taken as slices ({slices})");
-        assert!(threaded.take_ready().is_empty());
     }
 
     #[test]
@@ -264,14 +327,11 @@ mod tests {
                     break;
                 }
             }
-            let mut threaded = ThreadedReader::spawn(
-                TraceReader::new(std::io::Cursor::new(data.clone()), "t", TraceFormat::Auto),
-                Some(limit),
-            )
-            .unwrap();
-            let got: Vec<_> = threaded.by_ref().map(Result::unwrap).collect();
-            assert!(got == events, "limit {limit}");
-            assert_eq!(threaded.end().stats, *direct.stats(), "limit {limit}");
+            for mut threaded in readers(&data, Some(limit)) {
+                let got: Vec<_> = threaded.by_ref().map(Result::unwrap).collect();
+                assert!(got == events, "limit {limit}");
+                assert_eq!(threaded.end().stats, *direct.stats(), "limit {limit}");
+            }
         }
     }
 
@@ -279,14 +339,13 @@ mod tests {
     fn an_error_comes_after_the_events_before_it_and_ends_the_stream() {
         let mut data = text(5000);
         data.extend_from_slice(b"Q 0x10\nR 0x20\n");
-        let mut threaded =
-            ThreadedReader::spawn(TraceReader::new(std::io::Cursor::new(data), "t", TraceFormat::Auto), None)
-                .unwrap();
-        let ok = threaded.by_ref().take_while(Result::is_ok).count();
-        assert_eq!(ok, 5000 + 5);
-        assert!(threaded.next().is_none());
+        for mut threaded in readers(&data, None) {
+            let ok = threaded.by_ref().take_while(Result::is_ok).count();
+            assert_eq!(ok, 5000 + 5);
+            assert!(threaded.next().is_none());
+        }
         // A consumer that stops early ends the thread without waiting for the trace.
-        let threaded = ThreadedReader::spawn(
+        let threaded = BatchedReader::spawn(
             TraceReader::new(std::io::Cursor::new(text(100_000)), "t", TraceFormat::Auto),
             None,
         )

@@ -5,7 +5,7 @@ use crate::error::RunError;
 use crate::io::{STDIN, load_config, open_trace, trace_path};
 pub use crate::options::RunOptions;
 use crate::program::{ProgramRun, run_program};
-use crate::reader_thread::ThreadedReader;
+use crate::reader_thread::BatchedReader;
 use cpu_sim::window::{IntervalColumns, IntervalRecord};
 use cpu_sim::{
     HostTiming, Machine, MachineConfig, Report, SimError, TraceFormat, TraceReader, Unaligned,
@@ -220,7 +220,7 @@ pub fn run_watched(
                 processes: u32::try_from(config.processes.len()).unwrap_or(u32::MAX),
                 bytes,
                 first: Some(first),
-                threaded: options.reader_threads >= 2,
+                threads: options.reader_threads,
                 // OPT's look-ahead reads the whole trace first, without a limit.
                 unlimited_readings: u32::from(machine.needs_future()),
                 accesses,
@@ -283,8 +283,9 @@ struct TraceFile<'a> {
     processes: u32,
     bytes: Arc<AtomicU64>,
     first: Option<Box<dyn Read + Send>>,
-    /// Decode on a reader thread (`--reader-threads 2`).
-    threaded: bool,
+    /// Where to decode: 0 on the simulating thread, each event as it is taken;
+    /// 1 there too, in batches (`--reader-threads 1`); 2 on a reader thread.
+    threads: usize,
     /// Readings still to come that read the whole trace (OPT's look-ahead)
     /// before the run's own, which stops after `accesses`.
     unlimited_readings: u32,
@@ -292,13 +293,14 @@ struct TraceFile<'a> {
     accesses: Option<u64>,
 }
 
-/// The events of one reading of a trace file: decoded on this thread, or on a
-/// reader thread (the same events, errors and statistics either way).
+/// The events of one reading of a trace file: decoded on this thread, one at
+/// a time or in batches, or on a reader thread (the same events, errors and
+/// statistics either way).
 pub enum TraceEvents {
-    /// Decoded by the thread that simulates.
+    /// Decoded by the thread that simulates, each event as it is taken.
     Direct(TraceReader<Box<dyn Read + Send>>),
-    /// Decoded on a reader thread, in batches.
-    Threaded(ThreadedReader),
+    /// Decoded in batches, on a reader thread or on the simulating one.
+    Batched(BatchedReader),
 }
 
 impl TraceEvents {
@@ -309,7 +311,7 @@ impl TraceEvents {
             TraceEvents::Direct(reader) => {
                 (reader.stats().clone(), reader.first_bad_line().map(ToString::to_string))
             }
-            TraceEvents::Threaded(threaded) => {
+            TraceEvents::Batched(threaded) => {
                 let end = threaded.end();
                 (end.stats, end.first_bad_line)
             }
@@ -323,7 +325,7 @@ impl Iterator for TraceEvents {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             TraceEvents::Direct(reader) => reader.next(),
-            TraceEvents::Threaded(threaded) => threaded.next(),
+            TraceEvents::Batched(threaded) => threaded.next(),
         }
     }
 }
@@ -333,7 +335,7 @@ impl runner::EventStream for TraceEvents {
     fn take_ready(&mut self) -> &[cpu_sim::TraceEvent] {
         match self {
             TraceEvents::Direct(_) => &[],
-            TraceEvents::Threaded(threaded) => threaded.take_ready(),
+            TraceEvents::Batched(threaded) => threaded.take_ready(),
         }
     }
 }
@@ -360,11 +362,13 @@ impl runner::EventSource for TraceFile<'_> {
         } else {
             self.accesses
         };
-        if !self.threaded {
-            return Ok(TraceEvents::Direct(reader));
+        match self.threads {
+            0 => return Ok(TraceEvents::Direct(reader)),
+            1 => return Ok(TraceEvents::Batched(BatchedReader::inline(reader, accesses))),
+            _ => {}
         }
-        ThreadedReader::spawn(reader, accesses)
-            .map(TraceEvents::Threaded)
+        BatchedReader::spawn(reader, accesses)
+            .map(TraceEvents::Batched)
             .map_err(|e| SimError::Internal(format!("the trace reader thread could not be started: {e}")))
     }
 }
@@ -398,7 +402,7 @@ pub fn page_references(
                 processes: u32::try_from(config.processes.len()).unwrap_or(u32::MAX),
                 bytes,
                 first: Some(first),
-                threaded: false,
+                threads: 0,
                 unlimited_readings: 0,
                 accesses: None,
             };
