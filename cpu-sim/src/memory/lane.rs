@@ -176,11 +176,20 @@ mod tests {
         TraceEvent::Access(Access { kind, vaddr, value: None })
     }
 
+    /// The report of `events`: with the lane, stepped as the runner steps a
+    /// batch ([`Machine::step_all`]); without, one [`Machine::step`] at a time.
     fn report(config: &crate::config::MachineConfig, events: &[TraceEvent], lane: bool) -> String {
         let mut machine = Machine::new(config).expect("it boots");
         machine.set_hit_lane(lane);
-        for &e in events {
-            machine.step(e, "test").expect("it runs");
+        if lane {
+            machine.step_all(events, "test").expect("it runs");
+        } else {
+            for &e in events {
+                machine.step(e, "test").expect("it runs");
+                if machine.is_finished() {
+                    break;
+                }
+            }
         }
         machine.finish();
         format!("{:?}", machine.report())
@@ -195,8 +204,12 @@ mod tests {
             ad_fault in any::<bool>(),
             tlb_policy in prop_oneof![Just("Lru"), Just("Fifo"), Just("TreePlru"), Just("Random")],
             os_policy in prop_oneof![Just("Clock"), Just("Lru"), Just("Fifo")],
+            window in (0u64..40, 0u64..40, proptest::option::of(1u64..50), proptest::option::of(1u64..600)),
         ) {
-            let config = config(asids, ad_fault, tlb_policy, os_policy);
+            let mut config = config(asids, ad_fault, tlb_policy, os_policy);
+            // A window's checkpoints bound the stretches the batch path takes.
+            let (skip, warmup, interval, max) = window;
+            config.window = crate::window::Window { skip, warmup, max, interval };
             // Runs of one page make the lane hit; the ops choose when it changes.
             let events: Vec<TraceEvent> = ops
                 .iter()
