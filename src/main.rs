@@ -158,7 +158,9 @@ enum Command {
     Convert {
         /// The trace to read; `-` reads standard input. .gz and .zst are decompressed.
         input: PathBuf,
-        /// The file to write (overwritten).
+        /// The file to write (overwritten through a temporary file beside it;
+        /// a symbolic link, dangling or not, is written through); `-` writes
+        /// standard output.
         output: PathBuf,
         /// The format to write.
         #[arg(long, value_enum, default_value_t = ConvertToArg::Binary)]
@@ -905,6 +907,10 @@ fn main() -> ExitCode {
                 skip_bad_lines,
                 unaligned: unaligned.into(),
             };
+            // Ctrl-C, SIGTERM or SIGHUP: remove the temporary file beside OUT, exit 130.
+            if let Err(e) = ctrlc::set_handler(|| mmu_sim::convert::exit_interrupted()) {
+                say(format_args!("warning: an interrupted conversion may leave its temporary file: {e}"));
+            }
             match mmu_sim::convert::convert(&input, &output, &options) {
                 Ok(done) => {
                     if let Some(first) = &done.first_bad_line {
