@@ -504,13 +504,18 @@ fn main() -> ExitCode {
                 Err(e) => return fail(&e),
             };
             let mut log_out = None;
+            // A --log-file this run created, removed if the run is refused.
+            let mut log_created = None;
             let logged = std::rc::Rc::new(std::cell::Cell::new(0u64));
             let watch = match log {
                 None => None,
                 Some(range) => {
                     let sink: Box<dyn std::io::Write> = match &log_file {
-                        Some(path) => match std::fs::File::create(path) {
-                            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+                        Some(path) => match mmu_sim::log_file::LogFile::open(path) {
+                            Ok((f, created)) => {
+                                log_created = created;
+                                Box::new(std::io::BufWriter::new(f))
+                            }
                             Err(e) => {
                                 eprintln!("error: --log-file {}: {e}", path.display());
                                 return ExitCode::from(2);
@@ -531,6 +536,18 @@ fn main() -> ExitCode {
             let outcome = match mmu_sim::run_watched(&loaded, &config, &options, watch) {
                 Ok(outcome) => outcome,
                 Err(e) => {
+                    if e.refused() {
+                        // Nothing ran: no log file of this run's is left, and an existing one is untouched.
+                        drop(log_out.take());
+                        if let Some(path) = &log_created {
+                            let _ = std::fs::remove_file(path);
+                        }
+                    } else if let Some(out) = &log_out {
+                        // The log up to the error (a file emptied if nothing was logged).
+                        if let Err(e) = out.borrow_mut().flush() {
+                            eprintln!("error: writing the --log: {e}");
+                        }
+                    }
                     if let mmu_sim::RunError::Stopped(stopped) = &e {
                         if let Err(message) = write_console(&stopped.console, console.as_deref(), format) {
                             eprintln!("error: {message}");
