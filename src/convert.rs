@@ -17,8 +17,8 @@ use mmu_core::AccessKind;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use workload::BinaryWriter;
 
 /// The format `convert` writes.
@@ -109,48 +109,35 @@ impl Write for Output {
 }
 
 /// Converts the trace `input` (`-`: standard input) into `output` (`-`:
-/// standard output, uncompressed), overwriting it. The output is written to a temporary file beside it and renamed into
-/// place at the end, so that a failed conversion leaves OUT as it was (and IN
-/// may be OUT); a symbolic link is followed (the file it names is replaced,
-/// the link kept). An OUT that exists and is not a regular file or a directory
-/// (`/dev/null`, `/dev/full`, a named pipe) is written in place: renaming over
-/// it would replace the device or the pipe with a file.
+/// standard output, uncompressed), overwriting it. The output is written to a
+/// temporary file beside it and renamed into place at the end, so that a failed
+/// conversion leaves OUT as it was (and IN may be OUT); a symbolic link is
+/// followed (the file it names is replaced or, for a dangling link, created;
+/// the link is kept). An OUT that exists and is not a regular file or a
+/// directory (`/dev/null`, `/dev/full`, a named pipe) is written in place:
+/// renaming over it would replace the device or the pipe with a file. A
+/// directory is refused before the input is opened.
+///
+/// A binary that converts should call [`exit_interrupted`] on SIGINT and
+/// SIGTERM, so that an interrupted conversion leaves no temporary file.
 ///
 /// # Errors
-/// The input cannot be opened (`Io`, exit 2) or read (`Sim`: a bad line, a
-/// corrupt binary record, a read error; exit 1), or the output cannot be
-/// written (`Output`, exit 1).
+/// The input cannot be opened or OUT is a directory (`Io`, exit 2), the input
+/// cannot be read (`Sim`: a bad line, a corrupt binary record, a read error;
+/// exit 1), or the output cannot be written (`Output`, exit 1).
 pub fn convert(input: &Path, output: &Path, options: &ConvertOptions) -> Result<Converted, RunError> {
+    let destination = destination(output)?;
     let source = open_trace(input, Arc::new(AtomicU64::new(0)))?;
     let mut reader = TraceReader::new(source, input.display().to_string(), options.format)
         .skip_bad_lines(options.skip_bad_lines)
         .unaligned(options.unaligned);
-    let (events, store_values) = match std::fs::metadata(output) {
-        // `-`: standard output, written as it goes (uncompressed: no extension).
-        _ if output == Path::new("-") => {
-            write_all(&mut reader, output, Path::new("/dev/stdout"), options.to, false)?
-        }
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
-            write_all(&mut reader, output, output, options.to, false)?
-        }
-        found => {
-            // A link to a regular file: the temporary file goes beside the file it
-            // names, which the rename then replaces.
-            let target = match found {
-                Ok(_) if output.is_symlink() => std::fs::canonicalize(output)
-                    .map_err(|e| RunError::Output { path: output.to_path_buf(), message: e.to_string() })?,
-                _ => output.to_path_buf(),
-            };
-            let temp = temporary_path(&target);
-            let result = write_all(&mut reader, output, &temp, options.to, true);
-            if result.is_err() {
-                let _ = std::fs::remove_file(&temp);
-            }
-            let written = result?;
-            std::fs::rename(&temp, &target).map_err(|e| {
-                let _ = std::fs::remove_file(&temp);
-                RunError::Output { path: output.to_path_buf(), message: e.to_string() }
-            })?;
+    let (events, store_values) = match destination {
+        Destination::InPlace(file) => write_all(&mut reader, output, &file, options.to, false)?,
+        Destination::Replace(target) => {
+            let temp = Partial::new(temporary_path(&target));
+            let written = write_all(&mut reader, output, &temp.path, options.to, true)?;
+            temp.rename_to(&target)
+                .map_err(|e| RunError::Output { path: output.to_path_buf(), message: e.to_string() })?;
             written
         }
     };
@@ -162,10 +149,122 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions) -> Result<
     })
 }
 
+/// Where a conversion writes.
+enum Destination {
+    /// This file, written as it goes: standard output, a device, a named pipe.
+    InPlace(PathBuf),
+    /// This regular file, replaced at the end by a temporary file beside it.
+    Replace(PathBuf),
+}
+
+/// Where `output` is written, decided before the input is read, so that an
+/// OUT that cannot be one is refused at once.
+fn destination(output: &Path) -> Result<Destination, RunError> {
+    if output == Path::new("-") {
+        // Standard output, written as it goes (uncompressed: `-` has no extension).
+        return Ok(Destination::InPlace(PathBuf::from("/dev/stdout")));
+    }
+    let out_error = |message: String| RunError::Output { path: output.to_path_buf(), message };
+    match std::fs::metadata(output) {
+        Ok(meta) if meta.is_dir() => Err(RunError::Io {
+            path: output.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "OUT is a directory: name the file to write",
+            ),
+        }),
+        Ok(meta) if !meta.is_file() => Ok(Destination::InPlace(output.to_path_buf())),
+        // A link to a regular file: the temporary file goes beside the file it
+        // names, which the rename then replaces.
+        Ok(_) if output.is_symlink() => {
+            std::fs::canonicalize(output).map(Destination::Replace).map_err(|e| out_error(e.to_string()))
+        }
+        Ok(_) => Ok(Destination::Replace(output.to_path_buf())),
+        // A dangling link: the file it names is created (renaming over the link
+        // would replace it with a file).
+        Err(_) if output.is_symlink() => link_end(output).map(Destination::Replace).map_err(out_error),
+        // Missing: created. Any other error is met creating the temporary file.
+        Err(_) => Ok(Destination::Replace(output.to_path_buf())),
+    }
+}
+
+/// The path at the end of the chain of symbolic links that starts at `link`,
+/// each link's target taken relative to the link's directory (as the system
+/// resolves it); at most 40 links, the system's own limit.
+fn link_end(link: &Path) -> Result<PathBuf, String> {
+    let mut path = link.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path).map_err(|e| e.to_string())?;
+                path = path.parent().map_or_else(|| target.clone(), |dir| dir.join(&target));
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err("too many levels of symbolic links".into())
+}
+
 /// `.NAME.partial-PID` beside `output`.
 fn temporary_path(output: &Path) -> PathBuf {
     let name = output.file_name().map_or_else(|| "trace".into(), |n| n.to_string_lossy().into_owned());
     output.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+}
+
+/// The temporary files of the conversions under way, for [`exit_interrupted`].
+static PARTIALS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn partials() -> MutexGuard<'static, Vec<PathBuf>> {
+    // The list stays valid whatever a panicking holder did: it only pushes and retains.
+    PARTIALS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A temporary file of a conversion, listed for [`exit_interrupted`] from
+/// before it is created until it is renamed into place; removed when dropped
+/// before that (a failed conversion).
+struct Partial {
+    path: PathBuf,
+}
+
+impl Partial {
+    fn new(path: PathBuf) -> Self {
+        partials().push(path.clone());
+        Self { path }
+    }
+
+    /// Renames the file to `target`, under the list's lock, so that an
+    /// interrupt either removes it first or finds it already in place.
+    fn rename_to(self, target: &Path) -> std::io::Result<()> {
+        let mut list = partials();
+        let renamed = std::fs::rename(&self.path, target);
+        if renamed.is_ok() {
+            list.retain(|p| *p != self.path);
+        }
+        drop(list);
+        renamed
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        let mut list = partials();
+        if let Some(at) = list.iter().position(|p| *p == self.path) {
+            list.swap_remove(at);
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Removes the temporary file of every conversion under way and exits with
+/// status 130 (128 + SIGINT, the shell's code for an interrupted command): the
+/// SIGINT and SIGTERM handler of a binary that converts. The list stays locked
+/// until the exit, so that no conversion renames its file into place between.
+pub fn exit_interrupted() -> ! {
+    let list = partials();
+    for path in list.iter() {
+        let _ = std::fs::remove_file(path);
+    }
+    std::process::exit(130)
 }
 
 /// Reads every event and writes it to `file` (a temporary file beside

@@ -98,6 +98,12 @@ impl RunError {
         }
     }
 
+    /// Whether the run was refused before it started (exit 2): nothing ran, so
+    /// nothing it would have written should be left.
+    pub fn refused(&self) -> bool {
+        self.exit_code() == 2
+    }
+
     /// The process exit code: 2 for bad input the user must fix before running,
     /// 1 for a simulation that started and stopped with an error.
     pub fn exit_code(&self) -> i32 {

@@ -12,7 +12,8 @@
 //! - [`inspect`]: reading a trace without simulating it;
 //! - [`generate`]: writing a synthetic workload as a trace;
 //! - [`render`]: the report as a table;
-//! - [`explain`]: the story of one access (`explain`) and the event log (`run --log`).
+//! - [`explain`]: the story of one access (`explain`) and the event log (`run --log`);
+//! - [`log_file`]: the `--log-file`, changed only once the run goes ahead.
 
 pub mod convert;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod explain;
 pub mod generate;
 pub mod inspect;
 pub mod io;
+pub mod log_file;
 pub mod mrc;
 pub mod options;
 pub mod overrides;

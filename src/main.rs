@@ -159,7 +159,9 @@ enum Command {
     Convert {
         /// The trace to read; `-` reads standard input. .gz and .zst are decompressed.
         input: PathBuf,
-        /// The file to write (overwritten).
+        /// The file to write (overwritten through a temporary file beside it;
+        /// a symbolic link, dangling or not, is written through); `-` writes
+        /// standard output.
         output: PathBuf,
         /// The format to write.
         #[arg(long, value_enum, default_value_t = ConvertToArg::Binary)]
@@ -503,13 +505,18 @@ fn main() -> ExitCode {
                 Err(e) => return fail(&e),
             };
             let mut log_out = None;
+            // A --log-file this run created, removed if the run is refused.
+            let mut log_created = None;
             let logged = std::rc::Rc::new(std::cell::Cell::new(0u64));
             let watch = match log {
                 None => None,
                 Some(range) => {
                     let sink: Box<dyn std::io::Write> = match &log_file {
-                        Some(path) => match std::fs::File::create(path) {
-                            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+                        Some(path) => match mmu_sim::log_file::LogFile::open(path) {
+                            Ok((f, created)) => {
+                                log_created = created;
+                                Box::new(std::io::BufWriter::new(f))
+                            }
                             Err(e) => {
                                 eprintln!("error: --log-file {}: {e}", path.display());
                                 return ExitCode::from(2);
@@ -530,6 +537,18 @@ fn main() -> ExitCode {
             let outcome = match mmu_sim::run_watched(&loaded, &config, &options, watch) {
                 Ok(outcome) => outcome,
                 Err(e) => {
+                    if e.refused() {
+                        // Nothing ran: no log file of this run's is left, and an existing one is untouched.
+                        drop(log_out.take());
+                        if let Some(path) = &log_created {
+                            let _ = std::fs::remove_file(path);
+                        }
+                    } else if let Some(out) = &log_out {
+                        // The log up to the error (a file emptied if nothing was logged).
+                        if let Err(e) = out.borrow_mut().flush() {
+                            eprintln!("error: writing the --log: {e}");
+                        }
+                    }
                     if let mmu_sim::RunError::Stopped(stopped) = &e {
                         if let Err(message) = write_console(&stopped.console, console.as_deref(), format) {
                             eprintln!("error: {message}");
@@ -906,6 +925,10 @@ fn main() -> ExitCode {
                 skip_bad_lines,
                 unaligned: unaligned.into(),
             };
+            // Ctrl-C, SIGTERM or SIGHUP: remove the temporary file beside OUT, exit 130.
+            if let Err(e) = ctrlc::set_handler(|| mmu_sim::convert::exit_interrupted()) {
+                say(format_args!("warning: an interrupted conversion may leave its temporary file: {e}"));
+            }
             match mmu_sim::convert::convert(&input, &output, &options) {
                 Ok(done) => {
                     if let Some(first) = &done.first_bad_line {

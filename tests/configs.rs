@@ -1196,6 +1196,46 @@ fn run_log_writes_one_line_per_event_of_the_window_and_refuses_bad_ranges() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A run refused before it starts (an RV32 program, which --log does not
+/// follow; a missing trace) leaves no --log-file of its own and an existing one
+/// as it was: before, the file was created (or emptied) first. A run that goes
+/// ahead replaces an earlier log, even when it logs nothing.
+#[test]
+fn a_refused_run_leaves_no_log_file() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-log-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("log.txt");
+    let log_file = file.to_str().unwrap();
+    let elf = mmu_sim(&["run", "configs/rv32-user.ron", "--log", "0..5", "--log-file", log_file]);
+    assert_eq!(elf.status.code(), Some(2), "{}", String::from_utf8_lossy(&elf.stderr));
+    assert!(String::from_utf8_lossy(&elf.stderr).contains("which they do not follow yet"));
+    assert!(!file.exists(), "a refused run created its --log-file");
+    let old = "an earlier run's log\n".repeat(100);
+    std::fs::write(&file, &old).unwrap();
+    let missing = mmu_sim(&[
+        "run",
+        "configs/explain-demo.ron",
+        "--trace",
+        "no/such.trace",
+        "--log",
+        "0..5",
+        "--log-file",
+        log_file,
+    ]);
+    assert_eq!(missing.status.code(), Some(2), "{}", String::from_utf8_lossy(&missing.stderr));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), old, "a refused run changed the --log-file");
+    // Runs that go ahead: the earlier log is replaced by this one's lines, or by nothing.
+    let logged = mmu_sim(&["run", "configs/explain-demo.ron", "--log", "1..2", "--log-file", log_file]);
+    assert!(logged.status.success(), "{}", String::from_utf8_lossy(&logged.stderr));
+    let log = std::fs::read_to_string(&file).unwrap();
+    assert!(log.starts_with("access 1 pid 0 R 0x10000004") && !log.contains("earlier"), "{log}");
+    std::fs::write(&file, &old).unwrap();
+    let nothing = mmu_sim(&["run", "configs/explain-demo.ron", "--log", "100..200", "--log-file", log_file]);
+    assert!(nothing.status.success(), "{}", String::from_utf8_lossy(&nothing.stderr));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "", "a run that logged nothing left the old log");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `sweep --interval N --interval-out FILE` (#14): every point's records, led by
 /// its varied values, whose deltas add up to the point's row of the sweep; the
 /// CSV and the JSON lines hold the same numbers.

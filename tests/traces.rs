@@ -957,6 +957,119 @@ fn convert_writes_through_a_pipe_and_a_link() {
     convert(&input, &link, mmu_sim::convert::ConvertTo::Binary);
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
     assert_eq!(events_of(&target), events_of(&input));
+
+    // A dangling link, through another: the file at the end of the chain is
+    // created, each relative target taken from its link's directory (not the
+    // working directory); before, the temporary file was renamed over the link.
+    std::fs::create_dir(dir.0.join("sub")).unwrap();
+    let dangling = dir.0.join("sub/dangling.bin");
+    std::os::unix::fs::symlink("made.bin", &dangling).unwrap();
+    let chain = dir.0.join("chain.bin");
+    std::os::unix::fs::symlink("sub/dangling.bin", &chain).unwrap();
+    convert(&input, &chain, mmu_sim::convert::ConvertTo::Binary);
+    for link in [&chain, &dangling] {
+        let kind = std::fs::symlink_metadata(link).unwrap().file_type();
+        assert!(kind.is_symlink(), "{} was replaced", link.display());
+    }
+    assert_eq!(events_of(&dir.0.join("sub/made.bin")), events_of(&input));
+    assert!(!root().join("made.bin").exists(), "the target is not taken from the working directory");
+    let mut names: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .chain(std::fs::read_dir(dir.0.join("sub")).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["chain.bin", "dangling.bin", "in.trace", "link.bin", "made.bin", "pipe", "sub", "target.bin"]
+    );
+}
+
+/// `mmu-sim convert - OUT` reading a standard input that is still open.
+fn spawn_convert_of_open_stdin(out: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_mmu-sim"))
+        .args(["convert", "-", out.to_str().unwrap()])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// `child`'s output once it exits, or None if it still runs after `limit`
+/// (then it is killed).
+fn output_within(mut child: std::process::Child, limit: std::time::Duration) -> Option<Output> {
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("the child can be waited for").is_none() {
+        if start.elapsed() > limit {
+            child.kill().ok();
+            child.wait().ok();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Some(child.wait_with_output().expect("the child's output"))
+}
+
+/// A directory as OUT is refused at once, naming it, before the input is read:
+/// before, the whole input was read, then the rename failed (here, on a
+/// standard input never closed, it waited for ever).
+#[test]
+fn convert_refuses_a_directory_before_reading() {
+    let dir = Scratch::new("convert-dir");
+    let out_dir = dir.0.join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let mut child = spawn_convert_of_open_stdin(&out_dir);
+    let stdin = child.stdin.take().expect("piped stdin");
+    let out =
+        output_within(child, std::time::Duration::from_secs(3)).expect("refused without reading the input");
+    drop(stdin);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr, format!("error: {}: OUT is a directory: name the file to write\n", out_dir.display()));
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1, "no temporary file beside it");
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0, "nothing in it");
+}
+
+/// SIGINT or SIGTERM in the middle of a conversion removes the temporary file
+/// beside OUT (before, the default action killed the process and left
+/// `.OUT.partial-PID`) and exits with status 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_convert_leaves_no_temporary_file() {
+    let dir = Scratch::new("convert-interrupt");
+    for signal in ["-INT", "-TERM"] {
+        let out = dir.0.join("big.bin");
+        let mut child = spawn_convert_of_open_stdin(&out);
+        let partial = dir.0.join(format!(".big.bin.partial-{}", child.id()));
+        // A large stream, written until the conversion ends (a write then fails)
+        // or 64 MiB have gone.
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let feeder = std::thread::spawn(move || {
+            let chunk = "R 0x10000000\nW 0x10000004 0x2a\n".repeat(4096);
+            for _ in 0..(64 << 20) / chunk.len() {
+                if stdin.write_all(chunk.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        });
+        let start = std::time::Instant::now();
+        while !partial.exists() {
+            assert!(start.elapsed().as_secs() < 2, "{signal}: no temporary file appeared");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let killed =
+            Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill runs");
+        assert!(killed.success());
+        let done =
+            output_within(child, std::time::Duration::from_secs(2)).expect("the signal ends the conversion");
+        feeder.join().expect("the feeder ends");
+        assert_eq!(done.status.code(), Some(130), "{signal}: {}", String::from_utf8_lossy(&done.stderr));
+        assert!(!partial.exists(), "{signal}: {} is left", partial.display());
+        assert!(!out.exists(), "{signal}: an interrupted conversion writes no OUT");
+    }
 }
 
 /// The report of `config` (with `sets`) on `trace`, read with `threads` reader threads
