@@ -164,13 +164,15 @@ mod tests {
     }
 
     /// `op` 0 switches to process `n % 2`; 1..=3 fetch, 4..=7 load, 8..=9 store
-    /// the word `n` of page `page`.
+    /// the word `n` of page `page`; 10 loads from outside every region (a
+    /// segmentation fault stops the process: its later accesses are skipped).
     fn event(op: u8, page: u32, n: u32) -> TraceEvent {
         let (kind, base) = match op {
             0 => return TraceEvent::Switch(Pid::new(n % 2)),
             1..=3 => (AccessKind::Fetch, 0x10000),
             4..=7 => (AccessKind::Read, 0x40000),
-            _ => (AccessKind::Write, 0x40000),
+            8 | 9 => (AccessKind::Write, 0x40000),
+            _ => (AccessKind::Read, 0x80000),
         };
         let vaddr = VirtAddr::new(base + (page % 8) * 4096 + (n % 1024) * 4);
         TraceEvent::Access(Access { kind, vaddr, value: None })
@@ -200,6 +202,7 @@ mod tests {
         #[test]
         fn the_lane_changes_no_report(
             ops in proptest::collection::vec((0u8..10, 0u32..8, 0u32..1024), 1..300),
+            segfaults in proptest::collection::vec(0usize..300, 0..2),
             asids in any::<bool>(),
             ad_fault in any::<bool>(),
             tlb_policy in prop_oneof![Just("Lru"), Just("Fifo"), Just("TreePlru"), Just("Random")],
@@ -211,6 +214,12 @@ mod tests {
             let (skip, warmup, interval, max) = window;
             config.window = crate::window::Window { skip, warmup, max, interval };
             // Runs of one page make the lane hit; the ops choose when it changes.
+            let mut ops = ops;
+            for at in segfaults {
+                if at < ops.len() {
+                    ops[at].0 = 10;
+                }
+            }
             let events: Vec<TraceEvent> = ops
                 .iter()
                 .flat_map(|&(op, page, n)| (0..3).map(move |k| event(op, page, n + k)))
