@@ -43,7 +43,7 @@ best_of_3() {
     for _ in 1 2 3; do
         /usr/bin/time -f "%e %U %S" "$@" 2>&1 >/dev/null | tail -n 1
     done | awk '{c = $2 + $3; if (NR == 1 || $1 < w) w = $1; if (NR == 1 || c < u) u = c}
-                END {printf "%.2f %.2f", w, u}'
+                END {printf "%.2f %.2f\n", w, u}'
 }
 
 # Host instructions of one process, all threads.
@@ -65,7 +65,7 @@ for bin in "$@"; do
             read -r wall cpu < <(best_of_3 "$bin" "${args[@]}")
             n=$(instructions "$bin" "${args[@]}")
             per=$(awk -v n="$n" -v a="$accesses" 'BEGIN {if (a > 0) printf "%.1f", n / a; else print "?"}')
-            printf '%-40s %-34s %6s %6s %10s\n' "$bin" "${cmd%% *} ${cmd#* } $input" "$wall" "$cpu" "$per"
+            printf '%-40s %-34s %6s %6s %10s\n' "$bin" "$cmd $input" "$wall" "$cpu" "$per"
         done
     done
     # The L1-hit figure: (I(H3) - I(H1)) / 2 M, for run C and inspect.

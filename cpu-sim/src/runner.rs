@@ -205,12 +205,38 @@ pub struct Generated<'a> {
     pub seed: u64,
 }
 
-impl EventStream for std::iter::Map<Generator, fn(TraceEvent) -> Result<TraceEvent, WorkloadError>> {}
+/// Events a generator hands over per batch ([`EventStream::take_ready`]).
+const GENERATED_BATCH: usize = 4096;
+
+/// A generator's events, handed over a batch at a time as a reader thread's
+/// are, so that a synthetic run steps through slices too.
+pub struct GeneratedEvents {
+    generator: Generator,
+    batch: Vec<TraceEvent>,
+}
+
+impl Iterator for GeneratedEvents {
+    type Item = Result<TraceEvent, WorkloadError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.generator.next().map(Ok)
+    }
+}
+
+impl EventStream for GeneratedEvents {
+    fn take_ready(&mut self) -> &[TraceEvent] {
+        self.batch.clear();
+        self.batch.extend(self.generator.by_ref().take(GENERATED_BATCH));
+        &self.batch
+    }
+}
 
 impl EventSource for Generated<'_> {
-    type Events = std::iter::Map<Generator, fn(TraceEvent) -> Result<TraceEvent, WorkloadError>>;
+    type Events = GeneratedEvents;
     fn open(&mut self) -> Result<Self::Events, SimError> {
-        Ok(self.config.build(self.seed).map(Ok))
+        Ok(GeneratedEvents {
+            generator: self.config.build(self.seed),
+            batch: Vec::with_capacity(GENERATED_BATCH),
+        })
     }
     fn accesses_bound(&self) -> Option<u64> {
         Some(self.config.accesses())

@@ -152,6 +152,7 @@ impl TlbHierarchy {
     /// the access's side has one L1, and the translation it would give: for
     /// [`TlbHierarchy::hit_l1_again`]. `None` on a miss there, or with several L1s
     /// on the side (their parallel probes each count). Changes nothing.
+    #[inline]
     pub fn l1_entry_of(
         &self,
         vaddr: VirtAddr,

@@ -367,6 +367,7 @@ impl Tlb {
     /// The entry [`Tlb::lookup_on`] of `vaddr` for `asid` would hit and the
     /// translation it would give, without counting or touching anything: what a
     /// caller keeps to replay that hit with [`Tlb::hit_again`].
+    #[inline]
     pub fn entry_of(&self, vaddr: VirtAddr, asid: Asid) -> Option<(usize, Translation)> {
         let mut sizes = self.array.present_sizes();
         while sizes != 0 {

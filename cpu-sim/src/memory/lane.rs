@@ -98,7 +98,7 @@ impl HitLane {
     /// Remembers the L1 hit an access of `kind` to `vaddr` would find now, if
     /// any ([`Mmu::l1_hit_of`]); gives it, or `None` (the slot left as it was)
     /// when the access would not be an L1 hit that needs nothing more.
-    #[inline(never)]
+    #[inline]
     pub(crate) fn fill(
         &mut self,
         mmu: &Mmu,

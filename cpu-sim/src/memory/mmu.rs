@@ -233,6 +233,7 @@ impl Mmu {
     /// would answer from the side's L1 alone (the side has one L1, the entry is
     /// there, its rights permit the access and a store finds D set): for
     /// [`Mmu::hit_again`]. Changes nothing.
+    #[inline]
     pub fn l1_hit_of(
         &self,
         space: AddressSpace,
