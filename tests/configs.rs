@@ -1069,6 +1069,46 @@ fn explain_tells_each_kind_of_access_in_each_paging_format() {
     }
 }
 
+/// IA-32's explain and --log name the linear address's fields and entries as
+/// the SDM does (Vol. 3A, 4.3 "32-bit paging"): "directory" (bits 31:22) and
+/// "table" (bits 21:12), the PDE from CR3 and the PTE from the page table;
+/// before, they were Sv32's VPN[1] and VPN[0]. Sv32 keeps RISC-V's names.
+#[test]
+fn explain_and_log_name_ia32_fields_and_entries_as_the_sdm_does() {
+    let ia32 = ["--set", "mmu.format=X86_32(pse: true)"];
+    let mut args = vec!["explain", "configs/explain-demo.ron", "--access", "0"];
+    args.extend_from_slice(&ia32);
+    let out = mmu_sim(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for wanted in [
+        "0x10000000 = directory = bits 31..22 = 0x40 | table = bits 21..12 = 0x0 | offset = bits 11..0 = 0x0",
+        "level 1 PDE address = CR3 0x2000 + directory 0x40 x 4 = 0x2100",
+        "level 1 PDE = 0x3007: a pointer to the next table at 0x3000",
+        "level 0 PTE address = page table 0x3000 + table 0x0 x 4 = 0x3000",
+        "level 0 PTE = 0x7: a leaf, page base 0x0",
+    ] {
+        assert!(text.contains(wanted), "missing `{wanted}`:\n{text}");
+    }
+    assert!(!text.contains("VPN["), "{text}");
+    args.extend_from_slice(&["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&mmu_sim(&args).stdout).expect("JSON");
+    let names: Vec<&str> =
+        json["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["directory", "table", "offset"]);
+    let mut log = vec!["run", "configs/explain-demo.ron", "--log", "0..1"];
+    log.extend_from_slice(&ia32);
+    let out = mmu_sim(&log);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("level 1 PDE address = CR3 0x2000 + directory 0x40 x 4 = 0x2100"), "{stderr}");
+    assert!(!stderr.contains("VPN["), "{stderr}");
+    // Sv32 keeps the RISC-V names.
+    let sv32 = mmu_sim(&["explain", "configs/explain-demo.ron", "--access", "0"]);
+    let text = String::from_utf8_lossy(&sv32.stdout);
+    assert!(text.contains("level 1 PTE address = table 0x2000 + VPN[1] 0x40 x 4 = 0x2100"), "{text}");
+}
+
 #[test]
 fn explain_finds_the_first_access_to_an_address_and_refuses_bad_targets() {
     let ok = mmu_sim(&["explain", "configs/explain-demo.ron", "--va", "0x10000004", "--kind", "R"]);
