@@ -17,7 +17,8 @@ use std::rc::Rc;
 /// One field of a virtual address in the config's format.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct VaField {
-    /// `VPN[1]`, `offset`...
+    /// `VPN[1]`, `offset`... as the format's specification names it
+    /// (`directory`, `table` for IA-32).
     pub name: String,
     /// Highest bit.
     pub hi: u8,
@@ -56,6 +57,7 @@ pub struct Explanation {
 
 /// The virtual address's fields for `format`, root first, then the offset.
 pub fn va_fields(format: &PagingConfig, vaddr: VirtAddr) -> Vec<VaField> {
+    let book = rule_book(format);
     let paging = format.build();
     let g = *paging.geometry();
     let mut fields: Vec<VaField> = (0..g.levels())
@@ -63,7 +65,7 @@ pub fn va_fields(format: &PagingConfig, vaddr: VirtAddr) -> Vec<VaField> {
         .map(|level| {
             let lo = g.index_shift(level);
             VaField {
-                name: format!("VPN[{level}]"),
+                name: index_name(book, level),
                 hi: lo + g.index_bits(level) - 1,
                 lo,
                 value: g.index(vaddr, level),
@@ -104,6 +106,39 @@ fn rule_book(format: &PagingConfig) -> RuleBook {
     match format {
         PagingConfig::X86_32 { .. } => RuleBook::Ia32,
         PagingConfig::Sv32 | PagingConfig::Flat { .. } | PagingConfig::Radix { .. } => RuleBook::RiscV,
+    }
+}
+
+/// The name of the address field that indexes the table at `level`, as the
+/// format's specification names it. IA-32 (SDM Vol. 3A, 4.3 "32-bit paging"):
+/// bits 31:22 of a linear address select the PDE in the page directory, the
+/// "directory" field, and bits 21:12 the PTE in the page table, the "table"
+/// field. RISC-V (Sv32, and the flat and radix tables read its way): VPN\[i\].
+fn index_name(book: RuleBook, level: u8) -> String {
+    match (book, level) {
+        (RuleBook::Ia32, 1) => "directory".into(),
+        (RuleBook::Ia32, 0) => "table".into(),
+        (RuleBook::Ia32 | RuleBook::RiscV, _) => format!("VPN[{level}]"),
+    }
+}
+
+/// The entry read at `level`: IA-32's page directory holds PDEs (SDM Vol. 3A,
+/// 4.3); every other table, and IA-32's page table, PTEs.
+fn entry_name(book: RuleBook, level: u8) -> &'static str {
+    match (book, level) {
+        (RuleBook::Ia32, 1) => "PDE",
+        (RuleBook::Ia32 | RuleBook::RiscV, _) => "PTE",
+    }
+}
+
+/// What holds the base of the table at `level`: IA-32's page directory is
+/// located by CR3 and a page table by its PDE (SDM Vol. 3A, 4.3); RISC-V's
+/// tables are each a `table` (the root located by `satp.PPN`).
+fn table_name(book: RuleBook, level: u8) -> &'static str {
+    match (book, level) {
+        (RuleBook::Ia32, 1) => "CR3",
+        (RuleBook::Ia32, 0) => "page table",
+        (RuleBook::Ia32 | RuleBook::RiscV, _) => "table",
     }
 }
 
@@ -287,7 +322,10 @@ fn describe(e: &Event, book: RuleBook) -> (String, Vec<String>) {
         ),
         Event::PteAddress { level, table, index, pte_bytes, addr } => (
             format!(
-                "level {level} PTE address = table {table} + VPN[{level}] {index:#x} x {pte_bytes} = {addr}"
+                "level {level} {} address = {} {table} + {} {index:#x} x {pte_bytes} = {addr}",
+                entry_name(book, *level),
+                table_name(book, *level),
+                index_name(book, *level)
             ),
             vec![],
         ),
@@ -318,7 +356,10 @@ fn describe(e: &Event, book: RuleBook) -> (String, Vec<String>) {
                 ("invalid", _) => ": not valid".to_string(),
                 _ => ": a reserved encoding".to_string(),
             };
-            (format!("level {level} PTE = {raw}{detail}"), vec![pte_bits(raw.0 as u32, book)])
+            (
+                format!("level {level} {} = {raw}{detail}", entry_name(book, *level)),
+                vec![pte_bits(raw.0 as u32, book)],
+            )
         }
         Event::Check { rule: Rule::AccessedDirty, level, passed: false } => (
             format!("level {level} check: A clear, or D clear on a store: the bits must be set"),

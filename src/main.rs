@@ -543,11 +543,19 @@ fn main() -> ExitCode {
                         if let Some(path) = &log_created {
                             let _ = std::fs::remove_file(path);
                         }
-                    } else if let Some(out) = &log_out {
-                        // The log up to the error (a file emptied if nothing was logged).
-                        if let Err(e) = out.borrow_mut().flush() {
-                            eprintln!("error: writing the --log: {e}");
+                    } else {
+                        if let Some(out) = &log_out {
+                            // The log up to the error (a file emptied if nothing was logged).
+                            if let Err(e) = out.borrow_mut().flush() {
+                                eprintln!("error: writing the --log: {e}");
+                            }
                         }
+                        // No records or plots: none of an earlier run's is left as this one's.
+                        mmu_sim::window::empty_outputs(&[
+                            interval_out.as_deref(),
+                            plot_intervals.as_deref(),
+                            plot_latency.as_deref(),
+                        ]);
                     }
                     if let mmu_sim::RunError::Stopped(stopped) = &e {
                         if let Err(message) = write_console(&stopped.console, console.as_deref(), format) {
@@ -1048,10 +1056,18 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     }
     let json = matches!(a.format, MrcFormat::Json);
     let options = mmu_sim::RunOptions { trace: a.trace.clone(), ..mmu_sim::RunOptions::default() };
+    // A run that stops with an error leaves no earlier curve's records or plot as this one's.
+    let stopped = |e: RunError| {
+        if !e.refused() {
+            mmu_sim::window::empty_outputs(&[a.interval_out.as_deref(), a.plot.as_deref()]);
+        }
+        e
+    };
     if let Some(frames) = &a.frames {
         let frames = mmu_sim::mrc::parse_counts(frames)
             .map_err(|e| RunError::Unsupported(format!("--frames: {e}")))?;
-        let (references, warm) = mmu_sim::run::page_references(&loaded, &a.config, &options)?;
+        let (references, warm) =
+            mmu_sim::run::page_references(&loaded, &a.config, &options).map_err(stopped)?;
         let counted = references.len() - warm;
         if counted == 0 && (loaded.window.skip > 0 || loaded.window.warmup > 0) {
             say(format_args!(
@@ -1086,7 +1102,7 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
         mmu_sim::mrc::parse_ways(&a.ways).map_err(|e| RunError::Unsupported(format!("--ways: {e}")))?;
     let geometries = mmu_sim::mrc::geometries(&sizes, &ways)?;
     let options = mmu_sim::RunOptions { observe: Some((tlb.clone(), geometries)), ..options };
-    let outcome = mmu_sim::run_with(&loaded, &a.config, &options)?;
+    let outcome = mmu_sim::run_with(&loaded, &a.config, &options).map_err(stopped)?;
     if let (Some(path), Some((columns, records))) = (&a.interval_out, &outcome.intervals) {
         mmu_sim::window::write_intervals(path, columns, records)?;
     }

@@ -5,6 +5,7 @@
 use crate::error::RunError;
 use cpu_sim::window::{IntervalColumns, IntervalRecord, Window, WindowReport};
 use std::fmt::Write as _;
+use std::fs::OpenOptions;
 use std::path::Path;
 
 /// The window flags; each overrides the config's `window` field of that name.
@@ -58,10 +59,14 @@ pub fn window_warning(window: &Window, report: Option<&WindowReport>, program: b
 }
 
 /// Checks, before the run, that the interval output files have the right
-/// extensions and can be created, so a bad path does not cost the run.
+/// extensions and can be written, so a bad path does not cost the run. The
+/// files are written only after the run: one that did not exist is created
+/// here and removed at once, and an existing one is opened but not emptied,
+/// so that a run refused after this check (a missing trace, a workload the
+/// run does not take) leaves no file of its own and an existing one as it was.
 ///
 /// # Errors
-/// A wrong extension, or a file that cannot be created (exit 2 either way).
+/// A wrong extension, or a file that cannot be written (exit 2 either way).
 pub fn check_outputs(interval_out: Option<&Path>, plot: Option<&Path>) -> Result<(), RunError> {
     for (path, allowed, flag) in
         [(interval_out, &["csv", "jsonl"][..], "--interval-out"), (plot, &["svg"][..], "--plot-intervals")]
@@ -75,9 +80,33 @@ pub fn check_outputs(interval_out: Option<&Path>, plot: Option<&Path>) -> Result
                 allowed.join(" or .")
             )));
         }
-        std::fs::File::create(path).map_err(|source| RunError::Io { path: path.to_path_buf(), source })?;
+        check_writable(path).map_err(|source| RunError::Io { path: path.to_path_buf(), source })?;
     }
     Ok(())
+}
+
+/// Whether `path` can be written, leaving it as it was: an existing file is
+/// opened without being emptied; a missing one is created (through a symbolic
+/// link, as `File::create` does) and removed.
+fn check_writable(path: &Path) -> std::io::Result<()> {
+    let existed = path.exists();
+    OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    if !existed {
+        // The file itself: removing a link would leave the file it names.
+        let created = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        std::fs::remove_file(created)?;
+    }
+    Ok(())
+}
+
+/// Empties (or creates) the output files of a run that stopped with an error
+/// (exit 1), as `--log-file` is, so none is left holding an earlier run's
+/// records as if they were this one's. Best effort: the run's own error is
+/// the one reported.
+pub fn empty_outputs(paths: &[Option<&Path>]) {
+    for path in paths.iter().flatten() {
+        let _ = std::fs::File::create(path);
+    }
 }
 
 /// Writes the interval records to `path`: CSV when it ends in `.csv` (a header,

@@ -1069,6 +1069,46 @@ fn explain_tells_each_kind_of_access_in_each_paging_format() {
     }
 }
 
+/// IA-32's explain and --log name the linear address's fields and entries as
+/// the SDM does (Vol. 3A, 4.3 "32-bit paging"): "directory" (bits 31:22) and
+/// "table" (bits 21:12), the PDE from CR3 and the PTE from the page table;
+/// before, they were Sv32's VPN[1] and VPN[0]. Sv32 keeps RISC-V's names.
+#[test]
+fn explain_and_log_name_ia32_fields_and_entries_as_the_sdm_does() {
+    let ia32 = ["--set", "mmu.format=X86_32(pse: true)"];
+    let mut args = vec!["explain", "configs/explain-demo.ron", "--access", "0"];
+    args.extend_from_slice(&ia32);
+    let out = mmu_sim(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for wanted in [
+        "0x10000000 = directory = bits 31..22 = 0x40 | table = bits 21..12 = 0x0 | offset = bits 11..0 = 0x0",
+        "level 1 PDE address = CR3 0x2000 + directory 0x40 x 4 = 0x2100",
+        "level 1 PDE = 0x3007: a pointer to the next table at 0x3000",
+        "level 0 PTE address = page table 0x3000 + table 0x0 x 4 = 0x3000",
+        "level 0 PTE = 0x7: a leaf, page base 0x0",
+    ] {
+        assert!(text.contains(wanted), "missing `{wanted}`:\n{text}");
+    }
+    assert!(!text.contains("VPN["), "{text}");
+    args.extend_from_slice(&["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&mmu_sim(&args).stdout).expect("JSON");
+    let names: Vec<&str> =
+        json["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["directory", "table", "offset"]);
+    let mut log = vec!["run", "configs/explain-demo.ron", "--log", "0..1"];
+    log.extend_from_slice(&ia32);
+    let out = mmu_sim(&log);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("level 1 PDE address = CR3 0x2000 + directory 0x40 x 4 = 0x2100"), "{stderr}");
+    assert!(!stderr.contains("VPN["), "{stderr}");
+    // Sv32 keeps the RISC-V names.
+    let sv32 = mmu_sim(&["explain", "configs/explain-demo.ron", "--access", "0"]);
+    let text = String::from_utf8_lossy(&sv32.stdout);
+    assert!(text.contains("level 1 PTE address = table 0x2000 + VPN[1] 0x40 x 4 = 0x2100"), "{text}");
+}
+
 #[test]
 fn explain_finds_the_first_access_to_an_address_and_refuses_bad_targets() {
     let ok = mmu_sim(&["explain", "configs/explain-demo.ron", "--va", "0x10000004", "--kind", "R"]);
@@ -1233,6 +1273,99 @@ fn a_refused_run_leaves_no_log_file() {
     let nothing = mmu_sim(&["run", "configs/explain-demo.ron", "--log", "100..200", "--log-file", log_file]);
     assert!(nothing.status.success(), "{}", String::from_utf8_lossy(&nothing.stderr));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "", "a run that logged nothing left the old log");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// --interval-out, --plot-intervals and --plot-latency are checked before the
+/// run (a path that cannot be written is refused at once) but written only
+/// after it: a run refused before it starts (an RV32 program with --log, a
+/// missing trace, --interval-out without an interval) leaves no file of its
+/// own and an existing one as it was; before, each was created (or emptied)
+/// first. sweep and mrc check their --interval-out the same way. A run (or an
+/// mrc) that stops with an error (exit 1) empties them, as it did.
+#[test]
+fn a_refused_run_leaves_no_interval_or_plot_files() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-outputs-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csv, plot, latency) = (dir.join("i.csv"), dir.join("i.svg"), dir.join("latency.svg"));
+    let files = [&csv, &plot, &latency];
+    let outputs = [
+        "--interval-out",
+        csv.to_str().unwrap(),
+        "--plot-intervals",
+        plot.to_str().unwrap(),
+        "--plot-latency",
+        latency.to_str().unwrap(),
+    ];
+    let refused: [&[&str]; 3] = [
+        &["run", "configs/rv32-user.ron", "--log", "0..5", "--interval", "2"],
+        &["run", "configs/explain-demo.ron", "--trace", "no/such.trace", "--interval", "2"],
+        &["run", "configs/explain-demo.ron"],
+    ];
+    for args in refused {
+        let out = mmu_sim(&[args, &outputs[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        for file in files {
+            assert!(!file.exists(), "{args:?}: a refused run created {}", file.display());
+        }
+    }
+    let sweep = mmu_sim(&["sweep", "configs/explain-demo.ron", "--vary", "seed=1", outputs[0], outputs[1]]);
+    assert_eq!(sweep.status.code(), Some(2), "sweep --interval-out without an interval");
+    let mrc = mmu_sim(&["mrc", "configs/explain-demo.ron", "--frames", "2", outputs[0], outputs[1]]);
+    assert_eq!(mrc.status.code(), Some(2), "mrc --interval-out without an interval");
+    assert!(!csv.exists(), "a refused sweep or mrc created its --interval-out");
+    let old = "an earlier run's output\n".repeat(100);
+    for args in refused {
+        for file in files {
+            std::fs::write(file, &old).unwrap();
+        }
+        let out = mmu_sim(&[args, &outputs[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        for file in files {
+            let now = std::fs::read_to_string(file).unwrap();
+            assert_eq!(now, old, "{args:?}: a refused run changed {}", file.display());
+        }
+    }
+    // A path that cannot be written is still refused before the run.
+    let nowhere = dir.join("no-such-dir").join("i.csv");
+    let out = mmu_sim(&[
+        "run",
+        "configs/explain-demo.ron",
+        "--interval",
+        "2",
+        "--interval-out",
+        nowhere.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-dir"), "the path is named");
+    // A run that stops with an error leaves them empty; one that ends, its own.
+    let bad = dir.join("bad.trace");
+    std::fs::write(&bad, "R 0x10000000\nbogus\n").unwrap();
+    let stopped = mmu_sim(
+        &[
+            &["run", "configs/explain-demo.ron", "--trace", bad.to_str().unwrap(), "--interval", "2"][..],
+            &outputs,
+        ]
+        .concat(),
+    );
+    assert_eq!(stopped.status.code(), Some(1), "{}", String::from_utf8_lossy(&stopped.stderr));
+    for file in files {
+        assert_eq!(std::fs::read_to_string(file).unwrap(), "", "{}", file.display());
+        std::fs::write(file, &old).unwrap();
+    }
+    let (bad, plot_path) = (bad.to_str().unwrap(), plot.to_str().unwrap());
+    let mrc = ["mrc", "configs/explain-demo.ron", "--frames", "2", "--trace", bad, "--interval", "2"];
+    let stopped = mmu_sim(&[&mrc[..], &[outputs[0], outputs[1], "--plot", plot_path]].concat());
+    assert_eq!(stopped.status.code(), Some(1), "{}", String::from_utf8_lossy(&stopped.stderr));
+    for file in [&csv, &plot] {
+        assert_eq!(std::fs::read_to_string(file).unwrap(), "", "mrc: {}", file.display());
+    }
+    let ran = mmu_sim(&[&["run", "configs/explain-demo.ron", "--interval", "2"][..], &outputs].concat());
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    assert!(std::fs::read_to_string(&csv).unwrap().starts_with("interval,accesses,"));
+    for svg in [&plot, &latency] {
+        assert!(std::fs::read_to_string(svg).unwrap().contains("<svg"), "{}", svg.display());
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
