@@ -14,19 +14,25 @@
 # and H1/H3 (+ .bin). Each BIN is a release build of mmu-sim; a BIN without the
 # binary format (before #15) is given the native files only. Run from the
 # repository root (the configs are configs/bench-cheapest.ron and
-# configs/bench-full.ron). Needs valgrind and GNU time (/usr/bin/time).
+# configs/bench-full.ron). Needs valgrind, GNU time (/usr/bin/time) and python3
+# (to write H1/H3); recording also needs what scripts/record-trace.sh needs.
+# The conversions use the first BIN that has `convert`.
 set -euo pipefail
 
-[ $# -ge 2 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
 work=$1
 shift
 mkdir -p "$work"
-first=$1
+first=
+for bin in "$@"; do
+    if "$bin" convert --help >/dev/null 2>&1; then first=$bin; break; fi
+done
+[ -n "$first" ] || { echo "speed-figures: no BIN has \`convert\` (issue #15's binary format)" >&2; exit 2; }
 cheap=configs/bench-cheapest.ron
 full=configs/bench-full.ron
 
 if [ ! -s "$work/big.lackey.zst" ]; then
-    scripts/record-trace.sh "$work/big.lackey.zst" scripts/sortwords.c 10000 2>/dev/null
+    scripts/record-trace.sh "$work/big.lackey.zst" scripts/sortwords.c 10000
 fi
 [ -s "$work/big.native" ] || "$first" convert --to native "$work/big.lackey.zst" "$work/big.native" >/dev/null
 [ -s "$work/big.bin" ] || "$first" convert "$work/big.lackey.zst" "$work/big.bin" >/dev/null
@@ -54,7 +60,7 @@ instructions() {
 
 accesses=$("$first" inspect "$work/big.native" | awk '$1 == "accesses" {print $2 + 0}')
 echo "recording: $accesses accesses; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-40s %-34s %6s %6s %10s\n' binary command wall cpu instr/acc
+printf '%-24s %-52s %6s %6s %10s\n' binary command wall cpu instr/acc
 for bin in "$@"; do
     inputs=(big.native)
     if "$bin" convert --help >/dev/null 2>&1; then inputs+=(big.bin); fi
@@ -65,7 +71,7 @@ for bin in "$@"; do
             read -r wall cpu < <(best_of_3 "$bin" "${args[@]}")
             n=$(instructions "$bin" "${args[@]}")
             per=$(awk -v n="$n" -v a="$accesses" 'BEGIN {if (a > 0) printf "%.1f", n / a; else print "?"}')
-            printf '%-40s %-34s %6s %6s %10s\n' "$bin" "$cmd $input" "$wall" "$cpu" "$per"
+            printf '%-24s %-52s %6s %6s %10s\n' "$bin" "$cmd $input" "$wall" "$cpu" "$per"
         done
     done
     # The L1-hit figure: (I(H3) - I(H1)) / 2 M, for run C and inspect.
@@ -77,6 +83,6 @@ for bin in "$@"; do
         i3=$(instructions "$bin" inspect "$work/H3$suffix")
         awk -v b="$bin" -v s="${suffix:-native}" -v r1="$r1" -v r3="$r3" -v i1="$i1" -v i3="$i3" 'BEGIN {
             r = (r3 - r1) / 2e6; i = (i3 - i1) / 2e6
-            printf "%-40s L1 hit, H %-7s: run C %.1f, inspect %.1f, run beyond inspect %.1f\n", b, s, r, i, r - i }'
+            printf "%-24s L1 hit, H %-7s: run C %.1f, inspect %.1f, run beyond inspect %.1f\n", b, s, r, i, r - i }'
     done
 done

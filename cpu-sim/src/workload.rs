@@ -9,6 +9,8 @@ use workload::{Generator, GeneratorConfig, TraceEvent, TraceFormat, TraceReader,
 
 /// Where a run's accesses come from. Composed here, by cpu-sim: the generators are the `workload` crate's, the quantum the OS's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Unknown fields of a struct variant are refused, as they are everywhere else in a config.
+#[serde(deny_unknown_fields)]
 pub enum WorkloadConfig {
     /// A trace file, its path relative to the config file. Files ending in `.gz` or
     /// `.zst` are decompressed while they are read.

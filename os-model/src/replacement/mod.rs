@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 
 /// The page replacement policy. Owned by the OS model.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+// Unknown fields of a struct variant are refused, as they are everywhere else in a config.
+#[serde(deny_unknown_fields)]
 pub enum PageReplacement {
     /// First in, first out.
     Fifo,

@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 /// A synthetic access pattern, seeded from the run seed. Every variant issues word
 /// accesses only; regions are `[base, base + bytes)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Unknown fields of a struct variant are refused, as they are everywhere else in a config.
+#[serde(deny_unknown_fields)]
 pub enum GeneratorConfig {
     /// Word after word from `base`, wrapping around after `bytes`.
     Sequential {
