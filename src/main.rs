@@ -954,6 +954,8 @@ fn main() -> ExitCode {
                     ));
                     ExitCode::SUCCESS
                 }
+                // `convert IN - | head`: the reader stopped early; not an error of ours.
+                Err(mmu_sim::RunError::StdoutClosed) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             }
         }
