@@ -59,15 +59,26 @@ pub struct Converted {
     pub store_values: bool,
 }
 
-/// The output file, compressed by its extension.
+/// The output file, compressed by its extension, or standard output.
 enum Output {
+    /// The process's standard output, written where it stands (an append-mode
+    /// file keeps what it held; a socket works): never reopened by a path.
+    Stdout(BufWriter<std::io::StdoutLock<'static>>),
     Plain(BufWriter<File>),
     Zstd(zstd::Encoder<'static, BufWriter<File>>),
     Gzip(flate2::write::GzEncoder<BufWriter<File>>),
 }
 
 impl Output {
-    fn create(path: &Path, file: &Path) -> std::io::Result<Output> {
+    /// Standard output for `Sink::Stdout`, else `file` created (truncated)
+    /// and compressed by `path`'s extension.
+    fn create(path: &Path, sink: &Sink) -> std::io::Result<Output> {
+        let file = match sink {
+            Sink::Stdout => {
+                return Ok(Output::Stdout(BufWriter::with_capacity(1 << 16, std::io::stdout().lock())));
+            }
+            Sink::File(file) => file,
+        };
         let file = BufWriter::with_capacity(1 << 16, File::create(file)?);
         Ok(match path.extension().and_then(|e| e.to_str()) {
             Some("zst" | "zstd") => Output::Zstd(zstd::Encoder::new(file, zstd::DEFAULT_COMPRESSION_LEVEL)?),
@@ -81,6 +92,7 @@ impl Output {
     /// synced (`/dev/null` refuses `fsync`).
     fn finish(self, sync: bool) -> std::io::Result<()> {
         let mut file = match self {
+            Output::Stdout(mut out) => return out.flush(),
             Output::Plain(file) => file,
             Output::Zstd(encoder) => encoder.finish()?,
             Output::Gzip(encoder) => encoder.finish()?,
@@ -94,6 +106,7 @@ impl Output {
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
+            Output::Stdout(w) => w.write(buf),
             Output::Plain(w) => w.write(buf),
             Output::Zstd(w) => w.write(buf),
             Output::Gzip(w) => w.write(buf),
@@ -101,6 +114,7 @@ impl Write for Output {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
+            Output::Stdout(w) => w.flush(),
             Output::Plain(w) => w.flush(),
             Output::Zstd(w) => w.flush(),
             Output::Gzip(w) => w.flush(),
@@ -124,7 +138,8 @@ impl Write for Output {
 /// # Errors
 /// The input cannot be opened or OUT is a directory (`Io`, exit 2), the input
 /// cannot be read (`Sim`: a bad line, a corrupt binary record, a read error;
-/// exit 1), or the output cannot be written (`Output`, exit 1).
+/// exit 1), the output cannot be written (`Output`, exit 1), or standard
+/// output's reader stopped early (`StdoutClosed`, exit 0).
 pub fn convert(input: &Path, output: &Path, options: &ConvertOptions) -> Result<Converted, RunError> {
     let destination = destination(output)?;
     let source = open_trace(input, Arc::new(AtomicU64::new(0)))?;
@@ -132,10 +147,11 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions) -> Result<
         .skip_bad_lines(options.skip_bad_lines)
         .unaligned(options.unaligned);
     let (events, store_values) = match destination {
-        Destination::InPlace(file) => write_all(&mut reader, output, &file, options.to, false)?,
+        Destination::Stdout => write_all(&mut reader, output, &Sink::Stdout, options.to, false)?,
+        Destination::InPlace(file) => write_all(&mut reader, output, &Sink::File(file), options.to, false)?,
         Destination::Replace(target) => {
             let temp = Partial::new(temporary_path(&target));
-            let written = write_all(&mut reader, output, &temp.path, options.to, true)?;
+            let written = write_all(&mut reader, output, &Sink::File(temp.path.clone()), options.to, true)?;
             temp.rename_to(&target)
                 .map_err(|e| RunError::Output { path: output.to_path_buf(), message: e.to_string() })?;
             written
@@ -151,7 +167,9 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions) -> Result<
 
 /// Where a conversion writes.
 enum Destination {
-    /// This file, written as it goes: standard output, a device, a named pipe.
+    /// Standard output (`-`), written as it goes.
+    Stdout,
+    /// This file, written as it goes: a device, a named pipe.
     InPlace(PathBuf),
     /// This regular file, replaced at the end by a temporary file beside it.
     Replace(PathBuf),
@@ -162,7 +180,7 @@ enum Destination {
 fn destination(output: &Path) -> Result<Destination, RunError> {
     if output == Path::new("-") {
         // Standard output, written as it goes (uncompressed: `-` has no extension).
-        return Ok(Destination::InPlace(PathBuf::from("/dev/stdout")));
+        return Ok(Destination::Stdout);
     }
     let out_error = |message: String| RunError::Output { path: output.to_path_buf(), message };
     match std::fs::metadata(output) {
@@ -267,20 +285,31 @@ pub fn exit_interrupted() -> ! {
     std::process::exit(130)
 }
 
-/// Reads every event and writes it to `file` (a temporary file beside
-/// `output`, or `output` itself), syncing it at the end when `sync`; returns
-/// the events written and the binary header's store-values flag.
+/// What [`write_all`] writes to.
+enum Sink {
+    /// The process's standard output.
+    Stdout,
+    /// This file (a temporary file beside OUT, or OUT itself), created.
+    File(PathBuf),
+}
+
+/// Reads every event and writes it to `sink`, syncing it at the end when
+/// `sync`; returns the events written and the binary header's store-values flag.
 fn write_all(
     reader: &mut TraceReader<Box<dyn std::io::Read + Send>>,
     output: &Path,
-    file: &Path,
+    sink: &Sink,
     to: ConvertTo,
     sync: bool,
 ) -> Result<(u64, bool), RunError> {
-    let out_error =
-        |e: std::io::Error| RunError::Output { path: output.to_path_buf(), message: e.to_string() };
+    let out_error = |e: std::io::Error| match sink {
+        Sink::Stdout if e.kind() == std::io::ErrorKind::BrokenPipe => RunError::StdoutClosed,
+        Sink::Stdout | Sink::File(_) => {
+            RunError::Output { path: output.to_path_buf(), message: e.to_string() }
+        }
+    };
     let read_error = |e| RunError::Sim(SimError::from(e));
-    let mut out = Output::create(output, file).map_err(out_error)?;
+    let mut out = Output::create(output, sink).map_err(out_error)?;
     let mut batch = Vec::with_capacity(BATCH_EVENTS);
     let mut more = reader.fill(&mut batch, BATCH_EVENTS).map_err(read_error)?;
     let mut events = 0u64;

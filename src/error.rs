@@ -63,6 +63,10 @@ pub enum RunError {
         /// What went wrong.
         message: String,
     },
+    /// Standard output's reader stopped early (`| head`): not a failure of
+    /// ours, so the binary stops quietly with status 0.
+    #[error("standard output was closed by its reader")]
+    StdoutClosed,
 }
 
 /// A program run that stopped with an error, and what it printed before.
@@ -105,7 +109,8 @@ impl RunError {
     }
 
     /// The process exit code: 2 for bad input the user must fix before running,
-    /// 1 for a simulation that started and stopped with an error.
+    /// 1 for a simulation that started and stopped with an error, 0 for a
+    /// reader of standard output that stopped early.
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Io { .. }
@@ -114,6 +119,7 @@ impl RunError {
             | RunError::Elf { .. }
             | RunError::Load { .. } => 2,
             RunError::Sim(_) | RunError::Machine { .. } | RunError::Output { .. } | RunError::Stopped(_) => 1,
+            RunError::StdoutClosed => 0,
         }
     }
 }

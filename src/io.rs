@@ -245,3 +245,50 @@ fn compressed_hint(path: &Path) -> &'static str {
         _ => "",
     }
 }
+
+/// Refuses, before a run, an output file that is the trace it reads: writing
+/// it would truncate the input before or while it is read. `trace` is the
+/// trace file ([`trace_path`]), `None` for a synthetic workload; `outputs` are
+/// the output flags and their paths. Standard input (`-`) and a path that does
+/// not exist yet cannot be the trace.
+///
+/// # Errors
+/// `Unsupported` (exit 2), naming the flag and the path.
+pub fn refuse_outputs_over_trace(
+    trace: Option<&Path>,
+    trace_flag: bool,
+    outputs: &[(&str, Option<&Path>)],
+) -> Result<(), RunError> {
+    let Some(trace) = trace.filter(|t| *t != Path::new(STDIN)) else { return Ok(()) };
+    for (flag, output) in outputs {
+        let Some(output) = output else { continue };
+        if same_file(trace, output) {
+            let input = if trace_flag {
+                "the --trace file".to_string()
+            } else {
+                format!("the config's trace ({})", trace.display())
+            };
+            return Err(RunError::Unsupported(format!(
+                "{flag} {} is {input}: the run would overwrite its own input",
+                output.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `a` and `b` both exist and are the same file (the same device and
+/// inode, through any links), however they are spelt.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(a_meta), Ok(b_meta)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        a_meta.dev() == b_meta.dev() && a_meta.ino() == b_meta.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a_meta, b_meta);
+        matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    }
+}

@@ -35,7 +35,7 @@ pub mod window;
 pub use error::RunError;
 pub use generate::{GenerateError, write_config_workload, write_generated};
 pub use inspect::{TraceSummary, inspect_trace, render_summary};
-pub use io::{load_config, open_trace, trace_path};
+pub use io::{load_config, open_trace, refuse_outputs_over_trace, trace_path};
 pub use program::{ProgramEnd, ProgramRun};
 pub use render::{executed_accesses, render_table, render_timing, skipped_warning};
 pub use run::{RunOptions, RunOutcome, run_config, run_config_with, run_file, run_watched, run_with};

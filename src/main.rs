@@ -492,6 +492,18 @@ fn main() -> ExitCode {
                         "an interval (--interval, or the config's `window.interval`) records the counters every N accesses (instructions of an ELF program): say where with --interval-out FILE.csv|.jsonl or --plot-intervals FILE.svg".into(),
                     ));
                 }
+                // Before check_outputs, which may create a missing output file.
+                mmu_sim::refuse_outputs_over_trace(
+                    mmu_sim::trace_path(&loaded, &config, options.trace.as_deref()).as_deref(),
+                    options.trace.is_some(),
+                    &[
+                        ("--log-file", log_file.as_deref()),
+                        ("--interval-out", interval_out.as_deref()),
+                        ("--plot-intervals", plot_intervals.as_deref()),
+                        ("--plot-latency", plot_latency.as_deref()),
+                        ("--console", console.as_deref()),
+                    ],
+                )?;
                 mmu_sim::window::check_outputs(interval_out.as_deref(), plot_intervals.as_deref())?;
                 mmu_sim::window::check_outputs(None, plot_latency.as_deref())?;
                 if loaded.window.interval.is_none() && (interval_out.is_some() || plot_intervals.is_some()) {
@@ -692,6 +704,24 @@ fn main() -> ExitCode {
             emit_slurm,
             shards,
         } => {
+            let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
+            let base = mmu_sim::load_config(&config).and_then(|base| {
+                // Before check_outputs, which may create a missing output file.
+                mmu_sim::refuse_outputs_over_trace(
+                    mmu_sim::trace_path(&base, &config, trace.as_deref()).as_deref(),
+                    trace.is_some(),
+                    &[
+                        ("--out", out.as_deref()),
+                        ("--interval-out", interval_out.as_deref()),
+                        ("--plot", plot.as_deref()),
+                    ],
+                )?;
+                Ok(base)
+            });
+            let mut base = match base {
+                Ok(base) => base,
+                Err(e) => return fail(&e),
+            };
             if let Some(plot) = &plot {
                 if let Err(e) = mmu_sim::window::check_outputs(None, Some(plot)) {
                     return fail(&e);
@@ -701,11 +731,10 @@ fn main() -> ExitCode {
             if let Err(e) = mmu_sim::window::check_outputs(interval_out.as_deref(), None) {
                 return fail(&e);
             }
-            let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
-            let points = match mmu_sim::load_config(&config).and_then(|mut base| {
-                flags.apply(&mut base.window)?;
-                mmu_sim::sweep::grid(&base, &origin, &sets, &varies, yes)
-            }) {
+            let points = match flags
+                .apply(&mut base.window)
+                .and_then(|()| mmu_sim::sweep::grid(&base, &origin, &sets, &varies, yes))
+            {
                 Ok(points) => points,
                 Err(e) => return fail(&e),
             };
@@ -954,6 +983,8 @@ fn main() -> ExitCode {
                     ));
                     ExitCode::SUCCESS
                 }
+                // `convert IN - | head`: the reader stopped early; not an error of ours.
+                Err(mmu_sim::RunError::StdoutClosed) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             }
         }
@@ -1035,6 +1066,12 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     let flags =
         mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: a.max, interval: a.interval };
     flags.apply(&mut loaded.window)?;
+    // Before check_outputs, which may create a missing output file.
+    mmu_sim::refuse_outputs_over_trace(
+        mmu_sim::trace_path(&loaded, &a.config, a.trace.as_deref()).as_deref(),
+        a.trace.is_some(),
+        &[("--interval-out", a.interval_out.as_deref()), ("--plot", a.plot.as_deref())],
+    )?;
     mmu_sim::window::check_outputs(a.interval_out.as_deref(), None)?;
     match (&a.interval_out, loaded.window.interval) {
         (None, Some(_)) => {

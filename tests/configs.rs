@@ -1538,3 +1538,117 @@ fn explain_reads_traces_as_run_does_and_mrc_refuses_the_other_curves_options() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// An output flag naming the trace the run reads is refused before the run
+/// (exit 2, naming both), and the trace is left as it was: before, `--log-file
+/// v.trace` (and `--interval-out`, `--plot-intervals`, `--plot-latency`, mrc's
+/// and sweep's outputs) truncated the input before or while it was read. The
+/// same file spelt another way (`dir/./v.trace`) is the same file.
+#[test]
+fn an_output_that_is_the_trace_is_refused_before_the_run() {
+    let dir = std::env::temp_dir().join(format!("mmu-sim-output-is-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let original =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/explain-demo.trace")).unwrap();
+    // One copy per extension the output flags accept: the trace reader goes by content.
+    let (text, csv, svg) = (dir.join("v.trace"), dir.join("v.csv"), dir.join("v.svg"));
+    for file in [&text, &csv, &svg] {
+        std::fs::write(file, &original).unwrap();
+    }
+    let other = |p: &Path| dir.join(".").join(p.file_name().unwrap()).to_str().unwrap().to_string();
+    let run = |trace: &Path, extra: &[&str]| {
+        let mut args = vec!["run", "configs/explain-demo.ron", "--trace"];
+        let trace = trace.to_str().unwrap().to_string();
+        args.push(&trace);
+        args.extend_from_slice(extra);
+        mmu_sim(&args)
+    };
+    let cases: Vec<(&Path, &str, Vec<String>)> = vec![
+        (&text, "--log-file", vec!["--log".into(), "0..3".into(), "--log-file".into(), other(&text)]),
+        (&csv, "--interval-out", vec!["--interval".into(), "2".into(), "--interval-out".into(), other(&csv)]),
+        (
+            &svg,
+            "--plot-intervals",
+            vec!["--interval".into(), "2".into(), "--plot-intervals".into(), other(&svg)],
+        ),
+        (&svg, "--plot-latency", vec!["--plot-latency".into(), other(&svg)]),
+    ];
+    for (trace, flag, extra) in &cases {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let out = run(trace, &extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains(&format!("{flag} {} is the --trace file", other(trace))), "{flag}: {stderr}");
+        assert_eq!(std::fs::read(trace).unwrap(), original, "{flag}: the trace was changed");
+    }
+    let t = |p: &Path| p.to_str().unwrap().to_string();
+    let others: [(&str, Vec<String>); 4] = [
+        (
+            "mrc --interval-out",
+            vec![
+                "mrc".into(),
+                "configs/explain-demo.ron".into(),
+                "--trace".into(),
+                t(&csv),
+                "--frames".into(),
+                "2".into(),
+                "--interval".into(),
+                "2".into(),
+                "--interval-out".into(),
+                other(&csv),
+            ],
+        ),
+        (
+            "mrc --plot",
+            vec![
+                "mrc".into(),
+                "configs/explain-demo.ron".into(),
+                "--trace".into(),
+                t(&svg),
+                "--frames".into(),
+                "2".into(),
+                "--plot".into(),
+                other(&svg),
+            ],
+        ),
+        (
+            "sweep --out",
+            vec![
+                "sweep".into(),
+                "configs/explain-demo.ron".into(),
+                "--vary".into(),
+                "seed=1".into(),
+                "--trace".into(),
+                t(&text),
+                "--out".into(),
+                other(&text),
+            ],
+        ),
+        (
+            "sweep --interval-out",
+            vec![
+                "sweep".into(),
+                "configs/explain-demo.ron".into(),
+                "--vary".into(),
+                "seed=1".into(),
+                "--trace".into(),
+                t(&csv),
+                "--interval".into(),
+                "2".into(),
+                "--interval-out".into(),
+                other(&csv),
+            ],
+        ),
+    ];
+    for (what, args) in &others {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = mmu_sim(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains("is the --trace file"), "{what}: {stderr}");
+    }
+    for file in [&text, &csv, &svg] {
+        assert_eq!(std::fs::read(file).unwrap(), original, "{} was changed", file.display());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

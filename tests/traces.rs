@@ -1154,3 +1154,52 @@ fn convert_to_dash_writes_standard_output() {
     assert!(String::from_utf8_lossy(&text.stdout).starts_with("R 0x0041f7a0\n"), "{:?}", text);
     assert!(!root().join("-").exists(), "no file named -");
 }
+
+/// `convert IN -` writes to the standard output it was given, at its offset:
+/// an append-mode file keeps what it held (`mmu-sim convert IN - >> f`).
+/// Before, `-` opened `/dev/stdout` with O_TRUNC, so f's earlier bytes were
+/// erased (and a socket as stdout failed with "No such device or address").
+#[test]
+fn convert_to_dash_appends_to_the_standard_output_it_is_given() {
+    let dir = Scratch::new("convert-append");
+    let native = b"R 0x0041f7a0\nW 0x0041f7a4\nX 0x00400000\nP 3\n";
+    let input = dir.file("in.trace", native);
+    let log = dir.0.join("log");
+    std::fs::write(&log, b"earlier bytes\n").unwrap();
+    let file = std::fs::OpenOptions::new().append(true).open(&log).expect("opens the log to append");
+    let out = Command::new(env!("CARGO_BIN_EXE_mmu-sim"))
+        .args(["convert", &input, "-", "--to", "native"])
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = std::fs::read(&log).unwrap();
+    assert_eq!(String::from_utf8_lossy(&got), format!("earlier bytes\n{}", String::from_utf8_lossy(native)));
+}
+
+/// `convert IN - | head -c1`: a reader that stops early ends the conversion
+/// quietly with status 0, as it ends `run`, `inspect` and `generate` (before:
+/// "error: writing -: Broken pipe (os error 32)" and status 1).
+#[test]
+fn convert_to_a_closed_pipe_stops_quietly() {
+    use std::io::Read as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mmu-sim"))
+        .args(["convert", "traces/gcc-20k.trace", "-", "--to", "native"])
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).expect("the conversion writes");
+    assert_eq!(&first, b"R");
+    drop(stdout);
+    let out = child.wait_with_output().expect("the binary ends");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
