@@ -305,7 +305,16 @@ impl Machine {
     #[inline]
     pub fn step_all(&mut self, events: &[TraceEvent], origin: &str) -> Result<usize, SimError> {
         self.fast_left = self.accesses_before_checkpoint();
-        for (i, &event) in events.iter().enumerate() {
+        let mut next = 0;
+        while next < events.len() {
+            if self.fast_left > 0 {
+                next += self.replay_lane_hits(&events[next..])?;
+                if next == events.len() {
+                    break;
+                }
+            }
+            let event = events[next];
+            next += 1;
             if let TraceEvent::Access(access) = event {
                 if self.fast_left > 0 {
                     self.fast_left -= 1;
@@ -315,11 +324,33 @@ impl Machine {
             }
             self.step(event, origin)?;
             if self.finished {
-                return Ok(i + 1);
+                return Ok(next);
             }
             self.fast_left = self.accesses_before_checkpoint();
         }
         Ok(events.len())
+    }
+
+    /// The longest run of the next accesses (before the checkpoint) that the
+    /// hit lane serves, replayed ([`TracePlayer::replay_lane_hits`]) and
+    /// counted as [`Machine::access_between_checkpoints`] counts them: how many.
+    ///
+    /// # Errors
+    /// The clock overflowed.
+    #[inline(never)]
+    fn replay_lane_hits(&mut self, events: &[TraceEvent]) -> Result<usize, SimError> {
+        if !self.memory.os.is_running(self.current) {
+            return Ok(0);
+        }
+        let limit = events.len().min(usize::try_from(self.fast_left).unwrap_or(usize::MAX));
+        let done = self.player.replay_lane_hits(&mut self.memory, &events[..limit]);
+        let n = done as u64;
+        self.accesses += n;
+        self.seen += n;
+        self.fast_left -= n;
+        self.memory.os.count_accesses_if_running(self.current, n);
+        self.check_clock()?;
+        Ok(done)
     }
 
     /// How many accesses from now [`Machine::access_between_checkpoints`] can

@@ -8,10 +8,11 @@
 //! checkable value; every value loaded is folded into a checksum.
 
 use crate::error::SimError;
-use crate::memory::MemorySystem;
+use crate::memory::{HitRun, MemorySystem, OpenRun};
+use mmu_core::dram::DataRequests;
 use mmu_core::event::{Event, Recorder};
 use mmu_core::{AccessContext, Answer, Cycle, Cycles, MemRequest, Width};
-use workload::Access;
+use workload::{Access, TraceEvent};
 
 pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 pub(crate) const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -146,6 +147,49 @@ impl TracePlayer {
             }
             None => self.access_translated(memory, request),
         }
+    }
+
+    /// Replays the longest prefix of `events` that are aligned word accesses
+    /// the memory system's hit lane serves ([`MemorySystem::open_hit_run`]):
+    /// each as [`TracePlayer::access_memory`] would, with the clock, the
+    /// sequence number and the checksum kept in registers. Stops after an
+    /// access that takes the clock to its end (the caller reports the
+    /// overflow). How many were replayed: the caller counts them as accesses.
+    #[inline(always)]
+    pub fn replay_lane_hits(&mut self, memory: &mut MemorySystem, events: &[TraceEvent]) -> usize {
+        match memory.open_hit_run(&self.context) {
+            Some(OpenRun::Fixed(mut run)) => self.replay_run(&mut run, events),
+            Some(OpenRun::Any(mut run)) => self.replay_run(&mut run, events),
+            None => 0,
+        }
+    }
+
+    /// [`TracePlayer::replay_lane_hits`] through an open run.
+    #[inline(always)]
+    fn replay_run<D: DataRequests>(&mut self, run: &mut HitRun<'_, D>, events: &[TraceEvent]) -> usize {
+        let (mut now, mut sequence, mut checksum) = (self.now, self.accesses, self.data_checksum);
+        for event in events {
+            let TraceEvent::Access(access) = *event else { break };
+            if !access.vaddr.is_word_aligned() {
+                break;
+            }
+            let Some(hit) = run.find(access.vaddr, access.kind) else { break };
+            sequence += 1;
+            let is_write = access.kind == mmu_core::AccessKind::Write;
+            let value = if is_write { access.value.unwrap_or(sequence as u32) } else { 0 };
+            let request = MemRequest { kind: access.kind, vaddr: access.vaddr, width: Width::Word, value };
+            let answer = run.complete(now + self.cycles_per_access, hit, request);
+            now = answer.ready_at;
+            if !is_write {
+                checksum = (checksum ^ u64::from(answer.value)).wrapping_mul(FNV_PRIME);
+            }
+            if now == Cycle::new(u64::MAX) {
+                break;
+            }
+        }
+        let done = (sequence - self.accesses) as usize;
+        (self.now, self.accesses, self.data_checksum) = (now, sequence, checksum);
+        done
     }
 
     /// The rest of [`TracePlayer::access_memory`] past the hit path.

@@ -288,6 +288,19 @@ impl Os {
         }
     }
 
+    /// Counts `n` accesses by `pid` if it runs ([`Os::count_access_if_running`]
+    /// `n` times, for a process known to run); whether it does.
+    #[inline]
+    pub fn count_accesses_if_running(&mut self, pid: Pid, n: u64) -> bool {
+        match self.processes.get_mut(pid) {
+            Some(p) if p.state == ProcessState::Running => {
+                p.stats.accesses += n;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Counts a switch to `pid`.
     pub fn count_switch_in(&mut self, pid: Pid) {
         if let Some(p) = self.processes.get_mut(pid) {

@@ -328,6 +328,16 @@ impl<T: Copy> SetAssoc<T> {
         }
     }
 
+    /// What a use of an entry changes, for replaying hits apart from the
+    /// array: the stamps (written on use when the flag is set: LRU) and the
+    /// tick; `None` for a policy that keeps per-set use state instead.
+    pub(crate) fn use_clock(&mut self) -> Option<(&mut [u64], bool, &mut u64)> {
+        if self.track_on_use {
+            return None;
+        }
+        Some((&mut self.stamps, self.stamp_on_use, &mut self.tick))
+    }
+
     #[inline(never)]
     fn touch_tracked(&mut self, i: usize) {
         let (set, way) = if self.ways.is_power_of_two() {

@@ -165,6 +165,17 @@ impl TlbHierarchy {
         Some((L1Entry { l1: only, entry, side: Side::of(access), latency: side.latency }, t))
     }
 
+    /// Per side: its only L1's position (`usize::MAX` with none or several)
+    /// and the side's L1 latency.
+    pub(crate) fn single_l1s(&self) -> [(usize, Cycles); 2] {
+        self.single
+    }
+
+    /// The L1s, in config order.
+    pub(crate) fn l1s_mut(&mut self) -> &mut [Tlb] {
+        &mut self.l1
+    }
+
     /// The position of `hit`'s entry in its L1's array, which (with the side)
     /// is all [`TlbHierarchy::replay_l1`] needs.
     pub fn entry_index(hit: &L1Entry) -> usize {

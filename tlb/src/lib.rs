@@ -16,6 +16,7 @@ pub mod config;
 pub mod hierarchy;
 mod index;
 pub mod plru;
+pub mod replay;
 pub mod set_assoc;
 pub mod walk_cache;
 
@@ -25,5 +26,6 @@ pub use config::{
 };
 pub use hierarchy::{HierarchyLookup, InvalidationStats, L1Entry, TlbHierarchy};
 pub use plru::PlruTree;
+pub use replay::HitReplay;
 pub use set_assoc::{BySide, Evicted, FLUSH, ReferenceTap, Resident, Side, Tlb, TlbStats};
 pub use walk_cache::{CachedPointer, WalkCaches};

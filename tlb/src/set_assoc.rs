@@ -262,6 +262,17 @@ impl Tlb {
         self.tap = Some(Box::default());
     }
 
+    /// This TLB open for a run of hits of `side` costing `latency` each
+    /// ([`crate::replay::HitReplay`]); `None` while it records references or
+    /// with a policy that keeps per-set use state.
+    pub(crate) fn open_replay(&mut self, side: Side, latency: Cycles) -> Option<crate::replay::OpenL1<'_>> {
+        if self.tap.is_some() {
+            return None;
+        }
+        let (stamps, stamping, tick) = self.array.use_clock()?;
+        Some(crate::replay::OpenL1::new(stamps, stamping, tick, &mut self.sides[side.index()].hits, latency))
+    }
+
     /// The references recorded so far, if recording: the caller drains them.
     pub fn tap_mut(&mut self) -> Option<&mut ReferenceTap> {
         self.tap.as_deref_mut()

@@ -49,6 +49,20 @@ pub(crate) struct HitLane {
     shift: u32,
 }
 
+/// The parts of a lane key and slot that one context at one MMU epoch shares
+/// ([`HitLane::probe`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Probe<'a> {
+    slots: &'a [Slot; 3 * SLOTS],
+    /// [`HitLane::shift`].
+    shift: u32,
+    epoch: u64,
+    /// The ASID, placed as in a key.
+    asid_key: u64,
+    /// [`PrivilegeState::packed`].
+    privilege: u32,
+}
+
 /// A hit the lane replays ([`Mmu::replay_l1`]) and where its word is.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LaneHit {
@@ -95,6 +109,39 @@ impl HitLane {
         })
     }
 
+    /// What [`HitLane::find`] compares that stays the same from one access to
+    /// the next while nothing but lane hits happen: worked out once for a run of
+    /// them ([`MemorySystem::replay_lane_hits`](super::MemorySystem::replay_lane_hits)).
+    #[inline(always)]
+    pub(crate) fn probe(&self, epoch: u64, space: AddressSpace, privilege: &PrivilegeState) -> Probe<'_> {
+        Probe {
+            slots: &self.slots,
+            shift: self.shift,
+            epoch,
+            asid_key: u64::from(space.asid.as_u16()) << 32,
+            privilege: privilege.packed(),
+        }
+    }
+}
+
+impl Probe<'_> {
+    /// [`HitLane::find`] with the context and epoch of this probe.
+    #[inline(always)]
+    pub(crate) fn find(&self, vaddr: VirtAddr, kind: AccessKind) -> Option<LaneHit> {
+        let page = vaddr.as_u32() >> self.shift;
+        let slot = &self.slots[kind as usize * SLOTS + (page as usize & (SLOTS - 1))];
+        let found = slot.key == (u64::from(page) | self.asid_key)
+            && slot.epoch == self.epoch
+            && slot.privilege == self.privilege;
+        found.then(|| LaneHit {
+            paddr: u64::from(vaddr.as_u32()).wrapping_add(slot.delta),
+            side: Side::of(kind),
+            entry: slot.entry as usize,
+        })
+    }
+}
+
+impl HitLane {
     /// Remembers the L1 hit an access of `kind` to `vaddr` would find now, if
     /// any ([`Mmu::l1_hit_of`]); gives it, or `None` (the slot left as it was)
     /// when the access would not be an L1 hit that needs nothing more.

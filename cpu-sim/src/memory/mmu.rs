@@ -281,6 +281,11 @@ impl Mmu {
         self.tlbs.replay_l1(now, side, entry)
     }
 
+    /// The L1 TLBs open for a run of hits ([`tlb::TlbHierarchy::open_replay`]).
+    pub fn open_replay(&mut self) -> Option<tlb::HitReplay<'_>> {
+        self.tlbs.open_replay()
+    }
+
     /// [`Mmu::translate`] for an access re-executed after a page fault: its TLB and
     /// walk-cache lookups also count in their `retry_lookups` and `retry_misses`.
     #[inline(never)]

@@ -13,6 +13,7 @@
 
 mod faults;
 mod functional;
+mod hit_run;
 mod lane;
 pub mod mmu;
 mod oracle;
@@ -23,7 +24,9 @@ pub use oracle::CheckStats;
 
 use crate::config::MachineConfig;
 use crate::error::SimError;
+pub(crate) use hit_run::{HitRun, OpenRun};
 use lane::HitLane;
+pub(crate) use lane::LaneHit;
 use mmu::Mmu;
 use mmu_core::dram::RecordedDram;
 use mmu_core::event::{Event, Hex, Off, Recorder};
@@ -351,12 +354,20 @@ impl MemorySystem {
             Some(found) => found,
             None => self.fill_lane(space, &context.privilege, request)?,
         };
-        let ready = self.mmu.replay_l1(now, found.side, found.entry);
-        let paddr = PhysAddr::new(found.paddr);
+        Some(self.replay_lane_hit(now, found, request))
+    }
+
+    /// Completes the aligned `request` that `hit`, a current lane hit, serves:
+    /// the L1 hit counted and its entry touched, the OS told of the use, the
+    /// word moved; its value (0 for a store) and when it is done.
+    #[inline(always)]
+    pub(crate) fn replay_lane_hit(&mut self, now: Cycle, hit: LaneHit, request: MemRequest) -> Timed<u32> {
+        let ready = self.mmu.replay_l1(now, hit.side, hit.entry);
+        let paddr = PhysAddr::new(hit.paddr);
         let index = self.issued;
         self.issued += 1;
         self.os.touched(paddr, index);
-        Some(self.data(ready, paddr, request))
+        self.data(ready, paddr, request)
     }
 
     /// The hit lane's miss: the L1 hit `request` would find now, remembered, or

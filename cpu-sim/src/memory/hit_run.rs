@@ -1,0 +1,89 @@
+//! A run of hit-lane hits: the parts of the memory system a lane hit changes,
+//! opened once for a run of them (the L1 TLBs' use clocks and hit counts, the
+//! DRAM's data path, the OS's use tracking, the access numbering), so that
+//! each hit in the run is one probe and a few register updates. Every hit
+//! changes the state as [`MemorySystem::access_hit`] would; the run writes its
+//! counts back when dropped.
+
+use super::MemorySystem;
+use super::lane::{LaneHit, Probe};
+use mmu_core::dram::{DataRequests, FixedDataRun};
+use mmu_core::{AccessContext, AccessKind, Cycle, Dram, MemRequest, PhysAddr, Timed, VirtAddr};
+use os_model::Os;
+use tlb::HitReplay;
+
+/// The memory system open for a run of lane hits, its data requests going to
+/// `D` ([`MemorySystem::open_hit_run`]).
+pub(crate) struct HitRun<'a, D: DataRequests> {
+    probe: Probe<'a>,
+    tlbs: HitReplay<'a>,
+    data: D,
+    os: &'a mut Os,
+    /// The number of the next access ([`MemorySystem::issued`]), written back
+    /// when dropped.
+    issued: u64,
+    issued_home: &'a mut u64,
+}
+
+/// A [`HitRun`] with its data path: a `Fixed` DRAM's opened, any other the
+/// DRAM itself.
+pub(crate) enum OpenRun<'a> {
+    Fixed(HitRun<'a, FixedDataRun<'a>>),
+    Any(HitRun<'a, &'a mut Dram>),
+}
+
+impl<D: DataRequests> HitRun<'_, D> {
+    /// The hit the lane holds for an access of `kind` to `vaddr`, if any: a
+    /// miss leaves everything as it was (the run is over for it).
+    #[inline(always)]
+    pub(crate) fn find(&self, vaddr: VirtAddr, kind: AccessKind) -> Option<LaneHit> {
+        self.probe.find(vaddr, kind)
+    }
+
+    /// Completes the aligned word `request` that `hit` ([`HitRun::find`])
+    /// serves, issued at `now`: [`MemorySystem::replay_lane_hit`]. Its value
+    /// (0 for a store) and when it is done.
+    #[inline(always)]
+    pub(crate) fn complete(&mut self, now: Cycle, hit: LaneHit, request: MemRequest) -> Timed<u32> {
+        let ready = now + self.tlbs.hit(hit.side, hit.entry);
+        let paddr = PhysAddr::new(hit.paddr);
+        self.os.touched(paddr, self.issued);
+        self.issued += 1;
+        if request.kind == AccessKind::Write {
+            Timed { value: 0, ready_at: self.data.write_data(ready, paddr, request.value) }
+        } else {
+            self.data.read_data(ready, paddr)
+        }
+    }
+}
+
+impl<D: DataRequests> Drop for HitRun<'_, D> {
+    fn drop(&mut self) {
+        *self.issued_home = self.issued;
+    }
+}
+
+impl MemorySystem {
+    /// The memory system open for a run of lane hits in `context`
+    /// ([`HitRun`]); `None` when the lane serves nothing (no translation, the
+    /// lane off, an oracle on) or the L1s cannot be opened
+    /// ([`tlb::TlbHierarchy::open_replay`]): then each access goes through
+    /// [`MemorySystem::access_hit`].
+    #[inline]
+    pub(crate) fn open_hit_run(&mut self, context: &AccessContext) -> Option<OpenRun<'_>> {
+        let space = context.space?;
+        if !self.lane_on || self.oracle.is_some() {
+            return None;
+        }
+        let probe = self.lane.probe(self.mmu.epoch(), space, &context.privilege);
+        let tlbs = self.mmu.open_replay()?;
+        let (os, issued) = (&mut self.os, self.issued);
+        let issued_home = &mut self.issued;
+        Some(if self.dram.is_fixed() {
+            let data = self.dram.open_fixed_data()?;
+            OpenRun::Fixed(HitRun { probe, tlbs, data, os, issued, issued_home })
+        } else {
+            OpenRun::Any(HitRun { probe, tlbs, data: &mut self.dram, os, issued, issued_home })
+        })
+    }
+}

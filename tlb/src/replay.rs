@@ -1,0 +1,113 @@
+//! A run of L1 hits replayed one after another (cpu-sim's hit lane): each
+//! side's only L1 opened once, its use clock (the LRU stamps' tick) and hit
+//! count held in registers for the run and written back when it ends. Every
+//! hit stamps and counts exactly as [`Tlb::hit_again`](crate::Tlb::hit_again) would, so the TLBs end
+//! in the same state; this is about the cost of a hit, not its result.
+
+use crate::hierarchy::TlbHierarchy;
+use crate::set_assoc::Side;
+use mmu_core::Cycles;
+
+/// One side's only L1, open for a run of hits.
+pub(crate) struct OpenL1<'a> {
+    /// The LRU stamps, by entry position; empty when a use stamps nothing
+    /// (FIFO, random).
+    stamps: &'a mut [u64],
+    stamping: bool,
+    tick: u64,
+    tick_home: &'a mut u64,
+    hits: u64,
+    hits_home: &'a mut u64,
+    latency: Cycles,
+}
+
+impl<'a> OpenL1<'a> {
+    /// The parts of an L1 a hit changes, for hits of one side costing `latency`.
+    pub(crate) fn new(
+        stamps: &'a mut [u64],
+        stamping: bool,
+        tick_home: &'a mut u64,
+        hits_home: &'a mut u64,
+        latency: Cycles,
+    ) -> Self {
+        Self { stamps, stamping, tick: *tick_home, tick_home, hits: 0, hits_home, latency }
+    }
+}
+
+/// The L1s of both sides, open for a run of hits: made by
+/// [`TlbHierarchy::open_replay`], written back when dropped.
+pub struct HitReplay<'a> {
+    fetch: OpenL1<'a>,
+    data: OpenL1<'a>,
+}
+
+impl OpenL1<'_> {
+    #[inline(always)]
+    fn hit(&mut self, entry: usize) -> Cycles {
+        if self.stamping {
+            self.tick += 1;
+            self.stamps[entry] = self.tick;
+        }
+        self.hits += 1;
+        self.latency
+    }
+
+    fn write_back(&mut self) {
+        *self.tick_home = self.tick;
+        *self.hits_home += self.hits;
+    }
+}
+
+impl HitReplay<'_> {
+    /// Counts a hit of `side` on the entry at `entry` of the side's only L1 and
+    /// touches it ([`Tlb::hit_again`](crate::Tlb::hit_again)); how long the hit
+    /// took (the side's L1 latency). `entry` is a position
+    /// [`TlbHierarchy::entry_index`] gave for that side since the last fill or
+    /// invalidation.
+    #[inline(always)]
+    pub fn hit(&mut self, side: Side, entry: usize) -> Cycles {
+        // Two named sides, not an array indexed by side: each side's clock and
+        // count can then live in registers for the run.
+        match side {
+            Side::Instructions => self.fetch.hit(entry),
+            Side::Data => self.data.hit(entry),
+        }
+    }
+}
+
+impl Drop for HitReplay<'_> {
+    fn drop(&mut self) {
+        self.fetch.write_back();
+        self.data.write_back();
+    }
+}
+
+impl TlbHierarchy {
+    /// Opens both sides' L1s for a run of hits ([`HitReplay`]): `None` unless
+    /// each side has exactly one L1, the two are different TLBs, and neither
+    /// records references for a curve nor keeps per-set use state (tree-PLRU,
+    /// NRU); then [`TlbHierarchy::replay_l1`] replays hits one at a time.
+    pub fn open_replay(&mut self) -> Option<HitReplay<'_>> {
+        let [(fetch, fetch_latency), (data, data_latency)] = self.single_l1s();
+
+        if fetch == usize::MAX || data == usize::MAX || fetch == data {
+            return None;
+        }
+        let (fetch_l1, data_l1) = two_mut(self.l1s_mut(), fetch, data);
+        Some(HitReplay {
+            fetch: fetch_l1.open_replay(Side::Instructions, fetch_latency)?,
+            data: data_l1.open_replay(Side::Data, data_latency)?,
+        })
+    }
+}
+
+/// The elements at `a` and `b` (different) of `items`, both mutable.
+fn two_mut<T>(items: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
+    if a < b {
+        let (low, high) = items.split_at_mut(b);
+        (&mut low[a], &mut high[0])
+    } else {
+        let (low, high) = items.split_at_mut(a);
+        (&mut high[0], &mut low[b])
+    }
+}
