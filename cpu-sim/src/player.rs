@@ -157,7 +157,7 @@ impl TracePlayer {
     /// overflow). How many were replayed: the caller counts them as accesses.
     #[inline(always)]
     pub fn replay_lane_hits(&mut self, memory: &mut MemorySystem, events: &[TraceEvent]) -> usize {
-        match memory.open_hit_run(&self.context) {
+        match memory.open_hit_run(&self.context, self.cycles_per_access) {
             Some(OpenRun::Fixed(mut run)) => self.replay_run(&mut run, events),
             Some(OpenRun::Any(mut run)) => self.replay_run(&mut run, events),
             None => 0,
@@ -168,6 +168,7 @@ impl TracePlayer {
     #[inline(always)]
     fn replay_run<D: DataRequests>(&mut self, run: &mut HitRun<'_, D>, events: &[TraceEvent]) -> usize {
         let (mut now, mut sequence, mut checksum) = (self.now, self.accesses, self.data_checksum);
+        let events = &events[..events.len().min(run.hits_before_overflow(now))];
         for event in events {
             let TraceEvent::Access(access) = *event else { break };
             if !access.vaddr.is_word_aligned() {
@@ -178,12 +179,12 @@ impl TracePlayer {
             let is_write = access.kind == mmu_core::AccessKind::Write;
             let value = if is_write { access.value.unwrap_or(sequence as u32) } else { 0 };
             let request = MemRequest { kind: access.kind, vaddr: access.vaddr, width: Width::Word, value };
-            let answer = run.complete(now + self.cycles_per_access, hit, request);
+            let answer = run.complete(now, hit, request);
             now = answer.ready_at;
             if !is_write {
                 checksum = (checksum ^ u64::from(answer.value)).wrapping_mul(FNV_PRIME);
             }
-            if now == Cycle::new(u64::MAX) {
+            if !D::FIXED && now == Cycle::new(u64::MAX) {
                 break;
             }
         }

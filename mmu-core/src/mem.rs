@@ -29,29 +29,42 @@ pub trait PhysMem {
 
 const CHUNK_BITS: u32 = 12;
 const CHUNK_WORDS: usize = 1 << (CHUNK_BITS - 2);
+const CHUNK_BYTES: u64 = 1 << CHUNK_BITS;
+/// Chunks per directory: the span (4 MiB) whose allocated chunks are counted
+/// together, so a scan skips an empty one in one step.
 const DIR_BITS: u32 = 10;
-const DIR_ENTRIES: usize = 1 << DIR_BITS;
+const DIR_CHUNKS: u64 = 1 << DIR_BITS;
 
 type Chunk = [u32; CHUNK_WORDS];
-type Directory = [Option<Box<Chunk>>; DIR_ENTRIES];
 
 /// Word storage that allocates host memory only for the 4 KiB chunks written.
 ///
-/// A two-level radix over the physical address (4 MiB directories of 4 KiB chunks),
-/// so a lookup is two indexings and a 16 GiB space costs nothing until touched.
-/// Untouched memory reads as zero.
+/// A flat table of chunks indexed by the physical address's chunk number, so a
+/// lookup is one indexing: the table is allocated zeroed (the host maps its
+/// pages as they are first written), 8 bytes per 4 KiB of simulated memory, so
+/// the largest memory the formats address (16 GiB) reserves 32 MiB and uses a
+/// host page of it per 2 MiB touched. Allocated chunks are also counted per
+/// 4 MiB directory, so scans skip untouched directories in one step. Untouched
+/// memory reads as zero.
 pub struct SparseMemory {
     capacity_bytes: u64,
-    directories: Vec<Option<Box<Directory>>>,
+    chunks: Vec<Option<Box<Chunk>>>,
+    /// Allocated chunks per directory of [`DIR_CHUNKS`] chunks.
+    per_directory: Vec<u32>,
     chunks_allocated: u64,
 }
 
 impl SparseMemory {
     /// An all-zero memory of `capacity_bytes` (rounded up to whole chunks internally).
     pub fn new(capacity_bytes: u64) -> Self {
-        let dir_span = (CHUNK_WORDS as u64 * 4) << DIR_BITS;
-        let dirs = capacity_bytes.div_ceil(dir_span) as usize;
-        Self { capacity_bytes, directories: (0..dirs).map(|_| None).collect(), chunks_allocated: 0 }
+        let chunks = usize::try_from(capacity_bytes.div_ceil(CHUNK_BYTES)).unwrap_or(usize::MAX);
+        Self {
+            capacity_bytes,
+            // `None` is all zero bits: this is one zeroed allocation.
+            chunks: vec![None; chunks],
+            per_directory: vec![0; chunks.div_ceil(DIR_CHUNKS as usize)],
+            chunks_allocated: 0,
+        }
     }
 
     /// Bytes of simulated memory.
@@ -61,48 +74,46 @@ impl SparseMemory {
 
     /// Host bytes spent on chunks (a measure of the frames touched).
     pub fn host_bytes(&self) -> u64 {
-        self.chunks_allocated * (CHUNK_WORDS as u64 * 4)
+        self.chunks_allocated * CHUNK_BYTES
+    }
+
+    /// Whether the directory holding chunk `chunk` has no allocated chunk.
+    fn directory_empty(&self, chunk: u64) -> bool {
+        self.per_directory.get((chunk >> DIR_BITS) as usize).is_none_or(|&n| n == 0)
     }
 
     /// Host bytes spent on chunks that overlap `[start, start + bytes)`: how much of
     /// that range has ever held a non-zero word, at 4 KiB granularity.
     pub fn host_bytes_in(&self, start: PhysAddr, bytes: u64) -> u64 {
-        let chunk_bytes = CHUNK_WORDS as u64 * 4;
         let end = start.as_u64().saturating_add(bytes).min(self.capacity_bytes);
-        let mut chunk = start.as_u64() / chunk_bytes;
+        let mut chunk = start.as_u64() / CHUNK_BYTES;
         let mut allocated = 0;
-        while chunk * chunk_bytes < end {
-            let d = (chunk >> DIR_BITS) as usize;
-            match self.directories.get(d) {
-                Some(Some(dir)) => {
-                    allocated += u64::from(dir[(chunk as usize) & (DIR_ENTRIES - 1)].is_some());
-                    chunk += 1;
-                }
-                // A missing directory holds no chunk: skip to the next directory.
-                _ => chunk = (chunk | (DIR_ENTRIES as u64 - 1)) + 1,
+        while chunk * CHUNK_BYTES < end {
+            if self.directory_empty(chunk) {
+                // An empty directory holds no chunk: skip to the next directory.
+                chunk = (chunk | (DIR_CHUNKS - 1)) + 1;
+            } else {
+                allocated += u64::from(self.chunk(chunk).is_some());
+                chunk += 1;
             }
         }
-        allocated * chunk_bytes
+        allocated * CHUNK_BYTES
     }
 
     /// The start of the first allocated 4 KiB chunk from the one holding `start`
-    /// up to `end` (exclusive), `None` if there is none: it skips a missing
+    /// up to `end` (exclusive), `None` if there is none: it skips an empty
     /// directory (4 MiB) in one step, so a scan of a sparse range costs its
     /// directories and its allocated chunks, not its size.
     pub fn next_allocated(&self, start: PhysAddr, end: u64) -> Option<PhysAddr> {
-        let chunk_bytes = CHUNK_WORDS as u64 * 4;
         let end = end.min(self.capacity_bytes);
-        let mut chunk = start.as_u64() / chunk_bytes;
-        while chunk * chunk_bytes < end {
-            match self.directories.get((chunk >> DIR_BITS) as usize) {
-                Some(Some(dir)) => {
-                    if dir[(chunk as usize) & (DIR_ENTRIES - 1)].is_some() {
-                        return Some(PhysAddr::new(chunk * chunk_bytes));
-                    }
-                    chunk += 1;
-                }
-                Some(None) => chunk = (chunk | (DIR_ENTRIES as u64 - 1)) + 1,
-                None => return None,
+        let mut chunk = start.as_u64() / CHUNK_BYTES;
+        while chunk * CHUNK_BYTES < end {
+            if self.directory_empty(chunk) {
+                chunk = (chunk | (DIR_CHUNKS - 1)) + 1;
+            } else if self.chunk(chunk).is_some() {
+                return Some(PhysAddr::new(chunk * CHUNK_BYTES));
+            } else {
+                chunk += 1;
             }
         }
         None
@@ -114,23 +125,25 @@ impl SparseMemory {
         addr.as_u64() < self.capacity_bytes
     }
 
+    /// The chunk numbered `chunk`, if allocated.
     #[inline]
-    fn split(addr: PhysAddr) -> (usize, usize, usize) {
+    fn chunk(&self, chunk: u64) -> Option<&Chunk> {
+        self.chunks.get(usize::try_from(chunk).ok()?)?.as_deref()
+    }
+
+    /// The chunk number and the word's index in it.
+    #[inline]
+    fn split(addr: PhysAddr) -> (u64, usize) {
         let a = addr.as_u64();
-        let word = ((a >> 2) as usize) & (CHUNK_WORDS - 1);
-        let chunk = a >> CHUNK_BITS;
-        ((chunk >> DIR_BITS) as usize, (chunk as usize) & (DIR_ENTRIES - 1), word)
+        (a >> CHUNK_BITS, ((a >> 2) as usize) & (CHUNK_WORDS - 1))
     }
 
     /// The word at `addr` (aligned down to 4 bytes); zero outside the memory.
     #[inline]
     pub fn load(&self, addr: PhysAddr) -> u32 {
-        let (d, c, w) = Self::split(addr);
-        match self.directories.get(d) {
-            Some(Some(dir)) => match &dir[c] {
-                Some(chunk) => chunk[w],
-                None => 0,
-            },
+        let (c, w) = Self::split(addr);
+        match self.chunks.get(c as usize) {
+            Some(Some(chunk)) => chunk[w],
             _ => 0,
         }
     }
@@ -139,13 +152,11 @@ impl SparseMemory {
     /// which callers rule out with [`SparseMemory::contains`].
     #[inline]
     pub fn store(&mut self, addr: PhysAddr, value: u32) {
-        let (d, c, w) = Self::split(addr);
-        // The common case, a word of a chunk written before: two indexings.
-        if let Some(Some(dir)) = self.directories.get_mut(d) {
-            if let Some(chunk) = &mut dir[c] {
-                chunk[w] = value;
-                return;
-            }
+        let (c, w) = Self::split(addr);
+        // The common case, a word of a chunk written before: one indexing.
+        if let Some(Some(chunk)) = self.chunks.get_mut(c as usize) {
+            chunk[w] = value;
+            return;
         }
         self.store_new(addr, value);
     }
@@ -154,25 +165,20 @@ impl SparseMemory {
     #[cold]
     #[inline(never)]
     fn store_new(&mut self, addr: PhysAddr, value: u32) {
-        if !self.contains(addr) {
-            return;
+        if !self.contains(addr) || value == 0 {
+            return; // storing zero into an untouched chunk changes nothing
         }
-        let (d, c, w) = Self::split(addr);
-        let dir = self.directories[d].get_or_insert_with(|| {
-            let empty: Vec<Option<Box<Chunk>>> = (0..DIR_ENTRIES).map(|_| None).collect();
-            empty.into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("length is DIR_ENTRIES"))
-        });
-        let slot = &mut dir[c];
-        if slot.is_none() {
-            if value == 0 {
-                return; // storing zero into an untouched chunk changes nothing
-            }
-            *slot = Some(Box::new([0; CHUNK_WORDS]));
-            self.chunks_allocated += 1;
+        let (c, w) = Self::split(addr);
+        self.allocate(c)[w] = value;
+    }
+
+    /// Allocates the (untouched, inside the memory) chunk numbered `chunk`, zeroed.
+    fn allocate(&mut self, chunk: u64) -> &mut Chunk {
+        self.chunks_allocated += 1;
+        if let Some(count) = self.per_directory.get_mut((chunk >> DIR_BITS) as usize) {
+            *count += 1;
         }
-        if let Some(chunk) = slot {
-            chunk[w] = value;
-        }
+        self.chunks[chunk as usize].insert(Box::new([0; CHUNK_WORDS]))
     }
 
     /// Reads `out.len()` consecutive words from `addr` (word aligned), a chunk at a
@@ -181,14 +187,11 @@ impl SparseMemory {
         let mut done = 0;
         while done < out.len() {
             let a = addr.as_u64() + 4 * done as u64;
-            let (d, c, w) = Self::split(PhysAddr::new(a));
+            let (c, w) = Self::split(PhysAddr::new(a));
             let n = (CHUNK_WORDS - w).min(out.len() - done);
             let dst = &mut out[done..done + n];
-            match self.directories.get(d) {
-                Some(Some(dir)) if a < self.capacity_bytes => match &dir[c] {
-                    Some(chunk) => dst.copy_from_slice(&chunk[w..w + n]),
-                    None => dst.fill(0),
-                },
+            match self.chunk(c) {
+                Some(chunk) if a < self.capacity_bytes => dst.copy_from_slice(&chunk[w..w + n]),
                 _ => dst.fill(0),
             }
             done += n;
@@ -202,30 +205,16 @@ impl SparseMemory {
         let mut done = 0;
         while done < words.len() {
             let a = addr.as_u64() + 4 * done as u64;
-            let (d, c, w) = Self::split(PhysAddr::new(a));
+            let (c, w) = Self::split(PhysAddr::new(a));
             let n = (CHUNK_WORDS - w).min(words.len() - done);
             let src = &words[done..done + n];
             done += n;
             if !self.contains(PhysAddr::new(a)) {
                 continue;
             }
-            let zeros = src.iter().all(|&v| v == 0);
-            let Some(dir) = self.directories.get_mut(d) else { continue };
-            if dir.is_none() && zeros {
-                continue;
-            }
-            let dir = dir.get_or_insert_with(|| {
-                let empty: Vec<Option<Box<Chunk>>> = (0..DIR_ENTRIES).map(|_| None).collect();
-                empty.into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("length is DIR_ENTRIES"))
-            });
-            match &mut dir[c] {
+            match &mut self.chunks[c as usize] {
                 Some(chunk) => chunk[w..w + n].copy_from_slice(src),
-                slot @ None if !zeros => {
-                    let mut chunk = Box::new([0; CHUNK_WORDS]);
-                    chunk[w..w + n].copy_from_slice(src);
-                    *slot = Some(chunk);
-                    self.chunks_allocated += 1;
-                }
+                None if src.iter().any(|&v| v != 0) => self.allocate(c)[w..w + n].copy_from_slice(src),
                 None => {}
             }
         }
@@ -233,26 +222,24 @@ impl SparseMemory {
 
     /// Zeroes `bytes` bytes from `addr` (both word aligned), freeing whole chunks.
     pub fn zero(&mut self, addr: PhysAddr, bytes: u64) {
-        let chunk_bytes = CHUNK_WORDS as u64 * 4;
         let mut a = addr.as_u64();
         let end = a.saturating_add(bytes).min(self.capacity_bytes);
         while a < end {
-            let (d, c, _) = Self::split(PhysAddr::new(a));
-            let chunk_start = a & !(chunk_bytes - 1);
-            if a == chunk_start && end - a >= chunk_bytes {
-                if let Some(Some(dir)) = self.directories.get_mut(d) {
-                    if dir[c].take().is_some() {
-                        self.chunks_allocated -= 1;
+            let (c, _) = Self::split(PhysAddr::new(a));
+            let chunk_start = a & !(CHUNK_BYTES - 1);
+            if a == chunk_start && end - a >= CHUNK_BYTES {
+                if self.chunks[c as usize].take().is_some() {
+                    self.chunks_allocated -= 1;
+                    if let Some(count) = self.per_directory.get_mut((c >> DIR_BITS) as usize) {
+                        *count -= 1;
                     }
                 }
-                a += chunk_bytes;
+                a += CHUNK_BYTES;
             } else {
-                let stop = (chunk_start + chunk_bytes).min(end);
-                if let Some(Some(dir)) = self.directories.get_mut(d) {
-                    if let Some(chunk) = &mut dir[c] {
-                        for word in (a..stop).step_by(4) {
-                            chunk[((word >> 2) as usize) & (CHUNK_WORDS - 1)] = 0;
-                        }
+                let stop = (chunk_start + CHUNK_BYTES).min(end);
+                if let Some(chunk) = &mut self.chunks[c as usize] {
+                    for word in (a..stop).step_by(4) {
+                        chunk[((word >> 2) as usize) & (CHUNK_WORDS - 1)] = 0;
                     }
                 }
                 a = stop;

@@ -75,6 +75,16 @@ impl HitReplay<'_> {
     }
 }
 
+impl HitReplay<'_> {
+    /// The L1 latency of a hit of `side`.
+    pub fn latency(&self, side: Side) -> Cycles {
+        match side {
+            Side::Instructions => self.fetch.latency,
+            Side::Data => self.data.latency,
+        }
+    }
+}
+
 impl Drop for HitReplay<'_> {
     fn drop(&mut self) {
         self.fetch.write_back();

@@ -8,9 +8,9 @@
 use super::MemorySystem;
 use super::lane::{LaneHit, Probe};
 use mmu_core::dram::{DataRequests, FixedDataRun};
-use mmu_core::{AccessContext, AccessKind, Cycle, Dram, MemRequest, PhysAddr, Timed, VirtAddr};
+use mmu_core::{AccessContext, AccessKind, Cycle, Cycles, Dram, MemRequest, PhysAddr, Timed, VirtAddr};
 use os_model::Os;
-use tlb::HitReplay;
+use tlb::{HitReplay, Side};
 
 /// The memory system open for a run of lane hits, its data requests going to
 /// `D` ([`MemorySystem::open_hit_run`]).
@@ -19,6 +19,13 @@ pub(crate) struct HitRun<'a, D: DataRequests> {
     tlbs: HitReplay<'a>,
     data: D,
     os: &'a mut Os,
+    /// The CPU's own cycles per access.
+    cpu_cycles: Cycles,
+    /// With a fixed DRAM latency ([`DataRequests::FIXED`]), what a hit of each
+    /// side takes from issue to done: the CPU's cycles, the L1's latency and
+    /// the DRAM's, added once.
+    fetch_cost: Cycles,
+    data_cost: Cycles,
     /// The number of the next access ([`MemorySystem::issued`]), written back
     /// when dropped.
     issued: u64,
@@ -41,19 +48,42 @@ impl<D: DataRequests> HitRun<'_, D> {
     }
 
     /// Completes the aligned word `request` that `hit` ([`HitRun::find`])
-    /// serves, issued at `now`: [`MemorySystem::replay_lane_hit`]. Its value
-    /// (0 for a store) and when it is done.
+    /// serves, issued at `now` (before the CPU's own cycles): as
+    /// [`MemorySystem::replay_lane_hit`] of it at `now` plus those cycles. Its
+    /// value (0 for a store) and when it is done.
     #[inline(always)]
     pub(crate) fn complete(&mut self, now: Cycle, hit: LaneHit, request: MemRequest) -> Timed<u32> {
-        let ready = now + self.tlbs.hit(hit.side, hit.entry);
+        let at_dram = now + self.cpu_cycles + self.tlbs.hit(hit.side, hit.entry);
         let paddr = PhysAddr::new(hit.paddr);
         self.os.touched(paddr, self.issued);
         self.issued += 1;
-        if request.kind == AccessKind::Write {
-            Timed { value: 0, ready_at: self.data.write_data(ready, paddr, request.value) }
+        let done = if request.kind == AccessKind::Write {
+            Timed { value: 0, ready_at: self.data.write_data(at_dram, paddr, request.value) }
         } else {
-            self.data.read_data(ready, paddr)
+            self.data.read_data(at_dram, paddr)
+        };
+        if D::FIXED {
+            // The same sum, added once (saturating addition of costs is associative).
+            let cost = match hit.side {
+                Side::Instructions => self.fetch_cost,
+                Side::Data => self.data_cost,
+            };
+            Timed { value: done.value, ready_at: now + cost }
+        } else {
+            done
         }
+    }
+
+    /// How many hits from `now` on cannot take the clock to its end: all of
+    /// them (`usize::MAX`) unless the DRAM's latency is fixed, when each takes
+    /// at most the dearer side's cost (then the caller need not look).
+    #[inline]
+    pub(crate) fn hits_before_overflow(&self, now: Cycle) -> usize {
+        let step = self.fetch_cost.max(self.data_cost).as_u64();
+        if !D::FIXED || step == 0 {
+            return usize::MAX;
+        }
+        usize::try_from((u64::MAX - 1 - now.as_u64().min(u64::MAX - 1)) / step).unwrap_or(usize::MAX)
     }
 }
 
@@ -70,7 +100,11 @@ impl MemorySystem {
     /// ([`tlb::TlbHierarchy::open_replay`]): then each access goes through
     /// [`MemorySystem::access_hit`].
     #[inline]
-    pub(crate) fn open_hit_run(&mut self, context: &AccessContext) -> Option<OpenRun<'_>> {
+    pub(crate) fn open_hit_run(
+        &mut self,
+        context: &AccessContext,
+        cpu_cycles: Cycles,
+    ) -> Option<OpenRun<'_>> {
         let space = context.space?;
         if !self.lane_on || self.oracle.is_some() {
             return None;
@@ -79,11 +113,37 @@ impl MemorySystem {
         let tlbs = self.mmu.open_replay()?;
         let (os, issued) = (&mut self.os, self.issued);
         let issued_home = &mut self.issued;
+        let costs = |data: &dyn Fn() -> Cycles| {
+            let cost = |side| cpu_cycles + tlbs.latency(side) + data();
+            (cost(Side::Instructions), cost(Side::Data))
+        };
         Some(if self.dram.is_fixed() {
             let data = self.dram.open_fixed_data()?;
-            OpenRun::Fixed(HitRun { probe, tlbs, data, os, issued, issued_home })
+            let (fetch_cost, data_cost) = costs(&|| data.fixed_latency());
+            OpenRun::Fixed(HitRun {
+                probe,
+                tlbs,
+                data,
+                os,
+                cpu_cycles,
+                fetch_cost,
+                data_cost,
+                issued,
+                issued_home,
+            })
         } else {
-            OpenRun::Any(HitRun { probe, tlbs, data: &mut self.dram, os, issued, issued_home })
+            let (fetch_cost, data_cost) = costs(&|| Cycles::ZERO);
+            OpenRun::Any(HitRun {
+                probe,
+                tlbs,
+                data: &mut self.dram,
+                os,
+                cpu_cycles,
+                fetch_cost,
+                data_cost,
+                issued,
+                issued_home,
+            })
         })
     }
 }

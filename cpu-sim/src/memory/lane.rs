@@ -23,22 +23,21 @@ const SLOTS: usize = 64;
 /// One remembered page.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
-    /// The page number and ASID ([`HitLane::place`]); [`Slot::EMPTY`]'s matches none.
+    /// The page number, ASID and privilege state ([`HitLane::place`]);
+    /// [`Slot::EMPTY`]'s matches none.
     key: u64,
     /// The MMU epoch the hit was noted at ([`Mmu::epoch`]).
     epoch: u64,
     /// The physical address of the page's first byte less the virtual one's
     /// (wrapping): a virtual address plus `delta` is its physical one.
     delta: u64,
-    /// The privilege state, [`PrivilegeState::packed`].
-    privilege: u32,
     /// The entry's position in the side's only L1 ([`Mmu::parts_of`]).
     entry: u32,
 }
 
 impl Slot {
-    /// Matches no key: a key is below 2^48.
-    const EMPTY: Slot = Slot { key: u64::MAX, epoch: 0, delta: 0, privilege: 0, entry: 0 };
+    /// Matches no key: a key is below 2^59.
+    const EMPTY: Slot = Slot { key: u64::MAX, epoch: 0, delta: 0, entry: 0 };
 }
 
 /// The hit lane: [`SLOTS`] slots per kind of access.
@@ -57,10 +56,20 @@ pub(crate) struct Probe<'a> {
     /// [`HitLane::shift`].
     shift: u32,
     epoch: u64,
-    /// The ASID, placed as in a key.
-    asid_key: u64,
-    /// [`PrivilegeState::packed`].
-    privilege: u32,
+    /// The ASID and privilege state, placed as in a key ([`context_key`]).
+    context_key: u64,
+}
+
+/// The part of a key that names the context: the ASID above the page number
+/// (bits 32-47) and the privilege state above it (bits 48-58: the mode, then
+/// SUM, MXR and WP, one bit each).
+#[inline(always)]
+fn context_key(space: AddressSpace, privilege: &PrivilegeState) -> u64 {
+    let privilege = u64::from(privilege.mode as u8)
+        | u64::from(privilege.sum) << 8
+        | u64::from(privilege.mxr) << 9
+        | u64::from(privilege.write_protect) << 10;
+    u64::from(space.asid.as_u16()) << 32 | privilege << 48
 }
 
 /// A hit the lane replays ([`Mmu::replay_l1`]) and where its word is.
@@ -79,12 +88,19 @@ impl HitLane {
         Self { slots: Box::new([Slot::EMPTY; 3 * SLOTS]), shift }
     }
 
-    /// The slot index and key of `vaddr` for an access of `kind` in `space`: the
-    /// page number and the ASID in one word.
+    /// The slot index and key of `vaddr` for an access of `kind` in `space` at
+    /// `privilege`: the page number and the context ([`context_key`]) in one
+    /// word.
     #[inline(always)]
-    fn place(&self, space: AddressSpace, vaddr: VirtAddr, kind: AccessKind) -> (usize, u64) {
+    fn place(
+        &self,
+        space: AddressSpace,
+        privilege: &PrivilegeState,
+        vaddr: VirtAddr,
+        kind: AccessKind,
+    ) -> (usize, u64) {
         let page = vaddr.as_u32() >> self.shift;
-        let key = u64::from(page) | u64::from(space.asid.as_u16()) << 32;
+        let key = u64::from(page) | context_key(space, privilege);
         (kind as usize * SLOTS + (page as usize & (SLOTS - 1)), key)
     }
 
@@ -99,9 +115,9 @@ impl HitLane {
         vaddr: VirtAddr,
         kind: AccessKind,
     ) -> Option<LaneHit> {
-        let (index, key) = self.place(space, vaddr, kind);
+        let (index, key) = self.place(space, privilege, vaddr, kind);
         let slot = &self.slots[index];
-        let found = slot.key == key && slot.epoch == epoch && slot.privilege == privilege.packed();
+        let found = slot.key == key && slot.epoch == epoch;
         found.then(|| LaneHit {
             paddr: u64::from(vaddr.as_u32()).wrapping_add(slot.delta),
             side: Side::of(kind),
@@ -114,13 +130,7 @@ impl HitLane {
     /// them ([`MemorySystem::replay_lane_hits`](super::MemorySystem::replay_lane_hits)).
     #[inline(always)]
     pub(crate) fn probe(&self, epoch: u64, space: AddressSpace, privilege: &PrivilegeState) -> Probe<'_> {
-        Probe {
-            slots: &self.slots,
-            shift: self.shift,
-            epoch,
-            asid_key: u64::from(space.asid.as_u16()) << 32,
-            privilege: privilege.packed(),
-        }
+        Probe { slots: &self.slots, shift: self.shift, epoch, context_key: context_key(space, privilege) }
     }
 }
 
@@ -130,9 +140,7 @@ impl Probe<'_> {
     pub(crate) fn find(&self, vaddr: VirtAddr, kind: AccessKind) -> Option<LaneHit> {
         let page = vaddr.as_u32() >> self.shift;
         let slot = &self.slots[kind as usize * SLOTS + (page as usize & (SLOTS - 1))];
-        let found = slot.key == (u64::from(page) | self.asid_key)
-            && slot.epoch == self.epoch
-            && slot.privilege == self.privilege;
+        let found = slot.key == (u64::from(page) | self.context_key) && slot.epoch == self.epoch;
         found.then(|| LaneHit {
             paddr: u64::from(vaddr.as_u32()).wrapping_add(slot.delta),
             side: Side::of(kind),
@@ -156,9 +164,9 @@ impl HitLane {
     ) -> Option<LaneHit> {
         let (hit, paddr) = mmu.l1_hit_of(space, privilege, vaddr, kind)?;
         let (epoch, entry) = Mmu::parts_of(&hit);
-        let (index, key) = self.place(space, vaddr, kind);
+        let (index, key) = self.place(space, privilege, vaddr, kind);
         let delta = paddr.as_u64().wrapping_sub(u64::from(vaddr.as_u32()));
-        self.slots[index] = Slot { key, epoch, delta, privilege: privilege.packed(), entry: entry as u32 };
+        self.slots[index] = Slot { key, epoch, delta, entry: entry as u32 };
         Some(LaneHit { paddr: paddr.as_u64(), side: Side::of(kind), entry })
     }
 

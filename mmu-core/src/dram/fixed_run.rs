@@ -22,6 +22,12 @@ pub struct FixedDataRun<'a> {
 /// Where a run of data requests goes: the whole [`Dram`] (any timing) or a
 /// [`FixedDataRun`]. The same values, times and counts either way.
 pub trait DataRequests {
+    /// Whether every data request takes [`DataRequests::fixed_latency`]: the
+    /// caller may then time a run's requests itself (the answers' times are
+    /// the same).
+    const FIXED: bool;
+    /// The latency of every data request when [`DataRequests::FIXED`]; zero otherwise.
+    fn fixed_latency(&self) -> Cycles;
     /// [`PhysMem::read`] of the data word at `addr`, issued at `now`.
     fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32>;
     /// [`PhysMem::write`] of the data word at `addr`, issued at `now`.
@@ -29,6 +35,10 @@ pub trait DataRequests {
 }
 
 impl DataRequests for Dram {
+    const FIXED: bool = false;
+    fn fixed_latency(&self) -> Cycles {
+        Cycles::ZERO
+    }
     #[inline(always)]
     fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32> {
         self.read(now, addr, Traffic::Data)
@@ -40,6 +50,10 @@ impl DataRequests for Dram {
 }
 
 impl DataRequests for FixedDataRun<'_> {
+    const FIXED: bool = true;
+    fn fixed_latency(&self) -> Cycles {
+        self.latency
+    }
     #[inline(always)]
     fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32> {
         self.reads += 1;
@@ -84,6 +98,10 @@ impl Dram {
 }
 
 impl<T: DataRequests> DataRequests for &mut T {
+    const FIXED: bool = T::FIXED;
+    fn fixed_latency(&self) -> Cycles {
+        (**self).fixed_latency()
+    }
     #[inline(always)]
     fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32> {
         (**self).read_data(now, addr)
