@@ -159,7 +159,7 @@ impl TracePlayer {
     pub fn replay_lane_hits(&mut self, memory: &mut MemorySystem, events: &[TraceEvent]) -> usize {
         match memory.open_hit_run(&self.context, self.cycles_per_access) {
             Some(OpenRun::Fixed(mut run)) => self.replay_run(&mut run, events),
-            Some(OpenRun::Any(mut run)) => self.replay_run(&mut run, events),
+            Some(OpenRun::Banked(mut run)) => self.replay_run(&mut run, events),
             None => 0,
         }
     }

@@ -5,11 +5,11 @@
 //! in the same state; this is about the cost of a hit, not its result.
 
 use crate::hierarchy::TlbHierarchy;
-use crate::set_assoc::Side;
+use crate::set_assoc::{Side, Tlb};
 use mmu_core::Cycles;
 
 /// One side's only L1, open for a run of hits.
-pub(crate) struct OpenL1<'a> {
+struct OpenL1<'a> {
     /// The LRU stamps, by entry position; empty when a use stamps nothing
     /// (FIFO, random).
     stamps: &'a mut [u64],
@@ -22,8 +22,14 @@ pub(crate) struct OpenL1<'a> {
 }
 
 impl<'a> OpenL1<'a> {
+    /// `l1` open for hits of `side` costing `latency` each ([`Tlb::hit_parts`]).
+    fn of(l1: &'a mut Tlb, side: Side, latency: Cycles) -> Option<Self> {
+        let (stamps, stamping, tick, hits) = l1.hit_parts(side)?;
+        Some(Self::new(stamps, stamping, tick, hits, latency))
+    }
+
     /// The parts of an L1 a hit changes, for hits of one side costing `latency`.
-    pub(crate) fn new(
+    fn new(
         stamps: &'a mut [u64],
         stamping: bool,
         tick_home: &'a mut u64,
@@ -105,8 +111,8 @@ impl TlbHierarchy {
         }
         let (fetch_l1, data_l1) = two_mut(self.l1s_mut(), fetch, data);
         Some(HitReplay {
-            fetch: fetch_l1.open_replay(Side::Instructions, fetch_latency)?,
-            data: data_l1.open_replay(Side::Data, data_latency)?,
+            fetch: OpenL1::of(fetch_l1, Side::Instructions, fetch_latency)?,
+            data: OpenL1::of(data_l1, Side::Data, data_latency)?,
         })
     }
 }

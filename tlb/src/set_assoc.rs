@@ -262,15 +262,16 @@ impl Tlb {
         self.tap = Some(Box::default());
     }
 
-    /// This TLB open for a run of hits of `side` costing `latency` each
-    /// ([`crate::replay::HitReplay`]); `None` while it records references or
-    /// with a policy that keeps per-set use state.
-    pub(crate) fn open_replay(&mut self, side: Side, latency: Cycles) -> Option<crate::replay::OpenL1<'_>> {
+    /// What a hit of `side` changes, apart, for replaying a run of hits: the
+    /// stamps, whether a use stamps (LRU), the use clock and the side's hit
+    /// count; `None` while this TLB records references or with a policy that
+    /// keeps per-set use state.
+    pub(crate) fn hit_parts(&mut self, side: Side) -> Option<(&mut [u64], bool, &mut u64, &mut u64)> {
         if self.tap.is_some() {
             return None;
         }
         let (stamps, stamping, tick) = self.array.use_clock()?;
-        Some(crate::replay::OpenL1::new(stamps, stamping, tick, &mut self.sides[side.index()].hits, latency))
+        Some((stamps, stamping, tick, &mut self.sides[side.index()].hits))
     }
 
     /// The references recorded so far, if recording: the caller drains them.

@@ -7,8 +7,8 @@
 
 use super::MemorySystem;
 use super::lane::{LaneHit, Probe};
-use mmu_core::dram::{DataRequests, FixedDataRun};
-use mmu_core::{AccessContext, AccessKind, Cycle, Cycles, Dram, MemRequest, PhysAddr, Timed, VirtAddr};
+use mmu_core::dram::{BankedDataRun, DataRequests, DataRun, FixedDataRun};
+use mmu_core::{AccessContext, AccessKind, Cycle, Cycles, MemRequest, PhysAddr, Timed, VirtAddr};
 use os_model::Os;
 use tlb::{HitReplay, Side};
 
@@ -32,11 +32,12 @@ pub(crate) struct HitRun<'a, D: DataRequests> {
     issued_home: &'a mut u64,
 }
 
-/// A [`HitRun`] with its data path: a `Fixed` DRAM's opened, any other the
-/// DRAM itself.
+/// A [`HitRun`] with its DRAM's data path ([`mmu_core::Dram::open_data`]).
+// One per run of hits, on the stack: boxing the larger would allocate per run.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum OpenRun<'a> {
     Fixed(HitRun<'a, FixedDataRun<'a>>),
-    Any(HitRun<'a, &'a mut Dram>),
+    Banked(HitRun<'a, BankedDataRun<'a>>),
 }
 
 impl<D: DataRequests> HitRun<'_, D> {
@@ -113,14 +114,15 @@ impl MemorySystem {
         let tlbs = self.mmu.open_replay()?;
         let (os, issued) = (&mut self.os, self.issued);
         let issued_home = &mut self.issued;
-        let costs = |data: &dyn Fn() -> Cycles| {
-            let cost = |side| cpu_cycles + tlbs.latency(side) + data();
-            (cost(Side::Instructions), cost(Side::Data))
+        let data = self.dram.open_data();
+        let fixed = match &data {
+            DataRun::Fixed(run) => run.fixed_latency(),
+            DataRun::Banked(_) => Cycles::ZERO,
         };
-        Some(if self.dram.is_fixed() {
-            let data = self.dram.open_fixed_data()?;
-            let (fetch_cost, data_cost) = costs(&|| data.fixed_latency());
-            OpenRun::Fixed(HitRun {
+        let cost = |side| cpu_cycles + tlbs.latency(side) + fixed;
+        let (fetch_cost, data_cost) = (cost(Side::Instructions), cost(Side::Data));
+        Some(match data {
+            DataRun::Fixed(data) => OpenRun::Fixed(HitRun {
                 probe,
                 tlbs,
                 data,
@@ -130,20 +132,18 @@ impl MemorySystem {
                 data_cost,
                 issued,
                 issued_home,
-            })
-        } else {
-            let (fetch_cost, data_cost) = costs(&|| Cycles::ZERO);
-            OpenRun::Any(HitRun {
+            }),
+            DataRun::Banked(data) => OpenRun::Banked(HitRun {
                 probe,
                 tlbs,
-                data: &mut self.dram,
+                data,
                 os,
                 cpu_cycles,
                 fetch_cost,
                 data_cost,
                 issued,
                 issued_home,
-            })
+            }),
         })
     }
 }

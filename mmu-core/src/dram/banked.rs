@@ -125,7 +125,7 @@ fn fuse(lowest_first: [FieldLayout; 3]) -> Option<Extract> {
 
 /// One bank's state.
 #[derive(Clone, Copy, Debug, Default)]
-struct Bank {
+pub(super) struct Bank {
     /// The row in the row buffer, `None` when precharged.
     open_row: Option<u32>,
     /// The first cycle the bank accepts a new request.
@@ -134,8 +134,11 @@ struct Bank {
     activated_at: Cycle,
 }
 
-/// The bank state machine of a `Banked` DRAM.
-pub(super) struct Banked {
+/// Where an address lands and what each step costs: everything of a
+/// `Banked` DRAM but its banks' state, so a run of requests can hold it apart
+/// from the banks it changes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct BankMap {
     channel: Extract,
     rank: Extract,
     bank: Extract,
@@ -153,6 +156,11 @@ pub(super) struct Banked {
     t_burst: Cycles,
     /// tCL + tBURST: every request pays it once its row is open.
     column_access: Cycles,
+}
+
+/// The bank state machine of a `Banked` DRAM.
+pub(super) struct Banked {
+    map: BankMap,
     banks: Vec<Bank>,
 }
 
@@ -160,46 +168,7 @@ fn log2(x: u64) -> u32 {
     x.trailing_zeros()
 }
 
-impl Banked {
-    /// All banks closed and idle, from a validated banked config.
-    pub(super) fn new(config: &DramConfig) -> Self {
-        let DramTiming::Banked { channels, ranks, banks, policy, t_rcd, t_cl, t_rp, t_ras, t_burst, .. } =
-            &config.timing
-        else {
-            // Dram::new only builds a Banked from a banked config.
-            unreachable!("Banked::new called with a Fixed timing config")
-        };
-        let total_banks = u64::from(*channels) * u64::from(*ranks) * u64::from(*banks);
-        let fields = layout(config);
-        let field = |f: AddressField| fields[f as usize];
-        // The bank index concatenates channel, rank and bank, the bank lowest.
-        let bank_bits = field(AddressField::Bank).width;
-        let rank_bits = field(AddressField::Rank).width;
-        let channel = Extract::new(field(AddressField::Channel), rank_bits + bank_bits);
-        let rank = Extract::new(field(AddressField::Rank), bank_bits);
-        let bank = Extract::new(field(AddressField::Bank), 0);
-        let fused_bank =
-            fuse([field(AddressField::Bank), field(AddressField::Rank), field(AddressField::Channel)]);
-        let row = Extract::new(field(AddressField::Row), 0);
-        let column = Extract::new(field(AddressField::Column), 0);
-        Self {
-            channel,
-            rank,
-            bank,
-            fused_bank,
-            row,
-            column,
-            policy: *policy,
-            t_rcd: *t_rcd,
-            t_rp: *t_rp,
-            t_ras: *t_ras,
-            t_cl: *t_cl,
-            t_burst: *t_burst,
-            column_access: *t_cl + *t_burst,
-            banks: vec![Bank::default(); total_banks as usize],
-        }
-    }
-
+impl BankMap {
     /// The coordinates of `addr`.
     #[inline]
     pub(super) fn decode(&self, addr: PhysAddr) -> DramCoordinates {
@@ -226,11 +195,11 @@ impl Banked {
 
     /// Serves one request issued at `now`: when its data is ready, and what it found.
     #[inline(always)]
-    pub(super) fn access(&mut self, now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
+    pub(super) fn access(&self, banks: &mut [Bank], now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
         let row = self.row.of(addr.as_u64()) as u32;
         let index = self.bank_index(addr.as_u64());
         let (t_rcd, t_rp, t_ras, column_access) = (self.t_rcd, self.t_rp, self.t_ras, self.column_access);
-        let bank = &mut self.banks[index];
+        let bank = &mut banks[index];
         // A busy bank finishes what it is doing first.
         let start = now.max(bank.ready_at);
         match self.policy {
@@ -263,6 +232,72 @@ impl Banked {
             }
         }
     }
+}
+
+impl Banked {
+    /// All banks closed and idle, from a validated banked config.
+    pub(super) fn new(config: &DramConfig) -> Self {
+        let DramTiming::Banked { channels, ranks, banks, policy, t_rcd, t_cl, t_rp, t_ras, t_burst, .. } =
+            &config.timing
+        else {
+            // Dram::new only builds a Banked from a banked config.
+            unreachable!("Banked::new called with a Fixed timing config")
+        };
+        let total_banks = u64::from(*channels) * u64::from(*ranks) * u64::from(*banks);
+        let fields = layout(config);
+        let field = |f: AddressField| fields[f as usize];
+        // The bank index concatenates channel, rank and bank, the bank lowest.
+        let bank_bits = field(AddressField::Bank).width;
+        let rank_bits = field(AddressField::Rank).width;
+        let channel = Extract::new(field(AddressField::Channel), rank_bits + bank_bits);
+        let rank = Extract::new(field(AddressField::Rank), bank_bits);
+        let bank = Extract::new(field(AddressField::Bank), 0);
+        let fused_bank =
+            fuse([field(AddressField::Bank), field(AddressField::Rank), field(AddressField::Channel)]);
+        let row = Extract::new(field(AddressField::Row), 0);
+        let column = Extract::new(field(AddressField::Column), 0);
+        Self {
+            map: BankMap {
+                channel,
+                rank,
+                bank,
+                fused_bank,
+                row,
+                column,
+                policy: *policy,
+                t_rcd: *t_rcd,
+                t_rp: *t_rp,
+                t_ras: *t_ras,
+                t_cl: *t_cl,
+                t_burst: *t_burst,
+                column_access: *t_cl + *t_burst,
+            },
+            banks: vec![Bank::default(); total_banks as usize],
+        }
+    }
+
+    /// The map and the banks, apart (a run of requests holds the map in registers).
+    pub(super) fn parts_mut(&mut self) -> (BankMap, &mut [Bank]) {
+        (self.map, &mut self.banks)
+    }
+
+    /// The coordinates of `addr`.
+    #[inline]
+    pub(super) fn decode(&self, addr: PhysAddr) -> DramCoordinates {
+        self.map.decode(addr)
+    }
+
+    /// Serves one request issued at `now`: when its data is ready, and what it found.
+    #[inline(always)]
+    pub(super) fn access(&mut self, now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
+        self.map.access(&mut self.banks, now, addr)
+    }
+
+    /// The bank `addr` lands in ([`BankMap::bank_index`]).
+    #[cfg(test)]
+    pub(super) fn bank_index(&self, a: u64) -> usize {
+        self.map.bank_index(a)
+    }
 
     /// What a request issued at `now` to `addr` would find and pay, from the
     /// bank's state, without serving it: the terms of [`Banked::access`]'s
@@ -271,28 +306,28 @@ impl Banked {
         let c = self.decode(addr);
         let place =
             DramPlace { channel: c.channel, rank: c.rank, bank: c.bank, row: c.row, column: c.column };
-        let bank = &self.banks[self.bank_index(addr.as_u64())];
+        let bank = &self.banks[self.map.bank_index(addr.as_u64())];
         let start = now.max(bank.ready_at);
         let mut terms = Vec::new();
         if start > now {
             terms.push(Term { name: "wait for the busy bank", cycles: start.since(now).as_u64() });
         }
         let column = [
-            Term { name: "tCL", cycles: self.t_cl.as_u64() },
-            Term { name: "tBURST", cycles: self.t_burst.as_u64() },
+            Term { name: "tCL", cycles: self.map.t_cl.as_u64() },
+            Term { name: "tBURST", cycles: self.map.t_burst.as_u64() },
         ];
-        let activate = Term { name: "tRCD", cycles: self.t_rcd.as_u64() };
-        let row_state = match (self.policy, bank.open_row) {
+        let activate = Term { name: "tRCD", cycles: self.map.t_rcd.as_u64() };
+        let row_state = match (self.map.policy, bank.open_row) {
             (RowPolicy::OpenPage, Some(open)) if open == c.row => RowState::Open,
             (RowPolicy::OpenPage, Some(_)) => {
-                let precharge = start.max(bank.activated_at + self.t_ras);
+                let precharge = start.max(bank.activated_at + self.map.t_ras);
                 if precharge > start {
                     terms.push(Term {
                         name: "wait for tRAS since the open row's ACTIVATE",
                         cycles: precharge.since(start).as_u64(),
                     });
                 }
-                terms.push(Term { name: "tRP", cycles: self.t_rp.as_u64() });
+                terms.push(Term { name: "tRP", cycles: self.map.t_rp.as_u64() });
                 terms.push(activate);
                 RowState::Conflict
             }

@@ -12,13 +12,13 @@
 //! capacity: a 4 GiB DRAM costs a few KiB of bookkeeping until it is touched.
 
 mod banked;
-mod fixed_run;
+mod data_run;
 mod recorded;
 #[cfg(test)]
 mod tests;
 
 pub use banked::DramCoordinates;
-pub use fixed_run::{DataRequests, FixedDataRun};
+pub use data_run::{BankedDataRun, DataRequests, DataRun, FixedDataRun};
 pub use recorded::RecordedDram;
 
 use crate::addr::PhysAddr;

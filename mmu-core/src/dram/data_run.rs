@@ -1,0 +1,161 @@
+//! A run of data requests (cpu-sim's hit lane): the DRAM's storage and timing
+//! model opened once and the data request counters held in registers for the
+//! run, written back when it ends. Each request is timed, stored and counted
+//! as [`PhysMem`](crate::PhysMem) on the [`Dram`] would do it.
+
+use super::banked::{Bank, BankMap};
+use super::{Dram, Model, RequestCounters};
+use crate::addr::PhysAddr;
+use crate::mem::{SparseMemory, Traffic};
+use crate::time::{Cycle, Cycles, Timed};
+
+/// The data requests of a run, to a `Fixed` DRAM ([`Dram::open_data`]):
+/// written back to the DRAM's counters when dropped.
+pub struct FixedDataRun<'a> {
+    storage: &'a mut SparseMemory,
+    latency: Cycles,
+    reads: u64,
+    writes: u64,
+    /// The data read and write request counts of the DRAM.
+    homes: [&'a mut u64; 2],
+}
+
+/// Where a run of data requests goes: a [`FixedDataRun`] or a
+/// [`BankedDataRun`]. The same values, times and counts as the [`Dram`]'s.
+pub trait DataRequests {
+    /// Whether every data request takes [`DataRequests::fixed_latency`]: the
+    /// caller may then time a run's requests itself (the answers' times are
+    /// the same).
+    const FIXED: bool;
+    /// The latency of every data request when [`DataRequests::FIXED`]; zero otherwise.
+    fn fixed_latency(&self) -> Cycles;
+    /// [`PhysMem::read`] of the data word at `addr`, issued at `now`.
+    fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32>;
+    /// [`PhysMem::write`] of the data word at `addr`, issued at `now`.
+    fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Cycle;
+}
+
+impl DataRequests for FixedDataRun<'_> {
+    const FIXED: bool = true;
+    fn fixed_latency(&self) -> Cycles {
+        self.latency
+    }
+    #[inline(always)]
+    fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32> {
+        self.reads += 1;
+        Timed { value: self.storage.load(addr), ready_at: now + self.latency }
+    }
+    #[inline(always)]
+    fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Cycle {
+        self.writes += 1;
+        self.storage.store(addr, value);
+        now + self.latency
+    }
+}
+
+impl Drop for FixedDataRun<'_> {
+    fn drop(&mut self) {
+        *self.homes[0] += self.reads;
+        *self.homes[1] += self.writes;
+    }
+}
+
+/// The data requests of a run, to a `Banked` DRAM ([`Dram::open_data`]):
+/// written back to the DRAM's counters when dropped.
+pub struct BankedDataRun<'a> {
+    storage: &'a mut SparseMemory,
+    /// The DRAM's map and timings, copied for the run (they do not change).
+    map: BankMap,
+    banks: &'a mut [Bank],
+    /// Data reads and writes in the run: requests by row outcome, and their
+    /// latencies' sum (the request counts are the outcomes' sums).
+    outcomes: [[u64; 4]; 2],
+    latency_cycles: [u64; 2],
+    /// The DRAM's data read and write counters.
+    homes: &'a mut [RequestCounters; 2],
+}
+
+impl BankedDataRun<'_> {
+    #[inline(always)]
+    fn serve(&mut self, now: Cycle, addr: PhysAddr, is_write: bool) -> Cycle {
+        let (done, outcome) = self.map.access(self.banks, now, addr);
+        let direction = usize::from(is_write);
+        self.outcomes[direction][outcome as usize] += 1;
+        self.latency_cycles[direction] += done.since(now).as_u64();
+        done
+    }
+}
+
+impl DataRequests for BankedDataRun<'_> {
+    const FIXED: bool = false;
+    fn fixed_latency(&self) -> Cycles {
+        Cycles::ZERO
+    }
+    #[inline(always)]
+    fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32> {
+        let ready_at = self.serve(now, addr, false);
+        Timed { value: self.storage.load(addr), ready_at }
+    }
+    #[inline(always)]
+    fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Cycle {
+        let done_at = self.serve(now, addr, true);
+        self.storage.store(addr, value);
+        done_at
+    }
+}
+
+impl Drop for BankedDataRun<'_> {
+    fn drop(&mut self) {
+        for ((home, outcomes), latency) in self.homes.iter_mut().zip(&self.outcomes).zip(self.latency_cycles)
+        {
+            home.requests += outcomes.iter().sum::<u64>();
+            home.latency_cycles += latency;
+            for (h, r) in home.outcomes.iter_mut().zip(outcomes) {
+                *h += r;
+            }
+        }
+    }
+}
+
+/// A DRAM open for a run of data requests, by timing model ([`Dram::open_data`]).
+// One per run of hits, on the stack: boxing the larger would allocate per run.
+#[allow(clippy::large_enum_variant)]
+pub enum DataRun<'a> {
+    /// A `Fixed` DRAM's.
+    Fixed(FixedDataRun<'a>),
+    /// A `Banked` DRAM's.
+    Banked(BankedDataRun<'a>),
+}
+
+impl Dram {
+    /// The DRAM open for a run of data requests: the counters of the run's
+    /// requests are written back when it is dropped.
+    pub fn open_data(&mut self) -> DataRun<'_> {
+        debug_assert_eq!(Self::slot(Traffic::Data, false), 2);
+        debug_assert_eq!(Self::slot(Traffic::Data, true), 3);
+        let [_, _, data @ ..] = &mut self.counters;
+        match &mut self.model {
+            Model::Fixed(latency) => {
+                let [reads, writes] = data;
+                DataRun::Fixed(FixedDataRun {
+                    storage: &mut self.storage,
+                    latency: *latency,
+                    reads: 0,
+                    writes: 0,
+                    homes: [&mut reads.requests, &mut writes.requests],
+                })
+            }
+            Model::Banked(banked) => {
+                let (map, banks) = banked.parts_mut();
+                DataRun::Banked(BankedDataRun {
+                    storage: &mut self.storage,
+                    map,
+                    banks,
+                    outcomes: [[0; 4]; 2],
+                    latency_cycles: [0; 2],
+                    homes: data,
+                })
+            }
+        }
+    }
+}
