@@ -353,6 +353,13 @@ impl Machine {
         Ok(done)
     }
 
+    /// Whether the memory system opens runs of lane hits for this machine now
+    /// ([`MemorySystem::open_hit_run`]), for tests.
+    #[cfg(test)]
+    pub(crate) fn opens_hit_runs(&mut self) -> bool {
+        self.player.opens_hit_run(&mut self.memory)
+    }
+
     /// How many accesses from now [`Machine::access_between_checkpoints`] can
     /// do as [`Machine::access`] would: those before the next checkpoint, past
     /// the cold region and with no curve to drain; else none.

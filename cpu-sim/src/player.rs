@@ -164,6 +164,12 @@ impl TracePlayer {
         }
     }
 
+    /// Whether `memory` opens a run of lane hits in this player's context.
+    #[cfg(test)]
+    pub(crate) fn opens_hit_run(&self, memory: &mut MemorySystem) -> bool {
+        memory.open_hit_run(&self.context, self.cycles_per_access).is_some()
+    }
+
     /// [`TracePlayer::replay_lane_hits`] through an open run.
     #[inline(always)]
     fn replay_run<D: DataRequests>(&mut self, run: &mut HitRun<'_, D>, events: &[TraceEvent]) -> usize {

@@ -188,11 +188,33 @@ mod tests {
     /// and 6 data frames with swapping: hits, misses, evictions, fences from
     /// page-outs, switches and D-bit faults all happen within a few hundred
     /// accesses.
+    /// The DRAM of [`config`]: `Fixed`, or `Banked` with its bank index in one
+    /// field of the address (open page) or in three (closed page).
+    const DRAMS: [&str; 3] = [
+        crate::testing::FIXED_1M,
+        "(capacity_bytes: 0x100000, timing: Banked(channels: 1, ranks: 1, banks: 4, row_bytes: 1024,
+          burst_bytes: 64, mapping: [Row, Bank, Rank, Channel, Column], policy: OpenPage,
+          t_rcd: 4, t_cl: 4, t_rp: 4, t_ras: 9, t_burst: 1))",
+        "(capacity_bytes: 0x100000, timing: Banked(channels: 2, ranks: 2, banks: 2, row_bytes: 1024,
+          burst_bytes: 64, mapping: [Row, Bank, Channel, Rank, Column], policy: ClosedPage,
+          t_rcd: 4, t_cl: 4, t_rp: 4, t_ras: 9, t_burst: 1))",
+    ];
+
     fn config(
         asids: bool,
         ad_fault: bool,
         tlb_policy: &str,
         os_policy: &str,
+    ) -> crate::config::MachineConfig {
+        config_with(asids, ad_fault, tlb_policy, os_policy, DRAMS[0])
+    }
+
+    fn config_with(
+        asids: bool,
+        ad_fault: bool,
+        tlb_policy: &str,
+        os_policy: &str,
+        dram: &str,
     ) -> crate::config::MachineConfig {
         let l1 = |name: &str, serves: &str| {
             format!(
@@ -214,6 +236,7 @@ mod tests {
                 if asids { "Tagged" } else { "Off" }
             ))
             .os(crate::testing::os_swapping(6, os_policy))
+            .dram(dram)
             .processes(format!("[{}, {}]", process("a"), process("b")))
             .build()
     }
@@ -263,8 +286,9 @@ mod tests {
             tlb_policy in prop_oneof![Just("Lru"), Just("Fifo"), Just("TreePlru"), Just("Random")],
             os_policy in prop_oneof![Just("Clock"), Just("Lru"), Just("Fifo")],
             window in (0u64..40, 0u64..40, proptest::option::of(1u64..50), proptest::option::of(1u64..600)),
+            dram in 0usize..3,
         ) {
-            let mut config = config(asids, ad_fault, tlb_policy, os_policy);
+            let mut config = config_with(asids, ad_fault, tlb_policy, os_policy, DRAMS[dram]);
             // A window's checkpoints bound the stretches the batch path takes.
             let (skip, warmup, interval, max) = window;
             config.window = crate::window::Window { skip, warmup, max, interval };
@@ -280,6 +304,23 @@ mod tests {
                 .flat_map(|&(op, page, n)| (0..3).map(move |k| event(op, page, n + k)))
                 .collect();
             prop_assert_eq!(report(&config, &events, true), report(&config, &events, false));
+        }
+    }
+
+    #[test]
+    fn hit_runs_open_over_split_l1s_that_stamp_and_either_dram() {
+        // A guard that the property above compares runs of hits (not only the
+        // lane's one-at-a-time path) for every DRAM it draws.
+        for dram in DRAMS {
+            for policy in ["Lru", "Fifo", "Random"] {
+                let mut machine =
+                    Machine::new(&config_with(true, false, policy, "Clock", dram)).expect("it boots");
+                assert!(machine.opens_hit_runs(), "{policy} over {dram}");
+            }
+            // Tree-PLRU keeps per-set state on use: its hits go one at a time.
+            let mut machine =
+                Machine::new(&config_with(true, false, "TreePlru", "Clock", dram)).expect("it boots");
+            assert!(!machine.opens_hit_runs(), "TreePlru over {dram}");
         }
     }
 
