@@ -307,7 +307,7 @@ impl Machine {
         self.fast_left = self.accesses_before_checkpoint();
         let mut next = 0;
         while next < events.len() {
-            if self.fast_left > 0 {
+            if self.fast_left > 0 && self.memory.lane_hit_last() && self.hit_run_ahead(&events[next..]) {
                 next += self.replay_lane_hits(&events[next..])?;
                 if next == events.len() {
                     break;
@@ -329,6 +329,15 @@ impl Machine {
             self.fast_left = self.accesses_before_checkpoint();
         }
         Ok(events.len())
+    }
+
+    /// Whether a run of hits is worth opening at `events`: the last access
+    /// taken alone was a lane hit and the lane holds the next one (opening a
+    /// run costs a few hits' worth, so a workload whose accesses mostly miss
+    /// the lane does not try at each).
+    #[inline(always)]
+    fn hit_run_ahead(&self, events: &[TraceEvent]) -> bool {
+        events.first().is_some_and(|first| self.player.lane_serves(&self.memory, first))
     }
 
     /// The longest run of the next accesses (before the checkpoint) that the

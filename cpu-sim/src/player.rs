@@ -170,6 +170,19 @@ impl TracePlayer {
         memory.open_hit_run(&self.context, self.cycles_per_access).is_some()
     }
 
+    /// Whether `event` is an aligned access the hit lane holds: a run of hits
+    /// is opened only then, since opening one costs several accesses' worth
+    /// of lane probes.
+    #[inline(always)]
+    pub fn lane_serves(&self, memory: &MemorySystem, event: &TraceEvent) -> bool {
+        match event {
+            TraceEvent::Access(access) => {
+                access.vaddr.is_word_aligned() && memory.lane_holds(&self.context, access.vaddr, access.kind)
+            }
+            TraceEvent::Switch(_) => false,
+        }
+    }
+
     /// [`TracePlayer::replay_lane_hits`] through an open run.
     #[inline(always)]
     fn replay_run<D: DataRequests>(&mut self, run: &mut HitRun<'_, D>, events: &[TraceEvent]) -> usize {

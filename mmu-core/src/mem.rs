@@ -40,12 +40,12 @@ type Chunk = [u32; CHUNK_WORDS];
 /// Word storage that allocates host memory only for the 4 KiB chunks written.
 ///
 /// A flat table of chunks indexed by the physical address's chunk number, so a
-/// lookup is one indexing: the table is allocated zeroed (the host maps its
-/// pages as they are first written), 8 bytes per 4 KiB of simulated memory, so
-/// the largest memory the formats address (16 GiB) reserves 32 MiB and uses a
-/// host page of it per 2 MiB touched. Allocated chunks are also counted per
-/// 4 MiB directory, so scans skip untouched directories in one step. Untouched
-/// memory reads as zero.
+/// lookup is one indexing. The table reaches as far as the highest chunk
+/// written (8 bytes per 4 KiB below it: 32 MiB at most, for the 16 GiB the
+/// formats address), so making and dropping a memory costs what was written,
+/// not the capacity. Allocated chunks are also counted per 4 MiB directory, so
+/// scans skip untouched directories in one step. Untouched memory reads as
+/// zero.
 pub struct SparseMemory {
     capacity_bytes: u64,
     chunks: Vec<Option<Box<Chunk>>>,
@@ -60,8 +60,9 @@ impl SparseMemory {
         let chunks = usize::try_from(capacity_bytes.div_ceil(CHUNK_BYTES)).unwrap_or(usize::MAX);
         Self {
             capacity_bytes,
-            // `None` is all zero bits: this is one zeroed allocation.
-            chunks: vec![None; chunks],
+            // Grown as chunks are written (`allocate`): making and dropping a
+            // memory costs its highest written chunk, not its capacity.
+            chunks: Vec::new(),
             per_directory: vec![0; chunks.div_ceil(DIR_CHUNKS as usize)],
             chunks_allocated: 0,
         }
@@ -178,7 +179,14 @@ impl SparseMemory {
         if let Some(count) = self.per_directory.get_mut((chunk >> DIR_BITS) as usize) {
             *count += 1;
         }
-        self.chunks[chunk as usize].insert(Box::new([0; CHUNK_WORDS]))
+        let chunk = chunk as usize;
+        if chunk >= self.chunks.len() {
+            // Doubling, so a run writing upwards resizes a logarithmic number of times.
+            let len =
+                (chunk + 1).max(2 * self.chunks.len()).min(self.per_directory.len() * DIR_CHUNKS as usize);
+            self.chunks.resize_with(len.max(chunk + 1), || None);
+        }
+        self.chunks[chunk].insert(Box::new([0; CHUNK_WORDS]))
     }
 
     /// Reads `out.len()` consecutive words from `addr` (word aligned), a chunk at a
@@ -212,7 +220,7 @@ impl SparseMemory {
             if !self.contains(PhysAddr::new(a)) {
                 continue;
             }
-            match &mut self.chunks[c as usize] {
+            match self.chunks.get_mut(c as usize).and_then(Option::as_mut) {
                 Some(chunk) => chunk[w..w + n].copy_from_slice(src),
                 None if src.iter().any(|&v| v != 0) => self.allocate(c)[w..w + n].copy_from_slice(src),
                 None => {}
@@ -228,7 +236,7 @@ impl SparseMemory {
             let (c, _) = Self::split(PhysAddr::new(a));
             let chunk_start = a & !(CHUNK_BYTES - 1);
             if a == chunk_start && end - a >= CHUNK_BYTES {
-                if self.chunks[c as usize].take().is_some() {
+                if self.chunks.get_mut(c as usize).and_then(Option::take).is_some() {
                     self.chunks_allocated -= 1;
                     if let Some(count) = self.per_directory.get_mut((c >> DIR_BITS) as usize) {
                         *count -= 1;
@@ -237,7 +245,7 @@ impl SparseMemory {
                 a += CHUNK_BYTES;
             } else {
                 let stop = (chunk_start + CHUNK_BYTES).min(end);
-                if let Some(chunk) = &mut self.chunks[c as usize] {
+                if let Some(Some(chunk)) = self.chunks.get_mut(c as usize) {
                     for word in (a..stop).step_by(4) {
                         chunk[((word >> 2) as usize) & (CHUNK_WORDS - 1)] = 0;
                     }

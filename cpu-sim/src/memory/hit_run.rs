@@ -100,6 +100,15 @@ impl MemorySystem {
     /// lane off, an oracle on) or the L1s cannot be opened
     /// ([`tlb::TlbHierarchy::open_replay`]): then each access goes through
     /// [`MemorySystem::access_hit`].
+    /// Whether the hit lane holds an access of `kind` to `vaddr` in
+    /// `context` now: the first access of a run worth opening
+    /// ([`MemorySystem::open_hit_run`]).
+    #[inline(always)]
+    pub(crate) fn lane_holds(&self, context: &AccessContext, vaddr: VirtAddr, kind: AccessKind) -> bool {
+        let Some(space) = context.space else { return false };
+        self.lane.find(self.mmu.epoch(), space, &context.privilege, vaddr, kind).is_some()
+    }
+
     #[inline]
     pub(crate) fn open_hit_run(
         &mut self,

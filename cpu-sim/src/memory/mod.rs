@@ -63,6 +63,9 @@ pub struct MemorySystem {
     lane: HitLane,
     /// Whether the lane is filled (see [`MemorySystem::set_hit_lane`]).
     lane_on: bool,
+    /// Whether the last access [`MemorySystem::access_hit`] took found its
+    /// page in the lane: then a run of hits is likely to follow.
+    lane_hit_last: bool,
 }
 
 impl MemorySystem {
@@ -83,6 +86,7 @@ impl MemorySystem {
             oracle: None,
             lane,
             lane_on: true,
+            lane_hit_last: false,
         }
     }
 
@@ -350,7 +354,9 @@ impl MemorySystem {
     ) -> Option<Timed<u32>> {
         let space = context.space?;
         let epoch = self.mmu.epoch();
-        let found = match self.lane.find(epoch, space, &context.privilege, request.vaddr, request.kind) {
+        let found = self.lane.find(epoch, space, &context.privilege, request.vaddr, request.kind);
+        self.lane_hit_last = found.is_some();
+        let found = match found {
             Some(found) => found,
             None => self.fill_lane(space, &context.privilege, request)?,
         };
@@ -368,6 +374,13 @@ impl MemorySystem {
         self.issued += 1;
         self.os.touched(paddr, index);
         self.data(ready, paddr, request)
+    }
+
+    /// Whether the last access [`MemorySystem::access_hit`] took was a lane
+    /// hit (the machine then looks for a run of them).
+    #[inline(always)]
+    pub(crate) fn lane_hit_last(&self) -> bool {
+        self.lane_hit_last
     }
 
     /// The hit lane's miss: the L1 hit `request` would find now, remembered, or
