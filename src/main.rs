@@ -511,6 +511,15 @@ fn main() -> ExitCode {
                         "--interval-out and --plot-intervals need --interval N (or the config's `window.interval`)".into(),
                     ));
                 }
+                let reads_a_trace =
+                    options.elf.is_none() && mmu_sim::trace_path(&loaded, &config, options.trace.as_deref()).is_some();
+                if reader_threads.is_some() && !reads_a_trace {
+                    return Err(mmu_sim::RunError::Unsupported(format!(
+                        "{}: --reader-threads applies to a trace, and this run reads none (its workload is not a \
+                         `Trace`, or it is an RV32 program): pass the trace with --trace",
+                        config.display()
+                    )));
+                }
                 Ok(loaded)
             }) {
                 Ok(loaded) => loaded,

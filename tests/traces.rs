@@ -761,6 +761,20 @@ fn an_empty_trace_a_trace_given_as_config_and_trace_options_without_a_trace_are_
         assert_eq!(out.status.code(), Some(2), "{flag:?}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("apply to a trace"), "{flag:?}");
     }
+    // --reader-threads too (it was accepted and ignored), for a synthetic and an RV32 run;
+    // with a trace, given or the config's, it is taken.
+    for args in [&["configs/sv32-small.ron"][..], &["configs/rv32-user.ron"]] {
+        let out = mmu_sim(&[&["run"][..], args, &["--reader-threads", "1"]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--reader-threads applies to a trace"), "{args:?}: {err}");
+    }
+    for args in
+        [&["configs/sv32-small.ron", "--trace", "traces/gcc-20k.trace"][..], &["configs/sv32-gcc-trace.ron"]]
+    {
+        let out = mmu_sim(&[&["run"][..], args, &["--reader-threads", "1"]].concat());
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }
 
 /// Every event of the trace at `path`, read as `run` reads it (format detected).
