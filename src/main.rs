@@ -1012,8 +1012,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// The arguments of `mmu-sim mrc`.
+/// The arguments of `mmu-sim mrc`: a curve of a TLB (--tlb) or of page
+/// replacement (--frames), one of them.
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("curve").required(true).args(["tlb", "frames"])))]
 struct MrcArgs {
     /// The RON config file.
     config: PathBuf,
@@ -1021,7 +1023,7 @@ struct MrcArgs {
     #[arg(long)]
     trace: Option<PathBuf>,
     /// The TLB whose references are replayed (its name in the config).
-    #[arg(long, value_name = "NAME", required_unless_present = "frames", conflicts_with = "frames")]
+    #[arg(long, value_name = "NAME", conflicts_with = "frames")]
     tlb: Option<String>,
     /// Entry counts to report.
     #[arg(

@@ -229,6 +229,17 @@ fn a_warm_up_run_counts_the_whole_run_minus_its_prefix() {
 }
 
 #[test]
+fn mrc_without_a_curve_names_both_kinds() {
+    // Neither --tlb nor --frames: the error names both (it named only --tlb).
+    let out = mmu_sim(&["mrc", "configs/explain-demo.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--tlb <NAME>|--frames"), "{stderr}");
+    let both = mmu_sim(&["mrc", "configs/explain-demo.ron", "--tlb", "l1d", "--frames", "2"]);
+    assert_eq!(both.status.code(), Some(2), "{}", String::from_utf8_lossy(&both.stderr));
+}
+
+#[test]
 fn sweep_and_mrc_say_when_the_window_does_not_fit() {
     // explain-demo has 6 accesses.
     let cases: [(&[&str], &str); 4] = [
