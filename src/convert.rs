@@ -125,7 +125,8 @@ impl Write for Output {
 /// Converts the trace `input` (`-`: standard input) into `output` (`-`:
 /// standard output, uncompressed), overwriting it. The output is written to a
 /// temporary file beside it and renamed into place at the end, so that a failed
-/// conversion leaves OUT as it was (and IN may be OUT); a symbolic link is
+/// conversion leaves OUT as it was (and IN may be OUT); an OUT replaced keeps
+/// its permissions; a symbolic link is
 /// followed (the file it names is replaced or, for a dangling link, created;
 /// the link is kept). An OUT that exists and is not a regular file or a
 /// directory (`/dev/null`, `/dev/full`, a named pipe) is written in place:
@@ -152,8 +153,13 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions) -> Result<
         Destination::Replace(target) => {
             let temp = Partial::new(temporary_path(&target));
             let written = write_all(&mut reader, output, &Sink::File(temp.path.clone()), options.to, true)?;
-            temp.rename_to(&target)
-                .map_err(|e| RunError::Output { path: output.to_path_buf(), message: e.to_string() })?;
+            let out_error =
+                |e: std::io::Error| RunError::Output { path: output.to_path_buf(), message: e.to_string() };
+            // A file replaced keeps its permissions (a new one gets the umask's).
+            if let Ok(meta) = std::fs::metadata(&target) {
+                std::fs::set_permissions(&temp.path, meta.permissions()).map_err(out_error)?;
+            }
+            temp.rename_to(&target).map_err(out_error)?;
             written
         }
     };

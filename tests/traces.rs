@@ -964,6 +964,15 @@ fn convert_writes_through_a_pipe_and_a_link() {
     reader.read_exact(&mut got).expect("the trace went into the pipe");
     assert_eq!(got, native);
 
+    // A file replaced keeps its mode (it became 0644 by the umask).
+    use std::os::unix::fs::PermissionsExt as _;
+    let private = dir.0.join("private.bin");
+    std::fs::write(&private, b"old").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    convert(&input, &private, mmu_sim::convert::ConvertTo::Binary);
+    assert_eq!(std::fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(events_of(&private), events_of(&input));
+
     let target = dir.0.join("target.bin");
     std::fs::write(&target, b"old").unwrap();
     let link = dir.0.join("link.bin");
@@ -995,7 +1004,17 @@ fn convert_writes_through_a_pipe_and_a_link() {
     names.sort();
     assert_eq!(
         names,
-        ["chain.bin", "dangling.bin", "in.trace", "link.bin", "made.bin", "pipe", "sub", "target.bin"]
+        [
+            "chain.bin",
+            "dangling.bin",
+            "in.trace",
+            "link.bin",
+            "made.bin",
+            "pipe",
+            "private.bin",
+            "sub",
+            "target.bin"
+        ]
     );
 }
 
