@@ -512,8 +512,11 @@ impl<R: Read> TraceReader<R> {
         let words = (limit - out.len()).min((self.end - self.pos) / 4);
         let bytes = &self.buf[self.pos..self.pos + 4 * words];
         let plain = plain_records(bytes);
-        // Records as 4-byte arrays: one load each, a known size for the loop.
-        let (records, _) = bytes[..4 * plain].as_chunks::<4>();
+        // Records as 4-byte arrays (one load each, a loop of known stride),
+        // where `chunks_exact(4)` kept its stride in a register inside
+        // `extend`'s loop and loaded the bytes one by one. A whole number of
+        // records, of the alignment of u8: the cast cannot fail.
+        let records: &[[u8; 4]] = bytemuck::cast_slice(&bytes[..4 * plain]);
         out.extend(records.iter().map(|&record| {
             let word = u32::from_le_bytes(record);
             TraceEvent::Access(Access {
@@ -598,11 +601,11 @@ impl<R: Read> TraceReader<R> {
 /// instructions a record, against 8 for a scan that stops at each).
 fn plain_records(bytes: &[u8]) -> usize {
     const BLOCK: usize = 16;
-    let (records, _) = bytes.as_chunks::<4>();
+    // Whole records only; [u8; 4] has the alignment of u8, so the cast cannot fail.
+    let records: &[[u8; 4]] = bytemuck::cast_slice(&bytes[..bytes.len() / 4 * 4]);
     let is_escape = |record: &[u8; 4]| record[0] & 3 == 3;
-    let (blocks, _) = records.as_chunks::<BLOCK>();
     let mut plain = 0;
-    for block in blocks {
+    for block in records.chunks_exact(BLOCK) {
         if block.iter().fold(false, |found, record| found | is_escape(record)) {
             break;
         }
