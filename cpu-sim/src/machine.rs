@@ -357,7 +357,7 @@ impl Machine {
         self.accesses += n;
         self.seen += n;
         self.fast_left -= n;
-        self.memory.os.count_accesses_if_running(self.current, n);
+        self.memory.os.count_accesses(self.current, n);
         self.check_clock()?;
         Ok(done)
     }

@@ -288,16 +288,12 @@ impl Os {
         }
     }
 
-    /// Counts `n` accesses by `pid` if it runs ([`Os::count_access_if_running`]
-    /// `n` times, for a process known to run); whether it does.
+    /// Counts `n` accesses by `pid` ([`Os::count_access_if_running`] `n`
+    /// times, for a process known to run).
     #[inline]
-    pub fn count_accesses_if_running(&mut self, pid: Pid, n: u64) -> bool {
-        match self.processes.get_mut(pid) {
-            Some(p) if p.state == ProcessState::Running => {
-                p.stats.accesses += n;
-                true
-            }
-            _ => false,
+    pub fn count_accesses(&mut self, pid: Pid, n: u64) {
+        if let Some(p) = self.processes.get_mut(pid) {
+            p.stats.accesses += n;
         }
     }
 

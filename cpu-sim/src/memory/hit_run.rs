@@ -15,9 +15,14 @@ use tlb::{HitReplay, Side};
 /// The memory system open for a run of lane hits, its data requests going to
 /// `D` ([`MemorySystem::open_hit_run`]).
 pub(crate) struct HitRun<'a, D: DataRequests> {
+    parts: RunParts<'a>,
+    data: D,
+}
+
+/// What a [`HitRun`] holds whatever its DRAM.
+struct RunParts<'a> {
     probe: Probe<'a>,
     tlbs: HitReplay<'a>,
-    data: D,
     os: &'a mut Os,
     /// The CPU's own cycles per access.
     cpu_cycles: Cycles,
@@ -45,7 +50,7 @@ impl<D: DataRequests> HitRun<'_, D> {
     /// miss leaves everything as it was (the run is over for it).
     #[inline(always)]
     pub(crate) fn find(&self, vaddr: VirtAddr, kind: AccessKind) -> Option<LaneHit> {
-        self.probe.find(vaddr, kind)
+        self.parts.probe.find(vaddr, kind)
     }
 
     /// Completes the aligned word `request` that `hit` ([`HitRun::find`])
@@ -54,10 +59,10 @@ impl<D: DataRequests> HitRun<'_, D> {
     /// value (0 for a store) and when it is done.
     #[inline(always)]
     pub(crate) fn complete(&mut self, now: Cycle, hit: LaneHit, request: MemRequest) -> Timed<u32> {
-        let at_dram = now + self.cpu_cycles + self.tlbs.hit(hit.side, hit.entry);
+        let at_dram = now + self.parts.cpu_cycles + self.parts.tlbs.hit(hit.side, hit.entry);
         let paddr = PhysAddr::new(hit.paddr);
-        self.os.touched(paddr, self.issued);
-        self.issued += 1;
+        self.parts.os.touched(paddr, self.parts.issued);
+        self.parts.issued += 1;
         let done = if request.kind == AccessKind::Write {
             Timed { value: 0, ready_at: self.data.write_data(at_dram, paddr, request.value) }
         } else {
@@ -66,8 +71,8 @@ impl<D: DataRequests> HitRun<'_, D> {
         if D::FIXED {
             // The same sum, added once (saturating addition of costs is associative).
             let cost = match hit.side {
-                Side::Instructions => self.fetch_cost,
-                Side::Data => self.data_cost,
+                Side::Instructions => self.parts.fetch_cost,
+                Side::Data => self.parts.data_cost,
             };
             Timed { value: done.value, ready_at: now + cost }
         } else {
@@ -80,7 +85,7 @@ impl<D: DataRequests> HitRun<'_, D> {
     /// at most the dearer side's cost (then the caller need not look).
     #[inline]
     pub(crate) fn hits_before_overflow(&self, now: Cycle) -> usize {
-        let step = self.fetch_cost.max(self.data_cost).as_u64();
+        let step = self.parts.fetch_cost.max(self.parts.data_cost).as_u64();
         if !D::FIXED || step == 0 {
             return usize::MAX;
         }
@@ -88,18 +93,13 @@ impl<D: DataRequests> HitRun<'_, D> {
     }
 }
 
-impl<D: DataRequests> Drop for HitRun<'_, D> {
+impl Drop for RunParts<'_> {
     fn drop(&mut self) {
         *self.issued_home = self.issued;
     }
 }
 
 impl MemorySystem {
-    /// The memory system open for a run of lane hits in `context`
-    /// ([`HitRun`]); `None` when the lane serves nothing (no translation, the
-    /// lane off, an oracle on) or the L1s cannot be opened
-    /// ([`tlb::TlbHierarchy::open_replay`]): then each access goes through
-    /// [`MemorySystem::access_hit`].
     /// Whether the hit lane holds an access of `kind` to `vaddr` in
     /// `context` now: the first access of a run worth opening
     /// ([`MemorySystem::open_hit_run`]).
@@ -109,6 +109,11 @@ impl MemorySystem {
         self.lane.find(self.mmu.epoch(), space, &context.privilege, vaddr, kind).is_some()
     }
 
+    /// The memory system open for a run of lane hits in `context`, whose
+    /// accesses each take `cpu_cycles` of the core's own ([`HitRun`]); `None`
+    /// when the lane serves nothing (no translation, the lane off, an oracle
+    /// on) or the L1s cannot be opened ([`tlb::TlbHierarchy::open_replay`]):
+    /// then each access goes through [`MemorySystem::access_hit`].
     #[inline]
     pub(crate) fn open_hit_run(
         &mut self,
@@ -125,34 +130,15 @@ impl MemorySystem {
         let issued_home = &mut self.issued;
         let data = self.dram.open_data();
         let fixed = match &data {
-            DataRun::Fixed(run) => run.fixed_latency(),
+            DataRun::Fixed(run) => run.latency(),
             DataRun::Banked(_) => Cycles::ZERO,
         };
         let cost = |side| cpu_cycles + tlbs.latency(side) + fixed;
         let (fetch_cost, data_cost) = (cost(Side::Instructions), cost(Side::Data));
+        let parts = RunParts { probe, tlbs, os, cpu_cycles, fetch_cost, data_cost, issued, issued_home };
         Some(match data {
-            DataRun::Fixed(data) => OpenRun::Fixed(HitRun {
-                probe,
-                tlbs,
-                data,
-                os,
-                cpu_cycles,
-                fetch_cost,
-                data_cost,
-                issued,
-                issued_home,
-            }),
-            DataRun::Banked(data) => OpenRun::Banked(HitRun {
-                probe,
-                tlbs,
-                data,
-                os,
-                cpu_cycles,
-                fetch_cost,
-                data_cost,
-                issued,
-                issued_home,
-            }),
+            DataRun::Fixed(data) => OpenRun::Fixed(HitRun { parts, data }),
+            DataRun::Banked(data) => OpenRun::Banked(HitRun { parts, data }),
         })
     }
 }

@@ -115,41 +115,17 @@ impl HitLane {
         vaddr: VirtAddr,
         kind: AccessKind,
     ) -> Option<LaneHit> {
-        let (index, key) = self.place(space, privilege, vaddr, kind);
-        let slot = &self.slots[index];
-        let found = slot.key == key && slot.epoch == epoch;
-        found.then(|| LaneHit {
-            paddr: u64::from(vaddr.as_u32()).wrapping_add(slot.delta),
-            side: Side::of(kind),
-            entry: slot.entry as usize,
-        })
+        self.probe(epoch, space, privilege).find(vaddr, kind)
     }
 
     /// What [`HitLane::find`] compares that stays the same from one access to
     /// the next while nothing but lane hits happen: worked out once for a run of
-    /// them ([`MemorySystem::replay_lane_hits`](super::MemorySystem::replay_lane_hits)).
+    /// them ([`MemorySystem::open_hit_run`](super::MemorySystem::open_hit_run)).
     #[inline(always)]
     pub(crate) fn probe(&self, epoch: u64, space: AddressSpace, privilege: &PrivilegeState) -> Probe<'_> {
         Probe { slots: &self.slots, shift: self.shift, epoch, context_key: context_key(space, privilege) }
     }
-}
 
-impl Probe<'_> {
-    /// [`HitLane::find`] with the context and epoch of this probe.
-    #[inline(always)]
-    pub(crate) fn find(&self, vaddr: VirtAddr, kind: AccessKind) -> Option<LaneHit> {
-        let page = vaddr.as_u32() >> self.shift;
-        let slot = &self.slots[kind as usize * SLOTS + (page as usize & (SLOTS - 1))];
-        let found = slot.key == (u64::from(page) | self.context_key) && slot.epoch == self.epoch;
-        found.then(|| LaneHit {
-            paddr: u64::from(vaddr.as_u32()).wrapping_add(slot.delta),
-            side: Side::of(kind),
-            entry: slot.entry as usize,
-        })
-    }
-}
-
-impl HitLane {
     /// Remembers the L1 hit an access of `kind` to `vaddr` would find now, if
     /// any ([`Mmu::l1_hit_of`]); gives it, or `None` (the slot left as it was)
     /// when the access would not be an L1 hit that needs nothing more.
@@ -176,6 +152,21 @@ impl HitLane {
     }
 }
 
+impl Probe<'_> {
+    /// [`HitLane::find`] with the context and epoch of this probe.
+    #[inline(always)]
+    pub(crate) fn find(&self, vaddr: VirtAddr, kind: AccessKind) -> Option<LaneHit> {
+        let page = vaddr.as_u32() >> self.shift;
+        let slot = &self.slots[kind as usize * SLOTS + (page as usize & (SLOTS - 1))];
+        let found = slot.key == (u64::from(page) | self.context_key) && slot.epoch == self.epoch;
+        found.then(|| LaneHit {
+            paddr: u64::from(vaddr.as_u32()).wrapping_add(slot.delta),
+            side: Side::of(kind),
+            entry: slot.entry as usize,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::machine::Machine;
@@ -184,11 +175,7 @@ mod tests {
     use proptest::prelude::*;
     use workload::{Access, TraceEvent};
 
-    /// Two processes with 8 code and 8 data pages each, over 4-entry 2-way L1s
-    /// and 6 data frames with swapping: hits, misses, evictions, fences from
-    /// page-outs, switches and D-bit faults all happen within a few hundred
-    /// accesses.
-    /// The DRAM of [`config`]: `Fixed`, or `Banked` with its bank index in one
+    /// The DRAM of [`config_with`]: `Fixed`, or `Banked` with its bank index in one
     /// field of the address (open page) or in three (closed page).
     const DRAMS: [&str; 3] = [
         crate::testing::FIXED_1M,
@@ -200,6 +187,10 @@ mod tests {
           t_rcd: 4, t_cl: 4, t_rp: 4, t_ras: 9, t_burst: 1))",
     ];
 
+    /// Two processes with 8 code and 8 data pages each, over 4-entry 2-way L1s
+    /// and 6 data frames with swapping: hits, misses, evictions, fences from
+    /// page-outs, switches and D-bit faults all happen within a few hundred
+    /// accesses. Fixed DRAM.
     fn config(
         asids: bool,
         ad_fault: bool,
@@ -209,6 +200,7 @@ mod tests {
         config_with(asids, ad_fault, tlb_policy, os_policy, DRAMS[0])
     }
 
+    /// [`config`] over `dram`.
     fn config_with(
         asids: bool,
         ad_fault: bool,

@@ -14,40 +14,42 @@ use crate::time::{Cycle, Cycles, Timed};
 pub struct FixedDataRun<'a> {
     storage: &'a mut SparseMemory,
     latency: Cycles,
-    reads: u64,
-    writes: u64,
-    /// The data read and write request counts of the DRAM.
-    homes: [&'a mut u64; 2],
+    /// Data reads and writes in the run.
+    requests: [u64; 2],
+    /// The DRAM's data read and write counters.
+    homes: &'a mut [RequestCounters; 2],
 }
 
 /// Where a run of data requests goes: a [`FixedDataRun`] or a
 /// [`BankedDataRun`]. The same values, times and counts as the [`Dram`]'s.
 pub trait DataRequests {
-    /// Whether every data request takes [`DataRequests::fixed_latency`]: the
-    /// caller may then time a run's requests itself (the answers' times are
-    /// the same).
+    /// Whether every data request takes the same time (a `Fixed` DRAM's,
+    /// [`FixedDataRun::latency`]): the caller may then time a run's requests
+    /// itself (the answers' times are the same).
     const FIXED: bool;
-    /// The latency of every data request when [`DataRequests::FIXED`]; zero otherwise.
-    fn fixed_latency(&self) -> Cycles;
     /// [`PhysMem::read`] of the data word at `addr`, issued at `now`.
     fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32>;
     /// [`PhysMem::write`] of the data word at `addr`, issued at `now`.
     fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Cycle;
 }
 
-impl DataRequests for FixedDataRun<'_> {
-    const FIXED: bool = true;
-    fn fixed_latency(&self) -> Cycles {
+impl FixedDataRun<'_> {
+    /// The latency of every request.
+    pub fn latency(&self) -> Cycles {
         self.latency
     }
+}
+
+impl DataRequests for FixedDataRun<'_> {
+    const FIXED: bool = true;
     #[inline(always)]
     fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32> {
-        self.reads += 1;
+        self.requests[0] += 1;
         Timed { value: self.storage.load(addr), ready_at: now + self.latency }
     }
     #[inline(always)]
     fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Cycle {
-        self.writes += 1;
+        self.requests[1] += 1;
         self.storage.store(addr, value);
         now + self.latency
     }
@@ -55,8 +57,9 @@ impl DataRequests for FixedDataRun<'_> {
 
 impl Drop for FixedDataRun<'_> {
     fn drop(&mut self) {
-        *self.homes[0] += self.reads;
-        *self.homes[1] += self.writes;
+        for (home, requests) in self.homes.iter_mut().zip(self.requests) {
+            home.requests += requests;
+        }
     }
 }
 
@@ -88,9 +91,6 @@ impl BankedDataRun<'_> {
 
 impl DataRequests for BankedDataRun<'_> {
     const FIXED: bool = false;
-    fn fixed_latency(&self) -> Cycles {
-        Cycles::ZERO
-    }
     #[inline(always)]
     fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32> {
         let ready_at = self.serve(now, addr, false);
@@ -135,16 +135,12 @@ impl Dram {
         debug_assert_eq!(Self::slot(Traffic::Data, true), 3);
         let [_, _, data @ ..] = &mut self.counters;
         match &mut self.model {
-            Model::Fixed(latency) => {
-                let [reads, writes] = data;
-                DataRun::Fixed(FixedDataRun {
-                    storage: &mut self.storage,
-                    latency: *latency,
-                    reads: 0,
-                    writes: 0,
-                    homes: [&mut reads.requests, &mut writes.requests],
-                })
-            }
+            Model::Fixed(latency) => DataRun::Fixed(FixedDataRun {
+                storage: &mut self.storage,
+                latency: *latency,
+                requests: [0; 2],
+                homes: data,
+            }),
             Model::Banked(banked) => {
                 let (map, banks) = banked.parts_mut();
                 DataRun::Banked(BankedDataRun {
