@@ -14,7 +14,8 @@
 //! ([`BatchedReader::inline`], `--reader-threads 1`): the run then steps
 //! through a decoded batch as it does through a handed-over one, rather than
 //! taking each event from the reader as it is decoded (whose narrow stores,
-//! read back at once as one 16-byte event, stall the load).
+//! read back at once as one 16-byte event, stall the load); those batches are
+//! smaller ([`INLINE_BATCH_EVENTS`]), since no thread is woken for each.
 
 use cpu_sim::{TraceEvent, TraceReader, TraceStats, WorkloadError};
 use std::io::Read;
@@ -27,6 +28,11 @@ use std::thread::JoinHandle;
 /// a binary-trace run's time, with these a fourteenth), small enough that a
 /// batch (16 bytes an event, 256 KiB) stays in the L2 cache between the cores.
 pub const BATCH_EVENTS: usize = 16384;
+
+/// Events per batch decoded on the simulating thread (`--reader-threads 1`):
+/// no thread is woken per batch, so a batch can be small enough (16 bytes an
+/// event, 64 KiB) to be replayed from the L1/L2 caches right after decoding.
+pub const INLINE_BATCH_EVENTS: usize = 4096;
 
 /// Batches decoded ahead of the simulation, at most.
 pub const BATCHES_IN_FLIGHT: usize = 4;
@@ -71,17 +77,17 @@ struct Inline {
 }
 
 /// Decodes the next batch of `reader` into `events` (emptied first): at most
-/// [`BATCH_EVENTS`] events, and no access past the `left` the run will make
+/// `batch` events, and no access past the `left` the run will make
 /// (counted down). Returns the error that ended the batch, if any, and
 /// whether no batch follows.
 fn read_batch<R: Read>(
     reader: &mut TraceReader<R>,
     events: &mut Vec<TraceEvent>,
     left: &mut Option<u64>,
+    batch: usize,
 ) -> (Option<WorkloadError>, bool) {
     events.clear();
-    let limit =
-        left.map_or(BATCH_EVENTS, |l| usize::try_from(l).map_or(BATCH_EVENTS, |l| l.min(BATCH_EVENTS)));
+    let limit = left.map_or(batch, |l| usize::try_from(l).map_or(batch, |l| l.min(batch)));
     let result = reader.fill(events, limit);
     if let Some(l) = left {
         let done = events.iter().filter(|e| matches!(e, TraceEvent::Access(_))).count();
@@ -113,7 +119,7 @@ impl BatchedReader {
         let thread = std::thread::Builder::new().name("trace reader".into()).spawn(move || {
             let mut left = accesses;
             while let Ok(mut events) = empty_rx.recv() {
-                let (error, last) = read_batch(&mut reader, &mut events, &mut left);
+                let (error, last) = read_batch(&mut reader, &mut events, &mut left, BATCH_EVENTS);
                 if full_tx.send(Batch { events, error, last }).is_err() || last {
                     break;
                 }
@@ -140,7 +146,7 @@ impl BatchedReader {
     /// errors and statistics, and no reading past `accesses` accesses.
     pub fn inline(reader: TraceReader<Box<dyn Read + Send>>, accesses: Option<u64>) -> Self {
         Self {
-            batch: Vec::with_capacity(BATCH_EVENTS),
+            batch: Vec::with_capacity(INLINE_BATCH_EVENTS),
             at: 0,
             error: None,
             last: false,
@@ -162,7 +168,8 @@ impl BatchedReader {
                 return None;
             }
             if let Some(inline) = &mut self.inline {
-                let (error, last) = read_batch(&mut inline.reader, &mut self.batch, &mut inline.left);
+                let (error, last) =
+                    read_batch(&mut inline.reader, &mut self.batch, &mut inline.left, INLINE_BATCH_EVENTS);
                 self.at = 0;
                 self.error = error;
                 self.last = last;

@@ -11,9 +11,12 @@ use serde::Serialize;
 use std::io::{ErrorKind, Read};
 
 /// Bytes of the read buffer, and so the longest line a trace may have.
-/// 256 KiB keeps each `read` call large (a few per million lines) while the
-/// buffer stays in L2.
-pub const BUFFER_BYTES: usize = 1 << 18;
+/// 64 KiB: the kernel's copy into it and the decoding out of it stay within
+/// the L1/L2 caches while the simulation runs between reads. With 256 KiB a
+/// binary trace's run on one thread spent 17-19% of its time in the kernel's
+/// copy (`_copy_to_iter`), with 64 KiB 3-4%, and took 12-15% less CPU time
+/// (issue #15, benches/README.md); text parsing costs the same either way.
+pub const BUFFER_BYTES: usize = 1 << 16;
 
 /// What a trace reader saw, for the report.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
