@@ -8,7 +8,7 @@
 //! checkable value; every value loaded is folded into a checksum.
 
 use crate::error::SimError;
-use crate::memory::{HitRun, MemorySystem, OpenRun};
+use crate::memory::{HitRun, MemorySystem, OpenRun, RunTally};
 use mmu_core::dram::DataRequests;
 use mmu_core::event::{Event, Recorder};
 use mmu_core::{AccessContext, Answer, Cycle, Cycles, MemRequest, Width};
@@ -158,8 +158,14 @@ impl TracePlayer {
     #[inline(always)]
     pub fn replay_lane_hits(&mut self, memory: &mut MemorySystem, events: &[TraceEvent]) -> usize {
         match memory.open_hit_run(&self.context, self.cycles_per_access) {
-            Some(OpenRun::Fixed(mut run)) => self.replay_run(&mut run, events),
-            Some(OpenRun::Banked(mut run)) => self.replay_run(&mut run, events),
+            Some(OpenRun::Fixed(mut run)) if run.watches_uses() => {
+                self.replay_run::<_, true>(&mut run, events)
+            }
+            Some(OpenRun::Fixed(mut run)) => self.replay_run::<_, false>(&mut run, events),
+            Some(OpenRun::Banked(mut run)) if run.watches_uses() => {
+                self.replay_run::<_, true>(&mut run, events)
+            }
+            Some(OpenRun::Banked(mut run)) => self.replay_run::<_, false>(&mut run, events),
             None => 0,
         }
     }
@@ -183,10 +189,18 @@ impl TracePlayer {
         }
     }
 
-    /// [`TracePlayer::replay_lane_hits`] through an open run.
+    /// [`TracePlayer::replay_lane_hits`] through an open run; `WATCH` is
+    /// [`HitRun::watches_uses`]. The clock, the checksum and the run's counts
+    /// ([`RunTally`]) are locals, in registers for the loop.
     #[inline(always)]
-    fn replay_run<D: DataRequests>(&mut self, run: &mut HitRun<'_, D>, events: &[TraceEvent]) -> usize {
-        let (mut now, mut sequence, mut checksum) = (self.now, self.accesses, self.data_checksum);
+    fn replay_run<D: DataRequests, const WATCH: bool>(
+        &mut self,
+        run: &mut HitRun<'_, D>,
+        events: &[TraceEvent],
+    ) -> usize {
+        let (mut now, mut checksum, mut tally) = (self.now, self.data_checksum, RunTally::default());
+        // The sequence number of the run's first access, as `TracePlayer::request` gives it.
+        let first = self.accesses + 1;
         let events = &events[..events.len().min(run.hits_before_overflow(now))];
         for event in events {
             let TraceEvent::Access(access) = *event else { break };
@@ -194,11 +208,10 @@ impl TracePlayer {
                 break;
             }
             let Some(hit) = run.find(access.vaddr, access.kind) else { break };
-            sequence += 1;
             let is_write = access.kind == mmu_core::AccessKind::Write;
-            let value = if is_write { access.value.unwrap_or(sequence as u32) } else { 0 };
+            let value = if is_write { access.value.unwrap_or((first + tally.hits) as u32) } else { 0 };
             let request = MemRequest { kind: access.kind, vaddr: access.vaddr, width: Width::Word, value };
-            let answer = run.complete(now, hit, request);
+            let Some(answer) = run.complete::<WATCH>(&mut tally, now, hit, request) else { break };
             now = answer.ready_at;
             if !is_write {
                 checksum = (checksum ^ u64::from(answer.value)).wrapping_mul(FNV_PRIME);
@@ -207,9 +220,10 @@ impl TracePlayer {
                 break;
             }
         }
-        let done = (sequence - self.accesses) as usize;
-        (self.now, self.accesses, self.data_checksum) = (now, sequence, checksum);
-        done
+        run.settle(tally);
+        self.accesses += tally.hits;
+        (self.now, self.data_checksum) = (now, checksum);
+        tally.hits as usize
     }
 
     /// The rest of [`TracePlayer::access_memory`] past the hit path.

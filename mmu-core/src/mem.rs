@@ -162,6 +162,22 @@ impl SparseMemory {
         self.store_new(addr, value);
     }
 
+    /// [`SparseMemory::store`] when it needs no allocation (no call, for a
+    /// loop that keeps its state in registers): `false`, with nothing
+    /// stored, when `value` is not zero and `addr`'s chunk is not allocated
+    /// yet (or `addr` is outside the memory).
+    #[inline]
+    pub fn store_allocated(&mut self, addr: PhysAddr, value: u32) -> bool {
+        let (c, w) = Self::split(addr);
+        match self.chunks.get_mut(c as usize) {
+            Some(Some(chunk)) => {
+                chunk[w] = value;
+                true
+            }
+            _ => value == 0,
+        }
+    }
+
     /// [`SparseMemory::store`] into a chunk not allocated yet.
     #[cold]
     #[inline(never)]
@@ -278,6 +294,22 @@ mod tests {
         assert_eq!(m.load(PhysAddr::new(0x3_ffff_fffc)), 9);
         assert_eq!(m.load(PhysAddr::new(0x2000)), 0);
         assert_eq!(m.host_bytes(), 2 * 4096);
+    }
+
+    #[test]
+    fn store_allocated_refuses_only_what_would_allocate() {
+        let mut m = SparseMemory::new(1 << 20);
+        // Zero into untouched storage changes nothing: done, nothing allocated.
+        assert!(m.store_allocated(PhysAddr::new(0x1000), 0));
+        assert_eq!(m.host_bytes(), 0);
+        // A nonzero word there, or outside the memory, is refused and not stored.
+        assert!(!m.store_allocated(PhysAddr::new(0x1004), 5));
+        assert!(!m.store_allocated(PhysAddr::new(2 << 20), 5));
+        assert_eq!((m.load(PhysAddr::new(0x1004)), m.host_bytes()), (0, 0));
+        // Once the chunk is allocated, any word of it is stored.
+        m.store(PhysAddr::new(0x1000), 1);
+        assert!(m.store_allocated(PhysAddr::new(0x1ffc), 6));
+        assert_eq!(m.load(PhysAddr::new(0x1ffc)), 6);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! A run of L1 hits replayed one after another (cpu-sim's hit lane): each
-//! side's only L1 opened once, its use clock (the LRU stamps' tick) and hit
-//! count held in registers for the run and written back when it ends. Every
-//! hit stamps and counts exactly as [`Tlb::hit_again`](crate::Tlb::hit_again) would, so the TLBs end
-//! in the same state; this is about the cost of a hit, not its result.
+//! side's only L1 opened once; the caller counts each side's hits in
+//! registers, stamps each hit with its number, and hands the counts over at
+//! the end. Every hit stamps and counts exactly as
+//! [`Tlb::hit_again`](crate::Tlb::hit_again) would, so the TLBs end in the
+//! same state; this is about the cost of a hit, not its result.
 
 use crate::hierarchy::TlbHierarchy;
 use crate::set_assoc::{Side, Tlb};
@@ -48,14 +49,21 @@ pub struct HitReplay<'a> {
 }
 
 impl OpenL1<'_> {
+    /// Stamps the entry at `entry` for the `uses`-th hit of this side in the
+    /// run (counted from 1): the use clock then reads its start plus `uses`.
     #[inline(always)]
-    fn hit(&mut self, entry: usize) -> Cycles {
+    fn stamp(&mut self, entry: usize, uses: u64) {
         if self.stamping {
-            self.tick += 1;
-            self.stamps[entry] = self.tick;
+            self.stamps[entry] = self.tick + uses;
         }
-        self.hits += 1;
-        self.latency
+    }
+
+    /// Counts the run's `hits` (the clock ticks once a hit when stamping).
+    fn settle(&mut self, hits: u64) {
+        if self.stamping {
+            self.tick += hits;
+        }
+        self.hits += hits;
     }
 
     fn write_back(&mut self) {
@@ -65,23 +73,31 @@ impl OpenL1<'_> {
 }
 
 impl HitReplay<'_> {
-    /// Counts a hit of `side` on the entry at `entry` of the side's only L1 and
-    /// touches it ([`Tlb::hit_again`](crate::Tlb::hit_again)); how long the hit
-    /// took (the side's L1 latency). `entry` is a position
-    /// [`TlbHierarchy::entry_index`] gave for that side since the last fill or
-    /// invalidation.
+    /// Touches the entry at `entry` of `side`'s only L1 for that side's
+    /// `uses`-th hit in this replay (counted from 1 by the caller, which keeps
+    /// the counts in registers and hands them over at the end,
+    /// [`HitReplay::settle`]): the stamp [`Tlb::hit_again`](crate::Tlb::hit_again)
+    /// would give it. `entry` is a position [`TlbHierarchy::entry_index`] gave
+    /// for that side since the last fill or invalidation.
     #[inline(always)]
-    pub fn hit(&mut self, side: Side, entry: usize) -> Cycles {
-        // Two named sides, not an array indexed by side: each side's clock and
-        // count can then live in registers for the run.
+    pub fn stamp(&mut self, side: Side, entry: usize, uses: u64) {
+        // Two named sides, not an array indexed by side: each side's fields
+        // stay apart for the optimizer.
         match side {
-            Side::Instructions => self.fetch.hit(entry),
-            Side::Data => self.data.hit(entry),
+            Side::Instructions => self.fetch.stamp(entry, uses),
+            Side::Data => self.data.stamp(entry, uses),
         }
     }
-}
 
-impl HitReplay<'_> {
+    /// Counts the replay's hits of each side, as many as were stamped
+    /// ([`HitReplay::stamp`]), once, at its end: the use clocks and hit
+    /// counts then read as after that many [`Tlb::hit_again`](crate::Tlb::hit_again)s
+    /// (written back when the replay is dropped).
+    pub fn settle(&mut self, fetch_hits: u64, data_hits: u64) {
+        self.fetch.settle(fetch_hits);
+        self.data.settle(data_hits);
+    }
+
     /// The L1 latency of a hit of `side`.
     pub fn latency(&self, side: Side) -> Cycles {
         match side {

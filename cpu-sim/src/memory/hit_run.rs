@@ -2,8 +2,14 @@
 //! opened once for a run of them (the L1 TLBs' use clocks and hit counts, the
 //! DRAM's data path, the OS's use tracking, the access numbering), so that
 //! each hit in the run is one probe and a few register updates. Every hit
-//! changes the state as [`MemorySystem::access_hit`] would; the run writes its
-//! counts back when dropped.
+//! changes the state as [`MemorySystem::access_hit`] would.
+//!
+//! The replay loop keeps its state in registers: the run's counts are a
+//! [`RunTally`] of locals, handed over once at the end ([`HitRun::settle`]),
+//! and the loop makes no call unless the OS watches uses (a store that would
+//! allocate storage ends the run instead). A count kept in a field behind the
+//! run's reference, or a value live across a call, stayed in memory: one
+//! store-to-load chain per hit each, which bounded the loop.
 
 use super::MemorySystem;
 use super::lane::{LaneHit, Probe};
@@ -23,7 +29,8 @@ pub(crate) struct HitRun<'a, D: DataRequests> {
 struct RunParts<'a> {
     probe: Probe<'a>,
     tlbs: HitReplay<'a>,
-    os: &'a mut Os,
+    /// The OS, when its replacement policy watches uses ([`Os::touched`]).
+    os: Option<&'a mut Os>,
     /// The CPU's own cycles per access.
     cpu_cycles: Cycles,
     /// With a fixed DRAM latency ([`DataRequests::FIXED`]), what a hit of each
@@ -31,10 +38,23 @@ struct RunParts<'a> {
     /// the DRAM's, added once.
     fetch_cost: Cycles,
     data_cost: Cycles,
-    /// The number of the next access ([`MemorySystem::issued`]), written back
-    /// when dropped.
+    /// The number of the run's first access ([`MemorySystem::issued`]), and
+    /// where the number after its last is written back when dropped.
     issued: u64,
     issued_home: &'a mut u64,
+}
+
+/// The counts of a run of hits so far, kept by the caller of
+/// [`HitRun::complete`] in locals and handed over once at the end
+/// ([`HitRun::settle`]). Every other count of the run follows from these.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RunTally {
+    /// Hits completed.
+    pub hits: u64,
+    /// Those of them that were instruction fetches.
+    pub fetches: u64,
+    /// Those of them that were stores.
+    pub writes: u64,
 }
 
 /// A [`HitRun`] with its DRAM's data path ([`mmu_core::Dram::open_data`]).
@@ -53,31 +73,69 @@ impl<D: DataRequests> HitRun<'_, D> {
         self.parts.probe.find(vaddr, kind)
     }
 
+    /// Whether the OS watches uses: the loop's `WATCH` ([`HitRun::complete`]).
+    pub(crate) fn watches_uses(&self) -> bool {
+        self.parts.os.is_some()
+    }
+
     /// Completes the aligned word `request` that `hit` ([`HitRun::find`])
     /// serves, issued at `now` (before the CPU's own cycles): as
-    /// [`MemorySystem::replay_lane_hit`] of it at `now` plus those cycles. Its
-    /// value (0 for a store) and when it is done.
+    /// [`MemorySystem::replay_lane_hit`] of it at `now` plus those cycles,
+    /// counted in `tally` (the run's counts so far). Its value (0 for a store)
+    /// and when it is done; `None`, with nothing done, for a store that needs
+    /// storage allocated (the run ends before it). `WATCH` is
+    /// [`HitRun::watches_uses`]: only then may the loop call the OS.
     #[inline(always)]
-    pub(crate) fn complete(&mut self, now: Cycle, hit: LaneHit, request: MemRequest) -> Timed<u32> {
-        let at_dram = now + self.parts.cpu_cycles + self.parts.tlbs.hit(hit.side, hit.entry);
+    pub(crate) fn complete<const WATCH: bool>(
+        &mut self,
+        tally: &mut RunTally,
+        now: Cycle,
+        hit: LaneHit,
+        request: MemRequest,
+    ) -> Option<Timed<u32>> {
         let paddr = PhysAddr::new(hit.paddr);
-        self.parts.os.touched(paddr, self.parts.issued);
-        self.parts.issued += 1;
+        let at_dram = now + self.parts.cpu_cycles + self.parts.tlbs.latency(hit.side);
         let done = if request.kind == AccessKind::Write {
-            Timed { value: 0, ready_at: self.data.write_data(at_dram, paddr, request.value) }
+            let ready_at = self.data.write_data(at_dram, paddr, request.value)?;
+            tally.writes += 1;
+            Timed { value: 0, ready_at }
         } else {
             self.data.read_data(at_dram, paddr)
         };
+        if WATCH {
+            if let Some(os) = &mut self.parts.os {
+                os.touched(paddr, self.parts.issued + tally.hits);
+            }
+        }
+        tally.hits += 1;
+        let side_hits = match hit.side {
+            Side::Instructions => {
+                tally.fetches += 1;
+                tally.fetches
+            }
+            Side::Data => tally.hits - tally.fetches,
+        };
+        self.parts.tlbs.stamp(hit.side, hit.entry, side_hits);
         if D::FIXED {
             // The same sum, added once (saturating addition of costs is associative).
             let cost = match hit.side {
                 Side::Instructions => self.parts.fetch_cost,
                 Side::Data => self.parts.data_cost,
             };
-            Timed { value: done.value, ready_at: now + cost }
+            Some(Timed { value: done.value, ready_at: now + cost })
         } else {
-            done
+            Some(done)
         }
+    }
+
+    /// Counts the run's hits, `tally` (what [`HitRun::complete`] counted, all
+    /// of it, once, at the end): the L1s' use clocks and hit counts, the
+    /// DRAM's requests and the access numbering then read as after that many
+    /// [`MemorySystem::replay_lane_hit`]s, written back when the run is dropped.
+    pub(crate) fn settle(&mut self, tally: RunTally) {
+        self.parts.tlbs.settle(tally.fetches, tally.hits - tally.fetches);
+        self.data.settle(tally.hits - tally.writes, tally.writes);
+        self.parts.issued += tally.hits;
     }
 
     /// How many hits from `now` on cannot take the clock to its end: all of
@@ -126,7 +184,8 @@ impl MemorySystem {
         }
         let probe = self.lane.probe(self.mmu.epoch(), space, &context.privilege);
         let tlbs = self.mmu.open_replay()?;
-        let (os, issued) = (&mut self.os, self.issued);
+        let issued = self.issued;
+        let os = if self.os.watches_uses() { Some(&mut self.os) } else { None };
         let issued_home = &mut self.issued;
         let data = self.dram.open_data();
         let fixed = match &data {

@@ -317,6 +317,33 @@ mod tests {
     }
 
     #[test]
+    fn a_store_that_needs_storage_ends_a_run_and_is_stored() {
+        // Zeros stored into a page never written leave its storage
+        // unallocated, so the lane holds the page for stores while the DRAM
+        // has no storage for it: the first nonzero store in a run of hits
+        // must end the run and allocate (the value is read back, into the
+        // checksum), as the one-at-a-time path does.
+        let store = |n: u32, value: u32| {
+            let vaddr = VirtAddr::new(0x40000 + 4 * n);
+            TraceEvent::Access(Access { kind: AccessKind::Write, vaddr, value: Some(value) })
+        };
+        let load = |n: u32| {
+            TraceEvent::Access(Access {
+                kind: AccessKind::Read,
+                vaddr: VirtAddr::new(0x40000 + 4 * n),
+                value: None,
+            })
+        };
+        let mut events: Vec<TraceEvent> = (0..10).map(|n| store(n, 0)).collect();
+        events.extend([store(10, 7), store(11, 0), load(10), load(11), store(12, 9), load(12)]);
+        for dram in DRAMS {
+            let config = config_with(true, false, "Lru", "Clock", dram);
+            let on = report(&config, &events, true);
+            assert_eq!(on, report(&config, &events, false), "{dram}");
+        }
+    }
+
+    #[test]
     fn the_lane_serves_repeated_hits_and_a_report_sees_them() {
         // A guard that the property above compares a lane that is used: the
         // same page read 100 times is 99 L1 hits either way.

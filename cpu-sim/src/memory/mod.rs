@@ -24,7 +24,7 @@ pub use oracle::CheckStats;
 
 use crate::config::MachineConfig;
 use crate::error::SimError;
-pub(crate) use hit_run::{HitRun, OpenRun};
+pub(crate) use hit_run::{HitRun, OpenRun, RunTally};
 use lane::HitLane;
 pub(crate) use lane::LaneHit;
 use mmu::Mmu;

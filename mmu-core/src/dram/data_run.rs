@@ -1,7 +1,10 @@
 //! A run of data requests (cpu-sim's hit lane): the DRAM's storage and timing
-//! model opened once and the data request counters held in registers for the
-//! run, written back when it ends. Each request is timed, stored and counted
-//! as [`PhysMem`](crate::PhysMem) on the [`Dram`] would do it.
+//! model opened once for the run, and its counters written back when it ends.
+//! Each request is timed, stored and counted as [`PhysMem`](crate::PhysMem) on
+//! the [`Dram`] would do it; a `Fixed` DRAM's request counts are kept by the
+//! caller in registers and handed over at the end ([`DataRequests::settle`]).
+//! A run's loop makes no call: a store that would allocate storage is refused
+//! ([`DataRequests::write_data`]) and ends the run.
 
 use super::banked::{Bank, BankMap};
 use super::{Dram, Model, RequestCounters};
@@ -14,7 +17,7 @@ use crate::time::{Cycle, Cycles, Timed};
 pub struct FixedDataRun<'a> {
     storage: &'a mut SparseMemory,
     latency: Cycles,
-    /// Data reads and writes in the run.
+    /// Data reads and writes in the run ([`DataRequests::settle`]).
     requests: [u64; 2],
     /// The DRAM's data read and write counters.
     homes: &'a mut [RequestCounters; 2],
@@ -29,8 +32,15 @@ pub trait DataRequests {
     const FIXED: bool;
     /// [`PhysMem::read`] of the data word at `addr`, issued at `now`.
     fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32>;
-    /// [`PhysMem::write`] of the data word at `addr`, issued at `now`.
-    fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Cycle;
+    /// [`PhysMem::write`] of the data word at `addr`, issued at `now`; `None`,
+    /// with nothing done, when the word's storage is not allocated yet and
+    /// `value` is not zero (allocating is left to the memory system's own
+    /// path: the run ends before this request).
+    fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Option<Cycle>;
+    /// Counts the run's `reads` and `writes` (all of its requests, once, at
+    /// its end): a `Fixed` DRAM's requests are counted here, not one by one;
+    /// a `Banked` one counts each by its row outcome as it serves it.
+    fn settle(&mut self, reads: u64, writes: u64);
 }
 
 impl FixedDataRun<'_> {
@@ -44,14 +54,15 @@ impl DataRequests for FixedDataRun<'_> {
     const FIXED: bool = true;
     #[inline(always)]
     fn read_data(&mut self, now: Cycle, addr: PhysAddr) -> Timed<u32> {
-        self.requests[0] += 1;
         Timed { value: self.storage.load(addr), ready_at: now + self.latency }
     }
     #[inline(always)]
-    fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Cycle {
-        self.requests[1] += 1;
-        self.storage.store(addr, value);
-        now + self.latency
+    fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Option<Cycle> {
+        self.storage.store_allocated(addr, value).then(|| now + self.latency)
+    }
+    fn settle(&mut self, reads: u64, writes: u64) {
+        self.requests[0] += reads;
+        self.requests[1] += writes;
     }
 }
 
@@ -97,10 +108,14 @@ impl DataRequests for BankedDataRun<'_> {
         Timed { value: self.storage.load(addr), ready_at }
     }
     #[inline(always)]
-    fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Cycle {
-        let done_at = self.serve(now, addr, true);
-        self.storage.store(addr, value);
-        done_at
+    fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Option<Cycle> {
+        if !self.storage.store_allocated(addr, value) {
+            return None;
+        }
+        Some(self.serve(now, addr, true))
+    }
+    fn settle(&mut self, reads: u64, writes: u64) {
+        debug_assert_eq!([reads, writes], self.outcomes.map(|o| o.iter().sum::<u64>()));
     }
 }
 
