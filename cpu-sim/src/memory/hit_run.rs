@@ -31,11 +31,12 @@ struct RunParts<'a> {
     tlbs: HitReplay<'a>,
     /// The OS, when its replacement policy watches uses ([`Os::touched`]).
     os: Option<&'a mut Os>,
-    /// The CPU's own cycles per access.
-    cpu_cycles: Cycles,
+    /// What a hit of each side takes before its data request is issued: the
+    /// CPU's own cycles and the L1's latency, added once.
+    fetch_issue: Cycles,
+    data_issue: Cycles,
     /// With a fixed DRAM latency ([`DataRequests::FIXED`]), what a hit of each
-    /// side takes from issue to done: the CPU's cycles, the L1's latency and
-    /// the DRAM's, added once.
+    /// side takes from issue to done: the above and the DRAM's, added once.
     fetch_cost: Cycles,
     data_cost: Cycles,
     /// The number of the run's first access ([`MemorySystem::issued`]), and
@@ -94,7 +95,12 @@ impl<D: DataRequests> HitRun<'_, D> {
         request: MemRequest,
     ) -> Option<Timed<u32>> {
         let paddr = PhysAddr::new(hit.paddr);
-        let at_dram = now + self.parts.cpu_cycles + self.parts.tlbs.latency(hit.side);
+        // Saturating addition of costs is associative: each sum is added once.
+        let issue = match hit.side {
+            Side::Instructions => self.parts.fetch_issue,
+            Side::Data => self.parts.data_issue,
+        };
+        let at_dram = now + issue;
         let done = if request.kind == AccessKind::Write {
             let ready_at = self.data.write_data(at_dram, paddr, request.value)?;
             tally.writes += 1;
@@ -117,7 +123,6 @@ impl<D: DataRequests> HitRun<'_, D> {
         };
         self.parts.tlbs.stamp(hit.side, hit.entry, side_hits);
         if D::FIXED {
-            // The same sum, added once (saturating addition of costs is associative).
             let cost = match hit.side {
                 Side::Instructions => self.parts.fetch_cost,
                 Side::Data => self.parts.data_cost,
@@ -192,9 +197,11 @@ impl MemorySystem {
             DataRun::Fixed(run) => run.latency(),
             DataRun::Banked(_) => Cycles::ZERO,
         };
-        let cost = |side| cpu_cycles + tlbs.latency(side) + fixed;
-        let (fetch_cost, data_cost) = (cost(Side::Instructions), cost(Side::Data));
-        let parts = RunParts { probe, tlbs, os, cpu_cycles, fetch_cost, data_cost, issued, issued_home };
+        let issue = |side| cpu_cycles + tlbs.latency(side);
+        let (fetch_issue, data_issue) = (issue(Side::Instructions), issue(Side::Data));
+        let (fetch_cost, data_cost) = (fetch_issue + fixed, data_issue + fixed);
+        let parts =
+            RunParts { probe, tlbs, os, fetch_issue, data_issue, fetch_cost, data_cost, issued, issued_home };
         Some(match data {
             DataRun::Fixed(data) => OpenRun::Fixed(HitRun { parts, data }),
             DataRun::Banked(data) => OpenRun::Banked(HitRun { parts, data }),

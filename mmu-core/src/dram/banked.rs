@@ -95,12 +95,12 @@ impl Extract {
         Self { shift: field.shift, mask: (1u64 << field.width) - 1, place }
     }
     /// The field's value in `addr`.
-    #[inline]
+    #[inline(always)]
     fn of(self, addr: u64) -> u64 {
         (addr >> self.shift) & self.mask
     }
     /// The field's value shifted to its place in the bank index.
-    #[inline]
+    #[inline(always)]
     fn placed(self, addr: u64) -> u64 {
         self.of(addr) << self.place
     }
@@ -185,7 +185,7 @@ impl BankMap {
 
     /// The bank `addr` lands in, as an index into the bank table: channel, then
     /// rank, then bank (every count is a power of two, so the fields just concatenate).
-    #[inline]
+    #[inline(always)]
     pub(super) fn bank_index(&self, a: u64) -> usize {
         if let Some(fused) = self.fused_bank {
             return fused.of(a) as usize;
@@ -208,6 +208,7 @@ impl BankMap {
                     Some(open) if open == row => (RowOutcome::Hit, start + column_access),
                     None => {
                         bank.activated_at = start;
+                        bank.open_row = Some(row);
                         (RowOutcome::Miss, start + t_rcd + column_access)
                     }
                     Some(_) => {
@@ -215,10 +216,10 @@ impl BankMap {
                         let precharge = start.max(bank.activated_at + t_ras);
                         let activate = precharge + t_rp;
                         bank.activated_at = activate;
+                        bank.open_row = Some(row);
                         (RowOutcome::Conflict, activate + t_rcd + column_access)
                     }
                 };
-                bank.open_row = Some(row);
                 bank.ready_at = data_at;
                 (data_at, outcome)
             }
