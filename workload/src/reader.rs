@@ -10,13 +10,19 @@ use mmu_core::{AccessKind, VirtAddr};
 use serde::Serialize;
 use std::io::{ErrorKind, Read};
 
-/// Bytes of the read buffer, and so the longest line a trace may have.
-/// 64 KiB: the kernel's copy into it and the decoding out of it stay within
-/// the L1/L2 caches while the simulation runs between reads. With 256 KiB a
-/// binary trace's run on one thread spent 17-19% of its time in the kernel's
-/// copy (`_copy_to_iter`), with 64 KiB 3-4%, and took 12-15% less CPU time
-/// (issue #15, benches/README.md); text parsing costs the same either way.
-pub const BUFFER_BYTES: usize = 1 << 16;
+/// The longest line a trace may have, in bytes: the read buffer grows to it
+/// only for a line that does not fit in [`READ_BYTES`].
+pub const BUFFER_BYTES: usize = 1 << 18;
+
+/// Bytes of the read buffer to start with, and asked of the source per
+/// `read` at most: the kernel's copy into the buffer and the decoding out of
+/// it then stay within the L1/L2 caches while the simulation runs between
+/// reads. With a 256 KiB buffer filled whole, a binary trace's run on one
+/// thread spent 17-20% of its time in the kernel's copy (`_copy_to_iter`),
+/// also when asking 64 KiB at a time of that buffer; with a 64 KiB buffer,
+/// 3-4%, and the run took 12-15% less CPU time (issue #15,
+/// benches/README.md). Text parsing costs the same.
+const READ_BYTES: usize = 1 << 16;
 
 /// What a trace reader saw, for the report.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -108,7 +114,7 @@ impl<R: Read> TraceReader<R> {
             source,
             origin: origin.into(),
             format,
-            buf: vec![0; BUFFER_BYTES].into_boxed_slice(),
+            buf: vec![0; READ_BYTES].into_boxed_slice(),
             pos: 0,
             end: 0,
             base: 0,
@@ -196,9 +202,10 @@ impl<R: Read> TraceReader<R> {
         None
     }
 
-    /// The next line's byte range in the buffer, refilling it as needed. A line
-    /// that fills the whole buffer is `TooLong` at once, without waiting for its
-    /// end: a source without newlines (`/dev/zero`) never has one.
+    /// The next line's byte range in the buffer, refilling (and growing) it as
+    /// needed. A line that fills the buffer at its largest ([`BUFFER_BYTES`])
+    /// is `TooLong` at once, without waiting for its end: a source without
+    /// newlines (`/dev/zero`) never has one.
     #[inline]
     fn next_line(&mut self) -> std::io::Result<Line> {
         loop {
@@ -219,11 +226,23 @@ impl<R: Read> TraceReader<R> {
                 return Ok(Line::End);
             }
             if self.pos == 0 && self.end == self.buf.len() {
-                self.pos = self.end;
-                return Ok(Line::TooLong);
+                if self.buf.len() < BUFFER_BYTES {
+                    self.grow();
+                } else {
+                    self.pos = self.end;
+                    return Ok(Line::TooLong);
+                }
             }
             self.refill()?;
         }
+    }
+
+    /// Doubles the buffer (up to [`BUFFER_BYTES`]) for a line that fills it.
+    #[cold]
+    fn grow(&mut self) {
+        let mut bigger = vec![0; (2 * self.buf.len()).min(BUFFER_BYTES)];
+        bigger[..self.end].copy_from_slice(&self.buf[..self.end]);
+        self.buf = bigger.into_boxed_slice();
     }
 
     /// Moves the partial last line to the front and reads more after it.
@@ -237,7 +256,8 @@ impl<R: Read> TraceReader<R> {
             self.pos = 0;
         }
         loop {
-            match self.source.read(&mut self.buf[self.end..]) {
+            let upto = (self.end + READ_BYTES).min(self.buf.len());
+            match self.source.read(&mut self.buf[self.end..upto]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(());
