@@ -10,9 +10,14 @@ use mmu_core::{AccessKind, VirtAddr};
 use serde::Serialize;
 use std::io::{ErrorKind, Read};
 
-/// The longest line a trace may have, in bytes: the read buffer grows to it
-/// only for a line that does not fit in [`READ_BYTES`].
+/// The longest line a trace may have, in bytes (its newline not counted):
+/// the read buffer grows to hold it, and its newline, only for a line that
+/// does not fit in [`READ_BYTES`].
 pub const BUFFER_BYTES: usize = 1 << 18;
+
+/// The read buffer at its largest: the longest line and its newline, so a
+/// line of exactly [`BUFFER_BYTES`] is read and one byte more is refused.
+const MAX_BUFFER: usize = BUFFER_BYTES + 1;
 
 /// Bytes of the read buffer to start with, and asked of the source per
 /// `read` at most: the kernel's copy into the buffer and the decoding out of
@@ -203,9 +208,9 @@ impl<R: Read> TraceReader<R> {
     }
 
     /// The next line's byte range in the buffer, refilling (and growing) it as
-    /// needed. A line that fills the buffer at its largest ([`BUFFER_BYTES`])
-    /// is `TooLong` at once, without waiting for its end: a source without
-    /// newlines (`/dev/zero`) never has one.
+    /// needed. A line that fills the buffer at its largest ([`MAX_BUFFER`]:
+    /// longer than [`BUFFER_BYTES`]) is `TooLong` at once, without waiting
+    /// for its end: a source without newlines (`/dev/zero`) never has one.
     #[inline]
     fn next_line(&mut self) -> std::io::Result<Line> {
         loop {
@@ -226,7 +231,7 @@ impl<R: Read> TraceReader<R> {
                 return Ok(Line::End);
             }
             if self.pos == 0 && self.end == self.buf.len() {
-                if self.buf.len() < BUFFER_BYTES {
+                if self.buf.len() < MAX_BUFFER {
                     self.grow();
                 } else {
                     self.pos = self.end;
@@ -237,10 +242,10 @@ impl<R: Read> TraceReader<R> {
         }
     }
 
-    /// Doubles the buffer (up to [`BUFFER_BYTES`]) for a line that fills it.
+    /// Doubles the buffer (up to [`MAX_BUFFER`]) for a line that fills it.
     #[cold]
     fn grow(&mut self) {
-        let mut bigger = vec![0; (2 * self.buf.len()).min(BUFFER_BYTES)];
+        let mut bigger = vec![0; (2 * self.buf.len()).min(MAX_BUFFER)];
         bigger[..self.end].copy_from_slice(&self.buf[..self.end]);
         self.buf = bigger.into_boxed_slice();
     }
@@ -842,6 +847,32 @@ mod tests {
         assert_eq!(got[0], a(R, 0x10));
         let err = got[1].clone().unwrap_err();
         assert!(err.starts_with("t.trace:2: the line is longer than"), "{err}");
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
+        // The limit counts the line, not its newline: "longer than 262144
+        // bytes" refuses 262145 and takes 262144, with or without a newline
+        // after it (at the end of the trace).
+        for (len, tail, ok) in [
+            (BUFFER_BYTES, &b"\nR 0x20\n"[..], true),
+            (BUFFER_BYTES, &b""[..], true),
+            (BUFFER_BYTES + 1, &b"\nR 0x20\n"[..], false),
+        ] {
+            let mut text = b"R 0x10\n#".to_vec();
+            text.extend(std::iter::repeat_n(b'x', len - 1));
+            text.extend_from_slice(tail);
+            let got = read(&text, TraceFormat::Native);
+            assert_eq!(got[0], a(R, 0x10), "{len}");
+            if ok {
+                let expected = if tail.is_empty() { 1 } else { 2 };
+                assert_eq!(got.len(), expected, "{len}");
+                assert!(got.iter().all(Result::is_ok), "{len}: {got:?}");
+            } else {
+                let err = got[1].clone().unwrap_err();
+                assert!(err.starts_with("t.trace:2: the line is longer than 262144 bytes"), "{err}");
+            }
+        }
     }
 
     #[test]
