@@ -15,7 +15,14 @@ use mmu_core::{AccessContext, Answer, Cycle, Cycles, MemRequest, Width};
 use workload::{Access, TraceEvent};
 
 pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-pub(crate) const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// `checksum` with a loaded `value` folded in (FNV-1a over whole words): the
+/// data checksum of every core, which starts at [`FNV_OFFSET`].
+#[inline(always)]
+pub(crate) fn fnv_fold(checksum: u64, value: u32) -> u64 {
+    (checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME)
+}
 
 /// The trace player's state: its clock, its translation context, and what it saw.
 pub struct TracePlayer {
@@ -214,7 +221,7 @@ impl TracePlayer {
             let Some(answer) = run.complete::<WATCH>(&mut tally, now, hit, request) else { break };
             now = answer.ready_at;
             if !is_write {
-                checksum = (checksum ^ u64::from(answer.value)).wrapping_mul(FNV_PRIME);
+                checksum = fnv_fold(checksum, answer.value);
             }
             if !D::FIXED && now == Cycle::new(u64::MAX) {
                 break;
@@ -237,7 +244,7 @@ impl TracePlayer {
     /// Folds a loaded value into the checksum.
     #[inline(always)]
     fn fold(&mut self, value: u32) {
-        self.data_checksum = (self.data_checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
+        self.data_checksum = fnv_fold(self.data_checksum, value);
     }
 
     /// [`TracePlayer::access_memory`], telling `rec` every step (the CPU's own

@@ -29,7 +29,7 @@
 use crate::config::MachineConfig;
 use crate::error::SimError;
 use crate::memory::{Functional, MemorySystem};
-use crate::player::{FNV_OFFSET, FNV_PRIME};
+use crate::player::{FNV_OFFSET, fnv_fold};
 use crate::program_window::{ProgramStop, ProgramWindow, WindowedProgram};
 use crate::report::{CoreReport, Report};
 use crate::window::{IntervalColumns, IntervalRecord};
@@ -90,7 +90,7 @@ impl MemoryPort for Summing<'_> {
     ) -> Result<Answer, SimError> {
         let answer = self.inner.access(now, context, request)?;
         if let (Ok(value), false) = (answer.value, request.kind == AccessKind::Write) {
-            *self.checksum = (*self.checksum ^ u64::from(value)).wrapping_mul(FNV_PRIME);
+            *self.checksum = fnv_fold(*self.checksum, value);
         }
         Ok(answer)
     }

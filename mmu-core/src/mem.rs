@@ -143,23 +143,17 @@ impl SparseMemory {
     #[inline]
     pub fn load(&self, addr: PhysAddr) -> u32 {
         let (c, w) = Self::split(addr);
-        match self.chunks.get(c as usize) {
-            Some(Some(chunk)) => chunk[w],
-            _ => 0,
-        }
+        self.chunk(c).map_or(0, |chunk| chunk[w])
     }
 
     /// Stores `value` at `addr` (aligned down to 4 bytes); ignored outside the memory,
     /// which callers rule out with [`SparseMemory::contains`].
     #[inline]
     pub fn store(&mut self, addr: PhysAddr, value: u32) {
-        let (c, w) = Self::split(addr);
         // The common case, a word of a chunk written before: one indexing.
-        if let Some(Some(chunk)) = self.chunks.get_mut(c as usize) {
-            chunk[w] = value;
-            return;
+        if !self.store_allocated(addr, value) {
+            self.store_new(addr, value);
         }
-        self.store_new(addr, value);
     }
 
     /// [`SparseMemory::store`] when it needs no allocation (no call, for a
@@ -178,12 +172,13 @@ impl SparseMemory {
         }
     }
 
-    /// [`SparseMemory::store`] into a chunk not allocated yet.
+    /// [`SparseMemory::store`] of a nonzero word into a chunk not allocated
+    /// yet ([`SparseMemory::store_allocated`] refused it).
     #[cold]
     #[inline(never)]
     fn store_new(&mut self, addr: PhysAddr, value: u32) {
-        if !self.contains(addr) || value == 0 {
-            return; // storing zero into an untouched chunk changes nothing
+        if !self.contains(addr) {
+            return;
         }
         let (c, w) = Self::split(addr);
         self.allocate(c)[w] = value;

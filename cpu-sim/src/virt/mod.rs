@@ -30,7 +30,7 @@ use crate::config::MachineConfig;
 use crate::error::SimError;
 use crate::memory::FaultCounts;
 use crate::memory::mmu::{L1Hit, Mmu};
-use crate::player::{FNV_OFFSET, FNV_PRIME};
+use crate::player::{FNV_OFFSET, fnv_fold};
 use crate::program_window::{ProgramStop, ProgramWindow, WindowedProgram};
 use crate::report::{CoreReport, Report};
 use crate::window::IntervalColumns;
@@ -272,7 +272,7 @@ impl VirtMemory {
         match self.bus.data(now, paddr, request) {
             Some(done) => {
                 if request.kind != AccessKind::Write {
-                    self.data_checksum = (self.data_checksum ^ u64::from(done.value)).wrapping_mul(FNV_PRIME);
+                    self.data_checksum = fnv_fold(self.data_checksum, done.value);
                 }
                 Timed { value: Ok(done.value), ready_at: done.ready_at }
             }
