@@ -362,11 +362,12 @@ impl Machine {
         Ok(done)
     }
 
-    /// Whether the memory system opens runs of lane hits for this machine now
-    /// ([`MemorySystem::open_hit_run`]), for tests.
+    /// The kind of run of lane hits the memory system opens for this machine
+    /// now, by its DRAM's data path ("fixed", "open page" or "banked"), if
+    /// any ([`MemorySystem::open_hit_run`]), for tests.
     #[cfg(test)]
-    pub(crate) fn opens_hit_runs(&mut self) -> bool {
-        self.player.opens_hit_run(&mut self.memory)
+    pub(crate) fn hit_run_kind(&mut self) -> Option<&'static str> {
+        self.player.hit_run_kind(&mut self.memory)
     }
 
     /// How many accesses from now [`Machine::access_between_checkpoints`] can

@@ -164,11 +164,15 @@ impl TracePlayer {
     /// overflow). How many were replayed: the caller counts them as accesses.
     #[inline(always)]
     pub fn replay_lane_hits(&mut self, memory: &mut MemorySystem, events: &[TraceEvent]) -> usize {
-        match memory.open_hit_run(&self.context, self.cycles_per_access) {
+        match memory.open_hit_run(self.now, &self.context, self.cycles_per_access) {
             Some(OpenRun::Fixed(mut run)) if run.watches_uses() => {
                 self.replay_run::<_, true>(&mut run, events)
             }
             Some(OpenRun::Fixed(mut run)) => self.replay_run::<_, false>(&mut run, events),
+            Some(OpenRun::OpenPage(mut run)) if run.watches_uses() => {
+                self.replay_run::<_, true>(&mut run, events)
+            }
+            Some(OpenRun::OpenPage(mut run)) => self.replay_run::<_, false>(&mut run, events),
             Some(OpenRun::Banked(mut run)) if run.watches_uses() => {
                 self.replay_run::<_, true>(&mut run, events)
             }
@@ -177,10 +181,15 @@ impl TracePlayer {
         }
     }
 
-    /// Whether `memory` opens a run of lane hits in this player's context.
+    /// The kind of run of lane hits `memory` opens in this player's context
+    /// now, by its DRAM's data path, if any.
     #[cfg(test)]
-    pub(crate) fn opens_hit_run(&self, memory: &mut MemorySystem) -> bool {
-        memory.open_hit_run(&self.context, self.cycles_per_access).is_some()
+    pub(crate) fn hit_run_kind(&self, memory: &mut MemorySystem) -> Option<&'static str> {
+        Some(match memory.open_hit_run(self.now, &self.context, self.cycles_per_access)? {
+            OpenRun::Fixed(_) => "fixed",
+            OpenRun::OpenPage(_) => "open page",
+            OpenRun::Banked(_) => "banked",
+        })
     }
 
     /// Whether `event` is an aligned access the hit lane holds: a run of hits
@@ -223,7 +232,7 @@ impl TracePlayer {
             if !is_write {
                 checksum = fnv_fold(checksum, answer.value);
             }
-            if !D::FIXED && now == Cycle::new(u64::MAX) {
+            if !D::BOUNDED && now == Cycle::new(u64::MAX) {
                 break;
             }
         }

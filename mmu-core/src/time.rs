@@ -33,6 +33,14 @@ impl Cycle {
     pub fn max(self, other: Cycle) -> Cycle {
         Cycle(self.0.max(other.0))
     }
+    /// `self + span` without saturating, for a caller that has bounded the
+    /// clock beforehand (a run of hits, [`Cycle::add`] otherwise): one add
+    /// where saturating takes three. Overflow is a bug (checked in debug builds).
+    #[must_use]
+    #[inline(always)]
+    pub const fn add_bounded(self, span: Cycles) -> Cycle {
+        Cycle(self.0 + span.0)
+    }
 }
 
 impl fmt::Debug for Cycle {

@@ -13,7 +13,7 @@
 
 use super::MemorySystem;
 use super::lane::{LaneHit, Probe};
-use mmu_core::dram::{BankedDataRun, DataRequests, DataRun, FixedDataRun};
+use mmu_core::dram::{BankedDataRun, DataRequests, DataRun, FixedDataRun, OpenPageDataRun};
 use mmu_core::{AccessContext, AccessKind, Cycle, Cycles, MemRequest, PhysAddr, Timed, VirtAddr};
 use os_model::Os;
 use tlb::{HitReplay, Side};
@@ -63,6 +63,7 @@ pub(crate) struct RunTally {
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum OpenRun<'a> {
     Fixed(HitRun<'a, FixedDataRun<'a>>),
+    OpenPage(HitRun<'a, OpenPageDataRun<'a>>),
     Banked(HitRun<'a, BankedDataRun<'a>>),
 }
 
@@ -100,7 +101,7 @@ impl<D: DataRequests> HitRun<'_, D> {
             Side::Instructions => self.parts.fetch_issue,
             Side::Data => self.parts.data_issue,
         };
-        let at_dram = now + issue;
+        let at_dram = if D::BOUNDED { now.add_bounded(issue) } else { now + issue };
         let done = if request.kind == AccessKind::Write {
             let ready_at = self.data.write_data(at_dram, paddr, request.value)?;
             tally.writes += 1;
@@ -127,7 +128,7 @@ impl<D: DataRequests> HitRun<'_, D> {
                 Side::Instructions => self.parts.fetch_cost,
                 Side::Data => self.parts.data_cost,
             };
-            Some(Timed { value: done.value, ready_at: now + cost })
+            Some(Timed { value: done.value, ready_at: now.add_bounded(cost) })
         } else {
             Some(done)
         }
@@ -144,12 +145,18 @@ impl<D: DataRequests> HitRun<'_, D> {
     }
 
     /// How many hits from `now` on cannot take the clock to its end: all of
-    /// them (`usize::MAX`) unless the DRAM's latency is fixed, when each takes
-    /// at most the dearer side's cost (then the caller need not look).
+    /// them (`usize::MAX`) unless the DRAM's latency is bounded
+    /// ([`DataRequests::BOUNDED`]), when each takes at most the dearer side's
+    /// issue and that bound (then the caller need not look, and the run's
+    /// adds need not saturate).
     #[inline]
     pub(crate) fn hits_before_overflow(&self, now: Cycle) -> usize {
-        let step = self.parts.fetch_cost.max(self.parts.data_cost).as_u64();
-        if !D::FIXED || step == 0 {
+        if !D::BOUNDED {
+            return usize::MAX;
+        }
+        let issue = self.parts.fetch_issue.max(self.parts.data_issue);
+        let step = (issue + self.data.latency_bound()).as_u64();
+        if step == 0 {
             return usize::MAX;
         }
         usize::try_from((u64::MAX - 1 - now.as_u64().min(u64::MAX - 1)) / step).unwrap_or(usize::MAX)
@@ -172,14 +179,16 @@ impl MemorySystem {
         self.lane.find(self.mmu.epoch(), space, &context.privilege, vaddr, kind).is_some()
     }
 
-    /// The memory system open for a run of lane hits in `context`, whose
-    /// accesses each take `cpu_cycles` of the core's own ([`HitRun`]); `None`
+    /// The memory system open for a run of lane hits in `context` from `now`
+    /// on, whose accesses each take `cpu_cycles` of the core's own
+    /// ([`HitRun`]); `None`
     /// when the lane serves nothing (no translation, the lane off, an oracle
     /// on) or the L1s cannot be opened ([`tlb::TlbHierarchy::open_replay`]):
     /// then each access goes through [`MemorySystem::access_hit`].
     #[inline]
     pub(crate) fn open_hit_run(
         &mut self,
+        now: Cycle,
         context: &AccessContext,
         cpu_cycles: Cycles,
     ) -> Option<OpenRun<'_>> {
@@ -192,10 +201,10 @@ impl MemorySystem {
         let issued = self.issued;
         let os = if self.os.watches_uses() { Some(&mut self.os) } else { None };
         let issued_home = &mut self.issued;
-        let data = self.dram.open_data();
+        let data = self.dram.open_data(now);
         let fixed = match &data {
             DataRun::Fixed(run) => run.latency(),
-            DataRun::Banked(_) => Cycles::ZERO,
+            DataRun::OpenPage(_) | DataRun::Banked(_) => Cycles::ZERO,
         };
         let issue = |side| cpu_cycles + tlbs.latency(side);
         let (fetch_issue, data_issue) = (issue(Side::Instructions), issue(Side::Data));
@@ -204,6 +213,7 @@ impl MemorySystem {
             RunParts { probe, tlbs, os, fetch_issue, data_issue, fetch_cost, data_cost, issued, issued_home };
         Some(match data {
             DataRun::Fixed(data) => OpenRun::Fixed(HitRun { parts, data }),
+            DataRun::OpenPage(data) => OpenRun::OpenPage(HitRun { parts, data }),
             DataRun::Banked(data) => OpenRun::Banked(HitRun { parts, data }),
         })
     }

@@ -300,19 +300,45 @@ mod tests {
     }
 
     #[test]
-    fn hit_runs_open_over_split_l1s_that_stamp_and_either_dram() {
+    fn hit_runs_open_over_split_l1s_that_stamp_and_every_dram_path() {
         // A guard that the property above compares runs of hits (not only the
-        // lane's one-at-a-time path) for every DRAM it draws.
-        for dram in DRAMS {
+        // lane's one-at-a-time path) for every DRAM data path it draws.
+        for (dram, kind) in DRAMS.into_iter().zip(["fixed", "open page", "banked"]) {
             for policy in ["Lru", "Fifo", "Random"] {
                 let mut machine =
                     Machine::new(&config_with(true, false, policy, "Clock", dram)).expect("it boots");
-                assert!(machine.opens_hit_runs(), "{policy} over {dram}");
+                assert_eq!(machine.hit_run_kind(), Some(kind), "{policy} over {dram}");
             }
             // Tree-PLRU keeps per-set state on use: its hits go one at a time.
             let mut machine =
                 Machine::new(&config_with(true, false, "TreePlru", "Clock", dram)).expect("it boots");
-            assert!(!machine.opens_hit_runs(), "TreePlru over {dram}");
+            assert_eq!(machine.hit_run_kind(), None, "TreePlru over {dram}");
+        }
+    }
+
+    #[test]
+    fn a_clock_that_would_pass_its_end_in_a_run_stops_at_the_same_access() {
+        // A run bounds its length so that no hit in it can take the clock to
+        // its end (its adds do not saturate): the access that would is left to
+        // the one-at-a-time path, which stops the run there, as without the lane.
+        let events: Vec<TraceEvent> = (0..200).map(|n| event(4, 0, n)).collect();
+        for dram in DRAMS {
+            let mut config = config_with(true, false, "Lru", "Clock", dram);
+            config.cpu.cycles_per_access = mmu_core::Cycles::new(1 << 57);
+            let error = |lane: bool| {
+                let mut machine = Machine::new(&config).expect("it boots");
+                machine.set_hit_lane(lane);
+                let result = if lane {
+                    machine.step_all(&events, "test").map(|_| ())
+                } else {
+                    events.iter().try_for_each(|&e| machine.step(e, "test").map(|_| ()))
+                };
+                (result.expect_err("the clock passes 2^64 - 1").to_string(), machine.accesses_seen())
+            };
+            let (on, off) = (error(true), error(false));
+            // 2^57 cycles per access: the 128th reaches 2^64 (the rest is far less than 2^57).
+            assert!(on.0.contains("would pass 2^64 - 1 cycles at access 128"), "{on:?}");
+            assert_eq!(on, off, "{dram}");
         }
     }
 

@@ -85,6 +85,8 @@ pub(super) fn layout(config: &DramConfig) -> [FieldLayout; 5] {
 struct Extract {
     shift: u32,
     mask: u64,
+    /// `mask << shift`: the field's bits where they are in the address.
+    in_place: u64,
     /// Where the field goes in the bank index (0 for row and column).
     place: u32,
 }
@@ -92,12 +94,20 @@ struct Extract {
 impl Extract {
     fn new(field: FieldLayout, place: u32) -> Self {
         // A width is at most 64 bits less the burst offset (at least 2 bits).
-        Self { shift: field.shift, mask: (1u64 << field.width) - 1, place }
+        let mask = (1u64 << field.width) - 1;
+        let in_place = mask.checked_shl(field.shift).unwrap_or(0);
+        Self { shift: field.shift, mask, in_place, place }
     }
     /// The field's value in `addr`.
     #[inline(always)]
     fn of(self, addr: u64) -> u64 {
         (addr >> self.shift) & self.mask
+    }
+    /// The field's bits of `addr` where they are: as unique as its value, one
+    /// instruction cheaper (a bank's open row is kept this way).
+    #[inline(always)]
+    fn in_place(self, addr: u64) -> u64 {
+        addr & self.in_place
     }
     /// The field's value shifted to its place in the bank index.
     #[inline(always)]
@@ -124,14 +134,27 @@ fn fuse(lowest_first: [FieldLayout; 3]) -> Option<Extract> {
 }
 
 /// One bank's state.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Bank {
-    /// The row in the row buffer, `None` when precharged.
-    open_row: Option<u32>,
+    /// The row in the row buffer, as the row field's bits in place in the
+    /// address ([`Extract::in_place`]), or [`PRECHARGED`]: a row hit is one
+    /// compare, with no shift and no `Option` tag.
+    open_row: u64,
     /// The first cycle the bank accepts a new request.
     ready_at: Cycle,
     /// The cycle of the last ACTIVATE, for tRAS.
     activated_at: Cycle,
+}
+
+/// [`Bank::open_row`] of a precharged bank: no row field's bits in place are
+/// all ones, since the burst offset's bits are never part of it.
+const PRECHARGED: u64 = u64::MAX;
+
+impl Default for Bank {
+    /// Precharged and idle.
+    fn default() -> Self {
+        Self { open_row: PRECHARGED, ready_at: Cycle::ZERO, activated_at: Cycle::ZERO }
+    }
 }
 
 /// Where an address lands and what each step costs: everything of a
@@ -156,6 +179,66 @@ pub(super) struct BankMap {
     t_burst: Cycles,
     /// tCL + tBURST: every request pays it once its row is open.
     column_access: Cycles,
+}
+
+/// What a run of requests to an open-page DRAM needs when its bank index is
+/// one field of the address and no bank is busy when the run opens (the usual
+/// DDR case, [`Banked::open_page_map`]): a row hit is two extracts, a compare
+/// and an add. The same times and outcomes as [`BankMap::access`].
+#[derive(Clone, Copy, Debug)]
+pub(super) struct OpenPageMap {
+    /// The bank index, in one extract ([`BankMap::fused_bank`]).
+    bank: Extract,
+    row: Extract,
+    t_rcd: Cycles,
+    t_rp: Cycles,
+    t_ras: Cycles,
+    column_access: Cycles,
+}
+
+impl OpenPageMap {
+    /// tCL + tBURST: what a row hit takes.
+    pub(super) fn column_access(&self) -> Cycles {
+        self.column_access
+    }
+
+    /// The most one request can take: a row conflict in a bank whose row was
+    /// opened at the request's issue (tRAS, then tRP, tRCD, tCL and tBURST).
+    pub(super) fn latency_bound(&self) -> Cycles {
+        self.t_ras + self.t_rp + self.t_rcd + self.column_access
+    }
+
+    /// Serves one request issued at `now`, as [`BankMap::access`] does, given
+    /// what a run of them guarantees: no bank is busy at `now` (every bank was
+    /// ready when the run opened, and each request is issued after the one
+    /// before it is done, which is when its bank is ready again), and the clock
+    /// stays [`OpenPageMap::latency_bound`] short of its end. So the bank's
+    /// start is `now`, and nothing saturates.
+    #[inline(always)]
+    pub(super) fn access(&self, banks: &mut [Bank], now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
+        let a = addr.as_u64();
+        let row = self.row.in_place(a);
+        let bank = &mut banks[self.bank.of(a) as usize];
+        debug_assert!(bank.ready_at <= now, "a bank is busy in a run: {:?} > {now:?}", bank.ready_at);
+        let (outcome, data_at) = match bank.open_row {
+            open if open == row => (RowOutcome::Hit, now.add_bounded(self.column_access)),
+            PRECHARGED => {
+                bank.activated_at = now;
+                bank.open_row = row;
+                (RowOutcome::Miss, now.add_bounded(self.t_rcd).add_bounded(self.column_access))
+            }
+            _ => {
+                // The open row may be closed only tRAS after it was opened.
+                let precharge = now.max(bank.activated_at.add_bounded(self.t_ras));
+                let activate = precharge.add_bounded(self.t_rp);
+                bank.activated_at = activate;
+                bank.open_row = row;
+                (RowOutcome::Conflict, activate.add_bounded(self.t_rcd).add_bounded(self.column_access))
+            }
+        };
+        bank.ready_at = data_at;
+        (data_at, outcome)
+    }
 }
 
 /// The bank state machine of a `Banked` DRAM.
@@ -196,7 +279,7 @@ impl BankMap {
     /// Serves one request issued at `now`: when its data is ready, and what it found.
     #[inline(always)]
     pub(super) fn access(&self, banks: &mut [Bank], now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
-        let row = self.row.of(addr.as_u64()) as u32;
+        let row = self.row.in_place(addr.as_u64());
         let index = self.bank_index(addr.as_u64());
         let (t_rcd, t_rp, t_ras, column_access) = (self.t_rcd, self.t_rp, self.t_ras, self.column_access);
         let bank = &mut banks[index];
@@ -205,18 +288,18 @@ impl BankMap {
         match self.policy {
             RowPolicy::OpenPage => {
                 let (outcome, data_at) = match bank.open_row {
-                    Some(open) if open == row => (RowOutcome::Hit, start + column_access),
-                    None => {
+                    open if open == row => (RowOutcome::Hit, start + column_access),
+                    PRECHARGED => {
                         bank.activated_at = start;
-                        bank.open_row = Some(row);
+                        bank.open_row = row;
                         (RowOutcome::Miss, start + t_rcd + column_access)
                     }
-                    Some(_) => {
+                    _ => {
                         // The open row may be closed only tRAS after it was opened.
                         let precharge = start.max(bank.activated_at + t_ras);
                         let activate = precharge + t_rp;
                         bank.activated_at = activate;
-                        bank.open_row = Some(row);
+                        bank.open_row = row;
                         (RowOutcome::Conflict, activate + t_rcd + column_access)
                     }
                 };
@@ -227,7 +310,7 @@ impl BankMap {
                 let data_at = start + t_rcd + column_access;
                 let precharge = data_at.max(start + t_ras);
                 bank.activated_at = start;
-                bank.open_row = None;
+                bank.open_row = PRECHARGED;
                 bank.ready_at = precharge + t_rp;
                 (data_at, RowOutcome::Miss)
             }
@@ -277,6 +360,30 @@ impl Banked {
         }
     }
 
+    /// The map of a run of requests from `now` on, when an [`OpenPageMap`]
+    /// serves them: open page, the bank index one field of the address, and no
+    /// bank busy at `now`.
+    pub(super) fn open_page_map(&self, now: Cycle) -> Option<OpenPageMap> {
+        let map = &self.map;
+        let bank = map.fused_bank.filter(|_| map.policy == RowPolicy::OpenPage)?;
+        if self.banks.iter().any(|b| b.ready_at > now) {
+            return None;
+        }
+        Some(OpenPageMap {
+            bank,
+            row: map.row,
+            t_rcd: map.t_rcd,
+            t_rp: map.t_rp,
+            t_ras: map.t_ras,
+            column_access: map.column_access,
+        })
+    }
+
+    /// The banks, for a run of requests ([`Banked::open_page_map`]).
+    pub(super) fn banks_mut(&mut self) -> &mut [Bank] {
+        &mut self.banks
+    }
+
     /// The map and the banks, apart (a run of requests holds the map in registers).
     pub(super) fn parts_mut(&mut self) -> (BankMap, &mut [Bank]) {
         (self.map, &mut self.banks)
@@ -318,9 +425,14 @@ impl Banked {
             Term { name: "tBURST", cycles: self.map.t_burst.as_u64() },
         ];
         let activate = Term { name: "tRCD", cycles: self.map.t_rcd.as_u64() };
+        let row = self.map.row.in_place(addr.as_u64());
         let row_state = match (self.map.policy, bank.open_row) {
-            (RowPolicy::OpenPage, Some(open)) if open == c.row => RowState::Open,
-            (RowPolicy::OpenPage, Some(_)) => {
+            (RowPolicy::OpenPage, open) if open == row => RowState::Open,
+            (RowPolicy::OpenPage, PRECHARGED) | (RowPolicy::ClosedPage, _) => {
+                terms.push(activate);
+                RowState::Closed
+            }
+            (RowPolicy::OpenPage, _) => {
                 let precharge = start.max(bank.activated_at + self.map.t_ras);
                 if precharge > start {
                     terms.push(Term {
@@ -331,10 +443,6 @@ impl Banked {
                 terms.push(Term { name: "tRP", cycles: self.map.t_rp.as_u64() });
                 terms.push(activate);
                 RowState::Conflict
-            }
-            (RowPolicy::OpenPage, None) | (RowPolicy::ClosedPage, _) => {
-                terms.push(activate);
-                RowState::Closed
             }
         };
         terms.extend(column);

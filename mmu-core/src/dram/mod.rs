@@ -18,7 +18,7 @@ mod recorded;
 mod tests;
 
 pub use banked::DramCoordinates;
-pub use data_run::{BankedDataRun, DataRequests, DataRun, FixedDataRun};
+pub use data_run::{BankedDataRun, DataRequests, DataRun, FixedDataRun, OpenPageDataRun};
 pub use recorded::RecordedDram;
 
 use crate::addr::PhysAddr;
@@ -305,6 +305,8 @@ pub enum RowOutcome {
     Conflict,
 }
 
+// One per DRAM: boxing the larger would add a pointer chase to every request.
+#[allow(clippy::large_enum_variant)]
 enum Model {
     Fixed(Cycles),
     Banked(Banked),

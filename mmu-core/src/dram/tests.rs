@@ -527,3 +527,191 @@ proptest! {
         }
     }
 }
+
+/// Which [`DataRun`] `open_data` gave: "fixed", "open page" or "banked".
+fn run_kind(run: &DataRun<'_>) -> &'static str {
+    match run {
+        DataRun::Fixed(_) => "fixed",
+        DataRun::OpenPage(_) => "open page",
+        DataRun::Banked(_) => "banked",
+    }
+}
+
+/// Whether the bank index is one field of the address, worked out from the
+/// mapping as written (most significant first): the channel, rank and bank
+/// fields that have bits are next to each other among the fields that have
+/// bits, in that order.
+fn bank_index_is_one_field(mapping: &[AddressField], width: impl Fn(AddressField) -> u32) -> bool {
+    let present: Vec<AddressField> = mapping.iter().copied().filter(|&f| width(f) > 0).collect();
+    let index: Vec<usize> = present
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f, AddressField::Channel | AddressField::Rank | AddressField::Bank))
+        .map(|(i, _)| i)
+        .collect();
+    let adjacent = index.windows(2).all(|w| w[1] == w[0] + 1);
+    let in_order = index.iter().map(|&i| present[i] as usize).collect::<Vec<_>>().is_sorted();
+    adjacent && in_order
+}
+
+/// `requests` (an address, whether it is a store, and the cycles from the
+/// last one's data to its issue) through a run of data requests
+/// ([`Dram::open_data`]) and one by one through [`PhysMem`], from a DRAM that
+/// `warm` requests left in some state: the same times, values, counters, and
+/// bank state after (the same times for `warm` again). The run opens `back`
+/// cycles before the last warm request's data (a bank may still be busy).
+/// Which run opened, and whether it opened before the last warm data.
+fn run_matches_one_by_one(
+    config: &DramConfig,
+    warm: &[(u64, bool, u64)],
+    back: u64,
+    requests: &[(u64, bool, u64)],
+) -> Result<(&'static str, bool), TestCaseError> {
+    let (mut by_run, mut one_by_one) = (Dram::new(config), Dram::new(config));
+    // Storage for every word, so that no store needs it allocated in the run.
+    for &(a, ..) in warm.iter().chain(requests) {
+        by_run.poke(PhysAddr::new(a), 1);
+        one_by_one.poke(PhysAddr::new(a), 1);
+    }
+    let mut now = Cycle::ZERO;
+    let step = |d: &mut Dram, now: Cycle, (a, store, gap): (u64, bool, u64)| {
+        let at = now + Cycles::new(gap);
+        let addr = PhysAddr::new(a);
+        if store {
+            Timed { value: 0, ready_at: d.write(at, addr, a as u32, Traffic::Data) }
+        } else {
+            d.read(at, addr, Traffic::Data)
+        }
+    };
+    for &w in warm {
+        let (a, b) = (step(&mut by_run, now, w), step(&mut one_by_one, now, w));
+        prop_assert_eq!(a, b);
+        now = a.ready_at;
+    }
+    let last_data = now;
+    now = Cycle::new(now.as_u64().saturating_sub(back));
+    let kind;
+    {
+        let mut run = by_run.open_data(now);
+        kind = run_kind(&run);
+        let (mut reads, mut writes) = (0, 0);
+        for &(a, store, gap) in requests {
+            let expected = step(&mut one_by_one, now, (a, store, gap));
+            let at = now + Cycles::new(gap);
+            let addr = PhysAddr::new(a);
+            let got = match &mut run {
+                DataRun::Fixed(r) => serve(r, at, addr, store),
+                DataRun::OpenPage(r) => serve(r, at, addr, store),
+                DataRun::Banked(r) => serve(r, at, addr, store),
+            };
+            prop_assert_eq!(got, expected, "request to {:#x}, store {}", a, store);
+            (reads, writes) = if store { (reads, writes + 1) } else { (reads + 1, writes) };
+            now = got.ready_at;
+        }
+        match &mut run {
+            DataRun::Fixed(r) => r.settle(reads, writes),
+            DataRun::OpenPage(r) => r.settle(reads, writes),
+            DataRun::Banked(r) => r.settle(reads, writes),
+        }
+    }
+    prop_assert_eq!(by_run.stats(), one_by_one.stats());
+    // The banks were left alike: the warm-up's requests again take the same times.
+    for &w in warm {
+        let (a, b) = (step(&mut by_run, now, w), step(&mut one_by_one, now, w));
+        prop_assert_eq!(a, b, "after the run");
+        now = a.ready_at;
+    }
+    Ok((kind, last_data.as_u64() > last_data.as_u64().saturating_sub(back)))
+}
+
+/// One request through an open run, as the hit lane's runs make it.
+fn serve(run: &mut impl DataRequests, at: Cycle, addr: PhysAddr, store: bool) -> Timed<u32> {
+    if store {
+        let ready_at =
+            run.write_data(at, addr, addr.as_u64() as u32).expect("the word's storage is allocated");
+        Timed { value: 0, ready_at }
+    } else {
+        run.read_data(at, addr)
+    }
+}
+
+#[test]
+fn a_run_opens_the_open_page_path_only_when_no_bank_is_busy() {
+    let mut d = open_page();
+    // A row miss at 100 keeps bank 0 busy until its data, at 128.
+    assert_eq!(read_at(&mut d, 100, at(0, 5, 0)), 128);
+    assert_eq!(run_kind(&d.open_data(Cycle::new(127))), "banked", "bank 0 is busy until 128");
+    assert_eq!(run_kind(&d.open_data(Cycle::new(128))), "open page");
+    let mut closed = Dram::new(&banked(RowPolicy::ClosedPage));
+    assert_eq!(run_kind(&closed.open_data(Cycle::new(1000))), "banked", "closed page");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// For any banked geometry, mapping order and policy, a run of in-order
+    /// requests (each issued after the one before is done) gives the times,
+    /// values and counters of the same requests one by one, and leaves the
+    /// banks the same; the open-page path serves it exactly when the policy is
+    /// open page, the bank index is one field and no bank is busy.
+    #[test]
+    fn a_run_of_data_requests_is_the_requests_one_by_one(
+        order in Just(AddressField::ALL.to_vec()).prop_shuffle(),
+        channel_bits in 0u32..3, rank_bits in 0u32..3, bank_bits in 0u32..4,
+        burst_bits in 2u32..8, column_bits in 0u32..4, row_bits in 1u32..8,
+        closed_page in any::<bool>(),
+        // Few rows and words, so rows hit, miss and conflict.
+        warm in proptest::collection::vec((0u64..64, any::<bool>(), 0u64..60), 0..20),
+        requests in proptest::collection::vec((0u64..64, any::<bool>(), 0u64..60), 1..60),
+        back in prop_oneof![Just(0u64), 1u64..40],
+        pick in any::<u64>(),
+    ) {
+        let row_bytes = 1u64 << (burst_bits + column_bits);
+        // At least 4 KiB, the smallest capacity.
+        let row_bits = row_bits.max(12u32.saturating_sub(burst_bits + column_bits + channel_bits + rank_bits + bank_bits));
+        let capacity_bytes = row_bytes << (channel_bits + rank_bits + bank_bits + row_bits);
+        let policy = if closed_page { RowPolicy::ClosedPage } else { RowPolicy::OpenPage };
+        let config = DramConfig {
+            base: 0,
+            capacity_bytes,
+            timing: DramTiming::Banked {
+                channels: 1 << channel_bits, ranks: 1 << rank_bits, banks: 1 << bank_bits,
+                row_bytes, burst_bytes: 1 << burst_bits,
+                mapping: order.clone(), policy,
+                t_rcd: Cycles::new(T_RCD), t_cl: Cycles::new(T_CL), t_rp: Cycles::new(T_RP),
+                t_ras: Cycles::new(T_RAS), t_burst: Cycles::new(T_BURST),
+            },
+        };
+        prop_assert!(config.validate().is_ok());
+        // 64 word addresses spread over the whole capacity by a multiplier.
+        let spread = |(n, store, gap): (u64, bool, u64)| {
+            ((n.wrapping_mul(pick | 1).wrapping_add(pick >> 7) % capacity_bytes) & !3, store, gap)
+        };
+        let warm: Vec<_> = warm.into_iter().map(spread).collect();
+        let requests: Vec<_> = requests.into_iter().map(spread).collect();
+        let (kind, opened_early) = run_matches_one_by_one(&config, &warm, back, &requests)?;
+        let width = |f: AddressField| match f {
+            AddressField::Channel => channel_bits,
+            AddressField::Rank => rank_bits,
+            AddressField::Bank => bank_bits,
+            AddressField::Row => row_bits,
+            AddressField::Column => column_bits,
+        };
+        // With open page, a bank is ready when its last request's data is:
+        // opened before the last warm request's data, one bank is busy.
+        let open_page = !closed_page && bank_index_is_one_field(&order, width) && !opened_early;
+        let expected = if open_page { "open page" } else { "banked" };
+        prop_assert_eq!(kind, expected, "{:?}", order);
+    }
+
+    /// The same with a `Fixed` DRAM.
+    #[test]
+    fn a_run_of_fixed_requests_is_the_requests_one_by_one(
+        requests in proptest::collection::vec((0u64..1024, any::<bool>(), 0u64..60), 1..60),
+    ) {
+        let config = DramConfig { base: 0, capacity_bytes: 1 << 20, timing: DramTiming::Fixed { latency: Cycles::new(7) } };
+        let requests: Vec<_> = requests.into_iter().map(|(n, s, g)| (n * 4, s, g)).collect();
+        let warm = &requests[..requests.len() / 2];
+        prop_assert_eq!(run_matches_one_by_one(&config, warm, 0, &requests)?.0, "fixed");
+    }
+}
