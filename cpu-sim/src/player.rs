@@ -236,7 +236,7 @@ impl TracePlayer {
                 break;
             }
         }
-        run.settle(tally);
+        run.settle(tally, now);
         self.accesses += tally.hits;
         (self.now, self.data_checksum) = (now, checksum);
         tally.hits as usize

@@ -135,12 +135,13 @@ impl<D: DataRequests> HitRun<'_, D> {
     }
 
     /// Counts the run's hits, `tally` (what [`HitRun::complete`] counted, all
-    /// of it, once, at the end): the L1s' use clocks and hit counts, the
-    /// DRAM's requests and the access numbering then read as after that many
-    /// [`MemorySystem::replay_lane_hit`]s, written back when the run is dropped.
-    pub(crate) fn settle(&mut self, tally: RunTally) {
+    /// of it, once, at the end, with `end` the clock then): the L1s' use
+    /// clocks and hit counts, the DRAM's requests and the access numbering
+    /// then read as after that many [`MemorySystem::replay_lane_hit`]s,
+    /// written back when the run is dropped.
+    pub(crate) fn settle(&mut self, tally: RunTally, end: Cycle) {
         self.parts.tlbs.settle(tally.fetches, tally.hits - tally.fetches);
-        self.data.settle(tally.hits - tally.writes, tally.writes);
+        self.data.settle(tally.hits - tally.writes, tally.writes, end);
         self.parts.issued += tally.hits;
     }
 

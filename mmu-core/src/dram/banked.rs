@@ -245,6 +245,10 @@ impl OpenPageMap {
 pub(super) struct Banked {
     map: BankMap,
     banks: Vec<Bank>,
+    /// No bank is busy from this cycle on: at least every bank's
+    /// [`Bank::ready_at`] ([`Banked::open_page_map`] asks it, instead of
+    /// looking at each of up to [`MAX_BANKS`](super::MAX_BANKS) banks per run).
+    ready_by: Cycle,
 }
 
 fn log2(x: u64) -> u32 {
@@ -276,9 +280,17 @@ impl BankMap {
         (self.channel.placed(a) | self.rank.placed(a) | self.bank.placed(a)) as usize
     }
 
-    /// Serves one request issued at `now`: when its data is ready, and what it found.
+    /// Serves one request issued at `now`: when its data is ready, and what
+    /// it found. `ready_by` is raised to the bank's new ready time
+    /// ([`Banked::ready_by`]).
     #[inline(always)]
-    pub(super) fn access(&self, banks: &mut [Bank], now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
+    pub(super) fn access(
+        &self,
+        banks: &mut [Bank],
+        ready_by: &mut Cycle,
+        now: Cycle,
+        addr: PhysAddr,
+    ) -> (Cycle, RowOutcome) {
         let row = self.row.in_place(addr.as_u64());
         let index = self.bank_index(addr.as_u64());
         let (t_rcd, t_rp, t_ras, column_access) = (self.t_rcd, self.t_rp, self.t_ras, self.column_access);
@@ -304,6 +316,7 @@ impl BankMap {
                     }
                 };
                 bank.ready_at = data_at;
+                *ready_by = (*ready_by).max(data_at);
                 (data_at, outcome)
             }
             RowPolicy::ClosedPage => {
@@ -312,6 +325,7 @@ impl BankMap {
                 bank.activated_at = start;
                 bank.open_row = PRECHARGED;
                 bank.ready_at = precharge + t_rp;
+                *ready_by = (*ready_by).max(bank.ready_at);
                 (data_at, RowOutcome::Miss)
             }
         }
@@ -357,6 +371,7 @@ impl Banked {
                 column_access: *t_cl + *t_burst,
             },
             banks: vec![Bank::default(); total_banks as usize],
+            ready_by: Cycle::ZERO,
         }
     }
 
@@ -366,9 +381,10 @@ impl Banked {
     pub(super) fn open_page_map(&self, now: Cycle) -> Option<OpenPageMap> {
         let map = &self.map;
         let bank = map.fused_bank.filter(|_| map.policy == RowPolicy::OpenPage)?;
-        if self.banks.iter().any(|b| b.ready_at > now) {
+        if self.ready_by > now {
             return None;
         }
+        debug_assert!(self.banks.iter().all(|b| b.ready_at <= now), "ready_by is a bound");
         Some(OpenPageMap {
             bank,
             row: map.row,
@@ -379,14 +395,16 @@ impl Banked {
         })
     }
 
-    /// The banks, for a run of requests ([`Banked::open_page_map`]).
-    pub(super) fn banks_mut(&mut self) -> &mut [Bank] {
-        &mut self.banks
+    /// The banks and [`Banked::ready_by`], for a run of requests
+    /// ([`Banked::open_page_map`]).
+    pub(super) fn banks_mut(&mut self) -> (&mut [Bank], &mut Cycle) {
+        (&mut self.banks, &mut self.ready_by)
     }
 
-    /// The map and the banks, apart (a run of requests holds the map in registers).
-    pub(super) fn parts_mut(&mut self) -> (BankMap, &mut [Bank]) {
-        (self.map, &mut self.banks)
+    /// The map, the banks and [`Banked::ready_by`], apart (a run of requests
+    /// holds the map in registers).
+    pub(super) fn parts_mut(&mut self) -> (BankMap, &mut [Bank], &mut Cycle) {
+        (self.map, &mut self.banks, &mut self.ready_by)
     }
 
     /// The coordinates of `addr`.
@@ -398,7 +416,7 @@ impl Banked {
     /// Serves one request issued at `now`: when its data is ready, and what it found.
     #[inline(always)]
     pub(super) fn access(&mut self, now: Cycle, addr: PhysAddr) -> (Cycle, RowOutcome) {
-        self.map.access(&mut self.banks, now, addr)
+        self.map.access(&mut self.banks, &mut self.ready_by, now, addr)
     }
 
     /// The bank `addr` lands in ([`BankMap::bank_index`]).

@@ -55,9 +55,10 @@ pub trait DataRequests {
     /// path: the run ends before this request).
     fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Option<Cycle>;
     /// Counts the run's `reads` and `writes` (all of its requests, once, at
-    /// its end): a `Fixed` DRAM's requests are counted here, not one by one;
-    /// a `Banked` one counts each by its row outcome as it serves it.
-    fn settle(&mut self, reads: u64, writes: u64);
+    /// its end, with `end` the clock then: none of them is done later): a
+    /// `Fixed` DRAM's requests are counted here, not one by one; a `Banked`
+    /// one counts each by its row outcome as it serves it.
+    fn settle(&mut self, reads: u64, writes: u64, end: Cycle);
 }
 
 impl FixedDataRun<'_> {
@@ -81,7 +82,7 @@ impl DataRequests for FixedDataRun<'_> {
     fn write_data(&mut self, now: Cycle, addr: PhysAddr, value: u32) -> Option<Cycle> {
         self.storage.store_allocated(addr, value).then(|| now + self.latency)
     }
-    fn settle(&mut self, reads: u64, writes: u64) {
+    fn settle(&mut self, reads: u64, writes: u64, _end: Cycle) {
         self.requests[0] += reads;
         self.requests[1] += writes;
     }
@@ -102,6 +103,9 @@ pub struct BankedDataRun<'a> {
     /// The DRAM's map and timings, copied for the run (they do not change).
     map: BankMap,
     banks: &'a mut [Bank],
+    /// When no bank is busy any more, kept for the run and written back.
+    ready_by: Cycle,
+    ready_by_home: &'a mut Cycle,
     /// Data reads and writes in the run: requests by row outcome, and their
     /// latencies' sum (the request counts are the outcomes' sums).
     outcomes: [[u64; 4]; 2],
@@ -113,7 +117,7 @@ pub struct BankedDataRun<'a> {
 impl BankedDataRun<'_> {
     #[inline(always)]
     fn serve(&mut self, now: Cycle, addr: PhysAddr, is_write: bool) -> Cycle {
-        let (done, outcome) = self.map.access(self.banks, now, addr);
+        let (done, outcome) = self.map.access(self.banks, &mut self.ready_by, now, addr);
         let direction = usize::from(is_write);
         self.outcomes[direction][outcome as usize] += 1;
         // `done` is never before `now`: no saturation needed.
@@ -141,13 +145,14 @@ impl DataRequests for BankedDataRun<'_> {
         }
         Some(self.serve(now, addr, true))
     }
-    fn settle(&mut self, reads: u64, writes: u64) {
+    fn settle(&mut self, reads: u64, writes: u64, _end: Cycle) {
         debug_assert_eq!([reads, writes], self.outcomes.map(|o| o.iter().sum::<u64>()));
     }
 }
 
 impl Drop for BankedDataRun<'_> {
     fn drop(&mut self) {
+        *self.ready_by_home = self.ready_by;
         for ((home, outcomes), latency) in self.homes.iter_mut().zip(&self.outcomes).zip(self.latency_cycles)
         {
             home.requests += outcomes.iter().sum::<u64>();
@@ -168,8 +173,12 @@ pub struct OpenPageDataRun<'a> {
     storage: &'a mut SparseMemory,
     map: OpenPageMap,
     banks: &'a mut [Bank],
-    /// Data reads and writes in the run ([`DataRequests::settle`]).
+    /// Data reads and writes in the run, and its clock at the end
+    /// ([`DataRequests::settle`]): no bank is busy after it.
     requests: [u64; 2],
+    end: Cycle,
+    /// [`Banked::ready_by`](super::banked::Banked): raised to `end` when dropped.
+    ready_by: &'a mut Cycle,
     /// By direction: the row misses and the row conflicts, and what they took
     /// beyond a row hit's tCL + tBURST.
     openings: [[u64; 2]; 2],
@@ -210,14 +219,17 @@ impl DataRequests for OpenPageDataRun<'_> {
         }
         Some(self.serve(now, addr, true))
     }
-    fn settle(&mut self, reads: u64, writes: u64) {
+    fn settle(&mut self, reads: u64, writes: u64, end: Cycle) {
         self.requests[0] += reads;
         self.requests[1] += writes;
+        self.end = self.end.max(end);
     }
 }
 
 impl Drop for OpenPageDataRun<'_> {
     fn drop(&mut self) {
+        // Every request's bank is ready when its data is, by the run's end.
+        *self.ready_by = (*self.ready_by).max(self.end);
         let column_access = self.map.column_access().as_u64();
         for (((home, requests), [misses, conflicts]), opening_cycles) in
             self.homes.iter_mut().zip(self.requests).zip(self.openings).zip(self.opening_cycles)
@@ -259,21 +271,28 @@ impl Dram {
                 homes: data,
             }),
             Model::Banked(banked) => match banked.open_page_map(now) {
-                Some(map) => DataRun::OpenPage(OpenPageDataRun {
-                    storage: &mut self.storage,
-                    map,
-                    banks: banked.banks_mut(),
-                    requests: [0; 2],
-                    openings: [[0; 2]; 2],
-                    opening_cycles: [0; 2],
-                    homes: data,
-                }),
+                Some(map) => {
+                    let (banks, ready_by) = banked.banks_mut();
+                    DataRun::OpenPage(OpenPageDataRun {
+                        storage: &mut self.storage,
+                        map,
+                        banks,
+                        requests: [0; 2],
+                        end: now,
+                        ready_by,
+                        openings: [[0; 2]; 2],
+                        opening_cycles: [0; 2],
+                        homes: data,
+                    })
+                }
                 None => {
-                    let (map, banks) = banked.parts_mut();
+                    let (map, banks, ready_by_home) = banked.parts_mut();
                     DataRun::Banked(BankedDataRun {
                         storage: &mut self.storage,
                         map,
                         banks,
+                        ready_by: *ready_by_home,
+                        ready_by_home,
                         outcomes: [[0; 4]; 2],
                         latency_cycles: [0; 2],
                         homes: data,

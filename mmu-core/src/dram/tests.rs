@@ -609,9 +609,9 @@ fn run_matches_one_by_one(
             now = got.ready_at;
         }
         match &mut run {
-            DataRun::Fixed(r) => r.settle(reads, writes),
-            DataRun::OpenPage(r) => r.settle(reads, writes),
-            DataRun::Banked(r) => r.settle(reads, writes),
+            DataRun::Fixed(r) => r.settle(reads, writes, now),
+            DataRun::OpenPage(r) => r.settle(reads, writes, now),
+            DataRun::Banked(r) => r.settle(reads, writes, now),
         }
     }
     prop_assert_eq!(by_run.stats(), one_by_one.stats());
