@@ -133,8 +133,8 @@ impl Write for Output {
 /// renaming over it would replace the device or the pipe with a file. A
 /// directory is refused before the input is opened.
 ///
-/// A binary that converts should call [`exit_interrupted`] on SIGINT and
-/// SIGTERM, so that an interrupted conversion leaves no temporary file.
+/// A binary that converts should call [`exit_on_signals`] first, so that an
+/// interrupted conversion leaves no temporary file.
 ///
 /// # Errors
 /// The input cannot be opened or OUT is a directory (`Io`, exit 2), the input
@@ -280,15 +280,44 @@ impl Drop for Partial {
 }
 
 /// Removes the temporary file of every conversion under way and exits with
-/// status 130 (128 + SIGINT, the shell's code for an interrupted command): the
-/// SIGINT and SIGTERM handler of a binary that converts. The list stays locked
-/// until the exit, so that no conversion renames its file into place between.
-pub fn exit_interrupted() -> ! {
+/// status 128 + `signal`, the shell's code for a command that a signal ended
+/// (SIGINT 130, SIGTERM 143, SIGHUP 129): what [`exit_on_signals`] does on a
+/// signal. The list stays locked until the exit, so that no conversion renames
+/// its file into place between.
+pub fn exit_interrupted(signal: i32) -> ! {
     let list = partials();
     for path in list.iter() {
         let _ = std::fs::remove_file(path);
     }
-    std::process::exit(130)
+    std::process::exit(signal.saturating_add(128))
+}
+
+/// From now until the process exits, SIGINT, SIGTERM and SIGHUP call
+/// [`exit_interrupted`] with their number, on a thread of its own (their
+/// default action would end the process and leave `.OUT.partial-PID`).
+///
+/// # Errors
+/// The handlers or their thread cannot be set up; the signals then keep their
+/// default action. On a system without Unix signals, always (`Unsupported`).
+#[cfg(unix)]
+pub fn exit_on_signals() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new().name("convert-signals".into()).spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            exit_interrupted(signal);
+        }
+    })?;
+    Ok(())
+}
+
+/// See the Unix version: without Unix signals, nothing is handled.
+///
+/// # Errors
+/// Always (`Unsupported`).
+#[cfg(not(unix))]
+pub fn exit_on_signals() -> std::io::Result<()> {
+    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no signal handling on this system"))
 }
 
 /// What [`write_all`] writes to.

@@ -971,8 +971,8 @@ fn main() -> ExitCode {
                 skip_bad_lines,
                 unaligned: unaligned.into(),
             };
-            // Ctrl-C, SIGTERM or SIGHUP: remove the temporary file beside OUT, exit 130.
-            if let Err(e) = ctrlc::set_handler(|| mmu_sim::convert::exit_interrupted()) {
+            // SIGINT, SIGTERM or SIGHUP: remove the temporary file beside OUT, exit 128 + the signal.
+            if let Err(e) = mmu_sim::convert::exit_on_signals() {
                 say(format_args!("warning: an interrupted conversion may leave its temporary file: {e}"));
             }
             match mmu_sim::convert::convert(&input, &output, &options) {

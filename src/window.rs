@@ -36,8 +36,16 @@ impl WindowFlags {
 }
 
 /// A warning when the window did not fit the run: the workload ended during the
-/// skip or the warm-up. `program` says the window counted instructions of an
-/// RV32 program (which runs functionally during a skip) rather than accesses.
+/// skip or the warm-up, or exactly at the end of either (a skip, or skip and
+/// warm-up, of the workload's whole length), so that nothing was measured.
+/// `program` says the window counted instructions of an RV32 program (which
+/// runs functionally during a skip) rather than accesses.
+///
+/// Whether anything was measured is the report's `measured`, not a total: a
+/// run's totals can include what was skipped or warmed up. No skip and no
+/// warm-up (a `max` or an `interval` alone) is never warned about: an empty
+/// workload measured nothing because there was nothing, not because of the
+/// window.
 pub fn window_warning(window: &Window, report: Option<&WindowReport>, program: bool) -> Option<String> {
     let report = report?;
     let (what, unit) = if program { ("program", "instructions") } else { ("workload", "accesses") };
@@ -53,6 +61,19 @@ pub fn window_warning(window: &Window, report: Option<&WindowReport>, program: b
             "warning: the {what} ended during the warm-up ({} of {} {unit}): nothing was measured, \
              and the report's counters are those of the partial warm-up",
             report.warmup, window.warmup
+        ));
+    }
+    if report.measured == 0 && window.warmup > 0 {
+        return Some(format!(
+            "warning: the {what} ended with the warm-up ({} {unit} after {} skipped): nothing was measured",
+            report.warmup, report.skipped
+        ));
+    }
+    if report.measured == 0 && window.skip > 0 {
+        let ran = if program { " (it ran functionally)" } else { "" };
+        return Some(format!(
+            "warning: the {what} ended after {} {unit}, exactly the {} to skip: nothing was measured{ran}",
+            report.skipped, window.skip
         ));
     }
     None

@@ -286,6 +286,60 @@ fn sweep_and_mrc_say_when_the_window_does_not_fit() {
     assert!(fits.stderr.is_empty(), "{}", String::from_utf8_lossy(&fits.stderr));
 }
 
+/// A skip, or a skip and a warm-up, of exactly the workload's length measures
+/// nothing: said as when the workload ends within them (before, nothing was
+/// said, since neither was cut short). A window that measures one access, or
+/// one that asks for no skip and no warm-up, is not warned about.
+#[test]
+fn a_window_that_ends_with_the_workload_is_said() {
+    // explain-demo's trace has 6 accesses.
+    let warned: [(&[&str], &str); 5] = [
+        (
+            &["run", "--skip", "6"],
+            "warning: the workload ended after 6 accesses, exactly the 6 to skip: nothing was measured",
+        ),
+        (&["run", "--skip", "6", "--max", "3"], "exactly the 6 to skip: nothing was measured"),
+        (
+            &["run", "--skip", "2", "--warmup", "4"],
+            "warning: the workload ended with the warm-up (4 accesses after 2 skipped): nothing was measured",
+        ),
+        (
+            &["run", "--warmup", "6"],
+            "ended with the warm-up (6 accesses after 0 skipped): nothing was measured",
+        ),
+        (
+            &["sweep", "--vary", "seed=1", "--skip", "6"],
+            "exactly the 6 to skip: nothing was measured (the point seed=1)",
+        ),
+    ];
+    for (args, wanted) in warned {
+        let (command, flags) = args.split_first().unwrap();
+        let out = mmu_sim(&[&[*command, "configs/explain-demo.ron"], flags].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.contains(wanted), "{args:?}: {stderr}");
+    }
+    // One access measured, or a window that stops at `max`: nothing to say.
+    for flags in [
+        &["--skip", "5"][..],
+        &["--skip", "2", "--warmup", "3"],
+        &["--skip", "5", "--max", "1"],
+        &["--max", "6"],
+        &["--max", "2"],
+    ] {
+        let out = mmu_sim(&[&["run", "configs/explain-demo.ron"], flags].concat());
+        assert!(out.status.success());
+        assert!(out.stderr.is_empty(), "{flags:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // An empty trace with a window of no skip and no warm-up: empty, not cut short.
+    let empty = std::env::temp_dir().join(format!("mmu-sim-empty-{}.trace", std::process::id()));
+    std::fs::write(&empty, "").unwrap();
+    let out = mmu_sim(&["run", "configs/sv32-small.ron", "--trace", empty.to_str().unwrap(), "--max", "1"]);
+    std::fs::remove_file(&empty).ok();
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn the_table_says_whether_the_warm_up_reset_the_counters() {
     // explain-demo has 6 accesses: a warm-up of 5 or 6 ends, and resets the

@@ -518,6 +518,37 @@ fn swapper_holds_check_across_a_skip_and_a_warm_up() {
     assert_intervals_sum_to_the_report(&outcome, 500_000);
 }
 
+/// A skip, or a skip and a warm-up, of exactly the program's 79,516
+/// instructions measures nothing: said (before, nothing was said, since neither
+/// was cut short). One instruction fewer measures one and says nothing.
+#[test]
+fn a_window_that_ends_with_the_program_is_said() {
+    let cases: [(&[&str], Option<&str>); 4] = [
+        (
+            &["--skip", "79516"],
+            Some(
+                "warning: the program ended after 79516 instructions, exactly the 79516 to skip: \
+                 nothing was measured (it ran functionally)",
+            ),
+        ),
+        (
+            &["--skip", "79000", "--warmup", "516"],
+            Some("warning: the program ended with the warm-up (516 instructions after 79000 skipped)"),
+        ),
+        (&["--skip", "79515"], None),
+        (&["--skip", "79000", "--warmup", "515"], None),
+    ];
+    for (flags, wanted) in cases {
+        let out = mmu_sim(&[&["run", VIRT], flags].concat());
+        assert_eq!(out.status.code(), Some(0), "{flags:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match wanted {
+            Some(wanted) => assert!(stderr.contains(wanted), "{flags:?}: {stderr}"),
+            None => assert!(!stderr.contains("warning:"), "{flags:?}: {stderr}"),
+        }
+    }
+}
+
 #[test]
 fn a_window_that_does_not_fit_the_program_is_said_and_reported() {
     // Longer than sv32-demo's 79,516 instructions: the skip ran everything

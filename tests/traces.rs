@@ -1065,14 +1065,15 @@ fn convert_refuses_a_directory_before_reading() {
     assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0, "nothing in it");
 }
 
-/// SIGINT or SIGTERM in the middle of a conversion removes the temporary file
-/// beside OUT (before, the default action killed the process and left
-/// `.OUT.partial-PID`) and exits with status 130.
+/// SIGINT, SIGTERM or SIGHUP in the middle of a conversion removes the
+/// temporary file beside OUT (before, the default action killed the process
+/// and left `.OUT.partial-PID`) and exits with status 128 + the signal, as a
+/// shell reports it (before, 130 whatever the signal).
 #[cfg(unix)]
 #[test]
 fn an_interrupted_convert_leaves_no_temporary_file() {
     let dir = Scratch::new("convert-interrupt");
-    for signal in ["-INT", "-TERM"] {
+    for (signal, status) in [("-INT", 130), ("-TERM", 143), ("-HUP", 129)] {
         let out = dir.0.join("big.bin");
         let mut child = spawn_convert_of_open_stdin(&out);
         let partial = dir.0.join(format!(".big.bin.partial-{}", child.id()));
@@ -1099,10 +1100,31 @@ fn an_interrupted_convert_leaves_no_temporary_file() {
         let done =
             output_within(child, std::time::Duration::from_secs(2)).expect("the signal ends the conversion");
         feeder.join().expect("the feeder ends");
-        assert_eq!(done.status.code(), Some(130), "{signal}: {}", String::from_utf8_lossy(&done.stderr));
+        assert_eq!(done.status.code(), Some(status), "{signal}: {}", String::from_utf8_lossy(&done.stderr));
         assert!(!partial.exists(), "{signal}: {} is left", partial.display());
         assert!(!out.exists(), "{signal}: an interrupted conversion writes no OUT");
     }
+    // A slow input: one line, then standard input kept open and silent, so the
+    // conversion waits in a read when SIGTERM comes.
+    let out = dir.0.join("slow.bin");
+    let mut child = spawn_convert_of_open_stdin(&out);
+    let partial = dir.0.join(format!(".slow.bin.partial-{}", child.id()));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    stdin.write_all(b"R 0x10000000\n").expect("the line is written");
+    let start = std::time::Instant::now();
+    while !partial.exists() {
+        assert!(start.elapsed().as_secs() < 2, "no temporary file appeared");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    let done =
+        output_within(child, std::time::Duration::from_secs(2)).expect("SIGTERM ends a waiting conversion");
+    drop(stdin);
+    assert_eq!(done.status.code(), Some(143), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(!partial.exists(), "{} is left", partial.display());
+    assert!(!out.exists(), "an interrupted conversion writes no OUT");
 }
 
 /// The report of `config` (with `sets`) on `trace`, read with `threads` reader threads
