@@ -32,20 +32,8 @@ enum Command {
         /// a mismatch stops the run with an error.
         #[arg(long)]
         check: bool,
-        /// The trace's format; by default the config's `format`, or detected from
-        /// the first lines for a --trace file.
-        #[arg(long, value_enum)]
-        trace_format: Option<FormatArg>,
-        /// Skip trace lines that do not parse, count them in the report
-        /// (`trace.bad_lines_skipped`) and warn about the first, instead of stopping.
-        #[arg(long)]
-        skip_bad_lines: bool,
-        /// What to do with a native trace record whose address is not word
-        /// aligned: `fault` (count an alignment fault and skip it) or `round-down`
-        /// (access the word that holds it, as the course format does). By
-        /// default the config's `unaligned`, else `fault`.
-        #[arg(long, value_enum)]
-        unaligned: Option<UnalignedArg>,
+        #[command(flatten)]
+        reading: TraceReadingArgs,
         /// Add host time and accesses simulated per second to the report (JSON and
         /// RON leave them out otherwise, so that reports stay byte-identical).
         #[arg(long)]
@@ -106,12 +94,8 @@ enum Command {
         /// Write the --log lines to FILE instead of standard error.
         #[arg(long, value_name = "FILE", requires = "log")]
         log_file: Option<PathBuf>,
-        /// Threads reading a trace: 2 decodes it on a second thread while this
-        /// one simulates (the default on a machine with two or more cores), 1 on
-        /// the simulating thread; both in batches of 16384 events. The report is
-        /// the same either way.
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
-        reader_threads: Option<u8>,
+        #[command(flatten)]
+        threads: ReaderThreadsArg,
     },
     /// Run the workload up to one access and print its whole story: the address's
     /// fields, each TLB probed, walk caches, each PTE read and check, DRAM timing,
@@ -179,6 +163,11 @@ enum Command {
     },
     /// Run the config once per point of a grid of values, in parallel, and print
     /// one row of counters per point.
+    // `run`'s help, reworded where the output is rows, not a report.
+    #[command(mut_arg("skip_bad_lines", |a| a.help(
+        "Skip trace lines that do not parse, count them in every row (`trace.bad_lines_skipped`) and warn about \
+         the first, instead of stopping",
+    )))]
     Sweep {
         /// The RON config file.
         config: PathBuf,
@@ -192,6 +181,8 @@ enum Command {
         /// Read this trace instead of the config's workload (a file: every point reads it).
         #[arg(long)]
         trace: Option<PathBuf>,
+        #[command(flatten)]
+        reading: TraceReadingArgs,
         /// Threads running points at once (default: every core).
         #[arg(long, default_value_t = 0)]
         jobs: usize,
@@ -368,6 +359,105 @@ impl From<FormatArg> for TraceFormat {
     }
 }
 
+/// How a trace is read: `--trace-format`, `--skip-bad-lines` and `--unaligned`,
+/// the same flags with the same help for `run`, `mrc` and `sweep` (which
+/// reword a line of it where their output is not a report).
+#[derive(clap::Args)]
+struct TraceReadingArgs {
+    /// The trace's format; by default the config's `format`, or detected from
+    /// the first lines for a --trace file.
+    #[arg(long, value_enum)]
+    trace_format: Option<FormatArg>,
+    /// Skip trace lines that do not parse, count them in the report
+    /// (`trace.bad_lines_skipped`) and warn about the first, instead of stopping.
+    #[arg(long)]
+    skip_bad_lines: bool,
+    /// What to do with a native trace record whose address is not word
+    /// aligned: `fault` (count an alignment fault and skip it) or `round-down`
+    /// (access the word that holds it, as the course format does). By
+    /// default the config's `unaligned`, else `fault`.
+    #[arg(long, value_enum)]
+    unaligned: Option<UnalignedArg>,
+}
+
+impl TraceReadingArgs {
+    /// `options`, reading the trace as these flags say.
+    fn apply(&self, options: mmu_sim::RunOptions) -> mmu_sim::RunOptions {
+        mmu_sim::RunOptions {
+            trace_format: self.trace_format.map(TraceFormat::from),
+            skip_bad_lines: self.skip_bad_lines,
+            unaligned: self.unaligned.map(cpu_sim::Unaligned::from),
+            ..options
+        }
+    }
+
+    /// The flags as given, spelt for a command line that repeats them (a
+    /// shard's, in `sweep --emit-slurm`).
+    fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(format) = self.trace_format {
+            args.extend(["--trace-format".to_string(), value_name(format)]);
+        }
+        if self.skip_bad_lines {
+            args.push("--skip-bad-lines".into());
+        }
+        if let Some(unaligned) = self.unaligned {
+            args.extend(["--unaligned".to_string(), value_name(unaligned)]);
+        }
+        args
+    }
+}
+
+/// `--reader-threads`, for `run` and `mrc`, whose traces are read by the same
+/// [`mmu_sim::reader_thread`] path. (`sweep` runs its points on `--jobs`
+/// threads already; a reader thread per point, `run`'s default, would double them.)
+#[derive(clap::Args)]
+struct ReaderThreadsArg {
+    /// Threads reading a trace: 2 decodes it on a second thread while this
+    /// one simulates (the default on a machine with two or more cores), 1 on
+    /// the simulating thread; both in batches of 16384 events. The report is
+    /// the same either way.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
+    reader_threads: Option<u8>,
+}
+
+impl ReaderThreadsArg {
+    /// The threads to read with: as given, else 2 on a machine with two or more
+    /// cores, else 1.
+    fn threads(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        self.reader_threads.map_or(cores.min(2), usize::from)
+    }
+
+    /// Refuses `--reader-threads` given to a run that reads no trace (it would
+    /// be ignored).
+    fn refuse_without_a_trace(
+        &self,
+        reads_a_trace: bool,
+        config: &std::path::Path,
+    ) -> Result<(), mmu_sim::RunError> {
+        if self.reader_threads.is_some() && !reads_a_trace {
+            return Err(mmu_sim::RunError::Unsupported(format!(
+                "{}: --reader-threads applies to a trace, and this run reads none (its workload is not a \
+                 `Trace`, or it is an RV32 program): pass the trace with --trace",
+                config.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The warning of a run that skipped bad trace lines: how many, and the first.
+fn skipped_lines_warning(first: Option<&str>, stats: Option<&cpu_sim::TraceStats>) -> Option<String> {
+    let (first, stats) = (first?, stats?);
+    Some(format!("warning: skipped {} bad trace lines; the first: {first}", stats.bad_lines_skipped))
+}
+
+/// A value's name on the command line (`round-down`).
+fn value_name<V: ValueEnum>(value: V) -> String {
+    value.to_possible_value().expect("every value of the trace flags has a name").get_name().to_string()
+}
+
 /// Where a program's console output goes: `--console FILE`, else standard output
 /// before a table report, else standard error (JSON and RON keep standard output
 /// for exactly one report).
@@ -450,9 +540,7 @@ fn main() -> ExitCode {
             config,
             trace,
             check,
-            trace_format,
-            skip_bad_lines,
-            unaligned,
+            reading,
             timing,
             format,
             skip,
@@ -468,22 +556,19 @@ fn main() -> ExitCode {
             console,
             log,
             log_file,
-            reader_threads,
+            threads,
         } => {
-            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
             let flags = mmu_sim::window::WindowFlags { skip, warmup, max, interval };
-            let options = mmu_sim::RunOptions {
+            let options = reading.apply(mmu_sim::RunOptions {
                 trace,
-                trace_format: trace_format.map(TraceFormat::from),
-                skip_bad_lines,
-                unaligned: unaligned.map(cpu_sim::Unaligned::from),
                 progress: std::io::stderr().is_terminal(),
                 check,
                 elf,
                 max_instructions,
-                reader_threads: reader_threads.map_or(cores.min(2), usize::from),
+                reader_threads: threads.threads(),
                 observe: None,
-            };
+                ..mmu_sim::RunOptions::default()
+            });
             let loaded = match mmu_sim::load_config(&config).and_then(|loaded| {
                 let mut loaded = mmu_sim::overrides::apply(&loaded, &config.display().to_string(), &sets)?;
                 flags.apply(&mut loaded.window)?;
@@ -513,13 +598,7 @@ fn main() -> ExitCode {
                 }
                 let reads_a_trace =
                     options.elf.is_none() && mmu_sim::trace_path(&loaded, &config, options.trace.as_deref()).is_some();
-                if reader_threads.is_some() && !reads_a_trace {
-                    return Err(mmu_sim::RunError::Unsupported(format!(
-                        "{}: --reader-threads applies to a trace, and this run reads none (its workload is not a \
-                         `Trace`, or it is an RV32 program): pass the trace with --trace",
-                        config.display()
-                    )));
-                }
+                threads.refuse_without_a_trace(reads_a_trace, &config)?;
                 Ok(loaded)
             }) {
                 Ok(loaded) => loaded,
@@ -635,11 +714,10 @@ fn main() -> ExitCode {
                 status = Some(program.end.exit_status());
             }
             let mut report = outcome.report;
-            if let (Some(first), Some(stats)) = (&outcome.first_bad_line, &report.trace) {
-                say(format_args!(
-                    "warning: skipped {} bad trace lines; the first: {first}",
-                    stats.bad_lines_skipped
-                ));
+            if let Some(warning) =
+                skipped_lines_warning(outcome.first_bad_line.as_deref(), report.trace.as_ref())
+            {
+                say(format_args!("{warning}"));
             }
             if let Some(warning) = mmu_sim::skipped_warning(&report) {
                 say(format_args!("{warning}"));
@@ -697,6 +775,7 @@ fn main() -> ExitCode {
             varies,
             sets,
             trace,
+            reading,
             jobs,
             format,
             out,
@@ -747,6 +826,16 @@ fn main() -> ExitCode {
                 Ok(points) => points,
                 Err(e) => return fail(&e),
             };
+            let options = reading.apply(mmu_sim::RunOptions { trace, ..mmu_sim::RunOptions::default() });
+            // Before any point runs (or a script is written): trace options with a point that reads no trace.
+            if points
+                .iter()
+                .any(|p| mmu_sim::trace_path(&p.config, &config, options.trace.as_deref()).is_none())
+            {
+                if let Err(e) = mmu_sim::run::refuse_trace_reading_without_a_trace(&options) {
+                    return fail(&e);
+                }
+            }
             if let Some(dir) = &emit_slurm {
                 let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
                 let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("mmu-sim"));
@@ -760,10 +849,11 @@ fn main() -> ExitCode {
                     command.push("--set".into());
                     command.push(format!("{}={}", s.path, s.value));
                 }
-                if let Some(t) = &trace {
+                if let Some(t) = &options.trace {
                     command.push("--trace".into());
                     command.push(abs(t).display().to_string());
                 }
+                command.extend(reading.to_args());
                 command.push("--format".into());
                 command.push(match format {
                     SweepFormatArg::Csv => "csv".into(),
@@ -813,12 +903,11 @@ fn main() -> ExitCode {
                     "--interval-out needs --interval N (or the config's `window.interval`)".into(),
                 ));
             }
-            if trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
+            if options.trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
                 return fail(&mmu_sim::RunError::Unsupported(
                     "sweep reads the trace once per point: pass it as a file, not standard input".into(),
                 ));
             }
-            let options = mmu_sim::RunOptions { trace, ..mmu_sim::RunOptions::default() };
             let bar = std::io::stderr().is_terminal().then(|| {
                 let bar = indicatif::ProgressBar::new(points.len() as u64);
                 bar.set_style(
@@ -838,10 +927,34 @@ fn main() -> ExitCode {
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }
-            let (reports, intervals): (Vec<_>, Vec<_>) = match reports {
-                Ok(outcomes) => outcomes.into_iter().unzip(),
+            let outcomes = match reports {
+                Ok(outcomes) => outcomes,
                 Err(e) => return fail(&e),
             };
+            let named = |i: usize| -> String {
+                let named: Vec<String> =
+                    varies.iter().zip(&points[i].values).map(|(v, x)| format!("{}={x}", v.path)).collect();
+                named.join(", ")
+            };
+            let more = |n: usize| match n {
+                0 | 1 => String::new(),
+                n => format!(", and {} more grid point(s)", n - 1),
+            };
+            // Bad lines skipped: each row counts its own (`trace.bad_lines_skipped`);
+            // the first such point is said, as `run` says its own.
+            let skipped: Vec<(usize, String)> = outcomes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, o)| {
+                    skipped_lines_warning(o.first_bad_line.as_deref(), o.report.trace.as_ref())
+                        .map(|w| (i, w))
+                })
+                .collect();
+            if let Some((i, warning)) = skipped.first() {
+                say(format_args!("{warning} (the point {}){}", named(*i), more(skipped.len())));
+            }
+            let (reports, intervals): (Vec<_>, Vec<_>) =
+                outcomes.into_iter().map(|o| (o.report, o.intervals)).unzip();
             if let Some(path) = &interval_out {
                 if let Err(e) = mmu_sim::sweep::write_intervals(path, &varies, &points, &intervals) {
                     return fail(&e);
@@ -858,16 +971,11 @@ fn main() -> ExitCode {
                 })
                 .collect();
             if let Some((i, warning)) = unfit.first() {
-                let named: Vec<String> =
-                    varies.iter().zip(&points[*i].values).map(|(v, x)| format!("{}={x}", v.path)).collect();
-                let more = match unfit.len() {
-                    1 => String::new(),
-                    n => format!(", and {} more grid point(s)", n - 1),
-                };
                 say(format_args!(
-                    "{} (the point {}){more}",
+                    "{} (the point {}){}",
                     warning.replace("the report's counters are", "the row's counters are"),
-                    named.join(", ")
+                    named(*i),
+                    more(unfit.len())
                 ));
             }
             let format = match format {
@@ -1016,12 +1124,24 @@ fn main() -> ExitCode {
 /// replacement (--frames), one of them.
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("curve").required(true).args(["tlb", "frames"])))]
+// `run`'s help, reworded where a curve is not a report.
+#[command(mut_arg("skip_bad_lines", |a| a.help(
+    "Skip trace lines that do not parse and warn about the first and how many were skipped (the curve has no \
+     column for them), instead of stopping",
+)))]
+#[command(mut_arg("reader_threads", |a| a.help(
+    "Threads reading a trace: 2 decodes it on a second thread while this one replays it (the default on a \
+     machine with two or more cores), 1 on the replaying thread; both in batches of 16384 events. The curve is \
+     the same either way",
+)))]
 struct MrcArgs {
     /// The RON config file.
     config: PathBuf,
     /// Read this trace instead of the config's workload.
     #[arg(long)]
     trace: Option<PathBuf>,
+    #[command(flatten)]
+    reading: TraceReadingArgs,
     /// The TLB whose references are replayed (its name in the config).
     #[arg(long, value_name = "NAME", conflicts_with = "frames")]
     tlb: Option<String>,
@@ -1067,6 +1187,8 @@ struct MrcArgs {
     /// Where the interval records go: CSV if FILE ends in .csv, JSON lines if .jsonl.
     #[arg(long, value_name = "FILE")]
     interval_out: Option<PathBuf>,
+    #[command(flatten)]
+    threads: ReaderThreadsArg,
 }
 
 /// `mmu-sim mrc`: the curve as text (and the plot, if asked).
@@ -1077,9 +1199,11 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     let flags =
         mmu_sim::window::WindowFlags { skip: a.skip, warmup: a.warmup, max: a.max, interval: a.interval };
     flags.apply(&mut loaded.window)?;
+    let trace = mmu_sim::trace_path(&loaded, &a.config, a.trace.as_deref());
+    a.threads.refuse_without_a_trace(trace.is_some(), &a.config)?;
     // Before check_outputs, which may create a missing output file.
     mmu_sim::refuse_outputs_over_trace(
-        mmu_sim::trace_path(&loaded, &a.config, a.trace.as_deref()).as_deref(),
+        trace.as_deref(),
         a.trace.is_some(),
         &[("--interval-out", a.interval_out.as_deref()), ("--plot", a.plot.as_deref())],
     )?;
@@ -1103,7 +1227,11 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
         mmu_sim::window::check_outputs(None, Some(plot))?;
     }
     let json = matches!(a.format, MrcFormat::Json);
-    let options = mmu_sim::RunOptions { trace: a.trace.clone(), ..mmu_sim::RunOptions::default() };
+    let options = a.reading.apply(mmu_sim::RunOptions {
+        trace: a.trace.clone(),
+        reader_threads: a.threads.threads(),
+        ..mmu_sim::RunOptions::default()
+    });
     // A run that stops with an error leaves no earlier curve's records or plot as this one's.
     let stopped = |e: RunError| {
         if !e.refused() {
@@ -1114,8 +1242,11 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     if let Some(frames) = &a.frames {
         let frames = mmu_sim::mrc::parse_counts(frames)
             .map_err(|e| RunError::Unsupported(format!("--frames: {e}")))?;
-        let (references, warm) =
-            mmu_sim::run::page_references(&loaded, &a.config, &options).map_err(stopped)?;
+        let read = mmu_sim::run::page_references(&loaded, &a.config, &options).map_err(stopped)?;
+        if let Some(warning) = skipped_lines_warning(read.first_bad_line.as_deref(), read.trace.as_ref()) {
+            say(format_args!("{warning}"));
+        }
+        let (references, warm) = (read.references, read.warm);
         let counted = references.len() - warm;
         if counted == 0 && (loaded.window.skip > 0 || loaded.window.warmup > 0) {
             say(format_args!(
@@ -1153,6 +1284,11 @@ fn mrc_command(a: MrcArgs) -> Result<String, mmu_sim::RunError> {
     let outcome = mmu_sim::run_with(&loaded, &a.config, &options).map_err(stopped)?;
     if let (Some(path), Some((columns, records))) = (&a.interval_out, &outcome.intervals) {
         mmu_sim::window::write_intervals(path, columns, records)?;
+    }
+    if let Some(warning) =
+        skipped_lines_warning(outcome.first_bad_line.as_deref(), outcome.report.trace.as_ref())
+    {
+        say(format_args!("{warning}"));
     }
     if let Some(warning) =
         mmu_sim::window::window_warning(&loaded.window, outcome.report.window.as_ref(), false)

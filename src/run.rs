@@ -207,10 +207,7 @@ pub fn run_watched(
             let progress = Progress::new(options.progress, length, Some(Arc::clone(&bytes)));
             // Opened here, so that a missing file is the user's error (exit 2).
             let first = open_trace(&path, Arc::clone(&bytes))?;
-            let window = config.window;
-            // The run ends after this many accesses: the reader thread stops there too.
-            let accesses =
-                window.max.map(|max| window.skip.saturating_add(window.warmup).saturating_add(max));
+            let accesses = window_accesses(config);
             let mut source = TraceFile {
                 path: &path,
                 origin: origin.clone(),
@@ -234,13 +231,7 @@ pub fn run_watched(
             first_bad_line = first_bad;
         }
         None => {
-            if options.trace_format.is_some() || options.skip_bad_lines || options.unaligned.is_some() {
-                return Err(RunError::Unsupported(
-                    "--trace-format, --skip-bad-lines and --unaligned apply to a trace, and this config's workload \
-                     is synthetic: pass the trace with --trace"
-                        .into(),
-                ));
-            }
+            refuse_trace_reading_without_a_trace(options)?;
             // One generator streams under the progress bar; a `Processes` mix is
             // scheduled by the runner. FIXME(#6): no progress bar for a mix.
             let length = match &config.workload {
@@ -373,19 +364,35 @@ impl runner::EventSource for TraceFile<'_> {
     }
 }
 
+/// The reference string of page replacement ([`page_references`]).
+#[derive(Debug)]
+pub struct PageReferences {
+    /// The page each access touches, in order: the page number in the low 32
+    /// bits, its owner (a process, or a shared object) above.
+    pub references: Vec<u64>,
+    /// How many of `references`, the first, come from the window's warm-up.
+    pub warm: usize,
+    /// The trace reader's statistics, when a trace was read.
+    pub trace: Option<cpu_sim::TraceStats>,
+    /// The first bad line skipped, as `path:line: message`.
+    pub first_bad_line: Option<String>,
+}
+
 /// The reference string of page replacement for `config`'s workload (or
 /// `options.trace`): the page each access touches, in order, read once without
-/// simulating (`mmu-sim mrc --frames`), within the config's window; and how many
-/// of them (the first) come from the window's warm-up.
+/// simulating (`mmu-sim mrc --frames`), within the config's window, with the
+/// trace read as `options` say (format, bad lines, unaligned addresses, reader
+/// threads) and as a run reads it.
 ///
 /// # Errors
-/// A file that cannot be read, a bad trace line, or a `Processes` workload
-/// (whose interleaving is the scheduler's: write it out with `generate` first).
+/// A file that cannot be read, a bad trace line, trace options without a
+/// trace, or a `Processes` workload (whose interleaving is the scheduler's:
+/// write it out with `generate` first).
 pub fn page_references(
     config: &MachineConfig,
     config_path: &Path,
     options: &RunOptions,
-) -> Result<(Vec<u64>, usize), RunError> {
+) -> Result<PageReferences, RunError> {
     let in_config = |e: SimError| RunError::of_run(config_path, e);
     let machine = Machine::new(config).map_err(in_config)?;
     match trace_path(config, config_path, options.trace.as_deref()) {
@@ -402,30 +409,60 @@ pub fn page_references(
                 processes: u32::try_from(config.processes.len()).unwrap_or(u32::MAX),
                 bytes,
                 first: Some(first),
-                threads: 0,
+                threads: options.reader_threads,
                 unlimited_readings: 0,
-                accesses: None,
+                accesses: window_accesses(config),
             };
-            let events = runner::EventSource::open(&mut source).map_err(in_config)?;
-            Ok(runner::page_references(&machine, events, &path.display().to_string())?)
+            let mut events = runner::EventSource::open(&mut source).map_err(in_config)?;
+            let (references, warm) =
+                runner::page_references(&machine, &mut events, &path.display().to_string())?;
+            let (stats, first_bad_line) = events.end();
+            Ok(PageReferences { references, warm, trace: Some(stats), first_bad_line })
         }
-        None => match &config.workload {
-            WorkloadConfig::Synthetic(generator) => {
-                let events = generator.build(config.seed).map(Ok);
-                Ok(runner::page_references(&machine, events, "workload")?)
+        None => {
+            refuse_trace_reading_without_a_trace(options)?;
+            match &config.workload {
+                WorkloadConfig::Synthetic(generator) => {
+                    let events = generator.build(config.seed).map(Ok);
+                    let (references, warm) = runner::page_references(&machine, events, "workload")?;
+                    Ok(PageReferences { references, warm, trace: None, first_bad_line: None })
+                }
+                WorkloadConfig::Processes { .. } | WorkloadConfig::Trace { .. } => Err(RunError::Unsupported(
+                    "mrc --frames needs one stream of accesses: a `Processes` workload is interleaved by the \
+                     scheduler; write it out with `mmu-sim generate` and pass it with --trace"
+                        .into(),
+                )),
+                WorkloadConfig::Elf { .. } => Err(RunError::Unsupported(
+                    "mrc --frames reads a trace or a synthetic workload; an RV32 program's accesses come from \
+                     running it (FIXME(#10))"
+                        .into(),
+                )),
             }
-            WorkloadConfig::Processes { .. } | WorkloadConfig::Trace { .. } => Err(RunError::Unsupported(
-                "mrc --frames needs one stream of accesses: a `Processes` workload is interleaved by the \
-                 scheduler; write it out with `mmu-sim generate` and pass it with --trace"
-                    .into(),
-            )),
-            WorkloadConfig::Elf { .. } => Err(RunError::Unsupported(
-                "mrc --frames reads a trace or a synthetic workload; an RV32 program's accesses come from \
-                 running it (FIXME(#10))"
-                    .into(),
-            )),
-        },
+        }
     }
+}
+
+/// Refuses the options of trace reading (`--trace-format`, `--skip-bad-lines`,
+/// `--unaligned`) for a run that reads no trace, which would ignore them.
+///
+/// # Errors
+/// `Unsupported` (exit 2) when any of them is given.
+pub fn refuse_trace_reading_without_a_trace(options: &RunOptions) -> Result<(), RunError> {
+    if options.trace_format.is_some() || options.skip_bad_lines || options.unaligned.is_some() {
+        return Err(RunError::Unsupported(
+            "--trace-format, --skip-bad-lines and --unaligned apply to a trace, and this config's workload \
+             is synthetic: pass the trace with --trace"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The accesses after which a run of `config` ends (`skip + warmup + max`), if
+/// its window has a `max`: a reader thread stops reading there too.
+fn window_accesses(config: &MachineConfig) -> Option<u64> {
+    let window = config.window;
+    window.max.map(|max| window.skip.saturating_add(window.warmup).saturating_add(max))
 }
 
 /// How a trace is read: `--trace-format` and `--unaligned` if given, else the

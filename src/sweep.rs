@@ -9,7 +9,7 @@
 
 use crate::error::RunError;
 use crate::overrides::{Override, apply};
-use crate::run::{RunOptions, run_with};
+use crate::run::{RunOptions, RunOutcome, run_with};
 use cpu_sim::window::{IntervalColumns, IntervalRecord};
 use cpu_sim::{MachineConfig, Report};
 use rayon::prelude::*;
@@ -149,9 +149,10 @@ pub fn grid(
 /// [`RunOutcome::intervals`]: crate::RunOutcome::intervals
 pub type Intervals = (IntervalColumns, Vec<IntervalRecord>);
 
-/// Runs every point on `jobs` threads (0: all cores) and returns each report and
-/// its interval records (when the point's window asks for them), in grid order.
-/// `progress` is called with the points done.
+/// Runs every point on `jobs` threads (0: all cores) and returns each run's
+/// outcome (its report, its interval records when the point's window asks for
+/// them, the first bad trace line it skipped), in grid order. `progress` is
+/// called with the points done.
 ///
 /// # Errors
 /// The first point (in grid order) whose run failed, named with its values.
@@ -162,17 +163,17 @@ pub fn run_points(
     options: &RunOptions,
     jobs: usize,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Vec<(Report, Option<Intervals>)>, RunError> {
+) -> Result<Vec<RunOutcome>, RunError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(|e| RunError::Unsupported(format!("--jobs {jobs}: {e}")))?;
     let done = std::sync::atomic::AtomicU64::new(0);
-    let results: Vec<Result<(Report, Option<Intervals>), RunError>> = pool.install(|| {
+    let results: Vec<Result<RunOutcome, RunError>> = pool.install(|| {
         points
             .par_iter()
             .map(|p| {
-                let out = run_with(&p.config, config_path, options).map(|o| (o.report, o.intervals));
+                let out = run_with(&p.config, config_path, options);
                 progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
                 out
             })

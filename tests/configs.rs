@@ -662,7 +662,8 @@ fn page_replacement_curves_equal_separate_runs() {
         write_latency: mmu_core::Cycles::new(1000),
     });
     let frames = [16u64, 64, 200];
-    let (references, warm) = mmu_sim::run::page_references(&config, &path, &Default::default()).unwrap();
+    let mmu_sim::run::PageReferences { references, warm, .. } =
+        mmu_sim::run::page_references(&config, &path, &Default::default()).unwrap();
     assert_eq!(warm, 0, "no warm-up asked");
     for (policy, faults) in [
         (os_model::PageReplacement::Lru, mrc::lru_faults(&references, &frames)),
@@ -681,7 +682,8 @@ fn page_replacement_curves_equal_separate_runs() {
     let mut windowed = config.clone();
     windowed.window =
         cpu_sim::window::Window { skip: 100, warmup: 3000, max: Some(1000), ..Default::default() };
-    let (references, warm) = mmu_sim::run::page_references(&windowed, &path, &Default::default()).unwrap();
+    let mmu_sim::run::PageReferences { references, warm, .. } =
+        mmu_sim::run::page_references(&windowed, &path, &Default::default()).unwrap();
     assert!(warm > 0 && warm <= 3000, "{warm} references of the 3000 warm-up accesses");
     let counted = references.len() - warm;
     assert!(counted <= 1000, "{counted} references of at most 1000 accesses");

@@ -1258,3 +1258,272 @@ fn convert_to_a_closed_pipe_stops_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// `mrc` and `sweep` take `run`'s trace options (`--trace-format`,
+/// `--skip-bad-lines`, `--unaligned`) with the same values; bad values are
+/// clap's usage errors, and trace options without a trace are refused.
+const CURVES: [&[&str]; 2] =
+    [&["--tlb", "l1d", "--sizes", "4,16,64"], &["--frames", "4,16,64", "--policy", "opt"]];
+
+#[test]
+fn mrc_skips_bad_lines_of_a_course_or_din_trace_into_the_clean_traces_curve() {
+    let dir = Scratch::new("mrc-trace-options");
+    let records = &gcc_20k_records()[..5000];
+    let course: String = records.iter().map(|(k, a)| format!("{a:08x} {k}\n")).collect();
+    let din: String =
+        records.iter().map(|(k, a)| format!("{} {a:x}\n", if k == "W" { 1 } else { 0 })).collect();
+    let config = "configs/sv32-gcc-trace.ron";
+    for (name, clean, bad_line, format) in
+        [("t.course", course, "0041zzzz R\n", "course"), ("t.din", din, "7 10000000\n", "din")]
+    {
+        let at = clean.match_indices('\n').nth(99).map_or(0, |(i, _)| i + 1);
+        let bad = format!("{}{bad_line}{}", &clean[..at], &clean[at..]);
+        let clean = dir.file(name, clean.as_bytes());
+        let bad = dir.file(&format!("bad-{name}"), bad.as_bytes());
+        for curve in CURVES {
+            let want = mmu_sim(&[&["mrc", config, "--trace", &clean][..], curve].concat());
+            assert!(want.status.success(), "{name} {curve:?}: {}", String::from_utf8_lossy(&want.stderr));
+            let stopped =
+                mmu_sim(&[&["mrc", config, "--trace", &bad, "--trace-format", format][..], curve].concat());
+            assert_eq!(stopped.status.code(), Some(1), "{name} {curve:?}: a bad line stops the curve");
+            assert!(
+                String::from_utf8_lossy(&stopped.stderr).contains(":101: "),
+                "{name} {curve:?}: line 101"
+            );
+            let skipped = mmu_sim(
+                &[&["mrc", config, "--trace", &bad, "--trace-format", format, "--skip-bad-lines"][..], curve]
+                    .concat(),
+            );
+            assert!(
+                skipped.status.success(),
+                "{name} {curve:?}: {}",
+                String::from_utf8_lossy(&skipped.stderr)
+            );
+            assert_eq!(
+                skipped.stdout, want.stdout,
+                "{name} {curve:?}: the bad line skipped, the clean curve"
+            );
+            let stderr = String::from_utf8_lossy(&skipped.stderr);
+            assert!(
+                stderr.contains(&format!("warning: skipped 1 bad trace lines; the first: {bad}:101: ")),
+                "{name} {curve:?}: {stderr}"
+            );
+            // The same curve whichever thread reads the trace.
+            for threads in ["1", "2"] {
+                let out =
+                    mmu_sim(
+                        &[
+                            &[
+                                "mrc",
+                                config,
+                                "--trace",
+                                &bad,
+                                "--skip-bad-lines",
+                                "--reader-threads",
+                                threads,
+                            ][..],
+                            curve,
+                        ]
+                        .concat(),
+                    );
+                assert_eq!(out.stdout, want.stdout, "{name} {curve:?}: --reader-threads {threads}");
+            }
+        }
+    }
+    // The format is taken, not detected: a din trace read as course stops at its first line.
+    let din = dir.0.join("t.din");
+    let out = mmu_sim(&[
+        "mrc",
+        config,
+        "--trace",
+        din.to_str().unwrap(),
+        "--trace-format",
+        "course",
+        "--frames",
+        "4",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("t.din:1: "),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Bad values are usage errors; trace options without a trace are refused, as `run` refuses them.
+    for bad in [&["--trace-format", "xml"][..], &["--unaligned", "up"], &["--reader-threads", "3"]] {
+        for command in [&["mrc", config, "--frames", "4"][..], &["sweep", config, "--vary", "seed=1"]] {
+            let out = mmu_sim(&[command, bad].concat());
+            assert_eq!(out.status.code(), Some(2), "{command:?} {bad:?}");
+            assert!(String::from_utf8_lossy(&out.stderr).contains("error: "), "{command:?} {bad:?}");
+        }
+    }
+    for flag in [&["--skip-bad-lines"][..], &["--trace-format", "lackey"], &["--unaligned", "round-down"]] {
+        for command in [
+            &["mrc", SMALL, "--frames", "4"][..],
+            &["mrc", SMALL, "--tlb", "l1d"],
+            &["sweep", SMALL, "--vary", "seed=1"],
+        ] {
+            let out = mmu_sim(&[command, flag].concat());
+            assert_eq!(out.status.code(), Some(2), "{command:?} {flag:?}");
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("apply to a trace"),
+                "{command:?} {flag:?}"
+            );
+        }
+    }
+    let out = mmu_sim(&["mrc", SMALL, "--frames", "4", "--reader-threads", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--reader-threads applies to a trace"));
+}
+
+/// The row of `sweep` (one `--vary`, JSON lines) of the point `value`.
+fn sweep_row(rows: &[u8], path: &str, value: &str) -> serde_json::Value {
+    String::from_utf8_lossy(rows)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+        .find(|row| row[path] == value)
+        .unwrap_or_else(|| panic!("no row with {path}={value}"))
+}
+
+#[test]
+fn mrc_and_sweep_round_unaligned_native_addresses_down_as_run_does() {
+    // gcc-20k.trace holds 20 unaligned native addresses: an alignment fault each
+    // by default, the word that holds it with `--unaligned round-down`.
+    let config = "configs/sv32-gcc-trace.ron";
+    let vary = "tlb.l1[0].entries";
+    for (unaligned, faults) in [("fault", 20), ("round-down", 0)] {
+        let run = json(&mmu_sim(&[
+            "run",
+            config,
+            "--set",
+            &format!("{vary}=16"),
+            "--unaligned",
+            unaligned,
+            "--format",
+            "json",
+        ]));
+        assert_eq!(run["faults"]["alignment"], faults, "run --unaligned {unaligned}");
+        let out = mmu_sim(&[
+            "sweep",
+            config,
+            "--vary",
+            &format!("{vary}=16,32"),
+            "--unaligned",
+            unaligned,
+            "--format",
+            "jsonl",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let row = sweep_row(&out.stdout, vary, "16");
+        for counter in ["cycles", "faults.alignment", "trace.unaligned_records", "walks"] {
+            let (section, field) = counter.split_once('.').unwrap_or((counter, ""));
+            let want = if field.is_empty() { &run[section] } else { &run[section][field] };
+            assert_eq!(&row[counter], want, "sweep --unaligned {unaligned}: {counter}");
+        }
+        // Both curves count the accesses the run executes: an alignment fault is skipped.
+        let executed = run["accesses"].as_u64().unwrap() - faults;
+        for curve in CURVES {
+            let out = mmu_sim(
+                &[&["mrc", config, "--unaligned", unaligned, "--format", "json"][..], curve].concat(),
+            );
+            let points = json(&out);
+            assert_eq!(points[0]["references"], executed, "mrc {curve:?} --unaligned {unaligned}");
+        }
+    }
+}
+
+#[test]
+fn sweep_reads_a_binary_trace_and_skips_bad_lines_in_every_shard() {
+    let dir = Scratch::new("sweep-trace-options");
+    // No comment line: a binary trace counts records, a text one lines.
+    let text = native_text().replacen("# a test trace\n", "", 1);
+    let native = dir.file("t.trace", text.as_bytes());
+    let binary = dir.0.join("t.bin");
+    convert(Path::new(&native), &binary, mmu_sim::convert::ConvertTo::Binary);
+    let binary = binary.to_str().unwrap();
+    let grid = ["sweep", SMALL, "--vary", "tlb.l1[0].entries=16,32,64"];
+    let want = mmu_sim(&[&grid[..], &["--trace", &native, "--trace-format", "native"]].concat());
+    assert!(want.status.success(), "{}", String::from_utf8_lossy(&want.stderr));
+    let got = mmu_sim(&[&grid[..], &["--trace", binary, "--trace-format", "binary"]].concat());
+    assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+    assert_eq!(String::from_utf8_lossy(&got.stdout), String::from_utf8_lossy(&want.stdout));
+    // The format is taken, not detected. (A point's failed run is the sweep's exit 2.)
+    let out = mmu_sim(&[&grid[..], &["--trace", &native, "--trace-format", "binary"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("t.trace: byte 0: not a binary trace"), "{stderr}");
+
+    // A bad line: every point stops, or skips and counts it in its row and the first point says so.
+    let at = text.match_indices('\n').nth(1999).map_or(0, |(i, _)| i + 1);
+    let bad = dir.file("bad.trace", format!("{}R 0xnothex\n{}", &text[..at], &text[at..]).as_bytes());
+    let out = mmu_sim(&[&grid[..], &["--trace", &bad]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.trace:2001: "));
+    let args =
+        [&grid[..], &["--trace", &bad, "--trace-format", "native", "--skip-bad-lines", "--format", "jsonl"]]
+            .concat();
+    let out = mmu_sim(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("warning: skipped 1 bad trace lines; the first: {bad}:2001: "))
+            && stderr.contains("(the point tlb.l1[0].entries=16), and 2 more grid point(s)"),
+        "{stderr}"
+    );
+    let clean = mmu_sim(&[&grid[..], &["--trace", &native, "--format", "jsonl"]].concat());
+    for entries in ["16", "32", "64"] {
+        let (mut row, mut want) = (
+            sweep_row(&out.stdout, "tlb.l1[0].entries", entries),
+            sweep_row(&clean.stdout, "tlb.l1[0].entries", entries),
+        );
+        assert_eq!(row["trace.bad_lines_skipped"], 1);
+        assert_eq!(row["trace.lines"], 3001);
+        for r in [&mut row, &mut want] {
+            let r = r.as_object_mut().unwrap();
+            r.remove("trace.bad_lines_skipped");
+            r.remove("trace.lines");
+        }
+        assert_eq!(row, want, "entries={entries}: the clean trace's counters");
+    }
+
+    // Shards run the sweep's trace options: the SLURM script's tasks, run as
+    // SLURM runs them, merge into the unsharded sweep's bytes. An unaligned
+    // address first, which --unaligned round-down reads as its word.
+    let unaligned = dir.file(
+        "bad-unaligned.trace",
+        format!("R 0x10000002\n{}", std::fs::read_to_string(&bad).unwrap()).as_bytes(),
+    );
+    let args = [
+        &grid[..],
+        &["--trace", &unaligned, "--trace-format", "native", "--skip-bad-lines", "--unaligned", "round-down"],
+    ]
+    .concat();
+    let job = dir.0.join("job");
+    let emit = mmu_sim(&[&args[..], &["--emit-slurm", job.to_str().unwrap(), "--shards", "2"]].concat());
+    assert!(emit.status.success(), "{}", String::from_utf8_lossy(&emit.stderr));
+    let script = std::fs::read_to_string(job.join("sweep.sbatch")).unwrap();
+    assert!(script.contains(" --trace-format native --skip-bad-lines --unaligned round-down "), "{script}");
+    let mut shards = Vec::new();
+    for task in 0..2 {
+        let out = Command::new("bash")
+            .arg(job.join("sweep.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", task.to_string())
+            .current_dir(root())
+            .output()
+            .expect("bash runs the script");
+        assert!(out.status.success(), "task {task}: {}", String::from_utf8_lossy(&out.stderr));
+        shards.push(job.join(format!("shard-{task}.out")).to_str().unwrap().to_string());
+    }
+    let merged = mmu_sim(&["merge", &shards[0], &shards[1]]);
+    let whole = mmu_sim(&args);
+    assert!(whole.status.success() && merged.status.success());
+    assert_eq!(String::from_utf8_lossy(&merged.stdout), String::from_utf8_lossy(&whole.stdout));
+    let whole = String::from_utf8_lossy(&whole.stdout);
+    let (header, row) = (whole.lines().next().unwrap(), whole.lines().nth(1).unwrap());
+    let column = header.split(',').position(|c| c == "trace.unaligned_records").expect("the column");
+    assert_eq!(row.split(',').nth(column), Some("1"), "the unaligned address rounded down: {whole}");
+    // sweep runs its points on --jobs threads: it has no reader thread to ask for.
+    assert_eq!(
+        mmu_sim(&[&grid[..], &["--trace", &native, "--reader-threads", "1"]].concat()).status.code(),
+        Some(2)
+    );
+}
