@@ -832,9 +832,14 @@ fn main() -> ExitCode {
                 .iter()
                 .any(|p| mmu_sim::trace_path(&p.config, &config, options.trace.as_deref()).is_none())
             {
-                if let Err(e) = mmu_sim::run::refuse_trace_reading_without_a_trace(&options) {
+                if let Err(e) = mmu_sim::run::refuse_trace_reading_without_a_trace(&options, &config) {
                     return fail(&e);
                 }
+            }
+            if options.trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
+                return fail(&mmu_sim::RunError::Unsupported(
+                    "sweep reads the trace once per point (a shard's too): pass it as a file, not standard input".into(),
+                ));
             }
             if let Some(dir) = &emit_slurm {
                 let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
@@ -901,11 +906,6 @@ fn main() -> ExitCode {
             } else if points.iter().any(|p| p.config.window.interval.is_none()) {
                 return fail(&mmu_sim::RunError::Unsupported(
                     "--interval-out needs --interval N (or the config's `window.interval`)".into(),
-                ));
-            }
-            if options.trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
-                return fail(&mmu_sim::RunError::Unsupported(
-                    "sweep reads the trace once per point: pass it as a file, not standard input".into(),
                 ));
             }
             let bar = std::io::stderr().is_terminal().then(|| {

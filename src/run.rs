@@ -161,10 +161,10 @@ pub fn run_watched(
         let given: Vec<&str> = trace_options.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect();
         if !given.is_empty() {
             return Err(RunError::Unsupported(format!(
-                "{}: {} apply to a trace, and this run is an RV32 program (an `Elf` workload or --elf): \
+                "{}: {} to a trace, and this run is an RV32 program (an `Elf` workload or --elf): \
                  run the trace with a config whose workload is not `Elf`",
                 config_path.display(),
-                given.join(", ")
+                flags_apply(&given)
             )));
         }
         let (report, timing, program, intervals) = run_program(config, config_path, options)?;
@@ -231,7 +231,7 @@ pub fn run_watched(
             first_bad_line = first_bad;
         }
         None => {
-            refuse_trace_reading_without_a_trace(options)?;
+            refuse_trace_reading_without_a_trace(options, config_path)?;
             // One generator streams under the progress bar; a `Processes` mix is
             // scheduled by the runner. FIXME(#6): no progress bar for a mix.
             let length = match &config.workload {
@@ -420,7 +420,7 @@ pub fn page_references(
             Ok(PageReferences { references, warm, trace: Some(stats), first_bad_line })
         }
         None => {
-            refuse_trace_reading_without_a_trace(options)?;
+            refuse_trace_reading_without_a_trace(options, config_path)?;
             match &config.workload {
                 WorkloadConfig::Synthetic(generator) => {
                     let events = generator.build(config.seed).map(Ok);
@@ -443,19 +443,38 @@ pub fn page_references(
 }
 
 /// Refuses the options of trace reading (`--trace-format`, `--skip-bad-lines`,
-/// `--unaligned`) for a run that reads no trace, which would ignore them.
+/// `--unaligned`) for a run of the config at `config_path` that reads no
+/// trace (a synthetic or `Processes` workload), which would ignore them.
 ///
 /// # Errors
-/// `Unsupported` (exit 2) when any of them is given.
-pub fn refuse_trace_reading_without_a_trace(options: &RunOptions) -> Result<(), RunError> {
-    if options.trace_format.is_some() || options.skip_bad_lines || options.unaligned.is_some() {
-        return Err(RunError::Unsupported(
-            "--trace-format, --skip-bad-lines and --unaligned apply to a trace, and this config's workload \
-             is synthetic: pass the trace with --trace"
-                .into(),
-        ));
+/// `Unsupported` (exit 2) when any of them is given, naming those given.
+pub fn refuse_trace_reading_without_a_trace(
+    options: &RunOptions,
+    config_path: &Path,
+) -> Result<(), RunError> {
+    let given: Vec<&str> = [
+        ("--trace-format", options.trace_format.is_some()),
+        ("--skip-bad-lines", options.skip_bad_lines),
+        ("--unaligned", options.unaligned.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    if !given.is_empty() {
+        return Err(RunError::Unsupported(format!(
+            "{}: {} to a trace, and this run reads none (its workload is not a `Trace`): pass the trace \
+             with --trace",
+            config_path.display(),
+            flags_apply(&given)
+        )));
     }
     Ok(())
+}
+
+/// "--a applies" or "--a, --b apply": the flags of `given` and the verb.
+fn flags_apply(given: &[&str]) -> String {
+    let verb = if given.len() == 1 { "applies" } else { "apply" };
+    format!("{} {verb}", given.join(", "))
 }
 
 /// The accesses after which a run of `config` ends (`skip + warmup + max`), if

@@ -248,7 +248,7 @@ fn bad_programs_get_one_clear_error_and_no_panic() {
             let out = mmu_sim(&args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{config} {extra:?}: {stderr}");
-            assert!(stderr.contains("apply to a trace") && stderr.contains(extra[0]), "{extra:?}: {stderr}");
+            assert!(stderr.contains("to a trace") && stderr.contains(extra[0]), "{extra:?}: {stderr}");
             assert!(out.stdout.is_empty(), "{config} {extra:?}: nothing ran");
         }
     }

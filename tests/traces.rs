@@ -759,7 +759,7 @@ fn an_empty_trace_a_trace_given_as_config_and_trace_options_without_a_trace_are_
     for flag in [&["--skip-bad-lines"][..], &["--trace-format", "lackey"], &["--unaligned", "round-down"]] {
         let out = mmu_sim(&[&["run", "configs/sv32-small.ron"][..], flag].concat());
         assert_eq!(out.status.code(), Some(2), "{flag:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("apply to a trace"), "{flag:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("to a trace"), "{flag:?}");
     }
     // --reader-threads too (it was accepted and ignored), for a synthetic and an RV32 run;
     // with a trace, given or the config's, it is taken.
@@ -1364,10 +1364,7 @@ fn mrc_skips_bad_lines_of_a_course_or_din_trace_into_the_clean_traces_curve() {
         ] {
             let out = mmu_sim(&[command, flag].concat());
             assert_eq!(out.status.code(), Some(2), "{command:?} {flag:?}");
-            assert!(
-                String::from_utf8_lossy(&out.stderr).contains("apply to a trace"),
-                "{command:?} {flag:?}"
-            );
+            assert!(String::from_utf8_lossy(&out.stderr).contains("to a trace"), "{command:?} {flag:?}");
         }
     }
     let out = mmu_sim(&["mrc", SMALL, "--frames", "4", "--reader-threads", "1"]);
@@ -1526,4 +1523,42 @@ fn sweep_reads_a_binary_trace_and_skips_bad_lines_in_every_shard() {
         mmu_sim(&[&grid[..], &["--trace", &native, "--reader-threads", "1"]].concat()).status.code(),
         Some(2)
     );
+}
+
+#[test]
+fn a_sweep_script_is_refused_standard_input_and_trace_flags_without_a_trace_are_named() {
+    // The rule: sweep reads the trace once per point, and so does each
+    // shard of an --emit-slurm script: standard input is refused before a
+    // script is written (a fresh user's check found a script reading a file
+    // named `-`).
+    let dir = Scratch::new("slurm-stdin");
+    let jobs = dir.0.join("jobs");
+    let out = mmu_sim_with_input(
+        &[
+            "sweep",
+            "configs/sv32-gcc-trace.ron",
+            "--trace",
+            "-",
+            "--vary",
+            "tlb.l1[0].entries=32,64",
+            "--emit-slurm",
+            jobs.to_str().expect("utf-8 temp path"),
+        ],
+        Some(b""),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("pass it as a file, not standard input"), "{stderr}");
+    assert!(!jobs.exists(), "no script is written");
+    // One flag "applies", and the config is named; two "apply".
+    let out = mmu_sim(&["run", SMALL, "--unaligned", "fault"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{SMALL}: --unaligned applies to a trace, and this run reads none")),
+        "{stderr}"
+    );
+    let out = mmu_sim(&["sweep", SMALL, "--skip-bad-lines", "--unaligned", "fault", "--vary", "seed=1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--skip-bad-lines, --unaligned apply to a trace"), "{stderr}");
 }
