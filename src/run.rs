@@ -152,13 +152,13 @@ pub fn run_watched(
         ));
     }
     if options.elf.is_some() || matches!(config.workload, WorkloadConfig::Elf { .. }) {
-        let trace_options = [
-            ("--trace", options.trace.is_some()),
-            ("--trace-format", options.trace_format.is_some()),
-            ("--skip-bad-lines", options.skip_bad_lines),
-            ("--unaligned", options.unaligned.is_some()),
-        ];
-        let given: Vec<&str> = trace_options.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect();
+        let given: Vec<&str> = options
+            .trace
+            .as_ref()
+            .map(|_| "--trace")
+            .into_iter()
+            .chain(trace_reading_flags(options))
+            .collect();
         if !given.is_empty() {
             return Err(RunError::Unsupported(format!(
                 "{}: {} to a trace, and this run is an RV32 program (an `Elf` workload or --elf): \
@@ -452,14 +452,7 @@ pub fn refuse_trace_reading_without_a_trace(
     options: &RunOptions,
     config_path: &Path,
 ) -> Result<(), RunError> {
-    let given: Vec<&str> = [
-        ("--trace-format", options.trace_format.is_some()),
-        ("--skip-bad-lines", options.skip_bad_lines),
-        ("--unaligned", options.unaligned.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, on)| on.then_some(name))
-    .collect();
+    let given = trace_reading_flags(options);
     if !given.is_empty() {
         return Err(RunError::Unsupported(format!(
             "{}: {} to a trace, and this run reads none (its workload is not a `Trace`): pass the trace \
@@ -469,6 +462,18 @@ pub fn refuse_trace_reading_without_a_trace(
         )));
     }
     Ok(())
+}
+
+/// The trace-reading flags `options` holds, as the command line spells them.
+fn trace_reading_flags(options: &RunOptions) -> Vec<&'static str> {
+    [
+        ("--trace-format", options.trace_format.is_some()),
+        ("--skip-bad-lines", options.skip_bad_lines),
+        ("--unaligned", options.unaligned.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect()
 }
 
 /// "--a applies" or "--a, --b apply": the flags of `given` and the verb.

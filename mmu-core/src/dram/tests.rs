@@ -495,6 +495,31 @@ fn every_shipped_banked_geometry_decodes_as_before() {
     }
 }
 
+/// A banked DRAM of the given field widths in bits (channel, rank, bank,
+/// burst offset, column, row), mapped `order`, with this file's timings.
+fn geometry(order: Vec<AddressField>, bits: [u32; 6], policy: RowPolicy) -> DramConfig {
+    let [channel_bits, rank_bits, bank_bits, burst_bits, column_bits, row_bits] = bits;
+    let row_bytes = 1u64 << (burst_bits + column_bits);
+    DramConfig {
+        base: 0,
+        capacity_bytes: row_bytes << (channel_bits + rank_bits + bank_bits + row_bits),
+        timing: DramTiming::Banked {
+            channels: 1 << channel_bits,
+            ranks: 1 << rank_bits,
+            banks: 1 << bank_bits,
+            row_bytes,
+            burst_bytes: 1 << burst_bits,
+            mapping: order,
+            policy,
+            t_rcd: Cycles::new(T_RCD),
+            t_cl: Cycles::new(T_CL),
+            t_rp: Cycles::new(T_RP),
+            t_ras: Cycles::new(T_RAS),
+            t_burst: Cycles::new(T_BURST),
+        },
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -507,19 +532,8 @@ proptest! {
         burst_bits in 2u32..8, column_bits in 0u32..6, row_bits in 10u32..24,
         addrs in proptest::collection::vec(any::<u64>(), 16),
     ) {
-        let row_bytes = 1u64 << (burst_bits + column_bits);
-        let capacity_bytes = row_bytes << (channel_bits + rank_bits + bank_bits + row_bits);
-        let config = DramConfig {
-            base: 0,
-            capacity_bytes,
-            timing: DramTiming::Banked {
-                channels: 1 << channel_bits, ranks: 1 << rank_bits, banks: 1 << bank_bits,
-                row_bytes, burst_bytes: 1 << burst_bits,
-                mapping: order, policy: RowPolicy::OpenPage,
-                t_rcd: Cycles::new(1), t_cl: Cycles::new(1), t_rp: Cycles::new(1),
-                t_ras: Cycles::new(1), t_burst: Cycles::new(1),
-            },
-        };
+        let config = geometry(order, [channel_bits, rank_bits, bank_bits, burst_bits, column_bits, row_bits], RowPolicy::OpenPage);
+        let capacity_bytes = config.capacity_bytes;
         prop_assert!(config.validate().is_ok());
         for a in addrs {
             assert_decodes_as_before("random geometry", &config, a % capacity_bytes);
@@ -666,22 +680,12 @@ proptest! {
         back in prop_oneof![Just(0u64), 1u64..40],
         pick in any::<u64>(),
     ) {
-        let row_bytes = 1u64 << (burst_bits + column_bits);
         // At least 4 KiB, the smallest capacity.
         let row_bits = row_bits.max(12u32.saturating_sub(burst_bits + column_bits + channel_bits + rank_bits + bank_bits));
-        let capacity_bytes = row_bytes << (channel_bits + rank_bits + bank_bits + row_bits);
         let policy = if closed_page { RowPolicy::ClosedPage } else { RowPolicy::OpenPage };
-        let config = DramConfig {
-            base: 0,
-            capacity_bytes,
-            timing: DramTiming::Banked {
-                channels: 1 << channel_bits, ranks: 1 << rank_bits, banks: 1 << bank_bits,
-                row_bytes, burst_bytes: 1 << burst_bits,
-                mapping: order.clone(), policy,
-                t_rcd: Cycles::new(T_RCD), t_cl: Cycles::new(T_CL), t_rp: Cycles::new(T_RP),
-                t_ras: Cycles::new(T_RAS), t_burst: Cycles::new(T_BURST),
-            },
-        };
+        let bits = [channel_bits, rank_bits, bank_bits, burst_bits, column_bits, row_bits];
+        let config = geometry(order.clone(), bits, policy);
+        let capacity_bytes = config.capacity_bytes;
         prop_assert!(config.validate().is_ok());
         // 64 word addresses spread over the whole capacity by a multiplier.
         let spread = |(n, store, gap): (u64, bool, u64)| {
